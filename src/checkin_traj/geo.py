@@ -1,0 +1,77 @@
+"""Distances on the sphere and the city bounding box."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG), km
+
+
+def haversine_km(lat1, lon1, lat2, lon2):
+    """Great-circle distance between points, vectorised.
+
+    Parameters
+    ----------
+    lat1, lon1, lat2, lon2 : float or array_like
+        Coordinates in degrees (WGS84); arrays broadcast against each other.
+
+    Returns
+    -------
+    numpy.ndarray or float
+        Distance in km.
+    """
+    lat1, lon1, lat2, lon2 = (np.radians(np.asarray(v, dtype=float)) for v in (lat1, lon1, lat2, lon2))
+    half_dlat = (lat2 - lat1) / 2.0
+    half_dlon = (lon2 - lon1) / 2.0
+    a = np.sin(half_dlat) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin(half_dlon) ** 2
+    return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+@dataclass(frozen=True)
+class BoundingBox:
+    """A latitude/longitude box in degrees (WGS84), edges included.
+
+    Raises ``ValueError`` when the box is empty, inverted or outside valid coordinates.
+    """
+
+    lat_min: float
+    lat_max: float
+    lon_min: float
+    lon_max: float
+
+    def __post_init__(self):
+        for name in ("lat_min", "lat_max", "lon_min", "lon_max"):
+            value = getattr(self, name)
+            if not np.isfinite(value):
+                raise ValueError(f"BoundingBox.{name} must be a finite number of degrees, got {value!r}")
+        for low, high, limit in (("lat_min", "lat_max", 90.0), ("lon_min", "lon_max", 180.0)):
+            lo, hi = getattr(self, low), getattr(self, high)
+            if not (-limit <= lo <= limit and -limit <= hi <= limit):
+                raise ValueError(f"BoundingBox {low}={lo}, {high}={hi} must lie within ±{limit} degrees")
+            if lo >= hi:
+                raise ValueError(
+                    f"BoundingBox is empty or inverted: {low}={lo} must be smaller than {high}={hi}"
+                )
+
+    def contains(self, lat, lon):
+        """Boolean mask of the points inside the box (edges included)."""
+        lat = np.asarray(lat, dtype=float)
+        lon = np.asarray(lon, dtype=float)
+        return (lat >= self.lat_min) & (lat <= self.lat_max) & (lon >= self.lon_min) & (lon <= self.lon_max)
+
+    def to_polygon(self):
+        """The box as a shapely polygon (lon, lat order)."""
+        from shapely.geometry import box
+
+        return box(self.lon_min, self.lat_min, self.lon_max, self.lat_max)
+
+    @property
+    def center(self):
+        """(lat, lon) of the box's centre, degrees."""
+        return ((self.lat_min + self.lat_max) / 2.0, (self.lon_min + self.lon_max) / 2.0)
+
+
+#: The New York City box used by the original article.
+NYC_BOX = BoundingBox(lat_min=40.4774, lat_max=40.9176, lon_min=-74.2591, lon_max=-73.7004)
