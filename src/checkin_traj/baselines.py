@@ -1,0 +1,257 @@
+"""Naive predictors of the next check-in that every neural model must beat.
+
+Each baseline is a function ``name(data, *, split="test", report=None)`` that returns the
+scaled predictions ``(n, 3)`` (time, lon, lat) for the windows of ``split`` of a
+:class:`~checkin_traj.sequences.WindowedData`. Baselines learn only from the rows labelled
+``"train"`` in ``data.check_ins``; the windows' own inputs (the past of each target) are
+used as a model would use them.
+
+Each predicts a *place* by its own rule and a *time* as the last input check-in's time plus
+a gap:
+
+======================  ==========================================  ====================================
+baseline                place                                       gap after the last check-in
+======================  ==========================================  ====================================
+``persistence``         the last input check-in's place             the last gap (last minus the one before)
+``user_most_frequent``  the user's most visited training location   the user's median training gap
+``user_mean``           the mean of the user's training places      the user's mean training gap
+``global_mean``         the mean of all training places             the mean training gap of everyone
+``markov_next``         the most frequent next location after the   the user's median training gap
+                        last input's location, in training
+======================  ==========================================  ====================================
+
+Fallbacks, counted in ``report["fallback_windows"]``: a user without training check-ins
+(held-out users) gets the everyone-rule (the most visited location overall, the mean of
+all places, the global median or mean gap); a user with fewer than two training check-ins
+gets the global gap; persistence with no check-in before the last input uses a gap of 0;
+the Markov model, from a location never left in training, stays where the user is.
+Ties between locations are broken by the most recent training visit, then the smaller id.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .metrics import evaluate
+
+
+def _context(data, split):
+    """The windows, the clean check-ins as arrays, and the training-row mask."""
+    windows = data.split(split)
+    check_ins = data.check_ins
+    index = pd.DatetimeIndex(check_ins["time"])
+    if index.tz is None:
+        index = index.tz_localize("UTC")
+    unix = index.as_unit("ns").asi8 / 1e9
+    is_train = (check_ins["split"] == "train").to_numpy()
+    return windows, check_ins, unix, is_train
+
+
+def _to_scaled(data, time, lon, lat) -> np.ndarray:
+    raw = np.column_stack([time, lon, lat]).astype(np.float64)
+    return data.target_scaler.transform(raw).astype(np.float32)
+
+
+def _fill_report(report, *, fallback, rule):
+    if report is not None:
+        report["fallback_windows"] = int(np.count_nonzero(fallback))
+        report["fallback_rule"] = rule
+
+
+def _training_gaps(check_ins, unix, is_train) -> pd.DataFrame:
+    """Seconds between consecutive training check-ins of the same user (user, gap_s)."""
+    user = check_ins["user"].to_numpy(dtype=np.int64)
+    follows = np.r_[False, (user[1:] == user[:-1]) & is_train[1:] & is_train[:-1]]
+    rows = np.flatnonzero(follows)
+    return pd.DataFrame({"user": user[rows], "gap_s": unix[rows] - unix[rows - 1]})
+
+
+def _user_gap(windows, check_ins, unix, is_train, *, statistic):
+    """The user's ``statistic`` ("median"/"mean") training gap per window, and where it fell back."""
+    gaps = _training_gaps(check_ins, unix, is_train)
+    if len(gaps) == 0:
+        raise ValueError("no two consecutive training check-ins of one user: cannot learn a time gap")
+    per_user = gaps.groupby("user")["gap_s"].agg(statistic)
+    overall = float(getattr(gaps["gap_s"], statistic)())
+    gap = per_user.reindex(windows.user).to_numpy()
+    fallback = np.isnan(gap)
+    return np.where(fallback, overall, gap), fallback
+
+
+def _top_locations(check_ins, unix, rows, *, by):
+    """The most visited location per group of ``by`` among ``rows`` with its mean place.
+
+    Ties go to the most recent visit, then the smaller location id.
+    """
+    visits = pd.DataFrame(
+        {
+            "key": by[rows],
+            "location_id": check_ins["location_id"].to_numpy()[rows],
+            "lat": check_ins["lat"].to_numpy()[rows],
+            "lon": check_ins["lon"].to_numpy()[rows],
+            "unix": unix[rows],
+        }
+    )
+    stats = visits.groupby(["key", "location_id"], as_index=False).agg(
+        visits=("unix", "size"), last_visit=("unix", "max"), lat=("lat", "mean"), lon=("lon", "mean")
+    )
+    stats = stats.sort_values(["key", "visits", "last_visit", "location_id"], ascending=[True, False, False, True])
+    return stats.drop_duplicates("key").set_index("key")
+
+
+def persistence(data, *, split="test", report=None) -> np.ndarray:
+    """The next check-in is where the last one was, after the same gap as the last one.
+
+    Parameters
+    ----------
+    data : WindowedData
+    split : {"test", "val", "train"}
+    report : dict, optional
+        Filled with ``fallback_windows`` and ``fallback_rule``.
+
+    Returns
+    -------
+    numpy.ndarray, float32, shape (n, 3)
+        Scaled (time, lon, lat).
+    """
+    windows, check_ins, unix, _ = _context(data, split)
+    user = check_ins["user"].to_numpy(dtype=np.int64)
+    last_row = windows.target_row - 1
+    before_row = np.maximum(last_row - 1, 0)
+    has_before = (last_row >= 1) & (user[before_row] == user[last_row])
+    gap = np.where(has_before, unix[last_row] - unix[before_row], 0.0)
+    _fill_report(report, fallback=~has_before, rule="first check-in of a user: gap 0")
+    return _to_scaled(data, windows.last_raw[:, 0] + gap, windows.last_raw[:, 1], windows.last_raw[:, 2])
+
+
+def user_most_frequent(data, *, split="test", report=None) -> np.ndarray:
+    """The user's most visited training location, after the user's median training gap.
+
+    Parameters and returns as :func:`persistence`.
+    """
+    windows, check_ins, unix, is_train = _context(data, split)
+    rows = np.flatnonzero(is_train)
+    user = check_ins["user"].to_numpy(dtype=np.int64)
+    per_user = _top_locations(check_ins, unix, rows, by=user)
+    overall = _top_locations(check_ins, unix, rows, by=np.zeros(len(user), dtype=np.int64)).iloc[0]
+    place = per_user[["lon", "lat"]].reindex(windows.user)
+    unseen = place["lon"].isna().to_numpy()
+    place = place.fillna({"lon": overall["lon"], "lat": overall["lat"]})
+    gap, gap_fallback = _user_gap(windows, check_ins, unix, is_train, statistic="median")
+    _fill_report(
+        report,
+        fallback=unseen | gap_fallback,
+        rule="user without training check-ins: most visited location overall; fewer than 2: global median gap",
+    )
+    return _to_scaled(data, windows.last_raw[:, 0] + gap, place["lon"].to_numpy(), place["lat"].to_numpy())
+
+
+def user_mean(data, *, split="test", report=None) -> np.ndarray:
+    """The mean of the user's training places, after the user's mean training gap.
+
+    Parameters and returns as :func:`persistence`.
+    """
+    windows, check_ins, unix, is_train = _context(data, split)
+    training = check_ins.loc[is_train, ["user", "lon", "lat"]]
+    place = training.groupby("user")[["lon", "lat"]].mean().reindex(windows.user)
+    unseen = place["lon"].isna().to_numpy()
+    place = place.fillna({"lon": training["lon"].mean(), "lat": training["lat"].mean()})
+    gap, gap_fallback = _user_gap(windows, check_ins, unix, is_train, statistic="mean")
+    _fill_report(
+        report,
+        fallback=unseen | gap_fallback,
+        rule="user without training check-ins: mean of all places; fewer than 2: global mean gap",
+    )
+    return _to_scaled(data, windows.last_raw[:, 0] + gap, place["lon"].to_numpy(), place["lat"].to_numpy())
+
+
+def global_mean(data, *, split="test", report=None) -> np.ndarray:
+    """The mean of all training places, after everyone's mean training gap.
+
+    Parameters and returns as :func:`persistence`.
+    """
+    windows, check_ins, unix, is_train = _context(data, split)
+    gaps = _training_gaps(check_ins, unix, is_train)["gap_s"]
+    if len(gaps) == 0:
+        raise ValueError("no two consecutive training check-ins of one user: cannot learn a time gap")
+    n = len(windows)
+    _fill_report(report, fallback=np.zeros(n, dtype=bool), rule="none needed")
+    return _to_scaled(
+        data,
+        windows.last_raw[:, 0] + gaps.mean(),
+        np.full(n, check_ins.loc[is_train, "lon"].mean()),
+        np.full(n, check_ins.loc[is_train, "lat"].mean()),
+    )
+
+
+def markov_next(data, *, split="test", report=None) -> np.ndarray:
+    """First-order Markov chain over locations: the most frequent next location in training.
+
+    Transitions are counted between consecutive check-ins of a user whose second check-in
+    is a training row. The time is the last input's plus the user's median training gap.
+    Parameters and returns as :func:`persistence`.
+    """
+    windows, check_ins, unix, is_train = _context(data, split)
+    user = check_ins["user"].to_numpy(dtype=np.int64)
+    location = check_ins["location_id"].to_numpy(dtype=np.int64)
+    to_rows = np.flatnonzero(np.r_[False, (user[1:] == user[:-1]) & is_train[1:]])
+    from_location = np.zeros(len(user), dtype=np.int64)
+    from_location[to_rows] = location[to_rows - 1]
+    table = _top_locations(check_ins, unix, to_rows, by=from_location)
+    last_row = windows.target_row - 1
+    place = table[["lon", "lat"]].reindex(location[last_row])
+    unseen = place["lon"].isna().to_numpy()
+    lon = np.where(unseen, windows.last_raw[:, 1], place["lon"].to_numpy())
+    lat = np.where(unseen, windows.last_raw[:, 2], place["lat"].to_numpy())
+    gap, gap_fallback = _user_gap(windows, check_ins, unix, is_train, statistic="median")
+    _fill_report(
+        report,
+        fallback=unseen | gap_fallback,
+        rule="location never left in training: stay at the last place; user with fewer than 2: global median gap",
+    )
+    return _to_scaled(data, windows.last_raw[:, 0] + gap, lon, lat)
+
+
+#: Every baseline by name, in the order of the book's table.
+BASELINES = {
+    "persistence": persistence,
+    "user_most_frequent": user_most_frequent,
+    "user_mean": user_mean,
+    "global_mean": global_mean,
+    "markov_next": markov_next,
+}
+
+
+def run_baselines(data, *, split="test", baselines=None, return_predictions=False):
+    """Every metric of every baseline on the same windows.
+
+    Parameters
+    ----------
+    data : WindowedData
+    split : {"test", "val", "train"}
+    baselines : dict of str to callable, optional
+        Name to baseline function; default :data:`BASELINES`.
+    return_predictions : bool
+        Also return the scaled predictions per baseline.
+
+    Returns
+    -------
+    pandas.DataFrame or (pandas.DataFrame, dict)
+        One row per baseline (index ``baseline``), columns every metric of
+        :func:`checkin_traj.metrics.evaluate` plus ``fallback_windows``; with
+        ``return_predictions``, also ``{name: (n, 3) float32 array}``.
+    """
+    baselines = BASELINES if baselines is None else baselines
+    if not baselines:
+        raise ValueError("baselines must name at least one baseline")
+    data.split(split)  # rejects a bad split before any work
+    rows, predictions = {}, {}
+    for name, baseline in baselines.items():
+        report = {}
+        predictions[name] = baseline(data, split=split, report=report)
+        scores = evaluate(data, predictions[name], split=split)
+        rows[name] = {**scores, "fallback_windows": report.get("fallback_windows", 0)}
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "baseline"
+    return (table, predictions) if return_predictions else table

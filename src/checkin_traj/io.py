@@ -1,0 +1,563 @@
+"""Reading and writing SNAP check-in files and tables.
+
+The SNAP ``loc-gowalla_totalCheckins`` file has one check-in per line, no header::
+
+    user<TAB>2010-10-12T00:21:28Z<TAB>lat<TAB>lon<TAB>location_id
+
+:func:`read_checkins` reads it (plain or gzip, detected by magic bytes) into the raw
+check-ins frame of CONTRIBUTING.md. It first tries one fast pass with ``pyarrow.csv``
+(explicit column types, times parsed by pyarrow, then vectorised range checks). Only when
+that pass fails does a slower, still vectorised, line-oriented pass run: it splits the
+text into lines itself, so every problem is reported with its exact 1-based line number,
+and with ``on_bad_lines="skip"`` it drops and counts the bad lines by reason.
+
+Both passes accept exactly the same lines and produce the same values: the slow pass uses
+the same pyarrow parsers on each field, after regular expressions that mirror what
+pyarrow accepts (tests check the two agree on edge cases).
+
+Line accounting (:class:`ReadReport`): ``lines_total`` counts every line of the file
+(``\\n``, ``\\r\\n`` or a lone ``\\r`` end a line; a final line end does not start a new
+line). Blank lines (empty or only spaces/tabs) are never an error: they are counted in
+``skipped["blank line"]`` under both policies, so ``rows_read + sum(skipped.values()) ==
+lines_total`` always holds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import gzip
+import os
+import re
+import tempfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pv
+
+GZIP_MAGIC = b"\x1f\x8b"
+SNAP_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # e.g. 2010-10-12T00:21:28Z
+MAX_ID = 10**18  # ids must be integers in [0, MAX_ID)
+MAX_EXAMPLES = 5  # skipped lines quoted in a ReadReport
+ON_BAD_LINES = ("error", "skip")
+
+BLANK = "blank line"
+HEADER = "header line"
+COLUMNS = "wrong column count"
+
+CHECKIN_COLUMNS = (("user", "id"), ("time", "time"), ("lat", "lat"), ("lon", "lon"), ("location_id", "id"))
+EDGE_COLUMNS = (("user", "id"), ("friend", "id"))
+
+_LABELS = {
+    "user": "user id",
+    "friend": "friend id",
+    "location_id": "location id",
+    "time": "time",
+    "lat": "latitude",
+    "lon": "longitude",
+}
+_RANGES = {"lat": 90.0, "lon": 180.0}  # |value| <= limit, degrees
+# What pyarrow's parsers accept (spaces around numbers are trimmed by pyarrow.csv).
+_ID_PATTERN = r"^ *(-?0+|0*[0-9]{1,18}) *$"  # non-negative, below 10**18 ("-0" is 0)
+_FLOAT_PATTERN = r"^ *[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)? *$"  # finite decimal
+_PRINTABLE_PATTERN = r"^[\x20-\x7e]*$"
+_BLANK_PATTERN = r"^[ \t]*$"
+
+
+class InputError(ValueError):
+    """A problem with an input file, naming the file and, where known, the line.
+
+    Attributes
+    ----------
+    path : str
+        The file as given.
+    line : int or None
+        1-based line number of the problem, or None when it concerns the whole file.
+    problem : str
+        What was expected and what was found.
+    """
+
+    def __init__(self, path, line, problem):
+        self.path = str(path)
+        self.line = line
+        self.problem = problem
+        where = self.path if line is None else f"{self.path}, line {line}"
+        super().__init__(f"{where}: {problem}")
+
+    def __reduce__(self):
+        return (type(self), (self.path, self.line, self.problem))
+
+
+@dataclass
+class ReadReport:
+    """How the lines of one input file were used.
+
+    Attributes
+    ----------
+    path : str
+        The file read.
+    lines_total : int
+        Lines in the file, blank ones included.
+    rows_read : int
+        Lines turned into rows.
+    skipped : dict of str to int
+        Lines not turned into rows, by reason (``"blank line"``, ``"header line"``,
+        ``"wrong column count"``, ``"bad latitude"``, ...). Blank lines are counted here
+        under both policies; other reasons only with ``on_bad_lines="skip"``.
+    examples : list of (int, str, str)
+        ``(line, reason, text)`` for the first few skipped lines that were not blank.
+    """
+
+    path: str
+    lines_total: int
+    rows_read: int
+    skipped: dict = field(default_factory=dict)
+    examples: list = field(default_factory=list)
+
+    def __post_init__(self):
+        if self.rows_read + sum(self.skipped.values()) != self.lines_total:
+            raise ValueError(
+                f"ReadReport for {self.path}: rows_read={self.rows_read} + skipped="
+                f"{sum(self.skipped.values())} does not add up to lines_total={self.lines_total}"
+            )
+
+    @property
+    def rows_skipped(self):
+        """Lines not turned into rows (blank ones included)."""
+        return sum(self.skipped.values())
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_checkins(path, *, on_bad_lines="error"):
+    """Read a SNAP check-ins file into the raw check-ins frame.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        ``user<TAB>time<TAB>lat<TAB>lon<TAB>location_id`` lines, no header, times like
+        ``2010-10-12T00:21:28Z`` (UTC). Plain text or gzip (detected by magic bytes).
+    on_bad_lines : {"error", "skip"}
+        ``"error"`` raises :class:`InputError` at the first bad line; ``"skip"`` drops bad
+        lines and counts them by reason in the :class:`ReadReport`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``user`` (int64), ``time`` (datetime64[ns, UTC]), ``lat``, ``lon``
+        (float64, degrees), ``location_id`` (int64), in file order, index 0..n-1.
+        ``frame.attrs["read_report"]`` holds the :class:`ReadReport`.
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``path`` does not exist.
+    InputError
+        For a bad line (with ``"error"``), a truncated or corrupt gzip stream, or a file
+        with no check-ins.
+    ValueError
+        When ``on_bad_lines`` is not one of ``"error"``, ``"skip"``.
+    """
+    return _read_snap(path, CHECKIN_COLUMNS, on_bad_lines=on_bad_lines, what="check-ins")
+
+
+def read_edges(path, *, on_bad_lines="error"):
+    """Read a SNAP friendship file (``loc-gowalla_edges``: ``user<TAB>friend``).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Plain text or gzip (detected by magic bytes), no header.
+    on_bad_lines : {"error", "skip"}
+        As in :func:`read_checkins`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``user``, ``friend`` (int64), in file order, with
+        ``attrs["read_report"]``.
+    """
+    return _read_snap(path, EDGE_COLUMNS, on_bad_lines=on_bad_lines, what="edges")
+
+
+def _read_snap(path, schema, *, on_bad_lines, what, force_slow=False):
+    if on_bad_lines not in ON_BAD_LINES:
+        raise ValueError(f"on_bad_lines must be one of {ON_BAD_LINES}, got {on_bad_lines!r}")
+    path_text = os.fspath(path)
+    if not os.path.exists(path_text):
+        raise FileNotFoundError(errno.ENOENT, f"{what} file not found: {path_text}", path_text)
+    if os.path.isdir(path_text):
+        raise IsADirectoryError(errno.EISDIR, f"expected a {what} file, found a folder: {path_text}", path_text)
+    table = None if force_slow else _fast_parse(path_text, schema)
+    if table is not None:
+        report = ReadReport(path=path_text, lines_total=table.num_rows, rows_read=table.num_rows)
+    else:
+        table, report = _slow_parse(path_text, schema, on_bad_lines=on_bad_lines, what=what)
+    frame = _to_frame(table, schema)
+    frame.attrs["read_report"] = report
+    return frame
+
+
+def _is_gzip(path_text):
+    with open(path_text, "rb") as handle:
+        return handle.read(2) == GZIP_MAGIC
+
+
+def _arrow_types(schema):
+    kinds = {"id": pa.int64(), "time": pa.timestamp("s"), "lat": pa.float64(), "lon": pa.float64()}
+    return {name: kinds[kind] for name, kind in schema}
+
+
+def _fast_parse(path_text, schema):
+    """One pyarrow pass with range checks; None when anything is off (the slow pass decides)."""
+    names = [name for name, _ in schema]
+    try:
+        stream = pa.input_stream(path_text, compression="gzip" if _is_gzip(path_text) else None)
+        with stream:
+            table = pv.read_csv(
+                stream,
+                read_options=pv.ReadOptions(column_names=names),
+                parse_options=pv.ParseOptions(delimiter="\t", quote_char=False, ignore_empty_lines=False),
+                convert_options=pv.ConvertOptions(
+                    column_types=_arrow_types(schema),
+                    null_values=[],
+                    strings_can_be_null=False,
+                    timestamp_parsers=[SNAP_TIME_FORMAT],
+                ),
+            )
+    except (pa.ArrowException, OSError, EOFError):
+        return None
+    if table.num_rows == 0 or table.num_columns != len(schema):
+        return None
+    for name, kind in schema:
+        values = table.column(name)
+        if values.null_count:
+            return None
+        if kind == "time":
+            continue
+        array = values.to_numpy()
+        if kind == "id":
+            if array.size and (array.min() < 0 or array.max() >= MAX_ID):
+                return None
+        elif not (np.isfinite(array).all() and (np.abs(array) <= _RANGES[kind]).all()):
+            return None
+    return table
+
+
+def _read_text(path_text):
+    """The file's bytes, decompressed when gzip; InputError for a broken gzip stream."""
+    with open(path_text, "rb") as handle:
+        raw = handle.read()
+    if raw[:2] != GZIP_MAGIC:
+        return raw
+    try:
+        return gzip.decompress(raw)
+    except EOFError as exc:
+        raise InputError(path_text, None, f"the gzip stream is truncated ({exc}); download the file again") from exc
+    except (gzip.BadGzipFile, zlib.error, OSError) as exc:
+        raise InputError(path_text, None, f"the gzip stream is corrupt ({exc}); download the file again") from exc
+
+
+def _split_lines(data):
+    """Lines of ``data`` (without their ends) as a pyarrow large_binary array.
+
+    ``\\n``, ``\\r\\n`` and a lone ``\\r`` end a line, as in pyarrow.csv.
+    """
+    text = np.frombuffer(data, dtype=np.uint8)
+    newline = text == 10
+    carriage = text == 13
+    ends = newline.copy()
+    ends[:-1] |= carriage[:-1] & ~newline[1:]  # a lone \r
+    if text.size:
+        ends[-1] |= carriage[-1]
+    end_positions = np.flatnonzero(ends)
+    terminator_positions = np.flatnonzero(newline | carriage)
+    del newline, carriage, ends
+    if text.size and (end_positions.size == 0 or end_positions[-1] != text.size - 1):
+        end_positions = np.append(end_positions, text.size)  # last line without a line end
+    content = np.delete(text, terminator_positions)
+    # content offset of a line end = its position minus the terminators before it
+    offsets = np.empty(end_positions.size + 1, dtype=np.int64)
+    offsets[0] = 0
+    offsets[1:] = end_positions - np.searchsorted(terminator_positions, end_positions)
+    return pa.LargeBinaryArray.from_buffers(
+        pa.large_binary(), end_positions.size, [None, pa.py_buffer(offsets), pa.py_buffer(content)]
+    )
+
+
+def _matches(values, pattern):
+    return pc.match_substring_regex(values, pattern).to_numpy(zero_copy_only=False).astype(bool)
+
+
+def _as_text(values, mask, fill):
+    """Binary values where ``mask``, ``fill`` elsewhere, as a string array (safe: ASCII)."""
+    kept = pc.if_else(pa.array(mask), values, pa.scalar(fill, pa.large_binary()))
+    return kept.cast(pa.large_string())
+
+
+def _check_field(values, kind):
+    """(ok mask, arrow values) for one field of the lines with the right column count."""
+    if kind == "id":
+        ok = _matches(values, _ID_PATTERN)
+        parsed = pc.utf8_trim(_as_text(values, ok, b"0"), " ").cast(pa.int64())
+        return ok, parsed
+    if kind == "time":
+        ok = _matches(values, _PRINTABLE_PATTERN)
+        parsed = pc.strptime(_as_text(values, ok, b"x"), format=SNAP_TIME_FORMAT, unit="s", error_is_null=True)
+        ok &= parsed.is_valid().to_numpy(zero_copy_only=False)
+        return ok, parsed
+    ok = _matches(values, _FLOAT_PATTERN)
+    parsed = pc.utf8_trim(_as_text(values, ok, b"0"), " ").cast(pa.float64())
+    numbers = parsed.to_numpy(zero_copy_only=False)
+    with np.errstate(invalid="ignore"):
+        ok &= np.isfinite(numbers) & (np.abs(numbers) <= _RANGES[kind])
+    return ok, parsed
+
+
+def _slow_parse(path_text, schema, *, on_bad_lines, what):
+    """Line-oriented pass: exact line numbers, reasons, and the rows of the good lines."""
+    data = _read_text(path_text)
+    lines = _split_lines(data)
+    del data
+    n_lines = len(lines)
+    n_columns = len(schema)
+    names = [name for name, _ in schema]
+    reasons = [BLANK, HEADER, COLUMNS] + [f"bad {_LABELS[name]}" for name in names]
+    code = np.zeros(n_lines, dtype=np.int8)  # 0 = good, i + 1 = reasons[i]
+
+    blank = _matches(lines, _BLANK_PATTERN) if n_lines else np.zeros(0, bool)
+    fields = pc.split_pattern(lines, "\t")
+    n_fields = pc.list_value_length(fields).to_numpy(zero_copy_only=False)
+    right_count = ~blank & (n_fields == n_columns)
+    code[~blank & ~right_count] = 3
+    code[blank] = 1
+
+    candidates = fields.filter(pa.array(right_count))
+    candidate_rows = np.flatnonzero(right_count)
+    candidate_ok = np.ones(candidate_rows.size, dtype=bool)
+    candidate_code = np.zeros(candidate_rows.size, dtype=np.int8)
+    columns = {}
+    for index, (name, kind) in enumerate(schema):
+        ok, parsed = _check_field(pc.list_element(candidates, index), kind)
+        candidate_code[candidate_ok & ~ok] = 4 + index  # first failing field names the reason
+        candidate_ok &= ok
+        columns[name] = parsed
+    code[candidate_rows] = candidate_code
+
+    non_blank = np.flatnonzero(~blank)
+    if non_blank.size and code[non_blank[0]] >= 3:
+        first = non_blank[0]
+        first_field = lines[first].as_py().split(b"\t")[0]
+        if re.search(rb"[A-Za-z]", first_field):
+            code[first] = 2
+
+    bad = np.flatnonzero(code >= 2)
+    if on_bad_lines == "error" and bad.size:
+        line = int(bad[0])
+        raise InputError(path_text, line + 1, _explain(lines[line].as_py(), reasons[code[line] - 1], schema))
+
+    counts = np.bincount(code, minlength=len(reasons) + 1)
+    skipped = {reasons[i - 1]: int(counts[i]) for i in range(1, len(reasons) + 1) if counts[i]}
+    examples = [
+        (int(line) + 1, reasons[code[line] - 1], _display(lines[int(line)].as_py()))
+        for line in bad[:MAX_EXAMPLES]
+    ]
+    keep = pa.array(candidate_ok)
+    table = pa.table({name: columns[name].filter(keep) for name in names})
+    report = ReadReport(
+        path=path_text, lines_total=n_lines, rows_read=table.num_rows, skipped=skipped, examples=examples
+    )
+    if table.num_rows == 0:
+        if n_lines == 0:
+            problem = f"no {what}: the file is empty"
+        else:
+            detail = ", ".join(f"{count} {reason}" for reason, count in skipped.items())
+            problem = f"no {what}: none of its {n_lines} lines is a valid line ({detail})"
+        raise InputError(path_text, None, problem)
+    return table, report
+
+
+def _display(raw, limit=200):
+    text = raw.decode("utf-8", errors="replace")
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _explain(raw, reason, schema):
+    """The problem of one bad line, in words (what was expected, what was found)."""
+    text = _display(raw)
+    if reason == HEADER:
+        return (
+            f"looks like a header line ('{text}'); SNAP files have no header "
+            "(use on_bad_lines='skip' to drop it)"
+        )
+    names = [name for name, _ in schema]
+    if reason == COLUMNS:
+        found = len(raw.split(b"\t"))
+        return f"expected {len(schema)} tab-separated fields ({', '.join(names)}), found {found}: '{text}'"
+    fields = raw.split(b"\t")
+    for (name, kind), value_raw in zip(schema, fields):
+        if reason != f"bad {_LABELS[name]}":
+            continue
+        label = _LABELS[name]
+        value = _display(value_raw, limit=60)
+        if kind == "id":
+            return f"{label} '{value}' is not a non-negative integer below 10**18"
+        if kind == "time":
+            return f"{label} '{value}' is not a UTC time like 2010-10-12T00:21:28Z"
+        if not re.match(_FLOAT_PATTERN.encode(), value_raw):
+            try:
+                number = float(value_raw)
+            except ValueError:
+                return f"{label} '{value}' is not a number"
+            if not np.isfinite(number):
+                return f"{label} '{value}' is not finite"
+            return f"{label} '{value}' is not a number"
+        number = float(value_raw)
+        if not np.isfinite(number):
+            return f"{label} '{value}' is not finite"
+        limit = int(_RANGES[kind])
+        return f"{label} '{value}' is out of range [-{limit}, {limit}]"
+    return f"{reason}: '{text}'"  # pragma: no cover - every reason is handled above
+
+
+def _to_frame(table, schema):
+    arrays = {}
+    for name, kind in schema:
+        values = table.column(name)
+        if kind == "time":
+            values = values.cast(pa.timestamp("s", tz="UTC")).cast(pa.timestamp("ns", tz="UTC"))
+        arrays[name] = values
+    frame = pa.table(arrays).to_pandas()
+    frame.index = pd.RangeIndex(len(frame))
+    return frame
+
+
+# --------------------------------------------------------------------------- writing
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """Yield a temporary path next to ``path``; rename it onto ``path`` on success.
+
+    The temporary file lives in the same folder (so :func:`os.replace` is atomic), parent
+    folders are created, and on an exception the temporary file is deleted and ``path`` is
+    left untouched.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The final file.
+
+    Yields
+    ------
+    pathlib.Path
+        Where to write. It keeps ``path``'s suffixes, so writers that look at the
+        suffix (``.gz``, ``.parquet``) behave as for ``path``.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    suffix = "".join(target.suffixes)
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=f".tmp{suffix}", dir=target.parent)
+    os.close(handle)
+    temporary = Path(temporary)
+    try:
+        yield temporary
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            temporary.unlink()
+        raise
+
+
+_TABLE_SUFFIXES = (".csv", ".parquet")
+
+
+def _table_format(path):
+    suffix = Path(path).suffix.lower()
+    if suffix not in _TABLE_SUFFIXES:
+        raise ValueError(f"path must end with one of {_TABLE_SUFFIXES}, got {os.fspath(path)!r}")
+    return suffix[1:]
+
+
+def write_table(frame, path):
+    """Write a frame as CSV or Parquet (by ``path``'s suffix), atomically.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Written without its index. In CSV, tz-aware times are written as ISO-8601 UTC
+        (``2010-10-12T00:21:28Z``, with fractional seconds only when needed).
+    path : str or os.PathLike
+        Ending in ``.csv`` or ``.parquet``.
+
+    Raises
+    ------
+    ValueError
+        For any other suffix (before anything is written).
+    """
+    kind = _table_format(path)
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"frame must be a pandas DataFrame, got {type(frame).__name__}")
+    with atomic_path(path) as temporary:
+        if kind == "parquet":
+            frame.to_parquet(temporary, index=False)
+        else:
+            pv.write_csv(
+                _csv_ready(frame),
+                temporary,
+                write_options=pv.WriteOptions(quoting_style="needed"),
+            )
+
+
+def _csv_ready(frame):
+    columns = {}
+    for name in frame.columns:
+        values = frame[name]
+        if isinstance(values.dtype, pd.DatetimeTZDtype):
+            times = pa.array(values.dt.tz_convert("UTC")).cast(pa.timestamp("ns", tz="UTC"))
+            nanoseconds = pc.cast(times, pa.int64()).to_numpy(zero_copy_only=False)
+            whole_seconds = bool(np.all(nanoseconds[~values.isna().to_numpy()] % 10**9 == 0))
+            if whole_seconds:
+                text = pc.strftime(times.cast(pa.timestamp("s", tz="UTC")), format=SNAP_TIME_FORMAT)
+            else:
+                text = pc.strftime(times, format="%Y-%m-%dT%H:%M:%SZ")
+            columns[str(name)] = text
+        else:
+            columns[str(name)] = pa.array(values, from_pandas=True)
+    return pa.table(columns)
+
+
+def read_table(path):
+    """Read a table written by :func:`write_table`.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A ``.csv`` or ``.parquet`` file.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same columns; tz-aware times come back as ``datetime64[ns, UTC]``.
+    """
+    kind = _table_format(path)
+    path_text = os.fspath(path)
+    if not os.path.exists(path_text):
+        raise FileNotFoundError(errno.ENOENT, f"table not found: {path_text}", path_text)
+    if kind == "parquet":
+        frame = pd.read_parquet(path_text)
+    else:
+        try:
+            frame = pv.read_csv(path_text).to_pandas()
+        except pa.ArrowInvalid as exc:
+            raise InputError(path_text, None, f"not a readable CSV table ({exc})") from exc
+    for name in frame.columns:
+        if isinstance(frame[name].dtype, pd.DatetimeTZDtype):
+            frame[name] = frame[name].dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
+    return frame

@@ -1,0 +1,234 @@
+"""Figures of the tuning chapter: RMSE heatmaps, per-configuration bars, importance, comparison.
+
+Every function takes the table of :func:`checkin_traj.tuning.trials_frame` (or a table
+built from it) and returns the matplotlib figure; all scores are on scaled targets.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+
+AGGREGATES = ("min", "mean")
+_METRIC_LABELS = {"rmse": "RMSE (scaled targets)", "r2": "R²"}
+_LOWER_IS_BETTER = {"rmse": True, "r2": False}
+
+
+def _metric_label(metric, split="validation"):
+    return f"{split} {_METRIC_LABELS.get(metric, metric)}"
+
+
+def _check_trials(trials, columns):
+    if not isinstance(trials, pd.DataFrame) or trials.empty:
+        raise ValueError("trials must be a non-empty DataFrame from checkin_traj.tuning.trials_frame")
+    missing = [name for name in columns if name not in trials.columns]
+    if missing:
+        raise ValueError(f"trials has no column(s) {missing}; it has {list(trials.columns)}")
+
+
+def heatmap_table(trials, *, x="num_hiddens", y="dropout", metric="rmse", aggregate="min") -> pd.DataFrame:
+    """The table a heatmap shows: ``metric`` per (``y``, ``x``) pair, aggregated over the rest.
+
+    Parameters
+    ----------
+    trials : pandas.DataFrame
+        One row per completed trial (:func:`checkin_traj.tuning.trials_frame`).
+    x, y : str
+        Hyperparameters on the columns and rows.
+    metric : str
+        Column to show (``"rmse"`` or ``"r2"``, validation split).
+    aggregate : {"min", "mean"}
+        How trials sharing an (x, y) pair are combined: ``"min"`` shows the best RMSE
+        reachable with that pair whatever the other hyperparameters; ``"mean"`` the
+        average over them. (For R², ``"min"`` takes the best, i.e. largest, value.)
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: values of ``y``; columns: values of ``x``; NaN where no trial ran.
+    """
+    if aggregate not in AGGREGATES:
+        raise ValueError(f"aggregate must be one of {AGGREGATES}, got {aggregate!r}")
+    if x == y:
+        raise ValueError(f"x and y must be two different hyperparameters, got {x!r} twice")
+    _check_trials(trials, [x, y, metric])
+    function = aggregate
+    if aggregate == "min" and not _LOWER_IS_BETTER.get(metric, True):
+        function = "max"
+    return trials.pivot_table(index=y, columns=x, values=metric, aggfunc=function).sort_index().sort_index(axis=1)
+
+
+def rmse_heatmap(trials, *, x="num_hiddens", y="dropout", metric="rmse", aggregate="min", ax=None, annotate=True):
+    """Heatmap of a validation score over two hyperparameters (see :func:`heatmap_table`).
+
+    The best cell is outlined. Returns the figure.
+    """
+    import matplotlib.pyplot as plt
+
+    table = heatmap_table(trials, x=x, y=y, metric=metric, aggregate=aggregate)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(1.2 * table.shape[1] + 2.5, 0.8 * table.shape[0] + 1.8))
+    else:
+        fig = ax.figure
+    values = table.to_numpy(dtype=float)
+    lower_better = _LOWER_IS_BETTER.get(metric, True)
+    image = ax.imshow(values, cmap="viridis_r" if lower_better else "viridis", aspect="auto")
+    ax.set_xticks(range(table.shape[1]), [str(value) for value in table.columns])
+    ax.set_yticks(range(table.shape[0]), [str(value) for value in table.index])
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    which = "best" if aggregate == "min" else "mean"
+    ax.set_title(f"{which} over the other hyperparameters", fontsize="medium")
+    if annotate:
+        finite = values[np.isfinite(values)]
+        middle = (finite.min() + finite.max()) / 2 if finite.size else 0.0
+        for row, column in itertools.product(range(values.shape[0]), range(values.shape[1])):
+            value = values[row, column]
+            if np.isfinite(value):
+                dark = (value > middle) if lower_better else (value < middle)
+                ax.text(column, row, f"{value:.3f}", ha="center", va="center", fontsize="small", color="white" if dark else "black")
+    if np.isfinite(values).any():
+        best = np.nanargmin(values) if lower_better else np.nanargmax(values)
+        row, column = np.unravel_index(best, values.shape)
+        ax.add_patch(plt.Rectangle((column - 0.5, row - 0.5), 1, 1, fill=False, edgecolor="red", linewidth=2))
+    fig.colorbar(image, ax=ax, label=_metric_label(metric))
+    return fig
+
+
+def rmse_heatmaps(trials, *, hyperparameters=None, metric="rmse", aggregate="min", ncols=3):
+    """One :func:`rmse_heatmap` per pair of hyperparameters that take more than one value.
+
+    Parameters
+    ----------
+    trials : pandas.DataFrame
+    hyperparameters : sequence of str, optional
+        Which ones; ``trials.attrs["hyperparameters"]`` by default.
+    metric, aggregate
+        As in :func:`heatmap_table`.
+    ncols : int
+        Panels per row.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    names = list(hyperparameters or trials.attrs.get("hyperparameters") or [])
+    _check_trials(trials, names + [metric])
+    varying = [name for name in names if trials[name].nunique() > 1]
+    pairs = list(itertools.combinations(varying, 2))
+    if not pairs:
+        raise ValueError(f"at least two hyperparameters must take more than one value; varying: {varying}")
+    ncols = min(ncols, len(pairs))
+    nrows = int(np.ceil(len(pairs) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.6 * ncols, 3.6 * nrows), squeeze=False)
+    for ax, (x, y) in zip(axes.ravel(), pairs):
+        rmse_heatmap(trials, x=x, y=y, metric=metric, aggregate=aggregate, ax=ax)
+    for ax in axes.ravel()[len(pairs):]:
+        ax.set_visible(False)
+    fig.suptitle(f"{_metric_label(metric)}, {'best' if aggregate == 'min' else 'mean'} over the other hyperparameters")
+    fig.tight_layout()
+    return fig
+
+
+def config_bars(trials, *, metric="rmse", highlight=None, ax=None, top=None):
+    """One bar per configuration, best first.
+
+    Parameters
+    ----------
+    trials : pandas.DataFrame
+        From :func:`checkin_traj.tuning.trials_frame` (columns ``label`` and ``metric``).
+    metric : {"rmse", "r2"}
+        Validation score to show.
+    highlight : dict of str to str, optional
+        Configuration label to colour name, e.g. ``{"64 / 0.5 / 3 / sigmoid": "tab:red"}``.
+    ax : matplotlib.axes.Axes, optional
+    top : int, optional
+        Show only the ``top`` best configurations.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    _check_trials(trials, ["label", metric])
+    ordered = trials.sort_values(metric, ascending=_LOWER_IS_BETTER.get(metric, True), kind="stable")
+    if top is not None:
+        ordered = ordered.head(top)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7.5, 0.22 * len(ordered) + 1.4))
+    else:
+        fig = ax.figure
+    colours = [(highlight or {}).get(label, "tab:blue") for label in ordered["label"]]
+    positions = np.arange(len(ordered))
+    ax.barh(positions, ordered[metric].to_numpy(dtype=float), color=colours)
+    ax.set_yticks(positions, ordered["label"], fontsize="x-small" if len(ordered) > 30 else "small")
+    ax.invert_yaxis()
+    ax.set_xlabel(_metric_label(metric))
+    ax.set_ylabel(" / ".join(trials.attrs.get("hyperparameters") or ["configuration"]))
+    values = ordered[metric].to_numpy(dtype=float)
+    if metric == "rmse" and np.isfinite(values).all() and values.min() > 0:
+        spread = values.max() - values.min()
+        ax.set_xlim(max(0.0, values.min() - max(spread, 0.1 * values.min())), values.max() + 0.05 * max(spread, 1e-3))
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def importance_bars(importance, *, ax=None):
+    """Horizontal bars of hyperparameter importance (:func:`checkin_traj.tuning.hyperparameter_importance`)."""
+    import matplotlib.pyplot as plt
+
+    if not isinstance(importance, pd.Series) or importance.empty:
+        raise ValueError("importance must be a non-empty Series from hyperparameter_importance")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.0, 0.45 * len(importance) + 1.2))
+    else:
+        fig = ax.figure
+    ordered = importance.sort_values(ascending=True)
+    ax.barh([str(name) for name in ordered.index], ordered.to_numpy(dtype=float), color="tab:green")
+    method = importance.attrs.get("method", "")
+    names = {"fanova": "fANOVA importance", "eta_squared": "share of RMSE variance explained (η²)"}
+    ax.set_xlabel(names.get(method, "importance"))
+    ax.set_xlim(0, max(1.0, float(ordered.max())))
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def comparison_bars(table, *, metric="rmse", ax=None):
+    """Test scores of a few contenders, with ± one standard deviation over seeds where known.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per contender (the index labels the bars), columns ``{metric}_mean`` and
+        optionally ``{metric}_std`` (NaN for deterministic baselines or reported numbers).
+    metric : {"rmse", "r2"}
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    mean_column, std_column = f"{metric}_mean", f"{metric}_std"
+    _check_trials(table, [mean_column])
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7.0, 0.5 * len(table) + 1.3))
+    else:
+        fig = ax.figure
+    means = table[mean_column].to_numpy(dtype=float)
+    errors = table[std_column].to_numpy(dtype=float) if std_column in table else np.full(len(table), np.nan)
+    positions = np.arange(len(table))
+    ax.barh(positions, means, xerr=np.where(np.isfinite(errors), errors, 0.0), color="tab:blue", capsize=3)
+    ax.set_yticks(positions, [str(label) for label in table.index])
+    ax.invert_yaxis()
+    ax.set_xlabel(_metric_label(metric, split="test"))
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,458 @@
+"""Sliding windows over each user's check-ins, a chronological split, and scalers.
+
+The previous ``window`` check-ins of a user predict the next one's
+``TARGETS = ("time", "lon", "lat")``. Every check-in of a kept user is labelled
+``"train"``, ``"val"`` or ``"test"`` by its position in the user's history (the last
+``test_fraction`` is test, the ``val_fraction`` before it validation, the rest training),
+and a window belongs to the split of its *target* check-in. The inputs of a test window
+may be earlier check-ins of the same user: they are the past, not leakage. Scalers are
+fitted on training rows only, so nothing about the validation or test period leaks into
+the numbers a model sees.
+
+Windows are cut from one feature matrix through a strided view
+(:func:`numpy.lib.stride_tricks.sliding_window_view`), with no loop over users or rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
+from sklearn.preprocessing import MinMaxScaler
+
+#: What every model predicts for the next check-in: Unix time (s), longitude and latitude (degrees).
+TARGETS = ("time", "lon", "lat")
+
+#: Every input feature :func:`build_windows` can compute, per check-in.
+KNOWN_FEATURES = (
+    "time",  # Unix seconds
+    "lon",  # degrees
+    "lat",  # degrees
+    "hour_sin",  # hour of day (local time) on the unit circle
+    "hour_cos",
+    "dow_sin",  # day of week (local time, Monday = 0, fractional) on the unit circle
+    "dow_cos",
+    "log_gap_minutes",  # log(1 + minutes since the user's previous check-in); 0 for the first
+)
+
+#: The default input features (all of :data:`KNOWN_FEATURES`).
+FEATURES = KNOWN_FEATURES
+
+SPLITS = ("train", "val", "test")
+SPLIT_LABELS = ("train", "val", "test", "dropped")
+_REQUIRED_COLUMNS = ("user", "time", "lat", "lon", "location_id")
+_FRACTION_SLACK = 1e-9  # so that 0.29 * 100 counts as 29 check-ins, not 28
+
+
+@dataclass
+class Split:
+    """The windows of one split.
+
+    Attributes
+    ----------
+    x : numpy.ndarray, float32, shape (n, window, n_features)
+        Scaled input features of the ``window`` check-ins before each target.
+    y : numpy.ndarray, float32, shape (n, 3)
+        Scaled targets (time, lon, lat) of the target check-in.
+    last : numpy.ndarray, float32, shape (n, 3)
+        Scaled (time, lon, lat) of the last input check-in, so a model can predict ``y - last``.
+    y_raw : numpy.ndarray, float64, shape (n, 3)
+        Targets in raw units: Unix seconds, degrees longitude, degrees latitude.
+    last_raw : numpy.ndarray, float64, shape (n, 3)
+        The last input check-in in raw units.
+    user : numpy.ndarray, int64, shape (n,)
+        Dense user id of each window.
+    target_row : numpy.ndarray, int64, shape (n,)
+        Row position of the target check-in in :attr:`WindowedData.check_ins`.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    last: np.ndarray
+    y_raw: np.ndarray
+    last_raw: np.ndarray
+    user: np.ndarray
+    target_row: np.ndarray
+
+    def __len__(self):
+        return len(self.y)
+
+
+@dataclass
+class WindowedData:
+    """Windows for training, validation and test, with the scalers that made them.
+
+    Attributes
+    ----------
+    train, val, test : Split
+        The windows of each split.
+    feature_names : tuple of str
+        Names of the last axis of ``x``.
+    target_names : tuple of str
+        :data:`TARGETS`.
+    window : int
+        Input check-ins per window.
+    target_scaler : sklearn.preprocessing.MinMaxScaler
+        Fitted on the training rows' (time, lon, lat).
+    feature_scaler : sklearn.preprocessing.MinMaxScaler
+        Fitted on the training rows' features (for time, lon and lat it equals the target scaler).
+    check_ins : pandas.DataFrame
+        The clean check-ins (index 0..n-1) with a categorical ``split`` column:
+        ``"train"``, ``"val"``, ``"test"`` or ``"dropped"`` (user with too few check-ins).
+    report : dict
+        Counts: users in, dropped, kept, held out; rows and windows per split.
+    parameters : dict
+        The parameters used; see :meth:`protocol`.
+    held_out_user_ids : numpy.ndarray, int64
+        Users whose every check-in is test (none unless ``held_out_users > 0``).
+    """
+
+    train: Split
+    val: Split
+    test: Split
+    feature_names: tuple
+    target_names: tuple
+    window: int
+    target_scaler: MinMaxScaler
+    feature_scaler: MinMaxScaler
+    check_ins: pd.DataFrame
+    report: dict
+    parameters: dict = field(default_factory=dict)
+    held_out_user_ids: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+
+    def split(self, name: str) -> Split:
+        """The :class:`Split` called ``name`` (``"train"``, ``"val"`` or ``"test"``)."""
+        if name not in SPLITS:
+            raise ValueError(f"split must be one of {SPLITS}, got {name!r}")
+        return getattr(self, name)
+
+    def inverse_targets(self, y_scaled) -> np.ndarray:
+        """Scaled (time, lon, lat) back to raw units.
+
+        Parameters
+        ----------
+        y_scaled : array_like, shape (n, 3)
+            Scaled targets or predictions.
+
+        Returns
+        -------
+        numpy.ndarray, float64, shape (n, 3)
+            Unix seconds, degrees longitude, degrees latitude.
+        """
+        y_scaled = np.asarray(y_scaled, dtype=np.float64)
+        if y_scaled.ndim != 2 or y_scaled.shape[1] != len(TARGETS):
+            raise ValueError(f"y_scaled must have shape (n, {len(TARGETS)}), got {y_scaled.shape}")
+        return self.target_scaler.inverse_transform(y_scaled)
+
+    def protocol(self) -> dict:
+        """The parameters of :func:`build_windows` used, JSON-able.
+
+        ``build_windows(check_ins, **data.protocol())`` rebuilds identical windows from the
+        same clean check-ins; ``min_checkins`` is the effective threshold.
+        """
+        return dict(self.parameters)
+
+
+def _check_fraction(name, value, *, low_open=True):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be a number in (0, 1), got {value!r}")
+    value = float(value)
+    ok = (0.0 < value < 1.0) if low_open else (0.0 <= value < 1.0)
+    if not ok:
+        interval = "(0, 1)" if low_open else "[0, 1)"
+        raise ValueError(f"{name} must lie in {interval}, got {value!r}")
+    return value
+
+
+def _check_int(name, value, *, minimum):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _check_parameters(window, test_fraction, val_fraction, min_checkins, features, held_out_users, seed, timezone):
+    window = _check_int("window", window, minimum=1)
+    test_fraction = _check_fraction("test_fraction", test_fraction)
+    val_fraction = _check_fraction("val_fraction", val_fraction)
+    if test_fraction + val_fraction >= 1.0:
+        raise ValueError(
+            f"test_fraction + val_fraction must be < 1 to leave training check-ins, got "
+            f"{test_fraction} + {val_fraction} = {test_fraction + val_fraction}"
+        )
+    if min_checkins is not None:
+        min_checkins = _check_int("min_checkins", min_checkins, minimum=window + 1)
+    if isinstance(features, str) or not isinstance(features, Sequence) or len(features) == 0:
+        raise ValueError(f"features must be a non-empty sequence of names from {KNOWN_FEATURES}, got {features!r}")
+    unknown = [name for name in features if name not in KNOWN_FEATURES]
+    if unknown:
+        raise ValueError(f"features: unknown names {unknown}; known features are {KNOWN_FEATURES}")
+    if len(set(features)) != len(features):
+        raise ValueError(f"features must not repeat a name, got {list(features)}")
+    held_out_users = _check_fraction("held_out_users", held_out_users, low_open=False)
+    seed = _check_int("seed", seed, minimum=0)
+    if timezone is not None:
+        try:
+            pd.Timestamp(0, tz="UTC").tz_convert(timezone)
+        except Exception as error:  # pytz/zoneinfo raise different types
+            raise ValueError(f"timezone must be an IANA name such as 'America/New_York', got {timezone!r}") from error
+    return window, test_fraction, val_fraction, min_checkins, tuple(features), held_out_users, seed
+
+
+def _check_check_ins(check_ins):
+    if not isinstance(check_ins, pd.DataFrame):
+        raise ValueError(f"check_ins must be a pandas DataFrame, got {type(check_ins).__name__}")
+    missing = [name for name in _REQUIRED_COLUMNS if name not in check_ins.columns]
+    if missing:
+        raise ValueError(f"check_ins lacks columns {missing}; clean check-ins have {list(_REQUIRED_COLUMNS)}")
+    if len(check_ins) == 0:
+        raise ValueError("check_ins is empty")
+    if not pd.api.types.is_datetime64_any_dtype(check_ins["time"]):
+        raise ValueError(f"check_ins['time'] must be datetime64 (UTC), got {check_ins['time'].dtype}")
+    for name in ("lat", "lon"):
+        values = check_ins[name].to_numpy(dtype=np.float64)
+        bad = np.flatnonzero(~np.isfinite(values))
+        if len(bad):
+            raise ValueError(f"check_ins[{name!r}] is not finite at row {bad[0]} ({len(bad)} rows)")
+    if check_ins["time"].isna().any():
+        raise ValueError(f"check_ins['time'] is missing at row {int(np.flatnonzero(check_ins['time'].isna())[0])}")
+
+
+def _unix_seconds(times: pd.Series) -> np.ndarray:
+    index = pd.DatetimeIndex(times)
+    if index.tz is None:
+        index = index.tz_localize("UTC")
+    return index.as_unit("ns").asi8 / 1e9
+
+
+def _row_features(check_ins, unix, same_user_as_previous, timezone) -> dict:
+    """Every known feature per row, float64 (unscaled)."""
+    index = pd.DatetimeIndex(check_ins["time"])
+    if index.tz is None:
+        index = index.tz_localize("UTC")
+    local = index.tz_convert(timezone) if timezone else index
+    hour = local.hour.to_numpy() + local.minute.to_numpy() / 60.0 + local.second.to_numpy() / 3600.0
+    day = local.day_of_week.to_numpy() + hour / 24.0
+    gap_s = np.zeros_like(unix)
+    gap_s[1:] = np.where(same_user_as_previous[1:], unix[1:] - unix[:-1], 0.0)
+    return {
+        "time": unix,
+        "lon": check_ins["lon"].to_numpy(dtype=np.float64),
+        "lat": check_ins["lat"].to_numpy(dtype=np.float64),
+        "hour_sin": np.sin(2 * np.pi * hour / 24.0),
+        "hour_cos": np.cos(2 * np.pi * hour / 24.0),
+        "dow_sin": np.sin(2 * np.pi * day / 7.0),
+        "dow_cos": np.cos(2 * np.pi * day / 7.0),
+        "log_gap_minutes": np.log1p(gap_s / 60.0),
+    }
+
+
+def split_sizes(counts, *, test_fraction=0.2, val_fraction=0.1):
+    """How many of a user's check-ins are training, validation and test.
+
+    Parameters
+    ----------
+    counts : array_like of int
+        Check-ins per user.
+    test_fraction, val_fraction : float
+        Shares of each user's history (at least one check-in each).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(n_train, n_val, n_test)`` per user; ``n_train`` may be <= 0 for tiny histories.
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    n_test = np.maximum(1, np.floor(test_fraction * counts + _FRACTION_SLACK)).astype(np.int64)
+    n_val = np.maximum(1, np.floor(val_fraction * counts + _FRACTION_SLACK)).astype(np.int64)
+    return counts - n_test - n_val, n_val, n_test
+
+
+def default_min_checkins(*, window=10, test_fraction=0.2, val_fraction=0.1, max_count=100_000):
+    """The smallest history that gives a user windows in every split.
+
+    A user with ``n`` check-ins has ``n_train - window`` training windows (see
+    :func:`split_sizes`); this is the smallest ``n`` from which every longer history has at
+    least one training window (and therefore at least one validation and test window).
+    """
+    counts = np.arange(1, max_count + 1)
+    n_train, _, _ = split_sizes(counts, test_fraction=test_fraction, val_fraction=val_fraction)
+    too_short = np.flatnonzero(n_train < window + 1)
+    return int(counts[too_short[-1]] + 1) if len(too_short) else 1
+
+
+def build_windows(
+    check_ins,
+    *,
+    window=10,
+    test_fraction=0.2,
+    val_fraction=0.1,
+    min_checkins=None,
+    features=FEATURES,
+    held_out_users=0.0,
+    seed=0,
+    timezone="America/New_York",
+) -> WindowedData:
+    """Cut each user's clean check-ins into windows and split them chronologically.
+
+    Parameters
+    ----------
+    check_ins : pandas.DataFrame
+        Clean check-ins (``user``, ``time`` UTC, ``lat``, ``lon``, ``location_id``), sorted
+        by user then time, as returned by :func:`checkin_traj.cleaning.clean`.
+    window : int
+        Input check-ins per window (>= 1).
+    test_fraction : float
+        Share of each user's check-ins, the latest, whose windows are test (0..1, open).
+    val_fraction : float
+        Share of each user's check-ins just before the test ones that are validation.
+    min_checkins : int, optional
+        Users with fewer check-ins are dropped (and counted). Default: the smallest history
+        that gives windows in all three splits (:func:`default_min_checkins`). At least
+        ``window + 1``.
+    features : sequence of str
+        Input features, a subset of :data:`KNOWN_FEATURES`, in this order.
+    held_out_users : float
+        Share of kept users (drawn with ``seed``) whose every window is test, to measure
+        how a model does on people it never saw. 0 (default) holds out nobody.
+    seed : int
+        Seed for drawing the held-out users.
+    timezone : str or None
+        IANA time zone for hour of day and day of week (default New York); None uses UTC.
+
+    Returns
+    -------
+    WindowedData
+
+    Raises
+    ------
+    ValueError
+        For bad parameters (naming the parameter), columns or ordering of ``check_ins``,
+        a window longer than every user's history, or no user left.
+    """
+    window, test_fraction, val_fraction, min_checkins, features, held_out_users, seed = _check_parameters(
+        window, test_fraction, val_fraction, min_checkins, features, held_out_users, seed, timezone
+    )
+    _check_check_ins(check_ins)
+    check_ins = check_ins.reset_index(drop=True)
+    user = check_ins["user"].to_numpy(dtype=np.int64)
+    unix = _unix_seconds(check_ins["time"])
+    n_rows = len(check_ins)
+
+    step_user = np.diff(user)
+    unsorted = np.flatnonzero((step_user < 0) | ((step_user == 0) & (np.diff(unix) < 0)))
+    if len(unsorted):
+        raise ValueError(
+            f"check_ins must be sorted by user, then time: row {unsorted[0] + 1} comes before row {unsorted[0]}"
+        )
+
+    # Users as contiguous blocks of rows.
+    starts = np.flatnonzero(np.r_[True, step_user != 0])
+    counts = np.diff(np.r_[starts, n_rows])
+    user_ids = user[starts]
+    position = np.arange(n_rows) - np.repeat(starts, counts)
+    if counts.max() <= window:
+        raise ValueError(
+            f"window={window} is longer than every user's history (the longest has {counts.max()} check-ins); "
+            f"a window needs window + 1 check-ins"
+        )
+
+    threshold = (
+        min_checkins
+        if min_checkins is not None
+        else default_min_checkins(
+            window=window, test_fraction=test_fraction, val_fraction=val_fraction, max_count=int(counts.max()) + 1
+        )
+    )
+    kept = counts >= threshold
+    if not kept.any():
+        raise ValueError(
+            f"min_checkins={threshold}: no user has that many check-ins (the longest has {counts.max()}); "
+            f"lower min_checkins or window"
+        )
+
+    held_out = np.zeros(len(counts), dtype=bool)
+    n_held_out = int(round(held_out_users * kept.sum()))
+    if n_held_out >= kept.sum():
+        raise ValueError(f"held_out_users={held_out_users} would hold out all {kept.sum()} kept users")
+    if n_held_out:
+        rng = np.random.default_rng(seed)
+        held_out[rng.choice(np.flatnonzero(kept), size=n_held_out, replace=False)] = True
+
+    n_train, n_val, _ = split_sizes(counts, test_fraction=test_fraction, val_fraction=val_fraction)
+    row_train, row_val = np.repeat(n_train, counts), np.repeat(n_val, counts)
+    label = np.full(n_rows, 2, dtype=np.int8)  # test
+    label[position < row_train + row_val] = 1
+    label[position < row_train] = 0
+    label[np.repeat(held_out, counts)] = 2
+    label[~np.repeat(kept, counts)] = 3
+    check_ins["split"] = pd.Categorical.from_codes(label, categories=list(SPLIT_LABELS))
+
+    # Per-row features and targets; scalers fitted on training rows only.
+    same_user_as_previous = np.r_[False, step_user == 0]
+    every_feature = _row_features(check_ins, unix, same_user_as_previous, timezone)
+    feature_matrix = np.column_stack([every_feature[name] for name in features])
+    target_matrix = np.column_stack([unix, every_feature["lon"], every_feature["lat"]])
+    is_train = label == 0
+    if not is_train.any():
+        raise ValueError("no training check-ins: lower test_fraction/val_fraction or held_out_users")
+    target_scaler = MinMaxScaler().fit(target_matrix[is_train])
+    feature_scaler = MinMaxScaler().fit(feature_matrix[is_train])
+    features_scaled = feature_scaler.transform(feature_matrix).astype(np.float32)
+    targets_scaled = target_scaler.transform(target_matrix).astype(np.float32)
+
+    # Every window as a strided view: view[s] is rows s .. s + window - 1.
+    view = sliding_window_view(features_scaled, (window, features_scaled.shape[1]))[:, 0]
+    is_target = (position >= window) & (label < 3)
+    splits = {}
+    for code, name in enumerate(SPLITS):
+        target_row = np.flatnonzero(is_target & (label == code))
+        last_row = target_row - 1
+        splits[name] = Split(
+            x=np.ascontiguousarray(view[target_row - window]),
+            y=targets_scaled[target_row],
+            last=targets_scaled[last_row],
+            y_raw=target_matrix[target_row],
+            last_raw=target_matrix[last_row],
+            user=user[target_row],
+            target_row=target_row.astype(np.int64),
+        )
+
+    report = {
+        "users_in": int(len(counts)),
+        "users_dropped_too_few": int((~kept).sum()),
+        "users_kept": int(kept.sum()),
+        "users_held_out": int(n_held_out),
+        "min_checkins": int(threshold),
+        "rows_in": int(n_rows),
+        **{f"rows_{name}": int((label == code).sum()) for code, name in enumerate(SPLIT_LABELS)},
+        **{f"windows_{name}": len(splits[name]) for name in SPLITS},
+    }
+    parameters = {
+        "window": window,
+        "test_fraction": test_fraction,
+        "val_fraction": val_fraction,
+        "min_checkins": int(threshold),
+        "features": list(features),
+        "held_out_users": held_out_users,
+        "seed": seed,
+        "timezone": timezone,
+    }
+    return WindowedData(
+        train=splits["train"],
+        val=splits["val"],
+        test=splits["test"],
+        feature_names=features,
+        target_names=TARGETS,
+        window=window,
+        target_scaler=target_scaler,
+        feature_scaler=feature_scaler,
+        check_ins=check_ins,
+        report=report,
+        parameters=parameters,
+        held_out_user_ids=user_ids[held_out].astype(np.int64),
+    )

@@ -1,0 +1,124 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from checkin_traj.baselines import (
+    BASELINES,
+    global_mean,
+    markov_next,
+    persistence,
+    run_baselines,
+    user_mean,
+    user_most_frequent,
+)
+from checkin_traj.metrics import HUMAN_METRICS, SCALED_METRICS, errors_km, errors_minutes
+from checkin_traj.sequences import build_windows
+
+START = pd.Timestamp("2010-06-01 08:00", tz="UTC")
+PLACES = {1: (40.70, -74.00), 2: (40.75, -73.95), 3: (40.80, -73.90), 4: (40.60, -73.80)}  # (lat, lon)
+
+
+def make_check_ins(locations_per_user, *, hours_per_user=None):
+    """Clean check-ins visiting PLACES; user u's i-th check-in is at hour i unless hours are given."""
+    frames = []
+    for user, locations in enumerate(locations_per_user):
+        hours = np.arange(len(locations)) if hours_per_user is None else np.asarray(hours_per_user[user])
+        frames.append(
+            pd.DataFrame(
+                {
+                    "user": user,
+                    "snap_user": 500 + user,
+                    "time": START + pd.to_timedelta(hours, unit="h"),
+                    "lat": [PLACES[location][0] for location in locations],
+                    "lon": [PLACES[location][1] for location in locations],
+                    "location_id": locations,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True).astype({"user": "int64", "snap_user": "int64", "location_id": "int64"})
+
+
+def raw_errors(data, prediction):
+    raw = data.inverse_targets(prediction)
+    return errors_km(data.test.y_raw, raw), errors_minutes(data.test.y_raw, raw)
+
+
+def test_markov_learns_an_alternating_user_exactly_and_persistence_does_not():
+    data = build_windows(make_check_ins([[1, 2] * 10]), window=3)
+    km, minutes = raw_errors(data, markov_next(data))
+    assert km.max() < 1e-3 and minutes.max() < 0.5
+    km, minutes = raw_errors(data, persistence(data))
+    assert km.min() > 6.0  # always at the other place, 6.8 km away
+    assert minutes.max() < 0.5  # constant hourly gap: time is right
+
+
+def test_persistence_repeats_the_last_gap_and_place():
+    hours = np.cumsum(np.arange(20))  # gaps 1, 2, 3, ... hours: each next gap is one hour longer
+    data = build_windows(make_check_ins([[1, 2, 3, 4] * 5], hours_per_user=[hours]), window=3)
+    prediction = data.inverse_targets(persistence(data))
+    np.testing.assert_allclose(prediction[:, 1:], data.test.last_raw[:, 1:], atol=1e-5)
+    _, minutes = raw_errors(data, persistence(data))
+    np.testing.assert_allclose(minutes, 60.0, atol=1.0)
+
+
+def test_user_most_frequent_predicts_the_most_visited_training_place():
+    data = build_windows(make_check_ins([[1, 1, 2] * 7, [1, 2] * 10]), window=3)
+    prediction = data.inverse_targets(user_most_frequent(data))
+    first, second = data.test.user == 0, data.test.user == 1
+    np.testing.assert_allclose(prediction[first][:, [2, 1]], [PLACES[1]] * first.sum(), atol=1e-5)
+    # user 1 visited 1 and 2 equally often in training; the latest training visit (row 13) was place 2
+    np.testing.assert_allclose(prediction[second][:, [2, 1]], [PLACES[2]] * second.sum(), atol=1e-5)
+
+
+def test_user_mean_and_global_mean_average_training_places():
+    data = build_windows(make_check_ins([[1, 1, 2] * 7, [3, 4] * 10]), window=3)
+    training = data.check_ins[data.check_ins["split"] == "train"]
+    prediction = data.inverse_targets(user_mean(data))
+    for user in (0, 1):
+        expected = training.loc[training["user"] == user, ["lon", "lat"]].mean().to_numpy()
+        np.testing.assert_allclose(prediction[data.test.user == user][:, 1:] - expected, 0.0, atol=1e-5)
+    overall = data.inverse_targets(global_mean(data))
+    np.testing.assert_allclose(overall[:, 1:] - training[["lon", "lat"]].mean().to_numpy(), 0.0, atol=1e-5)
+
+
+def test_baselines_do_not_learn_from_validation_or_test_places():
+    check_ins = make_check_ins([[1, 1, 2] * 7, [3, 4] * 10])
+    data = build_windows(check_ins, window=3)
+    later = (data.check_ins["split"] != "train").to_numpy()
+    moved = check_ins.copy()
+    moved.loc[later, "lat"] += 0.05  # every validation and test check-in somewhere else
+    moved_data = build_windows(moved, window=3)
+    for baseline in (user_most_frequent, user_mean, global_mean):
+        before = data.inverse_targets(baseline(data))
+        after = moved_data.inverse_targets(baseline(moved_data))
+        np.testing.assert_allclose(after[:, 1:], before[:, 1:], atol=1e-6, err_msg=baseline.__name__)
+
+
+def test_unseen_users_and_locations_fall_back_and_are_counted():
+    data = build_windows(make_check_ins([[1, 2] * 10, [3, 4] * 10]), window=3, held_out_users=0.5, seed=0)
+    held_out_windows = int(np.isin(data.test.user, data.held_out_user_ids).sum())
+    assert held_out_windows == 17
+    report = {}
+    prediction = data.inverse_targets(user_mean(data, report=report))
+    assert report["fallback_windows"] == held_out_windows
+    training = data.check_ins[data.check_ins["split"] == "train"]
+    held_out = np.isin(data.test.user, data.held_out_user_ids)
+    np.testing.assert_allclose(prediction[held_out][:, 2], training["lat"].mean(), atol=1e-5)
+    # Markov: the held-out user's places were never left in training -> stays at the last place
+    report = {}
+    prediction = data.inverse_targets(markov_next(data, report=report))
+    assert report["fallback_windows"] == held_out_windows
+    np.testing.assert_allclose(prediction[held_out][:, 1:], data.test.last_raw[held_out][:, 1:], atol=1e-5)
+
+
+def test_run_baselines_scores_every_baseline_on_the_same_windows():
+    data = build_windows(make_check_ins([[1, 2] * 10, [1, 1, 3] * 8]), window=3)
+    table, predictions = run_baselines(data, return_predictions=True)
+    assert list(table.index) == list(BASELINES)
+    assert set(SCALED_METRICS + HUMAN_METRICS + ("windows", "fallback_windows")) <= set(table.columns)
+    assert np.isfinite(table[list(SCALED_METRICS + HUMAN_METRICS)].to_numpy()).all()
+    assert (table["windows"] == len(data.test)).all()
+    assert all(prediction.shape == (len(data.test), 3) for prediction in predictions.values())
+    assert table["rmse"].idxmin() == "markov_next"  # both users are perfectly regular
+    with pytest.raises(ValueError, match="split must be one of"):
+        run_baselines(data, split="later")

@@ -1,0 +1,183 @@
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("keras")
+
+from checkin_traj.sequences import build_windows  # noqa: E402
+from checkin_traj.training import (  # noqa: E402
+    TrainedModel,
+    run_seeds,
+    seed_table,
+    set_seed,
+    train_model,
+    training_targets,
+)
+
+TINY_LSTM = {"num_hiddens": 4}
+
+
+@pytest.fixture(scope="module")
+def data():
+    """6 users walking north-east, one check-in an hour: 40 check-ins each, windows of 3."""
+    n_users, per_user = 6, 40
+    user = np.repeat(np.arange(n_users), per_user)
+    step = np.tile(np.arange(per_user), n_users)
+    check_ins = pd.DataFrame(
+        {
+            "user": user,
+            "time": pd.Timestamp("2010-01-01", tz="UTC") + pd.to_timedelta(step * 3600 + user * 60, unit="s"),
+            "lat": 40.70 + 0.001 * step + 0.01 * user,
+            "lon": -74.00 + 0.002 * step,
+            "location_id": user * 1000 + step,
+        }
+    )
+    return build_windows(check_ins, window=3)
+
+
+class _ConstantNetwork:
+    """Stands in for a Keras model: outputs the same vector for every window."""
+
+    def __init__(self, output):
+        self.output = np.asarray(output, dtype=np.float32)
+
+    def predict(self, x, batch_size=None, verbose=0):
+        return np.tile(self.output, (len(x), 1))
+
+
+def _trained(data, target_mode, output, offset_mean=(0, 0, 0), offset_scale=(1, 1, 1)):
+    return TrainedModel(
+        name="lstm",
+        model=_ConstantNetwork(output),
+        history={"loss": [1.0], "val_loss": [1.0]},
+        epochs_run=1,
+        best_epoch=1,
+        train_seconds=0.0,
+        target_mode=target_mode,
+        seed=0,
+        hyperparameters={},
+        offset_mean=np.asarray(offset_mean, np.float32),
+        offset_scale=np.asarray(offset_scale, np.float32),
+        data=data,
+    )
+
+
+def test_offset_mode_adds_the_last_check_in_back(data):
+    # A network predicting a standardised offset of 0 predicts last + mean offset.
+    trained = _trained(data, "offset", [0, 0, 0], offset_mean=[0.1, 0.2, 0.3], offset_scale=[2, 2, 2])
+    np.testing.assert_allclose(trained.predict("test"), data.test.last + [0.1, 0.2, 0.3], rtol=1e-6)
+    trained = _trained(data, "offset", [1, 0, -1], offset_mean=[0, 0, 0], offset_scale=[2, 3, 4])
+    np.testing.assert_allclose(trained.predict("val"), data.val.last + [2, 0, -4], rtol=1e-6)
+
+
+def test_absolute_mode_returns_the_network_output(data):
+    trained = _trained(data, "absolute", [0.5, 0.25, 0.75])
+    np.testing.assert_allclose(trained.predict("test"), np.tile([0.5, 0.25, 0.75], (len(data.test), 1)))
+
+
+def test_training_targets_invert_the_prediction(data):
+    mean, scale = np.array([0.01, 0.02, 0.03], np.float32), np.array([0.5, 0.5, 2.0], np.float32)
+    offsets = training_targets(data.train, "offset", mean, scale)
+    np.testing.assert_allclose(data.train.last + offsets * scale + mean, data.train.y, atol=1e-6)
+    np.testing.assert_array_equal(training_targets(data.train, "absolute", mean, scale), data.train.y)
+
+
+def test_same_seed_gives_the_same_numbers_and_another_seed_does_not(data):
+    first = train_model("lstm", data, hyperparameters=TINY_LSTM, epochs=2, batch_size=16, seed=3)
+    again = train_model("lstm", data, hyperparameters=TINY_LSTM, epochs=2, batch_size=16, seed=3)
+    other = train_model("lstm", data, hyperparameters=TINY_LSTM, epochs=2, batch_size=16, seed=4)
+    np.testing.assert_array_equal(first.predict("test"), again.predict("test"))
+    assert first.history["loss"] == again.history["loss"]
+    assert not np.array_equal(first.predict("test"), other.predict("test"))
+
+
+def test_the_best_epochs_weights_are_kept(data):
+    trained = train_model("lstm", data, hyperparameters=TINY_LSTM, target_mode="offset", epochs=4, batch_size=16, patience=1)
+    history = trained.history
+    assert len(history["loss"]) == len(history["val_loss"]) == len(history["seconds"]) == trained.epochs_run <= 4
+    assert trained.best_epoch == int(np.argmin(history["val_loss"])) + 1
+    val_targets = training_targets(data.val, "offset", trained.offset_mean, trained.offset_scale)
+    val_loss = trained.model.evaluate(data.val.x, val_targets, verbose=0)
+    assert val_loss == pytest.approx(min(history["val_loss"]), rel=1e-4)
+    assert trained.predict("test").shape == data.test.y.shape
+
+
+def test_progress_prints_one_line_per_epoch(data, capsys):
+    train_model("lstm", data, hyperparameters=TINY_LSTM, epochs=2, patience=5, verbose=1)
+    lines = [line for line in capsys.readouterr().out.splitlines() if "epoch" in line]
+    assert len(lines) == 2 and "val_loss" in lines[0] and "lstm/absolute seed 0" in lines[0]
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(name="gru"), "unknown model 'gru'"),
+        (dict(hyperparameters={"units": 4}), r"unknown hyperparameter.*units"),
+        (dict(hyperparameters={"window": 4}), "taken from the data"),
+        (dict(target_mode="relative"), r"target_mode must be one of \('absolute', 'offset'\)"),
+        (dict(epochs=0), "epochs must be an integer >= 1"),
+        (dict(batch_size=2.5), "batch_size"),
+        (dict(patience=-1), "patience"),
+        (dict(seed=-1), "seed must be an integer >= 0"),
+    ],
+)
+def test_bad_training_arguments_are_rejected_by_name(data, kwargs, message):
+    kwargs = {"name": "lstm", **kwargs}
+    with pytest.raises(ValueError, match=message):
+        train_model(kwargs.pop("name"), data, **kwargs)
+
+
+def test_non_finite_windows_are_rejected_naming_the_split():
+    class Part:
+        x = np.zeros((4, 3, 2), np.float32)
+        y = np.array([[0, 0, 0], [0, np.nan, 0], [0, 0, 0], [0, 0, 0]], np.float32)
+        last = np.zeros((4, 3), np.float32)
+
+    class Data:
+        train = val = test = Part()
+
+    with pytest.raises(ValueError, match=r"data.train.y is not finite in window 1"):
+        train_model("lstm", Data())
+
+
+def test_set_seed_rejects_bad_seeds():
+    with pytest.raises(ValueError, match="seed must be an integer"):
+        set_seed(1.5)
+
+
+def test_run_seeds_reports_each_seed_and_their_mean_and_spread(data):
+    runs = run_seeds("lstm", data, seeds=(0, 1), hyperparameters=TINY_LSTM, epochs=1, batch_size=32)
+    assert list(runs.metrics.index) == [0, 1]
+    assert {"rmse", "r2", "km_median", "epochs_run", "best_val_loss"} <= set(runs.metrics.columns)
+    summary = runs.summary()
+    assert summary.loc["rmse", "mean"] == pytest.approx(runs.metrics["rmse"].mean())
+    assert summary.loc["rmse", "std"] == pytest.approx(runs.metrics["rmse"].std(ddof=1))
+    assert runs.best.seed == int(runs.metrics["best_val_loss"].idxmin())
+    assert set(runs.predictions) == {0, 1} and runs.predictions[0].shape == data.test.y.shape
+    np.testing.assert_allclose(runs.mean_prediction(), (runs.predictions[0] + runs.predictions[1]) / 2, rtol=1e-6)
+    table = seed_table({"LSTM": runs}, baselines={"persistence": {"rmse": 0.5, "r2": 0.25}}, columns=("rmse", "r2"))
+    assert table.loc["persistence", "rmse"] == "0.500"
+    assert " ± " in table.loc["LSTM", "r2"]
+
+
+def test_run_seeds_rejects_repeated_seeds_before_training(data):
+    with pytest.raises(ValueError, match="seeds must be distinct"):
+        run_seeds("lstm", data, seeds=(0, 0))
+    with pytest.raises(ValueError, match="unknown argument"):
+        run_seeds("lstm", data, seeds=(0,), epoch=3)
+
+
+def test_figures_of_the_training_chapters(data):
+    from checkin_traj.plots.training import loss_curves, predictions_figure
+
+    history = {"loss": [1.0, 0.5, 0.4], "val_loss": [1.2, 0.6, 0.7]}
+    figure = loss_curves({"absolute": {0: history, 1: history}, "offset": {0: history}})
+    assert len(figure.axes) == 2 and figure.axes[0].get_yscale() == "log"
+    figure = predictions_figure(data, {"perfect": data.test.y, "stay": data.test.last}, sample=10)
+    assert len(figure.axes) == 3
+    with pytest.raises(ValueError, match="must have shape"):
+        predictions_figure(data, {"wrong": data.test.y[:3]})

@@ -1,0 +1,468 @@
+"""Optuna searches on tiny windows with a fake trainer whose validation RMSE is known in advance.
+
+The fake model predicts every target shifted by ``0.01 + 0.1 * dropout``, so its RMSE on
+scaled targets is exactly that shift: the best configuration is the one with the lowest
+dropout, and every score can be checked by hand.
+"""
+
+import itertools
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from checkin_traj import tuning
+from checkin_traj.sequences import build_windows
+
+
+def tiny_check_ins(n_users=20, per_user=40, seed=0):
+    """Random walks around Manhattan, a check-in every 1 to 10 hours."""
+    rng = np.random.default_rng(seed)
+    user = np.repeat(np.arange(n_users), per_user)
+    hours = np.cumsum(rng.uniform(1, 10, size=(n_users, per_user)), axis=1).ravel()
+    steps = rng.normal(0, 0.005, size=(2, n_users, per_user)).cumsum(axis=2)
+    return pd.DataFrame(
+        {
+            "user": user,
+            "time": pd.Timestamp("2010-01-01", tz="UTC") + pd.to_timedelta(hours, unit="h"),
+            "lat": 40.7 + steps[0].ravel(),
+            "lon": -73.95 + steps[1].ravel(),
+            "location_id": np.arange(len(user)),
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def data():
+    return build_windows(tiny_check_ins(), window=5)
+
+
+def shift_of(config):
+    return 0.01 + 0.1 * config["dropout"]
+
+
+class FakeModel:
+    def __init__(self, data, config, log):
+        self.data, self.config, self.log, self.epochs_run = data, config, log, 1
+
+    def predict(self, split):
+        self.log.append(("predict", split))
+        return getattr(self.data, split).y + shift_of(self.config)
+
+
+class FakeTrainer:
+    """Records every training call and prediction; optionally raises on call number ``fail_on``."""
+
+    def __init__(self, fail_on=None, error=KeyboardInterrupt):
+        self.configs, self.log, self.kwargs = [], [], []
+        self.fail_on, self.error = fail_on, error
+
+    def __call__(self, name, data, *, hyperparameters, **kwargs):
+        assert name == "seq2seq"
+        self.configs.append(dict(hyperparameters))
+        self.kwargs.append(kwargs)
+        if self.fail_on is not None and len(self.configs) == self.fail_on:
+            raise self.error()
+        return FakeModel(data, hyperparameters, self.log)
+
+
+def small_grid(dropouts=(0.0, 0.5)):
+    return {"num_hiddens": [8], "dropout": list(dropouts), "num_layers": [1], "activation": ["tanh"]}
+
+
+def states(study):
+    return sorted(trial.state.name for trial in study.trials)
+
+
+# --------------------------------------------------------------------------- grids
+
+
+def test_article_grid_holds_the_article_best_configuration():
+    assert all(value in tuning.ARTICLE_GRID[name] for name, value in tuning.ARTICLE_BEST.items())
+    assert len(tuning.grid_configurations(tuning.grid_space())) == 3**4
+    assert tuning.ARTICLE_BEST in tuning.grid_configurations(tuning.ARTICLE_GRID)
+
+
+@pytest.mark.parametrize("max_configs, expected", [(81, 81), (16, 16), (10, 8), (1, 1)])
+def test_shrunk_grid_is_a_full_product_that_keeps_the_article_best(max_configs, expected):
+    grid = tuning.grid_space(max_configs=max_configs)
+    configs = tuning.grid_configurations(grid)
+    assert len(configs) == expected
+    assert tuning.ARTICLE_BEST in configs
+    assert len({tuning.config_key(config) for config in configs}) == len(configs)
+
+
+@pytest.mark.parametrize(
+    "grid, message",
+    [
+        ({"num_hiddens": [8], "hidden_size": [4]}, "unknown hyperparameter"),
+        ({"num_hiddens": []}, "empty"),
+        ({"num_hiddens": [8, 8]}, "repeats"),
+        ({"dropout": [0.2, 1.0]}, r"dropout.*\[0, 1\)"),
+        ({"num_layers": [0]}, "num_layers"),
+        ({"activation": ["swish"]}, "activation"),
+        ({"window": [5]}, "taken from the data"),
+        ({}, "non-empty dict"),
+        ({"num_hiddens": 8}, "list of values"),
+    ],
+)
+def test_bad_grids_are_rejected_naming_the_hyperparameter(grid, message):
+    with pytest.raises(ValueError, match=message):
+        tuning.grid_space(grid)
+
+
+def test_bad_max_configs_is_rejected():
+    with pytest.raises(ValueError, match="max_configs"):
+        tuning.grid_space(max_configs=0)
+
+
+# --------------------------------------------------------------------------- storage
+
+
+@pytest.mark.parametrize(
+    "storage, message",
+    [
+        ("ftp://host/tuning", "dialect"),
+        ("sqlite://", "in-memory"),
+        ("sqlite:///:memory:", "in-memory"),
+        ("postgresql://user:secret@", "postgresql"),
+        (42, "URL string or a path"),
+    ],
+)
+def test_bad_storage_is_rejected(storage, message):
+    if storage == "postgresql://user:secret@":
+        pytest.skip("a postgresql URL without a host is valid SQLAlchemy syntax")
+    with pytest.raises(ValueError, match=message):
+        tuning.storage_url(storage)
+
+
+def test_paths_and_postgres_urls_are_accepted_without_a_server(tmp_path):
+    assert tuning.storage_url(tmp_path / "t.db") == f"sqlite:///{tmp_path / 't.db'}"
+    url = "postgresql://worker:secret@db.example:5432/tuning"
+    assert tuning.storage_url(url) == url  # psycopg2 is installed; nothing connects yet
+    assert "secret" not in tuning.redact(url)
+
+
+def test_default_storage_is_a_sqlite_file_in_the_results_folder(tmp_path):
+    assert tuning.default_storage(tmp_path) == f"sqlite:///{tmp_path / 'results' / 'tuning.db'}"
+
+
+# --------------------------------------------------------------------------- running a grid
+
+
+def test_grid_trains_exactly_its_configurations_and_scores_them_on_validation(data, tmp_path):
+    trainer = FakeTrainer()
+    grid = small_grid()
+    study = tuning.run_study(
+        data, study_name="g", storage=tmp_path / "t.db", grid=grid, epochs=1, patience=0, seed=3, trainer=trainer
+    )
+    assert sorted(map(tuning.config_key, trainer.configs)) == sorted(map(tuning.config_key, tuning.grid_configurations(grid)))
+    assert all(kwargs["epochs"] == 1 and kwargs["seed"] == 3 and kwargs["patience"] == 0 for kwargs in trainer.kwargs)
+    assert set(trainer.log) == {("predict", "val")}  # the test split is never read
+    frame = tuning.trials_frame(study)
+    assert len(frame) == 2 and frame.attrs["split"] == "val"
+    for _, row in frame.iterrows():
+        assert row["rmse"] == pytest.approx(shift_of(row), rel=1e-5)
+        assert row["r2"] < 1 and row["epochs_run"] == 1 and np.isfinite(row["km_mean"])
+    assert tuning.best_configuration(study) == {"num_hiddens": 8, "dropout": 0.0, "num_layers": 1, "activation": "tanh"}
+
+
+def test_a_repeated_run_trains_nothing(data, tmp_path):
+    trainer = FakeTrainer()
+    for _ in range(2):
+        study = tuning.run_study(data, study_name="g", storage=tmp_path / "t.db", grid=small_grid(), trainer=trainer)
+    assert len(trainer.configs) == 2
+    assert states(study) == ["COMPLETE", "COMPLETE"]
+
+
+def test_resume_after_an_interruption_retrains_only_the_interrupted_and_missing_configs(data, tmp_path):
+    grid = small_grid(dropouts=(0.0, 0.2, 0.5))
+    interrupted = FakeTrainer(fail_on=2)  # Ctrl-C during the second trial
+    with pytest.raises(KeyboardInterrupt):
+        tuning.run_study(data, study_name="g", storage=tmp_path / "t.db", grid=grid, trainer=interrupted)
+    resumed = FakeTrainer()
+    study = tuning.run_study(data, study_name="g", storage=tmp_path / "t.db", grid=grid, trainer=resumed)
+    assert [config["dropout"] for config in resumed.configs] == [0.2, 0.5]
+    assert interrupted.configs[0]["dropout"] == 0.0
+    assert states(study) == ["COMPLETE", "COMPLETE", "COMPLETE", "FAIL"]
+    assert sorted(tuning.trials_frame(study)["dropout"]) == [0.0, 0.2, 0.5]
+
+
+def test_n_trials_caps_one_call_and_the_next_call_continues(data, tmp_path):
+    trainer = FakeTrainer()
+    grid = small_grid(dropouts=(0.0, 0.2, 0.5))
+    tuning.run_study(data, study_name="g", storage=tmp_path / "t.db", grid=grid, n_trials=1, trainer=trainer)
+    assert len(trainer.configs) == 1
+    study = tuning.run_study(data, study_name="g", storage=tmp_path / "t.db", grid=grid, trainer=trainer)
+    assert len(trainer.configs) == 3 and len({tuning.config_key(c) for c in trainer.configs}) == 3
+    assert states(study) == ["COMPLETE"] * 3
+
+
+def test_a_stored_study_with_other_settings_is_not_mixed_in(data, tmp_path):
+    tuning.run_study(data, study_name="g", storage=tmp_path / "t.db", grid=small_grid(), epochs=1, trainer=FakeTrainer())
+    with pytest.raises(ValueError, match="epochs: stored 1, now 2"):
+        tuning.run_study(data, study_name="g", storage=tmp_path / "t.db", grid=small_grid(), epochs=2, trainer=FakeTrainer())
+    other_data = build_windows(tiny_check_ins(seed=1), window=5)
+    with pytest.raises(ValueError, match="data"):
+        tuning.run_study(other_data, study_name="g", storage=tmp_path / "t.db", grid=small_grid(), epochs=1, trainer=FakeTrainer())
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(sampler="random"), "sampler"),
+        (dict(epochs=0), "epochs"),
+        (dict(patience=-1), "patience"),
+        (dict(target_mode="delta"), "target_mode"),
+        (dict(n_trials=-1), "n_trials"),
+        (dict(study_name=""), "study_name"),
+        (dict(storage="ftp://x/y"), "dialect"),
+        (dict(sampler="tpe"), "n_trials is required"),
+        (dict(grid={"dropout": [1.5]}), "dropout"),
+    ],
+)
+def test_bad_parameters_are_rejected_before_any_training(data, tmp_path, kwargs, message):
+    trainer = FakeTrainer()
+    arguments = dict(study_name="g", storage=tmp_path / "t.db", grid=small_grid(), trainer=trainer)
+    arguments.update(kwargs)
+    with pytest.raises(ValueError, match=message):
+        tuning.run_study(data, **arguments)
+    assert trainer.configs == []
+
+
+# --------------------------------------------------------------------------- several processes
+
+WORKER = """\
+import os, sys, time
+import numpy as np
+from checkin_traj import tuning
+from checkin_traj.sequences import build_windows
+from tests.test_tuning import FakeModel, tiny_check_ins
+
+storage, log_path, barrier, n_workers, sleep_s, hang_on = sys.argv[1:7]
+data = build_windows(tiny_check_ins(), window=5)
+grid = {"num_hiddens": [8], "dropout": [0.0, 0.2, 0.4, 0.5], "num_layers": [1], "activation": ["tanh"]}
+if hang_on != "none":
+    grid["dropout"] = [0.0, 0.2, 0.5]
+
+def trainer(name, data, *, hyperparameters, **kwargs):
+    with open(log_path, "a") as log:
+        log.write(f"{os.getpid()} {tuning.config_key(hyperparameters)}\\n")
+    if hang_on != "none" and hyperparameters["dropout"] == float(hang_on):
+        time.sleep(600)  # killed by the test
+    time.sleep(float(sleep_s))
+    return FakeModel(data, hyperparameters, [])
+
+# start together: wait until every worker has imported everything
+open(f"{barrier}.{os.getpid()}", "w").close()
+folder, stem = os.path.split(barrier)
+while len([name for name in os.listdir(folder) if name.startswith(stem + ".")]) < int(n_workers):
+    time.sleep(0.05)
+study = tuning.run_study(data, study_name="shared", storage=storage, grid=grid, trainer=trainer, heartbeat_s=1, poll_s=0.2)
+print(len(study.trials))
+"""
+
+
+def start_worker(tmp_path, *args):
+    script = tmp_path / "worker.py"
+    script.write_text(WORKER)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    environment = {**os.environ, "PYTHONPATH": root, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.Popen(
+        [sys.executable, str(script), *map(str, args)],
+        cwd=root,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def logged(log_path):
+    lines = [line.split(" ", 1) for line in log_path.read_text().splitlines()] if log_path.exists() else []
+    return [(int(pid), json.loads(key)) for pid, key in lines]
+
+
+def test_two_processes_on_one_sqlite_storage_finish_the_grid_without_running_a_config_twice(data, tmp_path):
+    storage, log_path, barrier = f"sqlite:///{tmp_path / 'shared.db'}", tmp_path / "calls.log", tmp_path / "ready"
+    workers = [start_worker(tmp_path, storage, log_path, barrier, 2, 1.0, "none") for _ in range(2)]
+    for worker in workers:
+        try:
+            _, errors = worker.communicate(timeout=180)
+        except subprocess.TimeoutExpired:
+            for other in workers:
+                other.kill()
+            pytest.fail("the two workers did not finish the 4-config grid within 180 s")
+        assert worker.returncode == 0, errors[-3000:]
+    calls = logged(log_path)
+    keys = [tuning.config_key(config) for _, config in calls]
+    assert len(keys) == 4 and len(set(keys)) == 4  # every configuration once, none twice
+    assert {pid for pid, _ in calls} == {worker.pid for worker in workers}  # both did work
+    import optuna
+
+    study = optuna.load_study(study_name="shared", storage=storage)
+    frame = tuning.trials_frame(study)
+    assert sorted(frame["dropout"]) == [0.0, 0.2, 0.4, 0.5]
+    assert all(trial.state.name in ("COMPLETE", "PRUNED") for trial in study.trials)
+
+
+def test_a_trial_left_running_by_a_killed_worker_is_retried_once_its_heartbeat_stops(data, tmp_path):
+    storage, log_path, barrier = f"sqlite:///{tmp_path / 'shared.db'}", tmp_path / "calls.log", tmp_path / "ready"
+    worker = start_worker(tmp_path, storage, log_path, barrier, 1, 0.0, 0.5)
+    deadline = time.monotonic() + 120
+    while not any(config["dropout"] == 0.5 for _, config in logged(log_path)):
+        assert worker.poll() is None, worker.stderr.read()[-3000:]
+        assert time.monotonic() < deadline, "the worker never reached the hanging configuration"
+        time.sleep(0.1)
+    os.kill(worker.pid, signal.SIGKILL)  # dies mid-trial: its trial stays RUNNING
+    worker.wait(timeout=30)
+    trainer = FakeTrainer()
+    grid = {"num_hiddens": [8], "dropout": [0.0, 0.2, 0.5], "num_layers": [1], "activation": ["tanh"]}
+    started = time.monotonic()
+    study = tuning.run_study(
+        data, study_name="shared", storage=storage, grid=grid, trainer=trainer, heartbeat_s=1, poll_s=0.2
+    )
+    assert [config["dropout"] for config in trainer.configs] == [0.5]  # the completed ones are not re-run
+    assert time.monotonic() - started < 60
+    assert states(study) == ["COMPLETE", "COMPLETE", "COMPLETE", "FAIL"]
+
+
+# --------------------------------------------------------------------------- a sampler beyond the grid
+
+
+def test_tpe_study_reaches_n_completed_trials_and_resumes_to_a_larger_n(data, tmp_path):
+    trainer = FakeTrainer()
+    study = tuning.run_study(data, study_name="t", storage=tmp_path / "t.db", sampler="tpe", n_trials=3, trainer=trainer)
+    assert len(trainer.configs) == 3 and states(study) == ["COMPLETE"] * 3
+    tuning.run_study(data, study_name="t", storage=tmp_path / "t.db", sampler="tpe", n_trials=3, trainer=trainer)
+    assert len(trainer.configs) == 3
+    study = tuning.run_study(data, study_name="t", storage=tmp_path / "t.db", sampler="tpe", n_trials=4, trainer=trainer)
+    assert len(trainer.configs) == 4
+    space = tuning.search_space()
+    for config in trainer.configs:
+        assert set(config) == set(space)
+        assert 16 <= config["num_hiddens"] <= 256 and 0.0 <= config["dropout"] <= 0.6
+    frame = tuning.trials_frame(study)
+    assert frame["rmse"].to_numpy() == pytest.approx([shift_of(c) for c in trainer.configs], rel=1e-5)
+
+
+# --------------------------------------------------------------------------- reading a study
+
+
+def test_importance_finds_the_only_hyperparameter_that_matters(data, tmp_path):
+    grid = {"num_hiddens": [4, 8], "dropout": [0.0, 0.3], "num_layers": [1, 2], "activation": ["tanh"]}
+    study = tuning.run_study(data, study_name="g", storage=tmp_path / "t.db", grid=grid, trainer=FakeTrainer())
+    importance = tuning.hyperparameter_importance(study)
+    assert importance.attrs["method"] == "eta_squared"
+    assert importance["dropout"] == pytest.approx(1.0)
+    assert importance.drop("dropout").to_numpy() == pytest.approx(0.0, abs=1e-9)
+    fanova = tuning.hyperparameter_importance(study, method="fanova")
+    assert fanova.attrs["method"] == "fanova" and fanova.index[0] == "dropout"
+
+
+def test_importance_needs_two_trials_and_best_needs_one(data, tmp_path):
+    study = tuning.run_study(data, study_name="g", storage=tmp_path / "t.db", grid=small_grid((0.2,)), trainer=FakeTrainer())
+    with pytest.raises(ValueError, match="at least 2"):
+        tuning.hyperparameter_importance(study)
+    empty = tuning.run_study(data, study_name="e", storage=tmp_path / "t.db", grid=small_grid(), n_trials=0, trainer=FakeTrainer())
+    with pytest.raises(ValueError, match="no completed trial"):
+        tuning.best_configuration(empty)
+
+
+# --------------------------------------------------------------------------- the test split, once
+
+
+def test_score_on_test_trains_each_seed_once_and_reads_test_once_per_seed(data):
+    trainer = FakeTrainer()
+    config = {"num_hiddens": 8, "dropout": 0.2, "num_layers": 1, "activation": "tanh"}
+    scored = tuning.score_on_test(data, config, seeds=(0, 1, 2), epochs=1, trainer=trainer)
+    assert [kwargs["seed"] for kwargs in trainer.kwargs] == [0, 1, 2]
+    assert trainer.log.count(("predict", "test")) == 3
+    assert list(scored.per_seed.index) == [0, 1, 2]
+    assert scored.mean("rmse") == pytest.approx(shift_of(config), rel=1e-5)
+    assert scored.std("rmse") == pytest.approx(0.0, abs=1e-7)
+    assert scored.summary().loc["rmse", "n_seeds"] == 3
+
+
+@pytest.mark.parametrize(
+    "config, seeds, message",
+    [
+        ({}, (0,), "config"),
+        ({"num_hiddens": 8, "units": 3}, (0,), "unknown hyperparameter"),
+        ({"num_hiddens": 8}, (), "seeds"),
+        ({"num_hiddens": 8}, (0, 0), "distinct"),
+        ({"num_hiddens": 8}, (-1,), "seeds"),
+    ],
+)
+def test_score_on_test_rejects_bad_inputs(data, config, seeds, message):
+    trainer = FakeTrainer()
+    with pytest.raises(ValueError, match=message):
+        tuning.score_on_test(data, config, seeds=seeds, trainer=trainer)
+    assert trainer.configs == []
+
+
+# --------------------------------------------------------------------------- with real training
+
+
+def test_a_real_two_config_grid_trains_seq2seq_for_one_epoch(data, tmp_path):
+    grid = {"num_hiddens": [4], "dropout": [0.0], "num_layers": [1, 2], "activation": ["tanh"]}
+    study = tuning.run_study(
+        data, study_name="real", storage=tmp_path / "t.db", grid=grid, epochs=1, patience=0, batch_size=128
+    )
+    frame = tuning.trials_frame(study)
+    assert sorted(frame["num_layers"]) == [1, 2]
+    assert np.isfinite(frame["rmse"]).all() and (frame["epochs_run"] == 1).all()
+    assert (frame["rmse"] > 0).all()
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def hand_made_trials():
+    rows = [
+        dict(num_hiddens=h, dropout=d, num_layers=layers, rmse=0.1 + 0.01 * h / 32 + d + 0.001 * layers, r2=0.5 - d)
+        for h, d, layers in itertools.product([32, 64], [0.0, 0.5], [1, 3])
+    ]
+    frame = pd.DataFrame(rows)
+    frame["label"] = [tuning.config_label(row, names=["num_hiddens", "dropout", "num_layers"]) for row in rows]
+    frame.attrs["hyperparameters"] = ["num_hiddens", "dropout", "num_layers"]
+    return frame
+
+
+def test_heatmap_table_takes_the_min_or_mean_over_the_other_hyperparameters():
+    from checkin_traj.plots.tuning import heatmap_table
+
+    trials = hand_made_trials()
+    best = heatmap_table(trials, x="num_hiddens", y="dropout", aggregate="min")
+    assert best.loc[0.0, 32] == pytest.approx(0.1 + 0.01 + 0.001)  # one layer is better
+    mean = heatmap_table(trials, x="num_hiddens", y="dropout", aggregate="mean")
+    assert mean.loc[0.5, 64] == pytest.approx(0.1 + 0.02 + 0.5 + 0.002)
+    assert heatmap_table(trials, x="num_hiddens", y="dropout", metric="r2").loc[0.5, 32] == pytest.approx(0.0)
+    with pytest.raises(ValueError, match="aggregate"):
+        heatmap_table(trials, aggregate="median")
+    with pytest.raises(ValueError, match="no column"):
+        heatmap_table(trials, x="activation")
+
+
+def test_figures_draw_one_panel_per_pair_and_one_bar_per_configuration():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from checkin_traj.plots import tuning as plots
+
+    trials = hand_made_trials()
+    assert len([ax for ax in plots.rmse_heatmaps(trials).axes if ax.get_visible() and ax.images]) == 3
+    figure = plots.config_bars(trials, metric="r2", highlight={trials["label"][0]: "tab:red"})
+    assert len(figure.axes[0].patches) == len(trials)
+    importance = pd.Series({"dropout": 0.9, "num_hiddens": 0.1})
+    importance.attrs["method"] = "fanova"
+    assert "fANOVA" in plots.importance_bars(importance).axes[0].get_xlabel()
+    table = pd.DataFrame({"rmse_mean": [0.07, 0.08], "rmse_std": [0.001, np.nan]}, index=["best", "baseline"])
+    assert len(plots.comparison_bars(table).axes[0].patches) == 2
