@@ -255,6 +255,9 @@ def test_atomic_path_replaces_on_success_and_creates_folders(tmp_path):
         temporary.write_text("new")
     assert target.read_text() == "new"
     assert os.listdir(target.parent) == ["out.txt"]
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's private 0600
 
 
 def test_atomic_path_keeps_old_file_on_error(tmp_path):

@@ -181,3 +181,17 @@ def test_figures_of_the_training_chapters(data):
     assert len(figure.axes) == 3
     with pytest.raises(ValueError, match="must have shape"):
         predictions_figure(data, {"wrong": data.test.y[:3]})
+
+
+def test_baseline_verdict_counts_the_seeds_that_beat_the_baseline():
+    from types import SimpleNamespace
+
+    from checkin_traj.training import baseline_verdict, strongest_baseline
+
+    runs = SimpleNamespace(metrics=pd.DataFrame({"rmse": [0.08, 0.09, 0.11]}, index=[0, 1, 2]))
+    sentence = baseline_verdict("LSTM", runs, baseline="persistence", baseline_metrics={"rmse": 0.10})
+    assert "only 2 of 3 seeds" in sentence and "0.093 ± 0.015 against 0.100" in sentence
+    assert "**loses**" in baseline_verdict("LSTM", runs, baseline="persistence", baseline_metrics={"rmse": 0.05})
+    assert "all 3 seeds" in baseline_verdict("LSTM", runs, baseline="persistence", baseline_metrics={"rmse": 0.5})
+    table = pd.DataFrame({"rmse": [0.2, 0.1, 0.3]}, index=["a", "b", "c"])
+    assert strongest_baseline(table) == "b"

@@ -132,13 +132,10 @@ def test_bad_max_configs_is_rejected():
         ("ftp://host/tuning", "dialect"),
         ("sqlite://", "in-memory"),
         ("sqlite:///:memory:", "in-memory"),
-        ("postgresql://user:secret@", "postgresql"),
         (42, "URL string or a path"),
     ],
 )
 def test_bad_storage_is_rejected(storage, message):
-    if storage == "postgresql://user:secret@":
-        pytest.skip("a postgresql URL without a host is valid SQLAlchemy syntax")
     with pytest.raises(ValueError, match=message):
         tuning.storage_url(storage)
 
@@ -189,7 +186,7 @@ def test_resume_after_an_interruption_retrains_only_the_interrupted_and_missing_
         tuning.run_study(data, study_name="g", storage=tmp_path / "t.db", grid=grid, trainer=interrupted)
     resumed = FakeTrainer()
     study = tuning.run_study(data, study_name="g", storage=tmp_path / "t.db", grid=grid, trainer=resumed)
-    assert [config["dropout"] for config in resumed.configs] == [0.2, 0.5]
+    assert sorted(config["dropout"] for config in resumed.configs) == [0.2, 0.5]
     assert interrupted.configs[0]["dropout"] == 0.0
     assert states(study) == ["COMPLETE", "COMPLETE", "COMPLETE", "FAIL"]
     assert sorted(tuning.trials_frame(study)["dropout"]) == [0.0, 0.2, 0.5]

@@ -58,6 +58,11 @@ def _check_frame(check_ins, *, columns=RAW_COLUMNS, name: str = "check_ins") -> 
         )
     if "time" in columns and not pd.api.types.is_datetime64_any_dtype(check_ins["time"]):
         raise ValueError(f"{name}['time'] must be datetime64 (UTC), found dtype {check_ins['time'].dtype}")
+    for column in ("time", "lat", "lon"):
+        if column in columns:
+            missing_values = int(check_ins[column].isna().sum())
+            if missing_values:
+                raise ValueError(f"{name}['{column}'] has {missing_values} missing values; drop or fix them first")
 
 
 def _check_box(box) -> BoundingBox:
@@ -71,15 +76,17 @@ def _time_ns(times: pd.Series) -> np.ndarray:
     return times.to_numpy(dtype="datetime64[ns]").view(np.int64)
 
 
-def _is_sorted_by_user_time(user: np.ndarray, time_ns: np.ndarray) -> bool:
-    if len(user) < 2:
-        return True
-    user_step = np.diff(user)
-    return bool(np.all(user_step >= 0) and np.all((user_step > 0) | (np.diff(time_ns) >= 0)))
+@njit(cache=True)
+def _is_sorted_by_user_time(user, time_ns):
+    """True when the rows are ordered by user, then time (one pass, stops at the first miss)."""
+    for i in range(1, user.shape[0]):
+        if user[i] < user[i - 1] or (user[i] == user[i - 1] and time_ns[i] < time_ns[i - 1]):
+            return False
+    return True
 
 
 def _require_sorted(check_ins: pd.DataFrame) -> None:
-    if not _is_sorted_by_user_time(check_ins["user"].to_numpy(), _time_ns(check_ins["time"])):
+    if not _is_sorted_by_user_time(check_ins["user"].to_numpy(dtype=np.int64), _time_ns(check_ins["time"])):
         raise ValueError("check_ins must be sorted by user, then time: call sort_by_user_time(check_ins) first")
 
 
@@ -91,6 +98,11 @@ def _dense_from_grouped(snap: np.ndarray) -> np.ndarray:
     dense = np.zeros(len(snap), dtype=np.int64)
     np.cumsum(snap[1:] != snap[:-1], out=dense[1:])
     return dense
+
+
+def _count_grouped(user: np.ndarray) -> int:
+    """Distinct values of ids that are grouped (equal ids adjacent)."""
+    return int(len(user) > 0) + int(np.count_nonzero(user[1:] != user[:-1]))
 
 
 def assign_dense_ids(check_ins: pd.DataFrame) -> pd.DataFrame:
@@ -153,17 +165,13 @@ def sort_by_user_time(check_ins: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- duplicates
 
 
-def _duplicate_mask(check_ins: pd.DataFrame, user: np.ndarray, time_ns: np.ndarray, *, order="unsorted") -> np.ndarray:
-    """True for rows identical in (user, time, lat, lon, location_id) to an earlier row.
+def _duplicates_sorted(check_ins: pd.DataFrame, user: np.ndarray, time_ns: np.ndarray, order) -> np.ndarray:
+    """Duplicate mask of rows sorted by user and time (True: identical to an earlier row).
 
-    ``user`` and ``time_ns`` are in the order of the mask. With ``order="unsorted"`` they
-    are the frame's own rows in any order; otherwise they are sorted by user and time and
-    ``order`` maps their positions to the frame's rows (None: the frame is sorted).
+    ``user`` and ``time_ns`` are in sorted order; ``order`` maps sorted positions to rows of
+    ``check_ins`` (None when the frame itself is sorted). Identical rows share (user, time),
+    so only rows in a group of equal (user, time) are compared column by column.
     """
-    columns = list(DUPLICATE_COLUMNS)
-    if isinstance(order, str):
-        return check_ins.duplicated(subset=columns, keep="first").to_numpy()
-    # Sorted: identical rows share (user, time), so only rows in a tie group can be duplicates.
     same_as_previous = np.zeros(len(user), dtype=bool)
     same_as_previous[1:] = (user[1:] == user[:-1]) & (time_ns[1:] == time_ns[:-1])
     in_tie = same_as_previous.copy()
@@ -172,7 +180,7 @@ def _duplicate_mask(check_ins: pd.DataFrame, user: np.ndarray, time_ns: np.ndarr
     if in_tie.any():
         candidates = np.flatnonzero(in_tie)
         rows = candidates if order is None else order[candidates]
-        mask[candidates] = check_ins.iloc[rows].duplicated(subset=columns, keep="first").to_numpy()
+        mask[candidates] = check_ins.iloc[rows].duplicated(subset=list(DUPLICATE_COLUMNS), keep="first").to_numpy()
     return mask
 
 
@@ -187,7 +195,10 @@ def drop_exact_duplicates(check_ins: pd.DataFrame) -> pd.DataFrame:
     _check_frame(check_ins)
     user = check_ins["user"].to_numpy(dtype=np.int64)
     time_ns = _time_ns(check_ins["time"])
-    mask = _duplicate_mask(check_ins, user, time_ns, order=None if _is_sorted_by_user_time(user, time_ns) else "unsorted")
+    if _is_sorted_by_user_time(user, time_ns):
+        mask = _duplicates_sorted(check_ins, user, time_ns, None)
+    else:
+        mask = check_ins.duplicated(subset=list(DUPLICATE_COLUMNS), keep="first").to_numpy()
     return check_ins[~mask]
 
 
@@ -202,9 +213,9 @@ def _previous_kept_kernel(user, time_ns, lat, lon, active, mode, max_speed_kmh, 
     user is kept and becomes the anchor; every later row is compared with the anchor, the
     previous kept row of the same user, and becomes the new anchor when kept.
 
-    mode 0 (speed): drop when distance / time from the anchor exceeds ``max_speed_kmh``
+    mode _SPEED: drop when distance / time from the anchor exceeds ``max_speed_kmh``
     (zero distance is speed 0; zero time with non-zero distance is infinite speed).
-    mode 1 (stay): drop when within ``stay_radius_km`` of the anchor and less than
+    mode _STAY: drop when within ``stay_radius_km`` of the anchor and less than
     ``min_stay_ns`` after it.
     """
     n = user.shape[0]
@@ -224,21 +235,21 @@ def _previous_kept_kernel(user, time_ns, lat, lon, active, mode, max_speed_kmh, 
             drop = False
         else:
             dt_ns = time_ns[i] - time_ns[anchor]
-            if mode == 1 and dt_ns >= min_stay_ns:
+            if mode == _STAY and dt_ns >= min_stay_ns:
                 drop = False  # long enough after the anchor: no need for the distance
             else:
-                half_dlat = (lat_i - anchor_lat) / 2.0
-                half_dlon = (lon_i - anchor_lon) / 2.0
-                a = math.sin(half_dlat) ** 2 + anchor_cos * cos_i * math.sin(half_dlon) ** 2
+                sin_half_dlat = math.sin((lat_i - anchor_lat) / 2.0)
+                sin_half_dlon = math.sin((lon_i - anchor_lon) / 2.0)
+                a = sin_half_dlat * sin_half_dlat + anchor_cos * cos_i * (sin_half_dlon * sin_half_dlon)
                 a = min(max(a, 0.0), 1.0)
                 distance_km = 2.0 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
-                if mode == 0:
+                if mode == _SPEED:
                     if distance_km == 0.0:
                         drop = False
                     elif dt_ns <= 0:
                         drop = True
                     else:
-                        drop = distance_km / (dt_ns / 3.6e12) > max_speed_kmh
+                        drop = distance_km / (dt_ns / _NS_PER_HOUR) > max_speed_kmh
                 else:
                     drop = distance_km <= stay_radius_km
         if not drop:
@@ -250,10 +261,12 @@ def _previous_kept_kernel(user, time_ns, lat, lon, active, mode, max_speed_kmh, 
     return keep
 
 
-def _previous_kept(arrays, active, *, mode, max_speed_kmh=np.inf, stay_radius_km=0.0, min_stay_ns=0.0):
+def _previous_kept(arrays, active, *, mode, max_speed_kmh=np.inf, stay_radius_km=0.0, min_stay_minutes=0.0):
+    """Run the kernel; ``min_stay_minutes`` becomes whole nanoseconds (an exact integer test)."""
     user, time_ns, lat, lon = arrays
+    min_stay_ns = np.int64(round(min(min_stay_minutes * _NS_PER_MINUTE, 2.0**62)))
     return _previous_kept_kernel(
-        user, time_ns, lat, lon, active, mode, float(max_speed_kmh), float(stay_radius_km), float(min_stay_ns)
+        user, time_ns, lat, lon, active, mode, float(max_speed_kmh), float(stay_radius_km), min_stay_ns
     )
 
 
@@ -328,7 +341,7 @@ def filter_stays(
         active,
         mode=_STAY,
         stay_radius_km=stay_radius_m / 1000.0,
-        min_stay_ns=min_stay_minutes * _NS_PER_MINUTE,
+        min_stay_minutes=min_stay_minutes,
     )
     return check_ins[keep]
 
@@ -391,10 +404,9 @@ def filter_box(check_ins: pd.DataFrame, *, box: BoundingBox = NYC_BOX, polygon=N
     _check_box(box)
     geometry = _check_polygon(polygon)
     _check_frame(check_ins, columns=("lat", "lon"))
-    inside = _inside(
-        check_ins["lat"].to_numpy(dtype=np.float64), check_ins["lon"].to_numpy(dtype=np.float64), box=box, geometry=geometry
-    )
-    return check_ins[inside]
+    lat = check_ins["lat"].to_numpy(dtype=np.float64)
+    lon = check_ins["lon"].to_numpy(dtype=np.float64)
+    return check_ins[_inside(lat, lon, box=box, geometry=geometry)]
 
 
 # --------------------------------------------------------------------------- the report
@@ -452,11 +464,10 @@ class CleaningReport:
 
     def to_frame(self) -> pd.DataFrame:
         """The report as a table: one row per (step, reason), with the rows left after it."""
-        table = pd.DataFrame(self.steps, columns=["step", "reason", "rows_removed"])
+        rows = [("input", "rows (or file lines) before cleaning", 0), *self.steps]
+        table = pd.DataFrame(rows, columns=["step", "reason", "rows_removed"]).astype({"rows_removed": "int64"})
         table["rows_left"] = self.rows_in - table["rows_removed"].cumsum()
-        start = pd.DataFrame([{"step": "input", "reason": "rows read (or file lines)", "rows_removed": 0,
-                               "rows_left": self.rows_in}])
-        return pd.concat([start, table], ignore_index=True).astype({"rows_removed": "int64", "rows_left": "int64"})
+        return table
 
     def to_dict(self) -> dict:
         """JSON-able form (for ``provenance.json``)."""
@@ -507,7 +518,7 @@ def _prepare(check_ins: pd.DataFrame) -> _Prepared:
     if order is not None:
         user, time_ns, lat, lon = user[order], time_ns[order], lat[order], lon[order]
     arrays = tuple(np.ascontiguousarray(values) for values in (user, time_ns, lat, lon))
-    duplicate = _duplicate_mask(check_ins, user, time_ns, order=order)
+    duplicate = _duplicates_sorted(check_ins, user, time_ns, order)
     return _Prepared(check_ins, order, arrays, duplicate)
 
 
@@ -530,7 +541,7 @@ def _reasons(prepared: _Prepared, *, max_speed_kmh, stay_radius_m, min_stay_minu
         active,
         mode=_STAY,
         stay_radius_km=stay_radius_m / 1000.0,
-        min_stay_ns=min_stay_minutes * _NS_PER_MINUTE,
+        min_stay_minutes=min_stay_minutes,
     )
     reasons[active & ~keep] = STAY
     active = keep
@@ -661,16 +672,16 @@ def clean(
         )
         steps.append((step, reason, int(counts[code])))
     kept = reasons == KEPT
-    rows = check_ins.iloc[prepared.rows(kept)]  # the one gather of the full columns
+    rows = prepared.rows(kept)
     snap_user = prepared.arrays[0][kept]
     clean_check_ins = pd.DataFrame(
         {
             "user": _dense_from_grouped(snap_user),
             "snap_user": snap_user,
-            "time": rows["time"].array,
+            "time": check_ins["time"].array.take(rows),
             "lat": prepared.arrays[2][kept],
             "lon": prepared.arrays[3][kept],
-            "location_id": rows["location_id"].to_numpy(dtype=np.int64),
+            "location_id": check_ins["location_id"].to_numpy(dtype=np.int64)[rows],
         },
         index=pd.RangeIndex(len(snap_user)),
     )
@@ -678,7 +689,7 @@ def clean(
         rows_in=rows_in,
         steps=steps,
         rows_out=len(clean_check_ins),
-        users_in=int(pd.unique(prepared.arrays[0]).size),
+        users_in=_count_grouped(prepared.arrays[0]),
         users_out=int(clean_check_ins["user"].iat[-1] + 1),
     )
     return clean_check_ins, report
@@ -740,7 +751,7 @@ def threshold_sensitivity(
                     "value": value,
                     "rows_removed": int(np.count_nonzero(reasons == step_code[name])),
                     "rows_kept": int(np.count_nonzero(kept)),
-                    "users_kept": int(pd.unique(prepared.arrays[0][kept]).size),
+                    "users_kept": _count_grouped(prepared.arrays[0][kept]),
                     "baseline": value == base[name],
                 }
             )

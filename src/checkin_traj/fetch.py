@@ -85,14 +85,16 @@ def cache_dir_path(cache_dir=None) -> Path:
 
 
 def count_lines(path) -> int:
-    """Number of lines of a text file, gzip-compressed when its name ends in ``.gz``.
+    """Number of lines of a text file, plain or gzip (detected by its magic bytes).
 
     Reads the whole file in 1 MiB blocks, so it also proves a ``.gz`` file decompresses
     to its end (a truncated or corrupt archive raises ``EOFError``/``gzip.BadGzipFile``).
     A last line without a final newline counts as a line.
     """
     path = Path(path)
-    opener = gzip.open if path.name.endswith(".gz") else open
+    with open(path, "rb") as stream:
+        is_gzip = stream.read(2) == b"\x1f\x8b"
+    opener = gzip.open if is_gzip else open
     n_lines = 0
     last = b"\n"
     with opener(path, "rb") as stream:

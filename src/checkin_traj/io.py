@@ -431,9 +431,9 @@ def _to_frame(table, schema):
     for name, kind in schema:
         values = table.column(name)
         if kind == "time":
-            values = values.cast(pa.timestamp("s", tz="UTC")).cast(pa.timestamp("ns", tz="UTC"))
-        arrays[name] = values
-    frame = pa.table(arrays).to_pandas()
+            values = values.cast(pa.timestamp("ns", tz="UTC"))
+        arrays[name] = values.combine_chunks()
+    frame = pa.table(arrays).to_pandas(split_blocks=True)
     frame.index = pd.RangeIndex(len(frame))
     return frame
 
@@ -468,11 +468,18 @@ def atomic_path(path):
     temporary = Path(temporary)
     try:
         yield temporary
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
         os.replace(temporary, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             temporary.unlink()
         raise
+
+
+def _umask():
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 _TABLE_SUFFIXES = (".csv", ".parquet")

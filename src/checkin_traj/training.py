@@ -558,3 +558,113 @@ def seed_table(runs, *, baselines=None, columns=("rmse", "r2", "km_median", "min
         flat = _flatten_metrics(metrics)
         rows[label] = pd.Series({column: f"{flat[column]:.{digits}f}" if column in flat else "–" for column in columns})
     return pd.DataFrame(rows).T.reindex(columns=list(columns))
+
+
+def strongest_baseline(table, *, metric="rmse"):
+    """Name of the baseline with the lowest ``metric`` in a baselines table (index: baseline)."""
+    if metric not in table.columns:
+        raise ValueError(f"the baselines table has no column {metric!r}; it has {list(table.columns)}")
+    return str(table[metric].astype(float).idxmin())
+
+
+def results_payload(runs, *, hyperparameters, training=None):
+    """What a model chapter saves with :func:`checkin_traj.results.save_results`.
+
+    Parameters
+    ----------
+    runs : dict of str to SeedRuns
+        Run label (e.g. ``"absolute"``, ``"offset"``, ``"no_positions_absolute"``; letters,
+        digits and ``_``) -> its seeds.
+    hyperparameters : dict
+        The model's hyperparameters (JSON-able); per run label, or one dict for all.
+    training : dict, optional
+        Training settings (epochs, batch size, patience, seeds).
+
+    Returns
+    -------
+    dict
+        Keyword arguments ``metrics``, ``tables``, ``arrays`` and ``extra``:
+
+        - ``metrics``: ``"<label>_<metric>_mean"`` and ``"..._std"`` for rmse, r2, km_median,
+          within_1km, minutes_median;
+        - ``tables["summary"]``: one row per run label, columns ``<metric>_mean`` and
+          ``<metric>_std`` for every metric; ``tables["seeds"]``: one row per run and seed;
+        - ``arrays``: ``"<label>"`` the best seed's predictions of the scored split and
+          ``"<label>_seed_mean"`` the mean over seeds (scaled, (n, 3));
+        - ``extra``: ``histories`` (label -> seed -> history), ``hyperparameters``,
+          ``training``, ``best_seed`` (label -> seed), ``split``, ``runs`` (labels in order),
+          ``model`` (the model's name per label), ``target_mode`` per label.
+    """
+    if not runs:
+        raise ValueError("runs is empty")
+    for label in runs:
+        if not isinstance(label, str) or not label.replace("_", "").isalnum():
+            raise ValueError(f"run labels must be letters, digits and '_', got {label!r}")
+    summary_rows, seed_frames, metrics, arrays = {}, [], {}, {}
+    for label, seed_runs in runs.items():
+        summary = seed_runs.summary()
+        summary_rows[label] = {
+            **{f"{metric}_mean": value for metric, value in summary["mean"].items()},
+            **{f"{metric}_std": value for metric, value in summary["std"].items()},
+            "n_seeds": int(summary["n_seeds"].max()),
+        }
+        seed_frames.append(seed_runs.metrics.reset_index().assign(run=label))
+        for metric in ("rmse", "r2", "km_median", "within_1km", "minutes_median"):
+            if metric in summary.index:
+                metrics[f"{label}_{metric}_mean"] = float(summary.loc[metric, "mean"])
+                metrics[f"{label}_{metric}_std"] = float(summary.loc[metric, "std"])
+        arrays[label] = seed_runs.predictions[seed_runs.best.seed]
+        arrays[f"{label}_seed_mean"] = seed_runs.mean_prediction()
+    seeds_table = pd.concat(seed_frames, ignore_index=True)
+    seeds_table = seeds_table[["run", "seed"] + [column for column in seeds_table.columns if column not in ("run", "seed")]]
+    return {
+        "metrics": metrics,
+        "tables": {"summary": pd.DataFrame.from_dict(summary_rows, orient="index").rename_axis("run"), "seeds": seeds_table},
+        "arrays": arrays,
+        "extra": {
+            "runs": list(runs),
+            "model": {label: seed_runs.name for label, seed_runs in runs.items()},
+            "target_mode": {label: seed_runs.target_mode for label, seed_runs in runs.items()},
+            "split": next(iter(runs.values())).split,
+            "best_seed": {label: seed_runs.best.seed for label, seed_runs in runs.items()},
+            "histories": {label: seed_runs.histories for label, seed_runs in runs.items()},
+            "hyperparameters": hyperparameters,
+            "training": training or {},
+        },
+    }
+
+
+#: How metric names read in sentences.
+METRIC_NAMES = {"rmse": "RMSE", "r2": "R²", "km_median": "median error (km)", "km_mean": "mean error (km)"}
+
+
+def baseline_verdict(label, seed_runs, *, baseline, baseline_metrics, metric="rmse", digits=3):
+    """One Markdown sentence: does this run beat the baseline on ``metric`` (lower is better)?
+
+    Counts the seeds whose ``metric`` is below the baseline's, so a win that depends on the
+    seed is said to be one.
+
+    Parameters
+    ----------
+    label : str
+        How the run is named in the sentence, e.g. ``"LSTM, offset"``.
+    seed_runs : SeedRuns
+    baseline : str
+        The baseline's name.
+    baseline_metrics : dict or pandas.Series
+        The baseline's metrics (same names as :attr:`SeedRuns.metrics`' columns).
+    metric : str
+        A metric where lower is better (``"rmse"``, ``"km_median"``, ...).
+    """
+    values = seed_runs.metrics[metric].astype(float)
+    reference = float(baseline_metrics[metric])
+    wins, total = int((values < reference).sum()), len(values)
+    shown = METRIC_NAMES.get(metric, metric)
+    numbers = f"{shown} {values.mean():.{digits}f} ± {values.std(ddof=1) if total > 1 else 0.0:.{digits}f} against {reference:.{digits}f} for `{baseline}`"
+    if wins == total:
+        outcome = f"beats the baseline in all {total} seeds"
+    elif wins == 0:
+        outcome = f"**loses** to the baseline in all {total} seeds"
+    else:
+        outcome = f"beats the baseline in only {wins} of {total} seeds"
+    return f"**{label}** {outcome} ({numbers})."

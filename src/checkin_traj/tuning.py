@@ -327,7 +327,7 @@ def open_storage(storage=DEFAULT_STORAGE, *, timeout_s=120.0, heartbeat_s=30):
     """
     import optuna
     from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import IntegrityError, OperationalError
 
     url = storage_url(storage)
     if isinstance(timeout_s, bool) or not isinstance(timeout_s, numbers.Real) or not timeout_s > 0:
@@ -340,7 +340,7 @@ def open_storage(storage=DEFAULT_STORAGE, *, timeout_s=120.0, heartbeat_s=30):
         engine_kwargs = {"connect_args": {"timeout": float(timeout_s)}}
     else:
         engine_kwargs = {"pool_pre_ping": True}
-    for attempt in range(3):  # two processes creating the tables at once: the loser retries
+    for attempt in range(3):  # two processes creating the tables at once: the loser retries (tables exist then)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # heartbeat arguments
@@ -351,7 +351,7 @@ def open_storage(storage=DEFAULT_STORAGE, *, timeout_s=120.0, heartbeat_s=30):
                     grace_period=2 * int(heartbeat_s),
                 )
             break
-        except OperationalError:
+        except (OperationalError, IntegrityError):
             if attempt == 2:
                 raise
             time.sleep(0.5 * (attempt + 1))

@@ -1,0 +1,172 @@
+"""Maps of check-ins: longitude/latitude scatters with the city box (chapter 01)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..geo import NYC_BOX, BoundingBox
+
+REASON_COLOURS = {"duplicate": "tab:purple", "speed": "tab:red", "stay": "tab:orange", "outside": "tab:blue"}
+
+
+def _axes(ax, figsize):
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+    return ax.figure, ax
+
+
+def _check_max_points(max_points):
+    if isinstance(max_points, bool) or not isinstance(max_points, (int, np.integer)) or max_points < 1:
+        raise ValueError(f"max_points must be a positive integer, got {max_points!r}")
+
+
+def _subsample(count, max_points, seed):
+    """Sorted row positions of at most ``max_points`` of ``count`` rows (all when fewer)."""
+    if count <= max_points:
+        return np.arange(count)
+    return np.sort(np.random.default_rng(seed).choice(count, size=max_points, replace=False))
+
+
+def _frame_map(ax, box, margin):
+    """Box outline, equal-distance aspect, view limits and labelled axes."""
+    lat_pad = (box.lat_max - box.lat_min) * margin
+    lon_pad = (box.lon_max - box.lon_min) * margin
+    ax.plot(
+        [box.lon_min, box.lon_max, box.lon_max, box.lon_min, box.lon_min],
+        [box.lat_min, box.lat_min, box.lat_max, box.lat_max, box.lat_min],
+        color="black",
+        linewidth=0.8,
+        linestyle="--",
+        label="city box",
+    )
+    ax.set_xlim(box.lon_min - lon_pad, box.lon_max + lon_pad)
+    ax.set_ylim(box.lat_min - lat_pad, box.lat_max + lat_pad)
+    # one degree of longitude is cos(latitude) degrees of latitude long: equal km both ways
+    ax.set_aspect(1.0 / math.cos(math.radians(box.center[0])))
+    ax.set_xlabel("longitude (degrees east)")
+    ax.set_ylabel("latitude (degrees north)")
+
+
+def _legend(ax):
+    """A legend whose point markers are opaque and large enough to see."""
+    legend = ax.legend(loc="upper left", fontsize="small")
+    for handle in legend.legend_handles:
+        if hasattr(handle, "set_sizes"):
+            handle.set_sizes([16.0])
+            handle.set_alpha(1.0)
+    return legend
+
+
+def _outside_view(ax, lat, lon):
+    (lon_lo, lon_hi), (lat_lo, lat_hi) = ax.get_xlim(), ax.get_ylim()
+    return int(np.count_nonzero(~((lat >= lat_lo) & (lat <= lat_hi) & (lon >= lon_lo) & (lon <= lon_hi))))
+
+
+def scatter_checkins(
+    check_ins,
+    *,
+    box: BoundingBox = NYC_BOX,
+    ax=None,
+    title: str | None = None,
+    max_points: int = 60_000,
+    seed: int = 0,
+    margin: float = 0.1,
+    colour: str = "tab:blue",
+):
+    """Scatter of check-in positions over the city box, equal km in both directions.
+
+    Parameters
+    ----------
+    check_ins : pandas.DataFrame
+        With ``lat`` and ``lon`` in degrees.
+    box : BoundingBox
+        Drawn as a dashed outline; the view is the box plus ``margin``.
+    ax : matplotlib.axes.Axes, optional
+        Draw here; a new figure otherwise.
+    title : str, optional
+        Axes title.
+    max_points : int
+        At most this many points are drawn, a uniform random sample (``seed``) of the rows.
+    seed : int
+        Seed of the sample.
+    margin : float
+        View margin around the box, as a fraction of its size.
+    colour : str
+        Colour of the points.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure; points outside the view are counted in the legend.
+    """
+    _check_max_points(max_points)
+    fig, ax = _axes(ax, (6.0, 6.0))
+    lat = check_ins["lat"].to_numpy(dtype=float)
+    lon = check_ins["lon"].to_numpy(dtype=float)
+    shown = _subsample(len(lat), max_points, seed)
+    label = f"{len(shown):,} check-ins" + (f" (sample of {len(lat):,})" if len(shown) < len(lat) else "")
+    ax.scatter(lon[shown], lat[shown], s=1.0, alpha=0.3, color=colour, linewidths=0, rasterized=True, label=label)
+    _frame_map(ax, box, margin)
+    outside = _outside_view(ax, lat, lon)
+    if outside:
+        ax.plot([], [], " ", label=f"{outside:,} outside this view")
+    _legend(ax)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def removed_checkins_map(
+    labelled,
+    *,
+    box: BoundingBox = NYC_BOX,
+    ax=None,
+    title: str | None = None,
+    max_points: int = 60_000,
+    seed: int = 0,
+    margin: float = 0.1,
+):
+    """Kept check-ins in grey, removed ones coloured by the step that removed them.
+
+    Parameters
+    ----------
+    labelled : pandas.DataFrame
+        What :func:`checkin_traj.cleaning.label_removals` returns (``lat``, ``lon``,
+        ``removed_by``: ``""`` for kept rows).
+    box, ax, title, max_points, seed, margin
+        As for :func:`scatter_checkins`; only the kept points are sampled, every removed
+        point is drawn.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    _check_max_points(max_points)
+    if "removed_by" not in labelled.columns:
+        raise ValueError("labelled must have a 'removed_by' column: pass the output of cleaning.label_removals")
+    fig, ax = _axes(ax, (6.0, 6.0))
+    lat = labelled["lat"].to_numpy(dtype=float)
+    lon = labelled["lon"].to_numpy(dtype=float)
+    reason = labelled["removed_by"].to_numpy(dtype=object)
+    kept = np.flatnonzero(reason == "")
+    kept = kept[_subsample(len(kept), max_points, seed)]
+    ax.scatter(lon[kept], lat[kept], s=1.0, alpha=0.15, color="0.6", linewidths=0, rasterized=True, label="kept")
+    _frame_map(ax, box, margin)
+    for name, colour in REASON_COLOURS.items():
+        rows = reason == name
+        if not rows.any():
+            continue
+        outside = _outside_view(ax, lat[rows], lon[rows])
+        note = f", {outside:,} outside this view" if outside else ""
+        ax.scatter(
+            lon[rows], lat[rows], s=6.0, alpha=0.8, color=colour, linewidths=0,
+            label=f"{name} ({np.count_nonzero(rows):,}{note})",
+        )
+    _legend(ax)
+    if title:
+        ax.set_title(title)
+    return fig

@@ -1,0 +1,81 @@
+"""Chapter 01 (data and cleaning) executed on a small synthetic data set."""
+
+import re
+
+import nbformat
+import pandas as pd
+import pytest
+
+from .conftest import REPO_ROOT
+from .notebook_outputs import error_outputs, glued
+
+CHAPTER = REPO_ROOT / "notebooks" / "01_data_cleaning.md"
+STEPS = ("read", "duplicates", "speed", "stays", "box")
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory):
+    import jupytext
+    import papermill
+
+    folder = tmp_path_factory.mktemp("chapter_01")
+    workdir = folder / "work"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CHECKIN_TRAJ_CACHE", str(folder / "cache"))  # the synthetic file, not the user's cache
+        patch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+        source = folder / "01_data_cleaning.ipynb"
+        nbformat.write(jupytext.read(CHAPTER), source)
+        output = folder / "01_data_cleaning.out.ipynb"
+        papermill.execute_notebook(
+            str(source),
+            str(output),
+            parameters={"WORKDIR": str(workdir), "DATA": "synthetic", "SYNTHETIC_USERS": 60, "SEED": 3},
+            cwd=str(REPO_ROOT),
+            kernel_name="python3",
+            progress_bar=False,
+        )
+    return output, workdir
+
+
+@pytest.mark.slow
+def test_chapter_runs_without_errors(executed):
+    output, _ = executed
+    assert error_outputs(output) == []
+
+
+@pytest.mark.slow
+def test_glued_cleaning_numbers_add_up(executed):
+    output, _ = executed
+    values = glued(output)
+    removed = sum(values[f"removed_{step}"] for step in STEPS)
+    assert values["rows_in"] - removed == values["rows_out"]
+    assert values["rows_in"] == values["lines_total"]
+    assert 0 < values["rows_out"] < values["rows_in"]  # the synthetic data has faults to remove
+    assert values["removed_duplicates"] > 0 and values["removed_speed"] > 0 and values["removed_stays"] > 0
+    assert 0 < values["users_out"] <= values["users_in"] <= 60
+    assert values["kept_percent"] == pytest.approx(100.0 * values["rows_out"] / values["rows_in"])
+
+
+@pytest.mark.slow
+def test_clean_data_and_provenance_are_written(executed):
+    output, workdir = executed
+    values = glued(output)
+    clean = pd.read_parquet(workdir / "data" / "clean.parquet")
+    assert len(clean) == values["rows_out"]
+    assert list(clean.columns) == ["user", "snap_user", "time", "lat", "lon", "location_id"]
+    assert clean["user"].max() + 1 == values["users_out"]
+    assert (workdir / "data" / "clean.csv").exists()
+    from checkin_traj.provenance import read_provenance
+
+    provenance = read_provenance(workdir)
+    assert provenance["source"]["synthetic"] is True
+    assert provenance["report"]["rows_out"] == values["rows_out"]
+    assert provenance["parameters"]["max_speed_kmh"] == 500.0
+
+
+@pytest.mark.slow
+def test_every_number_cited_in_the_prose_is_glued(executed):
+    output, _ = executed
+    cited = set(re.findall(r"\{glue:(?:text|md)\}`([A-Za-z0-9_]+)", CHAPTER.read_text()))
+    assert cited, "the chapter should cite glued numbers"
+    assert cited <= set(glued(output)), f"not glued: {sorted(cited - set(glued(output)))}"

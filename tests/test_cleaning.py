@@ -1,0 +1,364 @@
+import json
+import math
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from checkin_traj.cleaning import (
+    CLEAN_COLUMNS,
+    CleaningReport,
+    _previous_kept_kernel,
+    assign_dense_ids,
+    clean,
+    drop_exact_duplicates,
+    filter_box,
+    filter_speed,
+    filter_stays,
+    label_removals,
+    sort_by_user_time,
+    threshold_sensitivity,
+)
+from checkin_traj.geo import EARTH_RADIUS_KM, NYC_BOX, BoundingBox, haversine_km
+
+TIMES_SQUARE = (40.7580, -73.9855)
+JFK = (40.6413, -73.7781)  # about 21.5 km from Times Square
+T0 = pd.Timestamp("2010-06-01T12:00:00Z")
+
+
+def checkins(rows):
+    """A raw frame from (user, minutes after T0, lat, lon, location_id) tuples."""
+    user, minutes, lat, lon, location_id = zip(*rows)
+    return pd.DataFrame(
+        {
+            "user": np.array(user, dtype=np.int64),
+            "time": T0 + pd.to_timedelta(np.array(minutes, dtype=float), unit="min"),
+            "lat": np.array(lat, dtype=float),
+            "lon": np.array(lon, dtype=float),
+            "location_id": np.array(location_id, dtype=np.int64),
+        }
+    )
+
+
+def north_of(point, metres):
+    """A point ``metres`` north of ``point`` (lat, lon)."""
+    return (point[0] + metres / 1000.0 / (math.pi * EARTH_RADIUS_KM / 180.0), point[1])
+
+
+# --------------------------------------------------------------------------- ids and order
+
+
+def test_dense_ids_follow_snap_id_order_and_keep_the_snap_id():
+    frame = checkins([(70, 0, *TIMES_SQUARE, 1), (3, 0, *JFK, 2), (70, 5, *JFK, 3), (912, 0, *JFK, 4)])
+    dense = assign_dense_ids(frame)
+    assert dense["user"].tolist() == [1, 0, 1, 2]
+    assert dense["snap_user"].tolist() == [70, 3, 70, 912]
+    assert list(dense.columns[:2]) == ["user", "snap_user"]
+    pd.testing.assert_frame_equal(assign_dense_ids(dense), dense)  # idempotent
+
+
+def test_sort_puts_newest_first_files_in_time_order_and_keeps_ties_in_file_order():
+    frame = checkins([(1, 30, *JFK, 3), (1, 10, *JFK, 2), (1, 10, *JFK, 1), (0, 50, *JFK, 9), (0, 0, *JFK, 8)])
+    ordered = sort_by_user_time(frame)
+    assert ordered["location_id"].tolist() == [8, 9, 2, 1, 3]
+    assert ordered.index.tolist() == [4, 3, 1, 2, 0]
+
+
+def test_exact_duplicates_are_dropped_even_when_not_adjacent():
+    rows = [(0, 0, *JFK, 1), (0, 0, *TIMES_SQUARE, 2), (0, 0, *JFK, 1), (0, 0, *JFK, 5), (1, 0, *JFK, 1)]
+    frame = checkins(rows)
+    kept = drop_exact_duplicates(frame)
+    assert kept.index.tolist() == [0, 1, 3, 4]  # only the second (0, 0, JFK, 1) goes
+    assert drop_exact_duplicates(frame.iloc[::-1]).index.tolist() == [4, 3, 2, 1]  # unsorted path agrees
+
+
+# --------------------------------------------------------------------------- speed and stays
+
+
+def test_speed_filter_compares_with_the_previous_kept_check_in():
+    near_square = north_of(TIMES_SQUARE, 300)
+    frame = checkins(
+        [
+            (0, 0, *TIMES_SQUARE, 1),
+            (0, 1, *JFK, 2),  # 21.5 km in 1 minute: ~1,300 km/h, dropped
+            (0, 3, *near_square, 3),  # 0.3 km in 3 minutes from Times Square: kept
+            (0, 63, *JFK, 4),  # ~21.6 km in an hour: kept
+            (1, 64, *TIMES_SQUARE, 5),  # first check-in of a user: always kept
+        ]
+    )
+    assert filter_speed(frame, max_speed_kmh=500.0)["location_id"].tolist() == [1, 3, 4, 5]
+    # compared with the dropped JFK check-in instead, check-in 3 would need ~430 km/h
+    assert filter_speed(frame, max_speed_kmh=400.0)["location_id"].tolist() == [1, 3, 4, 5]
+
+
+def test_zero_time_is_infinite_speed_unless_the_place_is_the_same():
+    frame = checkins([(0, 0, *TIMES_SQUARE, 1), (0, 0, *TIMES_SQUARE, 2), (0, 0, *JFK, 3)])
+    assert filter_speed(frame)["location_id"].tolist() == [1, 2]
+
+
+def test_stay_filter_keeps_a_new_visit_after_min_stay_minutes():
+    frame = checkins(
+        [
+            (0, 0, *TIMES_SQUARE, 1),
+            (0, 10, *north_of(TIMES_SQUARE, 20), 1),  # 20 m, 10 min: repeat
+            (0, 25, *TIMES_SQUARE, 1),  # 25 min after the kept one: repeat
+            (0, 40, *TIMES_SQUARE, 1),  # 40 min after the kept one: new visit
+            (0, 45, *north_of(TIMES_SQUARE, 200), 2),  # 200 m away: a move, kept
+        ]
+    )
+    kept = filter_stays(frame, stay_radius_m=50.0, min_stay_minutes=30.0)
+    assert kept.index.tolist() == [0, 3, 4]
+
+
+@pytest.mark.parametrize("metres, kept", [(49.0, [0]), (51.0, [0, 1])])
+def test_stay_radius_is_in_metres(metres, kept):
+    frame = checkins([(0, 0, *TIMES_SQUARE, 1), (0, 5, *north_of(TIMES_SQUARE, metres), 2)])
+    assert filter_stays(frame, stay_radius_m=50.0).index.tolist() == kept
+
+
+def test_filters_refuse_unsorted_check_ins():
+    frame = checkins([(0, 10, *JFK, 1), (0, 0, *JFK, 2)])
+    for step in (filter_speed, filter_stays):
+        with pytest.raises(ValueError, match="sort_by_user_time"):
+            step(frame)
+
+
+def reference_previous_kept(user, time_ns, lat, lon, *, mode, max_speed_kmh, stay_radius_km, min_stay_ns):
+    """Plain-Python definition: compare each check-in with the previous kept one of its user."""
+    keep = []
+    last_kept = {}
+    for i in range(len(user)):
+        previous = last_kept.get(user[i])
+        drop = False
+        if previous is not None:
+            lat1, lon1 = math.radians(lat[previous]), math.radians(lon[previous])
+            lat2, lon2 = math.radians(lat[i]), math.radians(lon[i])
+            sin_half_dlat = math.sin((lat2 - lat1) / 2.0)
+            sin_half_dlon = math.sin((lon2 - lon1) / 2.0)
+            a = sin_half_dlat * sin_half_dlat + math.cos(lat1) * math.cos(lat2) * (sin_half_dlon * sin_half_dlon)
+            distance_km = 2.0 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(max(a, 0.0), 1.0)))
+            dt_ns = int(time_ns[i]) - int(time_ns[previous])
+            if mode == "speed":
+                speed = 0.0 if distance_km == 0.0 else (math.inf if dt_ns == 0 else distance_km / (dt_ns / 3.6e12))
+                drop = speed > max_speed_kmh
+            else:
+                drop = distance_km <= stay_radius_km and dt_ns < min_stay_ns
+        keep.append(not drop)
+        if not drop:
+            last_kept[user[i]] = i
+    return np.array(keep, dtype=bool)
+
+
+PLACES = [TIMES_SQUARE, JFK, north_of(TIMES_SQUARE, 30), north_of(TIMES_SQUARE, 80), (51.507, -0.128)]
+
+
+@st.composite
+def trajectories(draw):
+    n = draw(st.integers(1, 40))
+    user = np.sort(np.array(draw(st.lists(st.integers(0, 3), min_size=n, max_size=n)), dtype=np.int64))
+    steps = draw(st.lists(st.sampled_from([0, 1, 30, 60, 300, 900, 1800, 3600, 7200]), min_size=n, max_size=n))
+    time_ns = np.cumsum(np.array(steps, dtype=np.int64)) * 1_000_000_000
+    places = draw(st.lists(st.integers(0, len(PLACES)), min_size=n, max_size=n))
+    jitter = draw(st.lists(st.floats(-0.01, 0.01), min_size=n, max_size=n))
+    lat = np.array([PLACES[p][0] if p < len(PLACES) else 40.7 + j for p, j in zip(places, jitter)])
+    lon = np.array([PLACES[p][1] if p < len(PLACES) else -73.9 + j for p, j in zip(places, jitter)])
+    return user, time_ns, lat, lon
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    trajectories(),
+    st.floats(1.0, 3000.0),
+    st.floats(1.0, 30_000.0),
+    st.floats(0.1, 200.0),
+)
+def test_kernel_equals_the_plain_python_definition(trajectory, max_speed_kmh, stay_radius_m, min_stay_minutes):
+    user, time_ns, lat, lon = trajectory
+    active = np.ones(len(user), dtype=bool)
+    min_stay_ns = np.int64(round(min_stay_minutes * 6e10))
+    for mode, code in (("speed", 0), ("stay", 1)):
+        expected = reference_previous_kept(
+            user, time_ns, lat, lon, mode=mode, max_speed_kmh=max_speed_kmh,
+            stay_radius_km=stay_radius_m / 1000.0, min_stay_ns=min_stay_ns,
+        )
+        found = _previous_kept_kernel(
+            user, time_ns, lat, lon, active, code, max_speed_kmh, stay_radius_m / 1000.0, min_stay_ns
+        )
+        np.testing.assert_array_equal(found, expected, err_msg=mode)
+
+
+def test_kernel_distance_agrees_with_geo_haversine():
+    # a stay radius just above / below the true distance decides keep or drop
+    distance_km = float(haversine_km(*TIMES_SQUARE, *JFK))
+    frame = checkins([(0, 0, *TIMES_SQUARE, 1), (0, 1, *JFK, 2)])
+    assert len(filter_stays(frame, stay_radius_m=distance_km * 1000 * (1 + 1e-9))) == 1
+    assert len(filter_stays(frame, stay_radius_m=distance_km * 1000 * (1 - 1e-9))) == 2
+
+
+# --------------------------------------------------------------------------- the box
+
+
+def test_box_keeps_edges_and_drops_outside():
+    frame = checkins([(0, 0, 40.4774, -74.2591, 1), (0, 1, 40.9176, -73.7004, 2), (0, 2, 41.0, -74.0, 3)])
+    assert filter_box(frame)["location_id"].tolist() == [1, 2]
+
+
+def test_polygon_replaces_the_box_and_is_reprojected():
+    import geopandas as gpd
+
+    frame = checkins([(0, 0, *TIMES_SQUARE, 1), (0, 1, *JFK, 2), (0, 2, 41.0, -74.0, 3)])
+    small = BoundingBox(lat_min=40.70, lat_max=40.80, lon_min=-74.05, lon_max=-73.90)
+    assert filter_box(frame, polygon=small.to_polygon())["location_id"].tolist() == [1]
+    projected = gpd.GeoSeries([small.to_polygon()], crs="EPSG:4326").to_crs("EPSG:3857")
+    assert filter_box(frame, polygon=projected)["location_id"].tolist() == [1]
+    assert filter_box(frame, polygon=gpd.GeoDataFrame(geometry=projected))["location_id"].tolist() == [1]
+
+
+def test_bad_polygon_and_box_are_rejected():
+    from shapely.geometry import Point
+
+    frame = checkins([(0, 0, *JFK, 1)])
+    with pytest.raises(ValueError, match="polygon"):
+        filter_box(frame, polygon=Point(0, 0))
+    with pytest.raises(ValueError, match="polygon"):
+        filter_box(frame, polygon="Manhattan")
+    with pytest.raises(ValueError, match="box"):
+        filter_box(frame, box=(40.0, 41.0, -75.0, -73.0))
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+@pytest.mark.parametrize("value", [0.0, -5.0, float("nan"), "500", True, None])
+@pytest.mark.parametrize(
+    "step, name",
+    [
+        (filter_speed, "max_speed_kmh"),
+        (filter_stays, "stay_radius_m"),
+        (filter_stays, "min_stay_minutes"),
+        (clean, "max_speed_kmh"),
+        (clean, "stay_radius_m"),
+        (clean, "min_stay_minutes"),
+    ],
+)
+def test_bad_thresholds_are_rejected_before_any_work(step, name, value):
+    # the frame is not even a DataFrame: the threshold is checked first
+    with pytest.raises(ValueError, match=name):
+        step("not a frame", **{name: value})
+
+
+def test_missing_columns_are_named():
+    with pytest.raises(ValueError, match="location_id"):
+        clean(pd.DataFrame({"user": [0], "time": [T0], "lat": [40.7], "lon": [-74.0]}))
+
+
+# --------------------------------------------------------------------------- the report
+
+
+def test_report_must_add_up():
+    with pytest.raises(ValueError, match="does not add up"):
+        CleaningReport(rows_in=10, steps=[("speed", "too fast", 3)], rows_out=6)
+    report = CleaningReport(rows_in=10, steps=[("read", "bad", 1), ("speed", "too fast", 3)], rows_out=6)
+    table = report.to_frame()
+    assert table["rows_left"].tolist() == [10, 9, 6]
+    assert json.loads(json.dumps(report.to_dict()))["rows_out"] == 6
+
+
+def faulty_checkins():
+    """One of each fault, in SNAP order (newest first per user)."""
+    rows = [
+        (5, 0, *TIMES_SQUARE, 1),
+        (5, 60, *north_of(TIMES_SQUARE, 500), 2),
+        (5, 60, *north_of(TIMES_SQUARE, 500), 2),  # exact duplicate
+        (5, 62, 51.507, -0.128, 3),  # London two minutes later: speed
+        (5, 70, *north_of(TIMES_SQUARE, 510), 2),  # 10 m, 10 minutes: stay
+        (5, 200, *JFK, 4),
+        (9, 0, 41.5, -73.9, 6),  # outside the box
+        (9, 300, *TIMES_SQUARE, 7),
+        (2, 0, 42.0, -73.0, 8),  # a user whose only check-in is outside
+    ]
+    return checkins(rows).iloc[::-1].reset_index(drop=True)
+
+
+def test_clean_removes_one_of_each_fault_and_reports_it():
+    clean_check_ins, report = clean(faulty_checkins())
+    assert report.removed_by_step() == {"duplicates": 1, "speed": 1, "stays": 1, "box": 2}
+    assert (report.rows_in, report.rows_out, report.users_in, report.users_out) == (9, 4, 3, 2)
+    assert list(clean_check_ins.columns) == list(CLEAN_COLUMNS)
+    assert clean_check_ins["user"].tolist() == [0, 0, 0, 1]
+    assert clean_check_ins["snap_user"].tolist() == [5, 5, 5, 9]
+    assert clean_check_ins["location_id"].tolist() == [1, 2, 4, 7]
+    assert clean_check_ins.index.equals(pd.RangeIndex(4))
+    assert clean_check_ins.attrs == {}
+    labels = label_removals(faulty_checkins())
+    assert sorted(labels["removed_by"]) == ["", "", "", "", "duplicate", "outside", "outside", "speed", "stay"]
+
+
+def test_read_report_lines_open_the_report():
+    from checkin_traj.io import ReadReport
+
+    raw = faulty_checkins()
+    raw.attrs["read_report"] = ReadReport(
+        path="x.txt", lines_total=12, rows_read=9, skipped={"blank line": 1, "bad latitude": 2}, examples=[]
+    )
+    _, report = clean(raw)
+    assert report.steps[:2] == [("read", "blank line", 1), ("read", "bad latitude", 2)]
+    assert (report.rows_in, report.rows_out) == (12, 4)
+    _, changed = clean(raw.iloc[1:])  # the frame changed after reading: the read report no longer applies
+    assert changed.rows_in == 8
+
+
+def test_a_step_that_leaves_nothing_is_named():
+    frame = checkins([(0, 0, *TIMES_SQUARE, 1)])
+    far_away = BoundingBox(lat_min=0.0, lat_max=1.0, lon_min=0.0, lon_max=1.0)
+    with pytest.raises(ValueError, match="box"):
+        clean(frame, box=far_away)
+    with pytest.raises(ValueError, match="empty"):
+        clean(frame.iloc[:0])
+
+
+def test_sensitivity_keeps_more_rows_for_looser_thresholds_and_matches_clean():
+    raw = faulty_checkins()
+    table = threshold_sensitivity(raw, max_speed_kmh=(1.0, 500.0, 1e6), min_stay_minutes=(5.0, 30.0))
+    speed = table[table["parameter"] == "max_speed_kmh"]
+    assert speed["rows_kept"].is_monotonic_increasing
+    _, report = clean(raw)
+    assert set(table.loc[table["baseline"], "rows_kept"]) == {report.rows_out}
+    stays = table[table["parameter"] == "min_stay_minutes"].set_index("value")["rows_removed"]
+    assert stays.to_dict() == {5.0: 0, 30.0: 1}
+
+
+def test_synthetic_faults_are_removed_by_the_matching_step():
+    from checkin_traj.synthetic import generate_checkins
+
+    raw, faults = generate_checkins(n_users=200, seed=1, return_faults=True)
+    labels = label_removals(raw)["removed_by"]
+    faults = faults.reindex(labels.index)
+    for fault, reason in (("duplicate", "duplicate"), ("teleport", "speed"), ("repeat", "stay")):
+        assert (labels[faults == fault] == reason).mean() >= 0.95, fault
+    assert (labels[faults == "outside"] != "").all()
+    assert (labels[faults == ""] != "").mean() <= 0.02
+
+
+# --------------------------------------------------------------------------- the real sample
+
+
+@pytest.mark.sample
+def test_real_nyc_sample_cleans_in_well_under_a_second(nyc_checkins_path):
+    from checkin_traj.io import read_checkins
+
+    raw = read_checkins(nyc_checkins_path)
+    clean(raw)  # warm numba's cache
+    seconds = []
+    for _ in range(3):
+        started = time.perf_counter()
+        clean_check_ins, report = clean(raw)
+        seconds.append(time.perf_counter() - started)
+    assert min(seconds) < 1.0
+    assert report.rows_in == 138_957 and report.rows_out == len(clean_check_ins)
+    assert 0.8 * report.rows_in < report.rows_out < report.rows_in
+    assert NYC_BOX.contains(clean_check_ins["lat"], clean_check_ins["lon"]).all()
+    assert clean_check_ins["user"].max() + 1 == report.users_out == clean_check_ins["snap_user"].nunique()
