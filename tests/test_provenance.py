@@ -1,3 +1,5 @@
+import csv
+
 import pandas as pd
 import pytest
 
@@ -21,7 +23,8 @@ def _clean_frame():
 def test_clean_data_round_trips_through_parquet_and_csv(tmp_path):
     paths = save_clean(tmp_path, _clean_frame())
     pd.testing.assert_frame_equal(load_clean(tmp_path), _clean_frame(), check_dtype=False)
-    assert paths["csv"].read_text().splitlines()[0].split(",") == list(_clean_frame().columns)
+    with open(paths["csv"], newline="") as handle:
+        assert next(csv.reader(handle)) == list(_clean_frame().columns)
 
 
 def test_missing_clean_data_points_to_chapter_01(tmp_path):
