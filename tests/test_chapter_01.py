@@ -79,3 +79,17 @@ def test_every_number_cited_in_the_prose_is_glued(executed):
     cited = set(re.findall(r"\{glue:(?:text|md)\}`([A-Za-z0-9_]+)", CHAPTER.read_text()))
     assert cited, "the chapter should cite glued numbers"
     assert cited <= set(glued(output)), f"not glued: {sorted(cited - set(glued(output)))}"
+
+
+def test_parameters_cell_declares_every_profile_parameter(tmp_path):
+    import jupytext
+    import papermill
+    import yaml
+
+    notebook = tmp_path / "01_data_cleaning.ipynb"
+    nbformat.write(jupytext.read(CHAPTER), notebook)
+    declared = set(papermill.inspect_notebook(str(notebook)))
+    assert {"WORKDIR", "DATA", "MAX_SPEED_KMH", "STAY_RADIUS_M", "MIN_STAY_MINUTES", "SEED"} <= declared
+    profiles = yaml.safe_load((REPO_ROOT / "notebooks" / "parameters.yml").read_text())["01_data_cleaning"]
+    for profile, parameters in profiles.items():
+        assert set(parameters or {}) <= declared, profile

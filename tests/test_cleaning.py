@@ -165,7 +165,8 @@ def trajectories(draw):
     jitter = draw(st.lists(st.floats(-0.01, 0.01), min_size=n, max_size=n))
     lat = np.array([PLACES[p][0] if p < len(PLACES) else 40.7 + j for p, j in zip(places, jitter)])
     lon = np.array([PLACES[p][1] if p < len(PLACES) else -73.9 + j for p, j in zip(places, jitter)])
-    return user, time_ns, lat, lon
+    active = np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n)), dtype=bool)
+    return user, time_ns, lat, lon, active
 
 
 @settings(max_examples=300, deadline=None)
@@ -176,18 +177,28 @@ def trajectories(draw):
     st.floats(0.1, 200.0),
 )
 def test_kernel_equals_the_plain_python_definition(trajectory, max_speed_kmh, stay_radius_m, min_stay_minutes):
-    user, time_ns, lat, lon = trajectory
-    active = np.ones(len(user), dtype=bool)
+    user, time_ns, lat, lon, active = trajectory
     min_stay_ns = np.int64(round(min_stay_minutes * 6e10))
     for mode, code in (("speed", 0), ("stay", 1)):
-        expected = reference_previous_kept(
-            user, time_ns, lat, lon, mode=mode, max_speed_kmh=max_speed_kmh,
+        # rows already removed by an earlier step (active False) are skipped: the definition
+        # then applies to the remaining rows alone
+        expected = np.zeros(len(user), dtype=bool)
+        expected[active] = reference_previous_kept(
+            user[active], time_ns[active], lat[active], lon[active], mode=mode, max_speed_kmh=max_speed_kmh,
             stay_radius_km=stay_radius_m / 1000.0, min_stay_ns=min_stay_ns,
         )
         found = _previous_kept_kernel(
             user, time_ns, lat, lon, active, code, max_speed_kmh, stay_radius_m / 1000.0, min_stay_ns
         )
         np.testing.assert_array_equal(found, expected, err_msg=mode)
+        everything = np.ones(len(user), dtype=bool)
+        np.testing.assert_array_equal(
+            _previous_kept_kernel(user, time_ns, lat, lon, everything, code, max_speed_kmh,
+                                  stay_radius_m / 1000.0, min_stay_ns),
+            reference_previous_kept(user, time_ns, lat, lon, mode=mode, max_speed_kmh=max_speed_kmh,
+                                    stay_radius_km=stay_radius_m / 1000.0, min_stay_ns=min_stay_ns),
+            err_msg=mode,
+        )
 
 
 def test_kernel_distance_agrees_with_geo_haversine():
@@ -250,9 +261,12 @@ def test_bad_thresholds_are_rejected_before_any_work(step, name, value):
         step("not a frame", **{name: value})
 
 
-def test_missing_columns_are_named():
+def test_missing_columns_and_values_are_named():
     with pytest.raises(ValueError, match="location_id"):
         clean(pd.DataFrame({"user": [0], "time": [T0], "lat": [40.7], "lon": [-74.0]}))
+    frame = checkins([(0, 0, *JFK, 1), (0, 5, float("nan"), -74.0, 2)])
+    with pytest.raises(ValueError, match=r"\['lat'\] has 1 missing"):
+        clean(frame)
 
 
 # --------------------------------------------------------------------------- the report

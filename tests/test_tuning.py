@@ -382,10 +382,12 @@ def test_score_on_test_trains_each_seed_once_and_reads_test_once_per_seed(data):
     scored = tuning.score_on_test(data, config, seeds=(0, 1, 2), epochs=1, trainer=trainer)
     assert [kwargs["seed"] for kwargs in trainer.kwargs] == [0, 1, 2]
     assert trainer.log.count(("predict", "test")) == 3
-    assert list(scored.per_seed.index) == [0, 1, 2]
-    assert scored.mean("rmse") == pytest.approx(shift_of(config), rel=1e-5)
-    assert scored.std("rmse") == pytest.approx(0.0, abs=1e-7)
-    assert scored.summary().loc["rmse", "n_seeds"] == 3
+    assert list(scored.metrics.index) == [0, 1, 2] and scored.split == "test"
+    summary = scored.summary()
+    assert summary.loc["rmse", "mean"] == pytest.approx(shift_of(config), rel=1e-5)
+    assert summary.loc["rmse", "std"] == pytest.approx(0.0, abs=1e-7)
+    assert summary.loc["rmse", "n_seeds"] == 3
+    assert scored.predictions[1].shape == data.test.y.shape
 
 
 @pytest.mark.parametrize(

@@ -38,7 +38,6 @@ import numbers
 import sys
 import time
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -56,9 +55,9 @@ ARTICLE_GRID = {
     "activation": ["tanh", "sigmoid", "relu"],
 }
 
-#: The article's best configuration and the scores it reports for it (its test split).
+#: The article's best configuration (its reported scores are
+#: ``checkin_traj.metrics.ARTICLE_SCORES["tuned Seq2Seq"]``).
 ARTICLE_BEST = {"num_hiddens": 64, "dropout": 0.5, "num_layers": 3, "activation": "sigmoid"}
-ARTICLE_BEST_SCORES = {"rmse": 0.071, "r2": 0.464}
 
 SAMPLERS = ("grid", "tpe")
 TARGET_MODES = ("absolute", "offset")
@@ -892,35 +891,6 @@ def hyperparameter_importance(study, *, method="auto", seed=0, min_trials_fanova
 # --------------------------------------------------------------------------- the test split, once
 
 
-@dataclass
-class TestScore:
-    """A configuration trained with several seeds and scored on the test split once per seed.
-
-    Attributes
-    ----------
-    config : dict
-        The hyperparameters.
-    per_seed : pandas.DataFrame
-        Index ``seed``; every metric of :func:`checkin_traj.metrics.evaluate` on the test
-        split, plus ``val_rmse``, ``epochs_run`` and ``seconds``.
-    """
-
-    __test__ = False  # not a pytest test class
-
-    config: dict
-    per_seed: pd.DataFrame
-
-    def summary(self) -> pd.DataFrame:
-        """Mean and standard deviation (ddof=1, NaN for one seed) of every column, over seeds."""
-        return pd.DataFrame({"mean": self.per_seed.mean(), "std": self.per_seed.std(ddof=1), "n_seeds": self.per_seed.count()})
-
-    def mean(self, metric="rmse") -> float:
-        return float(self.per_seed[metric].mean())
-
-    def std(self, metric="rmse") -> float:
-        return float(self.per_seed[metric].std(ddof=1))
-
-
 def score_on_test(
     data,
     config,
@@ -932,7 +902,7 @@ def score_on_test(
     target_mode="absolute",
     trainer=None,
     verbose=0,
-) -> TestScore:
+):
     """Train the chosen configuration once per seed and score each model on the test split.
 
     The configuration must have been chosen on the validation split (e.g. by
@@ -955,8 +925,15 @@ def score_on_test(
 
     Returns
     -------
-    TestScore
+    checkin_traj.training.SeedRuns
+        Split ``"test"``: ``metrics`` has one row per seed with every metric of
+        :func:`checkin_traj.metrics.evaluate` plus ``val_rmse``, ``epochs_run`` and
+        ``seconds``; ``summary()`` gives mean and standard deviation over seeds;
+        ``predictions`` the test predictions per seed; ``best`` the model of the seed with
+        the lowest validation RMSE. It works with ``seed_table`` and ``results_payload``.
     """
+    from .training import SeedRuns
+
     if not isinstance(config, dict) or not config:
         raise ValueError(f"config must be a non-empty dict of hyperparameters, got {config!r}")
     grid_space({name: [value] for name, value in config.items()})  # checks names and values
@@ -974,7 +951,7 @@ def score_on_test(
     if getattr(data, "test", None) is None or len(data.test.y) < 2:
         raise ValueError("data.test must hold at least 2 windows")
     trainer = _train_model if trainer is None else trainer
-    rows = {}
+    rows, histories, predictions, best, best_val = {}, {}, {}, None, math.inf
     for seed in seeds:
         started = time.perf_counter()
         trained = trainer(
@@ -989,11 +966,16 @@ def score_on_test(
             verbose=0,
         )
         val_rmse = _numbers(_evaluate(data, trained.predict("val"), split="val"))["rmse"]
-        row = _numbers(_evaluate(data, trained.predict("test"), split="test"))
+        predictions[seed] = np.asarray(trained.predict("test"), dtype=np.float32)
+        row = _numbers(_evaluate(data, predictions[seed], split="test"))
         row.update(val_rmse=val_rmse, epochs_run=int(trained.epochs_run), seconds=time.perf_counter() - started)
-        rows[seed] = row
+        rows[seed], histories[seed] = row, getattr(trained, "history", {})
+        if val_rmse < best_val:
+            best, best_val = trained, val_rmse
         if verbose:
             print(f"seed {seed} ({config_label(config)}): test RMSE {row['rmse']:.4f}, R² {row.get('r2', float('nan')):.3f}", flush=True)
-    per_seed = pd.DataFrame.from_dict(rows, orient="index")
-    per_seed.index.name = "seed"
-    return TestScore(config=dict(config), per_seed=per_seed)
+    metrics = pd.DataFrame.from_dict(rows, orient="index")
+    metrics.index.name = "seed"
+    return SeedRuns(
+        name=MODEL, target_mode=target_mode, split="test", metrics=metrics, histories=histories, predictions=predictions, best=best
+    )

@@ -39,7 +39,9 @@ def checkins_per_user(check_ins, *, ax=None, title: str | None = None):
     """
     fig, ax = _axes(ax, (6.0, 4.0))
     per_user = check_ins.groupby("user", sort=False).size().to_numpy()
-    ax.hist(per_user, bins=_log_bins(per_user), color="tab:blue", edgecolor="white", linewidth=0.4)
+    # log-spaced bins whose edges fall half-way between integers: no empty bins at small counts
+    edges = np.unique(np.round(np.logspace(0.0, np.log10(per_user.max() + 1.0), 40))) - 0.5
+    ax.hist(per_user, bins=edges, color="tab:blue", edgecolor="white", linewidth=0.4)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.axvline(np.median(per_user), color="black", linestyle="--", linewidth=1, label=f"median {np.median(per_user):g}")
