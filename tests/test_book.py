@@ -148,3 +148,20 @@ def test_screenshot_of_the_first_chapter_is_kept(served_book, chromium):
 
     image = matplotlib.image.imread(screenshot)
     assert image.shape[0] >= 2000 and image.std() > 0.01
+
+
+def test_rerunning_a_chapter_with_the_same_seed_gives_the_same_numbers(test_book, tmp_path):
+    # Chapter 03 again, in a fresh WORKDIR holding only what chapters 01 and 02 wrote.
+    workdir = tmp_path / "again"
+    shutil.copytree(test_book.workdir / "data", workdir / "data")
+    (workdir / "results").mkdir()
+    for name in ("protocol", "baselines"):
+        for path in (test_book.workdir / "results").glob(f"{name}.*"):
+            shutil.copy2(path, workdir / "results" / path.name)
+    again = build.run("test", chapters=["03_lstm"], book=False, workdir=workdir, root=REPO_ROOT)
+    first = glued(test_book.notebooks["03_lstm"])
+    second = glued(again.notebooks["03_lstm"])
+    numbers = {key: value for key, value in first.items() if isinstance(value, float) and "seconds" not in key}
+    assert numbers, "chapter 03 glues no numbers"
+    for key, value in numbers.items():
+        assert second[key] == pytest.approx(value, rel=1e-6, abs=1e-9), key

@@ -1,6 +1,5 @@
 import json
 import math
-import time
 
 import numpy as np
 import pandas as pd
@@ -361,17 +360,12 @@ def test_synthetic_faults_are_removed_by_the_matching_step():
 
 
 @pytest.mark.sample
-def test_real_nyc_sample_cleans_in_well_under_a_second(nyc_checkins_path):
+def test_real_nyc_sample_cleans_consistently(nyc_checkins_path):
+    # Its speed is measured by benchmarks/bench_nyc.py, not asserted here.
     from checkin_traj.io import read_checkins
 
     raw = read_checkins(nyc_checkins_path)
-    clean(raw)  # warm numba's cache
-    seconds = []
-    for _ in range(3):
-        started = time.perf_counter()
-        clean_check_ins, report = clean(raw)
-        seconds.append(time.perf_counter() - started)
-    assert min(seconds) < 1.0
+    clean_check_ins, report = clean(raw)
     assert report.rows_in == 138_957 and report.rows_out == len(clean_check_ins)
     assert 0.8 * report.rows_in < report.rows_out < report.rows_in
     assert NYC_BOX.contains(clean_check_ins["lat"], clean_check_ins["lon"]).all()

@@ -15,6 +15,7 @@ import textwrap
 import time
 
 import numpy as np
+import optuna
 import pandas as pd
 import pytest
 
@@ -223,6 +224,8 @@ def test_a_stored_study_with_other_settings_is_not_mixed_in(data, tmp_path):
         (dict(storage="ftp://x/y"), "dialect"),
         (dict(sampler="tpe"), "n_trials is required"),
         (dict(grid={"dropout": [1.5]}), "dropout"),
+        (dict(sampler="tpe", n_trials=2, space={"dropout": [0.1, 0.2]}), "FloatDistribution"),
+        (dict(sampler="tpe", n_trials=2, space={"hidden": optuna.distributions.IntDistribution(1, 4)}), "unknown hyperparameter"),
     ],
 )
 def test_bad_parameters_are_rejected_before_any_training(data, tmp_path, kwargs, message):
@@ -302,8 +305,6 @@ def test_two_processes_on_one_sqlite_storage_finish_the_grid_without_running_a_c
     keys = [tuning.config_key(config) for _, config in calls]
     assert len(keys) == 4 and len(set(keys)) == 4  # every configuration once, none twice
     assert {pid for pid, _ in calls} == {worker.pid for worker in workers}  # both did work
-    import optuna
-
     study = optuna.load_study(study_name="shared", storage=storage)
     frame = tuning.trials_frame(study)
     assert sorted(frame["dropout"]) == [0.0, 0.2, 0.4, 0.5]
@@ -345,7 +346,7 @@ def test_tpe_study_reaches_n_completed_trials_and_resumes_to_a_larger_n(data, tm
     space = tuning.search_space()
     for config in trainer.configs:
         assert set(config) == set(space)
-        assert 16 <= config["num_hiddens"] <= 256 and 0.0 <= config["dropout"] <= 0.6
+        assert 16 <= config["num_hiddens"] <= 128 and 1 <= config["num_layers"] <= 3 and 0.0 <= config["dropout"] <= 0.6
     frame = tuning.trials_frame(study)
     assert frame["rmse"].to_numpy() == pytest.approx([shift_of(c) for c in trainer.configs], rel=1e-5)
 
@@ -463,5 +464,8 @@ def test_figures_draw_one_panel_per_pair_and_one_bar_per_configuration():
     importance = pd.Series({"dropout": 0.9, "num_hiddens": 0.1})
     importance.attrs["method"] = "fanova"
     assert "fANOVA" in plots.importance_bars(importance).axes[0].get_xlabel()
+    one_varying = trials[(trials["num_hiddens"] == 32) & (trials["num_layers"] == 1)]
+    panels = [ax for ax in plots.rmse_heatmaps(one_varying).axes if ax.get_visible() and ax.images]
+    assert len(panels) == 1 and panels[0].images[0].get_array().shape == (1, 2)
     table = pd.DataFrame({"rmse_mean": [0.07, 0.08], "rmse_std": [0.001, np.nan]}, index=["best", "baseline"])
     assert len(plots.comparison_bars(table).axes[0].patches) == 2

@@ -10,8 +10,8 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "geo": ["haversine_km", "BoundingBox", "NYC_BOX"],
-    "io": ["read_checkins", "read_edges", "write_table", "atomic_path", "InputError", "ReadReport"],
-    "fetch": ["SNAP_REGISTRY", "fetch_snap"],
+    "io": ["read_checkins", "read_edges", "read_table", "write_table", "atomic_path", "InputError", "ReadReport"],
+    "fetch": ["SNAP_REGISTRY", "fetch_snap", "DownloadError", "ChecksumError"],
     "synthetic": ["generate_checkins", "generate_edges", "write_snap_checkins", "write_snap_edges"],
     "sources": ["resolve_checkins", "DataSource"],
     "cleaning": [
@@ -23,10 +23,12 @@ _EXPORTS = {
         "filter_box",
         "clean",
         "CleaningReport",
+        "label_removals",
+        "threshold_sensitivity",
     ],
-    "provenance": ["write_provenance", "read_provenance", "data_banner"],
-    "sequences": ["build_windows", "WindowedData", "FEATURES", "TARGETS"],
-    "metrics": ["scaled_scores", "human_errors", "evaluate"],
+    "provenance": ["save_clean", "load_clean", "write_provenance", "read_provenance", "data_banner"],
+    "sequences": ["build_windows", "WindowedData", "Split", "FEATURES", "TARGETS"],
+    "metrics": ["scaled_scores", "human_errors", "evaluate", "ARTICLE_SCORES"],
     "baselines": [
         "persistence",
         "user_most_frequent",
@@ -34,9 +36,10 @@ _EXPORTS = {
         "global_mean",
         "markov_next",
         "run_baselines",
+        "BASELINES",
     ],
     "models": ["build_lstm", "build_seq2seq", "build_transformer", "build_model", "MODEL_BUILDERS"],
-    "training": ["set_seed", "train_model", "run_seeds"],
+    "training": ["set_seed", "train_model", "run_seeds", "TrainedModel", "SeedRuns"],
     "tuning": ["run_study", "grid_space", "ARTICLE_GRID"],
     "results": ["save_results", "load_results"],
 }

@@ -88,7 +88,8 @@ def rmse_heatmap(trials, *, x="num_hiddens", y="dropout", metric="rmse", aggrega
             value = values[row, column]
             if np.isfinite(value):
                 dark = (value > middle) if lower_better else (value < middle)
-                ax.text(column, row, f"{value:.3f}", ha="center", va="center", fontsize="small", color="white" if dark else "black")
+                colour = "white" if dark else "black"
+                ax.text(column, row, f"{value:.3f}", ha="center", va="center", fontsize="small", color=colour)
     if np.isfinite(values).any():
         best = np.nanargmin(values) if lower_better else np.nanargmax(values)
         row, column = np.unravel_index(best, values.shape)
@@ -99,6 +100,8 @@ def rmse_heatmap(trials, *, x="num_hiddens", y="dropout", metric="rmse", aggrega
 
 def rmse_heatmaps(trials, *, hyperparameters=None, metric="rmse", aggregate="min", ncols=3):
     """One :func:`rmse_heatmap` per pair of hyperparameters that take more than one value.
+
+    When fewer than two vary (a tiny grid), one panel pairs them with a fixed one.
 
     Parameters
     ----------
@@ -118,10 +121,12 @@ def rmse_heatmaps(trials, *, hyperparameters=None, metric="rmse", aggregate="min
 
     names = list(hyperparameters or trials.attrs.get("hyperparameters") or [])
     _check_trials(trials, names + [metric])
+    if len(names) < 2:
+        raise ValueError(f"heatmaps need at least two hyperparameters, got {names}")
     varying = [name for name in names if trials[name].nunique() > 1]
+    if len(varying) < 2:  # a one-row heatmap: pair what varies with a fixed hyperparameter
+        varying = (varying + [name for name in names if name not in varying])[:2]
     pairs = list(itertools.combinations(varying, 2))
-    if not pairs:
-        raise ValueError(f"at least two hyperparameters must take more than one value; varying: {varying}")
     ncols = min(ncols, len(pairs))
     nrows = int(np.ceil(len(pairs) / ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(4.6 * ncols, 3.6 * nrows), squeeze=False)

@@ -1,0 +1,240 @@
+"""Figures of the comparison chapter: every model's loss, predicted against real times and
+places, and test scores with the baselines as reference lines.
+
+Each function returns a new figure, except :func:`metric_bars`, which draws on ``ax`` when
+given. Predictions are scaled (time, lon, lat), as the model chapters save them.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.collections import LineCollection
+
+from ..geo import NYC_BOX
+from .maps import _frame_map
+from .training import SEED_COLOURS, _sample
+
+
+#: How metrics read on an axis.
+METRIC_LABELS = {"rmse": "RMSE", "r2": "R²", "km_median": "median distance error", "km_mean": "mean distance error"}
+
+
+def _check_predictions(data, predictions, split):
+    if not predictions:
+        raise ValueError("predictions is empty: pass {label: scaled predictions (n, 3)}")
+    windows = data.split(split)
+    for label, prediction in predictions.items():
+        if np.shape(prediction) != windows.y_raw.shape:
+            raise ValueError(f"predictions[{label!r}] must have shape {windows.y_raw.shape}, got {np.shape(prediction)}")
+    return windows
+
+
+def _check_sample(sample):
+    if isinstance(sample, bool) or not isinstance(sample, (int, np.integer)) or sample < 1:
+        raise ValueError(f"sample must be a positive integer of windows, got {sample!r}")
+
+
+def _panels(count, *, ncols, size):
+    ncols = min(ncols, count)
+    nrows = int(np.ceil(count / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size[0] * ncols, size[1] * nrows), squeeze=False)
+    for ax in axes.flat[count:]:
+        ax.set_visible(False)
+    return fig, list(axes.flat[:count])
+
+
+def loss_comparison(histories, *, title=None):
+    """Training and validation loss of many runs, one panel per group, one colour per run.
+
+    Parameters
+    ----------
+    histories : dict of str to dict of str to dict
+        Panel title (e.g. ``"absolute targets"``) -> run name -> history with lists
+        ``loss`` and ``val_loss`` (what :func:`checkin_traj.comparison.loss_histories`
+        returns). Runs in one panel should train on the same targets.
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Log-scaled y (MSE of the training targets); training dashed, validation solid,
+        a dot on each run's best validation epoch (the weights kept).
+    """
+    if not histories or not all(histories.values()):
+        raise ValueError("histories must map a panel title to a non-empty {run name: history}")
+    fig, axes = _panels(len(histories), ncols=2, size=(6.4, 4.4))
+    for ax, (panel, runs) in zip(axes, histories.items()):
+        for number, (label, history) in enumerate(runs.items()):
+            if not history.get("loss") or len(history["loss"]) != len(history.get("val_loss", [])):
+                raise ValueError(f"history of {label!r} must hold lists 'loss' and 'val_loss' of equal, non-zero length")
+            colour = SEED_COLOURS[number % len(SEED_COLOURS)]
+            epochs = np.arange(1, len(history["loss"]) + 1)
+            ax.plot(epochs, history["loss"], linestyle="--", color=colour, linewidth=1.1)
+            ax.plot(epochs, history["val_loss"], color=colour, linewidth=1.6, label=label)
+            best = int(np.argmin(history["val_loss"]))
+            ax.plot(epochs[best], history["val_loss"][best], "o", color=colour, markersize=5)
+        ax.set_yscale("log")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("loss (MSE of the training targets)")
+        ax.set_title(panel)
+        ax.grid(alpha=0.3, which="both")
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        handles, labels = ax.get_legend_handles_labels()
+        handles += [plt.Line2D([], [], color="black", linestyle="--"), plt.Line2D([], [], color="black")]
+        labels += ["training (dashed)", "validation (solid)"]
+        ax.legend(handles, labels, fontsize=7, loc="upper right")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def time_scatter(data, predictions, *, split="test", sample=2000, seed=0, ncols=2):
+    """Predicted against real waiting time to the next check-in, one panel per predictor.
+
+    Parameters
+    ----------
+    data : WindowedData
+        The windows the predictions were made for.
+    predictions : dict of str to numpy.ndarray
+        Panel title -> scaled predictions (n, 3) for the windows of ``split``.
+    split : {"train", "val", "test"}
+    sample : int
+        Windows drawn (with ``seed``, the same ones in every panel).
+    seed : int
+        Seed of the draw.
+    ncols : int
+        Panels per row.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Hours from the last input check-in to the real (x) and the predicted (y) next one,
+        symmetric log axes (a prediction before the last check-in is negative); the
+        diagonal is a perfect prediction. Each title carries the median absolute error in
+        hours over all windows.
+    """
+    windows = _check_predictions(data, predictions, split)
+    _check_sample(sample)
+    rows = _sample(len(windows.y_raw), sample, seed)
+    real_hours = (windows.y_raw[:, 0] - windows.last_raw[:, 0]) / 3600.0
+    limit = max(1.0, float(np.nanpercentile(np.abs(real_hours), 99.5)))
+    fig, axes = _panels(len(predictions), ncols=ncols, size=(4.6, 4.3))
+    for number, (ax, (label, prediction)) in enumerate(zip(axes, predictions.items())):
+        predicted_hours = (data.inverse_targets(prediction)[:, 0] - windows.last_raw[:, 0]) / 3600.0
+        colour = SEED_COLOURS[number % len(SEED_COLOURS)]
+        ax.scatter(real_hours[rows], predicted_hours[rows], s=5, alpha=0.35, color=colour, linewidths=0, rasterized=True)
+        ax.plot([-limit, limit], [-limit, limit], color="black", linewidth=0.8)
+        ax.set_xscale("symlog", linthresh=1.0)
+        ax.set_yscale("symlog", linthresh=1.0)
+        ax.set_xlim(-1.0, limit)
+        ax.set_ylim(-limit, limit)
+        median = float(np.median(np.abs(predicted_hours - real_hours)))
+        ax.set_title(f"{label}\nmedian error {median:,.1f} h", fontsize=10)
+        ax.set_xlabel("real hours after the last check-in")
+        ax.set_ylabel("predicted hours after the last check-in")
+        ax.grid(alpha=0.3, which="major")
+    fig.tight_layout()
+    return fig
+
+
+def place_map(data, predictions, *, split="test", sample=300, seed=0, box=NYC_BOX, ncols=2):
+    """Real and predicted next places on the city map, joined by a line, one panel per predictor.
+
+    Parameters
+    ----------
+    data : WindowedData
+        The windows the predictions were made for.
+    predictions : dict of str to numpy.ndarray
+        Panel title -> scaled predictions (n, 3) for the windows of ``split``.
+    split : {"train", "val", "test"}
+    sample : int
+        Windows drawn (with ``seed``, the same ones in every panel).
+    seed : int
+        Seed of the draw.
+    box : BoundingBox
+        The map's extent, drawn as a dashed outline.
+    ncols : int
+        Panels per row.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Grey: the real next check-ins; coloured: the predictions; a thin line joins each
+        pair, so its length is the distance error. Equal km in both directions; each title
+        carries the median distance error (km) over all windows.
+    """
+    from ..metrics import errors_km
+
+    windows = _check_predictions(data, predictions, split)
+    _check_sample(sample)
+    rows = _sample(len(windows.y_raw), sample, seed)
+    real = windows.y_raw
+    fig, axes = _panels(len(predictions), ncols=ncols, size=(5.0, 5.0))
+    for number, (ax, (label, prediction)) in enumerate(zip(axes, predictions.items())):
+        predicted = data.inverse_targets(prediction)
+        colour = SEED_COLOURS[number % len(SEED_COLOURS)]
+        segments = np.stack([real[rows][:, [1, 2]], predicted[rows][:, [1, 2]]], axis=1)
+        ax.add_collection(LineCollection(segments, colors=colour, linewidths=0.4, alpha=0.35))
+        ax.scatter(real[rows, 1], real[rows, 2], s=6, color="0.45", linewidths=0, label="real")
+        ax.scatter(predicted[rows, 1], predicted[rows, 2], s=6, color=colour, linewidths=0, label="predicted")
+        _frame_map(ax, box, 0.02)
+        median = float(np.median(errors_km(real, predicted)))
+        ax.set_title(f"{label}\nmedian error {median:.2f} km", fontsize=10)
+        ax.legend(loc="upper left", fontsize=7, markerscale=2)
+    fig.tight_layout()
+    return fig
+
+
+def metric_bars(table, *, metric="rmse", ax=None, article=True):
+    """Each model run's mean test score ± one standard deviation over seeds, baselines as lines.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`checkin_traj.comparison.comparison_table` (columns ``kind``,
+        ``<metric>_mean``, ``<metric>_std``, and ``article_<metric>`` for the article's
+        numbers).
+    metric : str
+        A metric of the table, e.g. ``"rmse"`` or ``"km_median"``.
+    ax : matplotlib.axes.Axes, optional
+        Draw here; a new figure otherwise.
+    article : bool
+        Mark the article's reported number (a cross) beside the runs of the article's form,
+        where the table has one for ``metric``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    mean_column, std_column = f"{metric}_mean", f"{metric}_std"
+    missing = [column for column in ("kind", mean_column, std_column) if column not in table.columns]
+    if missing:
+        raise ValueError(f"table lacks the columns {missing}; pass the output of comparison_table")
+    models = table[table["kind"] == "model"]
+    baselines = table[table["kind"] == "baseline"]
+    if models.empty:
+        raise ValueError("table has no model rows to draw")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9.0, 0.45 * len(models) + 1.8), layout="constrained")
+    positions = np.arange(len(models))
+    means = models[mean_column].to_numpy(dtype=float)
+    stds = np.nan_to_num(models[std_column].to_numpy(dtype=float))
+    ax.barh(positions, means, xerr=stds, color="tab:blue", alpha=0.8, capsize=3, label="model (mean ± std over seeds)")
+    ax.set_yticks(positions, [str(name) for name in models.index])
+    ax.invert_yaxis()
+    for number, (name, value) in enumerate(baselines[mean_column].astype(float).items()):
+        ax.axvline(value, color=plt.get_cmap("Dark2").colors[number % 8], linestyle="--", linewidth=1.2, label=f"baseline: {name}")
+    article_column = f"article_{metric}"
+    if article and article_column in table.columns:
+        reported = models[article_column].to_numpy(dtype=float)
+        shown = np.isfinite(reported)
+        if shown.any():
+            ax.plot(reported[shown], positions[shown], "x", color="black", markersize=8, label="the article's reported value")
+    unit = " (km)" if metric.startswith("km_") else " (scaled targets)" if metric.startswith(("rmse", "r2")) else ""
+    ax.set_xlabel(f"{METRIC_LABELS.get(metric, metric)} on the test windows{unit}")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return ax

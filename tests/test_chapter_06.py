@@ -1,0 +1,104 @@
+"""Chapter 06 (comparison), executed with the test profile.
+
+The run folder is prepared as chapters 01-05 would leave it, quickly: hand-made clean
+check-ins, the protocol and the baselines of chapter 02, and for each model chapter its runs
+trained for one epoch with tiny networks and saved with ``results_payload``, under the run
+labels those chapters use.
+"""
+
+import re
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from checkin_traj import build
+from checkin_traj.baselines import run_baselines
+from checkin_traj.metrics import ARTICLE_SCORES
+from checkin_traj.provenance import save_clean, write_provenance
+from checkin_traj.results import load_results, save_results
+from checkin_traj.sequences import build_windows
+
+from .conftest import REPO_ROOT
+from .notebook_outputs import error_outputs, glued
+from .test_chapter_02 import synthetic_clean
+
+pytestmark = pytest.mark.slow
+
+SEEDS = (0, 1)
+#: Run label -> (model, tiny hyperparameters, target mode), as chapters 03-05 name them.
+RUNS = {
+    "lstm": {
+        mode: ({"num_hiddens": 4}, mode) for mode in ("absolute", "offset")
+    },
+    "seq2seq": {
+        mode: ({"num_hiddens": 4, "num_layers": 1}, mode) for mode in ("absolute", "offset")
+    },
+    "transformer": {
+        f"{variant}_{mode}": ({"num_heads": 1, "key_dim": 2, "ff_dim": 4, "num_blocks": 1, "positional_encoding": positions}, mode)
+        for variant, positions in (("positions", True), ("no_positions", False))
+        for mode in ("absolute", "offset")
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    from checkin_traj.training import results_payload, run_seeds
+
+    workdir = tmp_path_factory.mktemp("comparison")
+    clean = synthetic_clean(users=30)
+    save_clean(workdir, clean)
+    source = SimpleNamespace(
+        path="tests/test_chapter_06.py", kind="synthetic", synthetic=True, description="30 synthetic users (test)"
+    )
+    write_provenance(workdir, source=source, parameters={})
+    data = build_windows(clean, window=4)
+    save_results(workdir, "protocol", metrics=data.report, extra=data.protocol())
+    table, predictions = run_baselines(data, return_predictions=True)
+    save_results(workdir, "baselines", tables={"test": table}, arrays=predictions, extra={"strongest": str(table["rmse"].idxmin())})
+    for model, runs in RUNS.items():
+        seed_runs = {
+            label: run_seeds(
+                model, data, seeds=SEEDS, hyperparameters=hyperparameters, target_mode=mode, epochs=1, batch_size=64, patience=1
+            )
+            for label, (hyperparameters, mode) in runs.items()
+        }
+        hyperparameters = {label: hyperparameters for label, (hyperparameters, _) in runs.items()}
+        save_results(workdir, model, **results_payload(seed_runs, hyperparameters=hyperparameters, training={"epochs": 1}))
+    return workdir
+
+
+def test_chapter_06_compares_every_run_and_tests_the_claims(workdir):
+    result = build.run("test", chapters=["06_comparison"], book=False, workdir=workdir, root=REPO_ROOT)
+    notebook = result.notebooks["06_comparison"]
+    assert error_outputs(notebook) == []
+    values = glued(notebook)
+    cited = set(re.findall(r"\{glue:(?:text|md)\}`([a-z0-9_]+)", (REPO_ROOT / "notebooks" / "06_comparison.md").read_text()))
+    assert cited and cited <= set(values), f"cited but never glued: {sorted(cited - set(values))}"
+
+    baselines = load_results(workdir, "baselines")["tables"]["test"]
+    assert values["comparison_test_windows"] == int(baselines["windows"].iloc[0])
+    assert values["comparison_n_runs"] == sum(len(runs) for runs in RUNS.values()) == 8
+    assert values["comparison_strongest_baseline"] == baselines["rmse"].astype(float).idxmin()
+    assert values["comparison_strongest_rmse"] == pytest.approx(baselines["rmse"].min())
+
+    # the best model run is the one with the lowest mean test RMSE among all saved runs
+    summaries = {
+        (model, run): load_results(workdir, model)["tables"]["summary"].loc[run, "rmse_mean"]
+        for model, runs in RUNS.items()
+        for run in runs
+    }
+    lowest = min(summaries.values())
+    assert values["comparison_best_rmse_mean"] == pytest.approx(lowest)
+    assert values["comparison_best_rmse_std"] >= 0
+    assert np.isfinite(values["comparison_best_r2_mean"])
+    assert values["comparison_best_rmse_verdict"] in ("beats", "loses", "within the seeds' spread")
+    assert values["comparison_best_km_verdict"] in ("beats", "loses", "within the seeds' spread")
+    assert 0 <= values["comparison_runs_beating_both"] <= values["comparison_runs_beating_rmse"] <= 8
+
+    # every claim is testable with all three chapters' runs; the count matches the list
+    assert values["comparison_claims_tested"] == values["comparison_claims_total"] == 8
+    assert values["comparison_claims_holding"] == len(values["comparison_claims_holding_ids"])
+    assert 0 <= values["comparison_claims_holding"] <= values["comparison_claims_tested"]
+    assert values["comparison_article_tuned_rmse"] == pytest.approx(ARTICLE_SCORES["tuned Seq2Seq"]["rmse"])
