@@ -40,7 +40,16 @@ _EXPORTS = {
     ],
     "models": ["build_lstm", "build_seq2seq", "build_transformer", "build_model", "MODEL_BUILDERS"],
     "training": ["set_seed", "train_model", "run_seeds", "TrainedModel", "SeedRuns"],
-    "tuning": ["run_study", "grid_space", "ARTICLE_GRID"],
+    "tuning": [
+        "run_study",
+        "grid_space",
+        "ARTICLE_GRID",
+        "trials_frame",
+        "best_configuration",
+        "hyperparameter_importance",
+        "score_on_test",
+    ],
+    "comparison": ["comparison_table", "article_claims"],
     "results": ["save_results", "load_results"],
 }
 

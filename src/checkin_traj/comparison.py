@@ -193,16 +193,17 @@ def compare(better, worse, *, metric="rmse") -> str:
         deviations, :data:`FAILS` when it is worse by more than that, else
         :data:`WITHIN_SPREAD`. Baselines have no spread.
     """
+    return str(_verdicts(better, worse, metric)[()])
+
+
+def _verdicts(better, worse, metric):
+    """:func:`compare` for one row or a frame of rows ``better`` against one row ``worse``."""
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
     sign = 1.0 if metric in HIGHER_IS_BETTER else -1.0
-    advantage = sign * (float(better[f"{metric}_mean"]) - float(worse[f"{metric}_mean"]))
-    spread = _std(better[f"{metric}_std"]) + _std(worse[f"{metric}_std"])
-    if advantage > spread:
-        return HOLDS
-    if -advantage > spread:
-        return FAILS
-    return WITHIN_SPREAD
+    advantage = sign * (np.asarray(better[f"{metric}_mean"], dtype=float) - float(worse[f"{metric}_mean"]))
+    spread = np.nan_to_num(np.asarray(better[f"{metric}_std"], dtype=float)) + _std(worse[f"{metric}_std"])
+    return np.where(advantage > spread, HOLDS, np.where(-advantage > spread, FAILS, WITHIN_SPREAD))
 
 
 def _best_baseline(table, metric):
@@ -224,8 +225,8 @@ def best_runs(table, *, metric="rmse") -> pd.Series:
     models = table[table["kind"] == "model"]
     if models.empty:
         raise ValueError("the table has no model rows")
-    values = models[f"{metric}_mean"].astype(float)
-    best = values.groupby(models["model"], sort=False).idxmax() if metric in HIGHER_IS_BETTER else values.groupby(models["model"], sort=False).idxmin()
+    by_model = models[f"{metric}_mean"].astype(float).groupby(models["model"], sort=False)
+    best = by_model.idxmax() if metric in HIGHER_IS_BETTER else by_model.idxmin()
     return best.rename("run")
 
 
@@ -263,19 +264,23 @@ def versus_baselines(table, *, metrics=("rmse", "km_median")) -> pd.DataFrame:
         columns[f"{metric}_std"] = models[f"{metric}_std"].astype(float)
         columns[f"{metric}_baseline"] = pd.Series(baseline, index=models.index)
         columns[f"{metric}_baseline_value"] = pd.Series(float(table.loc[baseline, f"{metric}_mean"]), index=models.index)
-        columns[f"{metric}_verdict"] = pd.Series(
-            [words[compare(row, table.loc[baseline], metric=metric)] for _, row in models.iterrows()], index=models.index
-        )
+        verdicts = _verdicts(models, table.loc[baseline], metric)
+        columns[f"{metric}_verdict"] = pd.Series(verdicts, index=models.index).map(words)
     result = pd.DataFrame(columns)
     result["beats_all"] = (result[[f"{metric}_verdict" for metric in metrics]] == "beats").all(axis=1)
     return result
 
 
+#: How metrics read in the claims' text.
+_SHOWN = {"rmse": "RMSE", "r2": "R²", "km_median": "median km"}
+
+
 def _numbers(table, name, metric):
+    """``"LSTM (absolute): RMSE 0.080 ± 0.001"``."""
     row = table.loc[name]
     std = float(row[f"{metric}_std"])
     spread = f" ± {std:.3f}" if np.isfinite(std) else ""
-    return f"{name}: {metric.upper() if metric == 'rmse' else 'R²' if metric == 'r2' else metric} {float(row[f'{metric}_mean']):.3f}{spread}"
+    return f"{name}: {_SHOWN.get(metric, metric)} {float(row[f'{metric}_mean']):.3f}{spread}"
 
 
 def article_claims(table) -> pd.DataFrame:
@@ -310,7 +315,7 @@ def article_claims(table) -> pd.DataFrame:
         claims.append({"id": claim_id, "claim": claim, "article": article, "ours": ours, "verdict": verdict})
 
     def scores(key, metric):
-        return f"{key} {metric.upper() if metric == 'rmse' else 'R²'} {ARTICLE_SCORES[key][metric]:.3f}"
+        return f"{key} {_SHOWN[metric]} {ARTICLE_SCORES[key][metric]:.3f}"
 
     for claim_id, better, worse, metric in (
         ("seq2seq_beats_lstm_rmse", "Seq2Seq", "LSTM", "rmse"),
@@ -318,7 +323,7 @@ def article_claims(table) -> pd.DataFrame:
         ("lstm_beats_transformer_rmse", "LSTM", "Transformer", "rmse"),
         ("lstm_beats_transformer_r2", "LSTM", "Transformer", "r2"),
     ):
-        shown = "RMSE" if metric == "rmse" else "R²"
+        shown = _SHOWN[metric]
         relation = "lower" if metric == "rmse" else "higher"
         claim = f"{better} has a {relation} {shown} than {worse}"
         article = f"{scores(better, metric)}, {scores(worse, metric)}"
@@ -338,7 +343,7 @@ def article_claims(table) -> pd.DataFrame:
     else:
         add("transformer_r2_negative", claim, scores("Transformer", "r2"), "no Transformer run in the article's form", NOT_TESTED)
 
-    claim = "positional encoding would fix the Transformer (the article's explanation, untested there)"
+    claim = "positional encoding lowers the Transformer's error (the article's explanation of its failure, untested there)"
     with_positions = run_label("transformer", "positions_absolute")
     if "Transformer" in article_rows and with_positions in table.index:
         name = article_rows["Transformer"]
