@@ -37,7 +37,8 @@ test-fast: $(STAMP)
 	$(PY) -m pytest -m "not slow"
 
 bench: $(STAMP)
-	$(PY) benchmarks/bench_full_size.py
+	$(PY) benchmarks/bench_full_size.py --keep build/bench/checkins-full.txt --write-record
+	$(PY) benchmarks/bench_nyc.py --write-record
 
 clean:
 	rm -rf build book/_build .pytest_cache

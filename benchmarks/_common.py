@@ -160,13 +160,14 @@ def current_rss_bytes() -> int | None:
     return _proc_status_bytes("VmRSS:")
 
 
-def run_child(script: Path, arguments: list[str], *, timeout_s: float = 3600.0) -> dict:
+def run_child(script: Path, arguments: list[str], *, environment=None, timeout_s: float = 3600.0) -> dict:
     """Run ``script`` in a fresh Python process and return the JSON object it prints last.
 
     A fresh process is the only way to read a peak resident set size (``VmHWM``) that
-    belongs to one measurement alone.
+    belongs to one measurement alone, or to start one with other ``malloc`` settings
+    (``environment``: variables added to this process's environment).
     """
-    environment = dict(os.environ, PYTHONHASHSEED="0", TF_CPP_MIN_LOG_LEVEL="3")
+    environment = dict(os.environ, PYTHONHASHSEED="0", TF_CPP_MIN_LOG_LEVEL="3", **(environment or {}))
     completed = subprocess.run(
         [sys.executable, str(script), *arguments],
         capture_output=True,
@@ -198,8 +199,10 @@ def format_rate(rows_per_second: float | None) -> str:
 
 
 def format_seconds(seconds: float) -> str:
-    """Seconds with three significant figures at most: ``12.3``, ``1.23``, ``0.0123``."""
-    return f"{seconds:.1f}" if seconds >= 10 else f"{seconds:.3g}"
+    """Seconds, about three significant figures: ``12.3``, ``1.23``, ``0.0123``, ``0.0004``."""
+    if seconds >= 10:
+        return f"{seconds:.1f}"
+    return f"{seconds:.3g}" if seconds >= 0.01 else f"{seconds:.4f}"
 
 
 def format_gb(value_bytes: int | None) -> str:

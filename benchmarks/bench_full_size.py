@@ -8,7 +8,12 @@ pandas. In one run the script times, best of ``--repeat`` interleaved rounds:
 1. the floor;
 2. :func:`checkin_traj.read_checkins` (parse, range checks, pandas frame);
 3. :func:`checkin_traj.clean` with its defaults (sort, duplicates, speed, stays, box);
-4. load + clean, steps 2 and 3 back to back (the number the target is about).
+4. load + clean, steps 2 and 3 back to back (the number the target is about);
+5. a diagnosis, not a target: load + clean in a child process whose glibc keeps freed memory
+   for reuse (:data:`RETAINED_MALLOC`); the gap to step 4 is what fresh memory costs on the
+   machine (kernel page faults; in a virtual machine also its host), not the code's work.
+
+Each step also reports the CPU seconds (user and system) of its fastest round.
 
 Peak memory is the peak resident set size (RSS: what the operating system charges the
 process; ``VmHWM`` on Linux, see :func:`_common.peak_rss_bytes`) of a fresh child process
@@ -56,6 +61,10 @@ STAGE_LABELS = {
     "clean": "clean",
     "load_clean": "load + clean",
 }
+# glibc settings that keep freed memory in the process for reuse (no mmap for big blocks, no
+# trimming), instead of returning it to the kernel and asking for fresh pages again.
+RETAINED_MALLOC = {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(64 * 2**30)}
+RETAINED_LABEL = "load + clean, freed memory kept †"
 MEMORY_METHOD = (
     "peak resident set size (VmHWM) of a fresh child process that imports the package, "
     "then runs the step once"
@@ -102,7 +111,9 @@ def parse_arguments(argv=None):
     parser.add_argument("--child", nargs=2, metavar=("STAGE", "FILE"), help=argparse.SUPPRESS)
     arguments = parser.parse_args(argv)
     if arguments.data and arguments.keep:
-        parser.error("--data and --keep exclude each other: --data times an existing file, --keep caches a synthetic one")
+        parser.error(
+            "--data and --keep exclude each other: --data times an existing file, --keep caches a synthetic one"
+        )
     if arguments.keep and arguments.gzip != arguments.keep.endswith(".gz"):
         parser.error(f"--keep {arguments.keep}: the file name must end with .gz exactly when --gzip is given")
     if arguments.data and not Path(arguments.data).is_file():
@@ -245,35 +256,40 @@ def time_stages(path, *, repeat: int) -> dict:
     return {"rounds": rounds, **counts}
 
 
-def child_main(stage: str, path: str) -> int:
-    """One stage in this fresh process; prints a JSON line with its peak resident set size."""
-    if stage not in ("floor", "load_clean"):
-        raise SystemExit(f"--child STAGE must be floor or load_clean, got {stage!r}")
+def child_main(stage: str, path: str, *, repeat: int = 1) -> int:
+    """One stage in this fresh process; prints one JSON line with what it measured.
+
+    ``floor`` and ``load_clean`` run once and report the peak resident set size;
+    ``load_clean_rounds`` runs load + clean ``repeat`` times and reports each round's
+    seconds (used with :data:`RETAINED_MALLOC`, where only rounds after the first reuse
+    freed memory).
+    """
+    if stage not in ("floor", "load_clean", "load_clean_rounds"):
+        raise SystemExit(f"--child STAGE must be floor, load_clean or load_clean_rounds, got {stage!r}")
     from checkin_traj.cleaning import clean
     from checkin_traj.io import read_checkins
 
     warm_up()
     gc.collect()
-    rss_before = _common.current_rss_bytes()
-    peak_before = _common.peak_rss_bytes()
-    started = time.perf_counter()
-    if stage == "floor":
-        rows = floor_parse(path).num_rows
+    measured = {
+        "stage": stage,
+        "rss_before_bytes": _common.current_rss_bytes(),
+        "peak_before_bytes": _common.peak_rss_bytes(),
+    }
+    if stage == "load_clean_rounds":
+        rounds = []
+        for _ in range(repeat):
+            gc.collect()
+            clock = Clock()
+            rows = len(clean(read_checkins(path))[0])
+            rounds.append(clock.elapsed())
+        measured["rounds"] = rounds
     else:
-        rows = len(clean(read_checkins(path))[0])
-    seconds = time.perf_counter() - started
-    print(
-        json.dumps(
-            {
-                "stage": stage,
-                "rows": rows,
-                "seconds": seconds,
-                "rss_before_bytes": rss_before,
-                "peak_before_bytes": peak_before,
-                "peak_bytes": _common.peak_rss_bytes(),
-            }
-        )
-    )
+        started = time.perf_counter()
+        rows = floor_parse(path).num_rows if stage == "floor" else len(clean(read_checkins(path))[0])
+        measured["seconds"] = time.perf_counter() - started
+    measured.update(rows=rows, peak_bytes=_common.peak_rss_bytes())
+    print(json.dumps(measured))
     return 0
 
 
@@ -315,6 +331,7 @@ def summarise(timing: dict, memory: dict, *, machine: dict, parameters: dict, da
             "removed_by_step": report.removed_by_step(),
         },
         "memory": {"method": MEMORY_METHOD, **memory},
+        "retained_malloc": timing.get("retained"),
         "targets": {"ratio_max": TARGET_RATIO, "peak_bytes_max": TARGET_PEAK_BYTES},
         "checks": {
             "ratio": {"value": ratio, "pass": ratio is not None and ratio <= TARGET_RATIO},
@@ -329,11 +346,14 @@ def _verdict(check: dict) -> str:
 
 def _stage_rows(result: dict) -> list[list[str]]:
     rows = []
-    for stage in STAGES:
-        entry = result["stages"][stage]
+    labels = {**STAGE_LABELS, "load_clean_retained": RETAINED_LABEL}
+    for stage in [*STAGES, "load_clean_retained"]:
+        entry = result["stages"].get(stage)
+        if entry is None:
+            continue
         rows.append(
             [
-                STAGE_LABELS[stage],
+                labels[stage],
                 _common.format_seconds(entry["seconds_best"]),
                 _common.format_seconds(entry["seconds_median"]),
                 _common.format_rate(entry["rows_per_second"]),
@@ -378,6 +398,19 @@ def _describe_data(result: dict) -> str:
     return f"{origin}: {data['rows_read']:,} check-ins, {size} ({compression})"
 
 
+def _retained_note(result: dict) -> str | None:
+    if "load_clean_retained" not in result["stages"]:
+        return None
+    settings = " ".join(f"`{name}={value}`" for name, value in RETAINED_MALLOC.items())
+    return (
+        f"† Not a target, a diagnosis: load + clean in a child process started with {settings}, "
+        "so that glibc keeps freed memory for reuse instead of handing it back to the kernel; best of "
+        f"{len(result['stages']['load_clean_retained']['seconds_all'])} rounds, of which only the later ones "
+        "reuse memory. Its gap to load + clean is the price of asking the kernel (and, in a virtual "
+        "machine, its host) for fresh memory."
+    )
+
+
 def _verdict_lines(result: dict) -> list[str]:
     checks, targets = result["checks"], result["targets"]
     return [
@@ -398,6 +431,7 @@ def render_text(result: dict) -> str:
             f"best of {result['parameters']['repeat']} interleaved rounds",
             "",
             stage_table,
+            *([_retained_note(result)] if _retained_note(result) else []),
             "",
             f"clean kept {cleaning['rows_out']:,} of {cleaning['rows_in']:,} rows; removed by step: "
             + ", ".join(f"{step} {count:,}" for step, count in cleaning["removed_by_step"].items()),
@@ -428,6 +462,8 @@ columns are the best round's user and system (kernel) seconds, all threads toget
 
 {stage_table}
 
+{_retained_note(result) or ""}
+
 `clean` kept {cleaning['rows_out']:,} of {cleaning['rows_in']:,} rows ({cleaning['users_out']:,} users).
 
 Peak memory: {result['memory']['method']}.
@@ -444,7 +480,7 @@ Peak memory: {result['memory']['method']}.
 def main(argv=None) -> int:
     arguments = parse_arguments(argv)
     if arguments.child:
-        return child_main(*arguments.child)
+        return child_main(*arguments.child, repeat=arguments.repeat)
     machine = _common.machine_info()
     with tempfile.TemporaryDirectory(prefix="bench-full-size-") as scratch:
         if arguments.data:
@@ -467,6 +503,14 @@ def main(argv=None) -> int:
         print("peak memory in child processes ...", flush=True)
         script = Path(__file__).resolve()
         memory = {stage: _common.run_child(script, ["--child", stage, str(path)]) for stage in ("floor", "load_clean")}
+        print("load + clean with freed memory kept, in a child process ...", flush=True)
+        retained = _common.run_child(
+            script,
+            ["--child", "load_clean_rounds", str(path), "--repeat", str(max(arguments.repeat, 2))],
+            environment=RETAINED_MALLOC,
+        )
+        timing["rounds"]["load_clean_retained"] = retained["rounds"]
+        timing["retained"] = {"environment": RETAINED_MALLOC, "peak_bytes": retained["peak_bytes"]}
     machine["load_average_end"] = _common.load_average()
     parameters = {
         "users": arguments.users,

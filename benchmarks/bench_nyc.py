@@ -298,7 +298,8 @@ def render_text(result) -> str:
         lines.append(f"NOTE: {result['data']['note']}")
     lines += ["", _common.text_table(STAGE_HEADER, _stage_rows(result), align="lrrr")]
     if result["training"]:
-        lines += ["", _training_note(result), _common.text_table(TRAINING_HEADER, _training_rows(result), align="lrrrrr")]
+        training_table = _common.text_table(TRAINING_HEADER, _training_rows(result), align="lrrrrr")
+        lines += ["", _training_note(result), training_table]
     timings = _timings_parts(result, _common.text_table)
     lines += ["", "book build, seconds per chapter:", timings] if timings else ["", "no book build timings found"]
     machine = result["machine"]
@@ -319,7 +320,8 @@ def render_markdown(result) -> str:
         parts.append(f"> **Note:** {note[0].upper()}{note[1:]}.")
     parts.append(_common.markdown_table(STAGE_HEADER, _stage_rows(result), align="lrrr"))
     if result["training"]:
-        parts += [_training_note(result), _common.markdown_table(TRAINING_HEADER, _training_rows(result), align="lrrrrr")]
+        training_table = _common.markdown_table(TRAINING_HEADER, _training_rows(result), align="lrrrrr")
+        parts += [_training_note(result), training_table]
     timings = _timings_parts(result, _common.markdown_table)
     if timings:
         parts += [

@@ -65,6 +65,7 @@ def test_full_size_prints_ratio_rate_and_memory(full_size_run):
     assert re.search(r"peak memory of load \+ clean = \d+\.\d\d GB \(target < 4\.00 GB\): (PASS|FAIL)", out)
     assert re.search(r"load \+ clean\s+\S+\s+\S+\s+[\d.]+(?: [kM])?\s+\d+\.\d\dx", out)  # seconds, rows/s, ratio
     assert "rows/s" in out and "peak RSS" in out
+    assert re.search(r"load \+ clean, freed memory kept †\s+\S+\s+\S+\s+[\d.]+(?: [kM])?\s+\d+\.\d\dx", out)
 
 
 def test_full_size_writes_json_markdown_and_record(full_size_run):
@@ -72,7 +73,9 @@ def test_full_size_writes_json_markdown_and_record(full_size_run):
     assert completed.returncode == 0, completed.stderr
     result = json.loads((folder / "out.json").read_text())
     assert result["benchmark"] == "full_size"
-    assert set(result["stages"]) == {"floor", "read_checkins", "clean", "load_clean"}
+    assert set(result["stages"]) == {"floor", "read_checkins", "clean", "load_clean", "load_clean_retained"}
+    assert result["retained_malloc"]["environment"] == {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(2**36)}
+    assert len(result["stages"]["load_clean_retained"]["seconds_all"]) == 2  # at least two rounds
     rows = result["data"]["rows_read"]
     assert rows == result["data"]["lines"] == result["data"]["rows_parsed_by_floor"] > 1000
     for stage in result["stages"].values():

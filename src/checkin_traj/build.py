@@ -29,7 +29,7 @@ import yaml
 
 PROFILES = ("full", "workshop", "test")
 BOOK_FILES = ("_config.yml", "_toc.yml")
-BOOK_DIRS = ("book",)
+BOOK_DIRS = ("book", "benchmarks")  # benchmarks/RESULTS.md is included by the speed appendix
 
 
 def repo_root() -> Path:
@@ -145,7 +145,7 @@ def stage_book(root: Path, site: Path) -> None:
         destination = site / name
         if destination.exists():
             shutil.rmtree(destination)
-        shutil.copytree(root / name, destination, ignore=shutil.ignore_patterns("_build", ".ipynb_checkpoints"))
+        shutil.copytree(root / name, destination, ignore=shutil.ignore_patterns("_build", ".ipynb_checkpoints", "__pycache__"))
 
 
 def build_html(site: Path, output: Path, *, strict: bool) -> Path:

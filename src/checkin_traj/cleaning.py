@@ -684,6 +684,7 @@ def clean(
             "location_id": check_ins["location_id"].to_numpy(dtype=np.int64)[rows],
         },
         index=pd.RangeIndex(len(snap_user)),
+        copy=False,  # the columns are fresh arrays: no need to consolidate them into new blocks
     )
     report = CleaningReport(
         rows_in=rows_in,
