@@ -1,4 +1,4 @@
-"""What both benchmark scripts share: the machine, peak memory, tables and the record.
+"""What both benchmark scripts share: arguments, the machine, peak memory, tables and the record.
 
 The record is ``benchmarks/RESULTS.md``: one section per benchmark, between
 ``<!-- begin NAME -->`` and ``<!-- end NAME -->`` markers, rewritten by that benchmark's
@@ -8,6 +8,7 @@ to it in ``benchmarks/records/NAME.json``. Nothing in it is typed by hand.
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
 import os
@@ -31,6 +32,35 @@ RECORD_HEADER = (
 )
 PACKAGES = ("numpy", "pandas", "pyarrow", "numba", "tensorflow-cpu", "tensorflow", "keras")
 BYTES_PER_GB = 10**9
+
+
+# --------------------------------------------------------------------------- arguments
+
+
+# The names keep their underscore: argparse names the type function in its message for a
+# value that is not a number ("invalid _positive_int value: 'x'").
+def _positive_int(text):
+    """``--option`` type: an integer >= 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text}")
+    return value
+
+
+def _non_negative_int(text):
+    """``--option`` type: an integer >= 0."""
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text}")
+    return value
+
+
+def add_output_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--json``, ``--markdown``, ``--write-record`` and the hidden ``--record-dir`` of both scripts."""
+    parser.add_argument("--json", metavar="OUT", help="write the results as JSON")
+    parser.add_argument("--markdown", metavar="OUT", help="write the results as a Markdown section")
+    parser.add_argument("--write-record", action="store_true", help="update benchmarks/RESULTS.md and records/")
+    parser.add_argument("--record-dir", default=str(BENCHMARK_DIR), help=argparse.SUPPRESS)
 
 
 # --------------------------------------------------------------------------- the machine
@@ -321,3 +351,21 @@ def write_record(name: str, result: dict, section: str, *, record_dir=BENCHMARK_
     body = "\n".join(sections[other] for other in SECTION_ORDER if other in sections)
     write_text(RECORD_HEADER + "\n" + body, record)
     return record
+
+
+def print_and_write(name: str, result: dict, arguments, *, render_text, render_markdown) -> None:
+    """Print ``result`` as text, then write it where the output arguments ask.
+
+    ``arguments`` holds ``json``, ``markdown``, ``write_record`` and ``record_dir`` (from
+    :func:`add_output_arguments`); ``render_text`` and ``render_markdown`` are the
+    benchmark's own renderers of ``result``.
+    """
+    print()
+    print(render_text(result))
+    if arguments.json:
+        write_json(result, arguments.json)
+    if arguments.markdown:
+        write_text(render_markdown(result), arguments.markdown)
+    if arguments.write_record:
+        record = write_record(name, result, render_markdown(result), record_dir=arguments.record_dir)
+        print(f"record: {record}")

@@ -47,6 +47,7 @@ import pyarrow as pa
 import pyarrow.csv as pv
 
 import _common
+from _common import _non_negative_int, _positive_int
 
 SNAP_CHECKINS = 6_442_890  # lines of loc-gowalla_totalCheckins.txt
 SNAP_USERS = 196_591  # users with check-ins in it (the generator makes ~33 rows per user)
@@ -74,20 +75,6 @@ MEMORY_METHOD = (
 # --------------------------------------------------------------------------- arguments
 
 
-def _positive_int(text):
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text}")
-    return value
-
-
-def _non_negative_int(text):
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text}")
-    return value
-
-
 def parse_arguments(argv=None):
     parser = argparse.ArgumentParser(
         prog="python benchmarks/bench_full_size.py",
@@ -103,10 +90,7 @@ def parse_arguments(argv=None):
     parser.add_argument("--keep", metavar="FILE", help="write the synthetic file here and reuse it next time")
     parser.add_argument("--gzip", action="store_true", help="gzip the synthetic file (like SNAP's download)")
     parser.add_argument("--data", metavar="FILE", help="time an existing SNAP-format file instead of a synthetic one")
-    parser.add_argument("--json", metavar="OUT", help="write the results as JSON")
-    parser.add_argument("--markdown", metavar="OUT", help="write the results as a Markdown section")
-    parser.add_argument("--write-record", action="store_true", help="update benchmarks/RESULTS.md and records/")
-    parser.add_argument("--record-dir", default=str(_common.BENCHMARK_DIR), help=argparse.SUPPRESS)
+    _common.add_output_arguments(parser)
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--child", nargs=2, metavar=("STAGE", "FILE"), help=argparse.SUPPRESS)
     arguments = parser.parse_args(argv)
@@ -421,9 +405,16 @@ def _verdict_lines(result: dict) -> list[str]:
     ]
 
 
+def _tables(result: dict, table) -> tuple[str, str]:
+    """The stage and the memory table, drawn by ``table`` (``_common.text_table`` or ``markdown_table``)."""
+    return (
+        table(STAGE_HEADER, _stage_rows(result), align="lrrrrrr"),
+        table(MEMORY_HEADER, _memory_rows(result), align="lrrr"),
+    )
+
+
 def render_text(result: dict) -> str:
-    stage_table = _common.text_table(STAGE_HEADER, _stage_rows(result), align="lrrrrrr")
-    memory_table = _common.text_table(MEMORY_HEADER, _memory_rows(result), align="lrrr")
+    stage_table, memory_table = _tables(result, _common.text_table)
     cleaning = result["cleaning"]
     return "\n".join(
         [
@@ -448,8 +439,7 @@ def render_text(result: dict) -> str:
 
 
 def render_markdown(result: dict) -> str:
-    stage_table = _common.markdown_table(STAGE_HEADER, _stage_rows(result), align="lrrrrrr")
-    memory_table = _common.markdown_table(MEMORY_HEADER, _memory_rows(result), align="lrrr")
+    stage_table, memory_table = _tables(result, _common.markdown_table)
     cleaning = result["cleaning"]
     verdicts = "\n".join(f"- {line}" for line in _verdict_lines(result))
     return f"""## Full SNAP size: load and clean
@@ -520,15 +510,7 @@ def main(argv=None) -> int:
         "data": arguments.data,
     }
     result = summarise(timing, memory, machine=machine, parameters=parameters, data=data)
-    print()
-    print(render_text(result))
-    if arguments.json:
-        _common.write_json(result, arguments.json)
-    if arguments.markdown:
-        _common.write_text(render_markdown(result), arguments.markdown)
-    if arguments.write_record:
-        record = _common.write_record(NAME, result, render_markdown(result), record_dir=arguments.record_dir)
-        print(f"record: {record}")
+    _common.print_and_write(NAME, result, arguments, render_text=render_text, render_markdown=render_markdown)
     failed = not all(check["pass"] for check in result["checks"].values())
     return 1 if arguments.check and failed else 0
 

@@ -34,6 +34,7 @@ import time
 from pathlib import Path
 
 import _common
+from _common import _non_negative_int, _positive_int
 
 NAME = "nyc"
 MODELS = ("lstm", "seq2seq", "transformer")
@@ -46,20 +47,6 @@ TF_ENVIRONMENT = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
 
 
 # --------------------------------------------------------------------------- arguments
-
-
-def _positive_int(text):
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text}")
-    return value
-
-
-def _non_negative_int(text):
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text}")
-    return value
 
 
 def default_sample_path() -> Path:
@@ -86,10 +73,7 @@ def parse_arguments(argv=None):
     parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS), help="models to train")
     parser.add_argument("--repeat", type=_positive_int, default=3, help="rounds of load/clean/windows; the best counts")
     parser.add_argument("--build-dir", default=str(_common.REPO_ROOT / "build"), help="folder of build/<profile>/")
-    parser.add_argument("--json", metavar="OUT", help="write the results as JSON")
-    parser.add_argument("--markdown", metavar="OUT", help="write the results as a Markdown section")
-    parser.add_argument("--write-record", action="store_true", help="update benchmarks/RESULTS.md and records/")
-    parser.add_argument("--record-dir", default=str(_common.BENCHMARK_DIR), help=argparse.SUPPRESS)
+    _common.add_output_arguments(parser)
     arguments = parser.parse_args(argv)
     if arguments.data not in ("auto", "synthetic") and not Path(arguments.data).is_file():
         parser.error(f"--data {arguments.data}: no such file (use 'auto' or 'synthetic')")
@@ -362,15 +346,7 @@ def main(argv=None) -> int:
     }
     parameters["environment"] = {name: os.environ.get(name) for name in TF_ENVIRONMENT}
     result = summarise(steps, training, timings, machine=machine, parameters=parameters, data=data)
-    print()
-    print(render_text(result))
-    if arguments.json:
-        _common.write_json(result, arguments.json)
-    if arguments.markdown:
-        _common.write_text(render_markdown(result), arguments.markdown)
-    if arguments.write_record:
-        record = _common.write_record(NAME, result, render_markdown(result), record_dir=arguments.record_dir)
-        print(f"record: {record}")
+    _common.print_and_write(NAME, result, arguments, render_text=render_text, render_markdown=render_markdown)
     return 0
 
 

@@ -6,22 +6,13 @@ trained for one epoch with tiny networks and saved with ``results_payload``, und
 labels those chapters use.
 """
 
-import re
-from types import SimpleNamespace
-
 import numpy as np
 import pytest
 
-from checkin_traj import build
-from checkin_traj.baselines import run_baselines
 from checkin_traj.metrics import ARTICLE_SCORES
-from checkin_traj.provenance import save_clean, write_provenance
 from checkin_traj.results import load_results, save_results
-from checkin_traj.sequences import build_windows
 
-from .conftest import REPO_ROOT
-from .notebook_outputs import error_outputs, glued
-from .test_chapter_02 import synthetic_clean
+from .chapter_workdirs import assert_citations_glued, prepare_workdir, run_chapter, synthetic_clean
 
 pytestmark = pytest.mark.slow
 
@@ -47,16 +38,7 @@ def workdir(tmp_path_factory):
     from checkin_traj.training import results_payload, run_seeds
 
     workdir = tmp_path_factory.mktemp("comparison")
-    clean = synthetic_clean(users=30)
-    save_clean(workdir, clean)
-    source = SimpleNamespace(
-        path="tests/test_chapter_06.py", kind="synthetic", synthetic=True, description="30 synthetic users (test)"
-    )
-    write_provenance(workdir, source=source, parameters={})
-    data = build_windows(clean, window=4)
-    save_results(workdir, "protocol", metrics=data.report, extra=data.protocol())
-    table, predictions = run_baselines(data, return_predictions=True)
-    save_results(workdir, "baselines", tables={"test": table}, arrays=predictions, extra={"strongest": str(table["rmse"].idxmin())})
+    data, _ = prepare_workdir(workdir, synthetic_clean(users=30), source_path="tests/test_chapter_06.py")
     for model, runs in RUNS.items():
         seed_runs = {
             label: run_seeds(
@@ -70,12 +52,8 @@ def workdir(tmp_path_factory):
 
 
 def test_chapter_06_compares_every_run_and_tests_the_claims(workdir):
-    result = build.run("test", chapters=["06_comparison"], book=False, workdir=workdir, root=REPO_ROOT)
-    notebook = result.notebooks["06_comparison"]
-    assert error_outputs(notebook) == []
-    values = glued(notebook)
-    cited = set(re.findall(r"\{glue:(?:text|md)\}`([a-z0-9_]+)", (REPO_ROOT / "notebooks" / "06_comparison.md").read_text()))
-    assert cited and cited <= set(values), f"cited but never glued: {sorted(cited - set(values))}"
+    values = run_chapter(workdir, "06_comparison")
+    assert_citations_glued(values, "06_comparison")
 
     baselines = load_results(workdir, "baselines")["tables"]["test"]
     assert values["comparison_test_windows"] == int(baselines["windows"].iloc[0])

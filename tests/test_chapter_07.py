@@ -4,70 +4,26 @@ The run folder is prepared by hand, as chapters 01 and 02 would leave it: clean 
 the provenance, the windowing protocol and the baselines' results.
 """
 
-import re
-from types import SimpleNamespace
-
 import numpy as np
 import optuna
-import pandas as pd
 import pytest
 import yaml
 
-from checkin_traj import build
-from checkin_traj.baselines import run_baselines
-from checkin_traj.provenance import save_clean, write_provenance
-from checkin_traj.results import load_results, save_results
-from checkin_traj.sequences import build_windows
+from checkin_traj.results import load_results
 from checkin_traj.tuning import default_storage, grid_configurations
 
+from .chapter_workdirs import assert_citations_glued, hopping_clean, prepare_workdir, run_chapter
 from .conftest import REPO_ROOT
-from .notebook_outputs import error_outputs, glued
 
 pytestmark = pytest.mark.slow
 
 
-def clean_check_ins(*, users=30, seed=0):
-    """Users hopping between three favourite places in New York, one check-in every few hours."""
-    rng = np.random.default_rng(seed)
-    counts = rng.integers(20, 40, size=users)
-    user = np.repeat(np.arange(users), counts)
-    favourites = rng.uniform([40.60, -74.05], [40.85, -73.80], size=(users, 3, 2))
-    favourite = rng.integers(0, 3, size=len(user))
-    places = favourites[user, favourite] + rng.normal(0, 0.0005, size=(len(user), 2))
-    gaps_hours = rng.exponential(6.0, size=len(user))
-    starts = np.r_[0, np.cumsum(counts)[:-1]]
-    elapsed = gaps_hours.cumsum() - np.repeat(gaps_hours.cumsum()[starts], counts)
-    return pd.DataFrame(
-        {
-            "user": user.astype(np.int64),
-            "snap_user": (user + 500).astype(np.int64),
-            "time": pd.Timestamp("2010-03-01", tz="UTC") + pd.to_timedelta(elapsed, unit="h"),
-            "lat": places[:, 0],
-            "lon": places[:, 1],
-            "location_id": (user * 10 + favourite).astype(np.int64),
-        }
-    )
-
-
 def test_chapter_07_tunes_on_validation_scores_the_choice_on_test_and_stores_the_study(tmp_path):
     workdir = tmp_path / "run"
-    clean = clean_check_ins()
-    save_clean(workdir, clean)
-    source = SimpleNamespace(
-        path="tests/test_chapter_07.py", kind="synthetic", synthetic=True, description="30 synthetic users (test)"
-    )
-    write_provenance(workdir, source=source, parameters={})
-    data = build_windows(clean, window=4)
-    save_results(workdir, "protocol", metrics=data.report, extra=data.protocol())
-    table, predictions = run_baselines(data, return_predictions=True)
-    save_results(workdir, "baselines", tables={"test": table}, arrays=predictions)
+    data, table = prepare_workdir(workdir, hopping_clean(), source_path="tests/test_chapter_07.py")
 
-    result = build.run("test", chapters=["07_tuning"], book=False, workdir=workdir, root=REPO_ROOT)
-    notebook = result.notebooks["07_tuning"]
-    assert error_outputs(notebook) == []
-    values = glued(notebook)
-    cited = set(re.findall(r"\{glue:(?:text|md)\}`([a-z0-9_]+)", (REPO_ROOT / "notebooks" / "07_tuning.md").read_text()))
-    assert cited and cited <= set(values), f"cited but never glued: {sorted(cited - set(values))}"
+    values = run_chapter(workdir, "07_tuning")
+    assert_citations_glued(values, "07_tuning")
 
     test_profile = yaml.safe_load((REPO_ROOT / "notebooks" / "parameters.yml").read_text())["07_tuning"]["test"]
     n_configs = len(grid_configurations(test_profile["GRID"]))

@@ -4,74 +4,21 @@ The run folder is prepared by hand, as chapters 01 and 02 would leave it: clean 
 the provenance, the windowing protocol and the baselines' results.
 """
 
-from types import SimpleNamespace
-
 import numpy as np
-import pandas as pd
 import pytest
 
-from checkin_traj import build
-from checkin_traj.baselines import run_baselines
-from checkin_traj.provenance import save_clean, write_provenance
-from checkin_traj.results import load_results, save_results
-from checkin_traj.sequences import build_windows
+from checkin_traj.results import load_results
 
-from .conftest import REPO_ROOT
-from .notebook_outputs import error_outputs, glued
+from .chapter_workdirs import hopping_clean, prepare_workdir, run_chapter
 
 pytestmark = pytest.mark.slow
-
-
-def _clean_check_ins(*, users=30, seed=0):
-    """Users hopping between three favourite places in New York, one check-in every few hours."""
-    rng = np.random.default_rng(seed)
-    counts = rng.integers(20, 40, size=users)
-    user = np.repeat(np.arange(users), counts)
-    favourites = rng.uniform([40.60, -74.05], [40.85, -73.80], size=(users, 3, 2))
-    favourite = rng.integers(0, 3, size=len(user))
-    places = favourites[user, favourite] + rng.normal(0, 0.0005, size=(len(user), 2))
-    gaps_hours = rng.exponential(6.0, size=len(user))
-    starts = np.r_[0, np.cumsum(counts)[:-1]]
-    elapsed = gaps_hours.cumsum() - np.repeat(gaps_hours.cumsum()[starts], counts)
-    return pd.DataFrame(
-        {
-            "user": user.astype(np.int64),
-            "snap_user": (user + 500).astype(np.int64),
-            "time": pd.Timestamp("2010-03-01", tz="UTC") + pd.to_timedelta(elapsed, unit="h"),
-            "lat": places[:, 0],
-            "lon": places[:, 1],
-            "location_id": (user * 10 + favourite).astype(np.int64),
-        }
-    )
 
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("models")
-    clean = _clean_check_ins()
-    save_clean(workdir, clean)
-    source = SimpleNamespace(
-        path="tests/test_chapters_models.py", kind="synthetic", synthetic=True, description="30 synthetic users (test)"
-    )
-    write_provenance(workdir, source=source, parameters={})
-    data = build_windows(clean, window=4)
-    save_results(workdir, "protocol", metrics=data.report, extra=data.protocol())
-    table, predictions = run_baselines(data, return_predictions=True)
-    save_results(
-        workdir,
-        "baselines",
-        tables={"test": table},
-        arrays=predictions,
-        extra={"strongest": str(table["rmse"].idxmin())},
-    )
+    prepare_workdir(workdir, hopping_clean(), source_path="tests/test_chapters_models.py")
     return workdir
-
-
-def _run(workdir, chapter):
-    result = build.run("test", chapters=[chapter], book=False, workdir=workdir, root=REPO_ROOT)
-    notebook = result.notebooks[chapter]
-    assert error_outputs(notebook) == []
-    return glued(notebook)
 
 
 def _check_saved(workdir, name, runs, n_test):
@@ -91,7 +38,7 @@ def _check_saved(workdir, name, runs, n_test):
     [("03_lstm", "lstm", "lstm"), ("04_seq2seq_attention", "seq2seq", "seq2seq")],
 )
 def test_recurrent_chapters_train_both_target_modes_and_save_them(workdir, chapter, name, prefix):
-    values = _run(workdir, chapter)
+    values = run_chapter(workdir, chapter)
     n_test = load_results(workdir, "protocol")["metrics"]["windows_test"]
     saved = _check_saved(workdir, name, ["absolute", "offset"], n_test)
     for mode in ("absolute", "offset"):
@@ -104,7 +51,7 @@ def test_recurrent_chapters_train_both_target_modes_and_save_them(workdir, chapt
 
 
 def test_transformer_chapter_trains_with_and_without_positions(workdir):
-    values = _run(workdir, "05_transformer")
+    values = run_chapter(workdir, "05_transformer")
     n_test = load_results(workdir, "protocol")["metrics"]["windows_test"]
     runs = ["positions_absolute", "positions_offset", "no_positions_absolute", "no_positions_offset"]
     saved = _check_saved(workdir, "transformer", runs, n_test)

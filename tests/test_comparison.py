@@ -30,7 +30,7 @@ from checkin_traj.plots.comparison import loss_comparison, metric_bars, place_ma
 from checkin_traj.results import save_results
 from checkin_traj.sequences import build_windows
 
-from .test_chapter_02 import synthetic_clean
+from .chapter_workdirs import synthetic_clean
 
 N_TEST = 4  # test windows of the hand-made results
 

@@ -79,6 +79,23 @@ def _user_gap(windows, check_ins, unix, is_train, *, statistic):
     return np.where(fallback, overall, gap), fallback
 
 
+def _place_after_user_gap(data, context, place, *, fallback_lon, fallback_lat, statistic, rule, report):
+    """Predictions at ``place``, after the user's ``statistic`` training gap.
+
+    ``place`` holds one row (``lon``, ``lat``) per window, NaN where the baseline's rule
+    has no place; those windows get ``fallback_lon``/``fallback_lat`` (numbers or arrays
+    per window) and count as fallbacks in ``report``, as do users with fewer than two
+    training check-ins (the global gap).
+    """
+    windows, check_ins, unix, is_train = context
+    unseen = place["lon"].isna().to_numpy()
+    lon = np.where(unseen, fallback_lon, place["lon"].to_numpy())
+    lat = np.where(unseen, fallback_lat, place["lat"].to_numpy())
+    gap, gap_fallback = _user_gap(windows, check_ins, unix, is_train, statistic=statistic)
+    _fill_report(report, fallback=unseen | gap_fallback, rule=rule)
+    return _to_scaled(data, windows.last_raw[:, 0] + gap, lon, lat)
+
+
 def _top_locations(check_ins, unix, rows, *, by):
     """The most visited location per group of ``by`` among ``rows`` with its mean place.
 
@@ -130,21 +147,22 @@ def user_most_frequent(data, *, split="test", report=None) -> np.ndarray:
 
     Parameters and returns as :func:`persistence`.
     """
-    windows, check_ins, unix, is_train = _context(data, split)
+    context = _context(data, split)
+    windows, check_ins, unix, is_train = context
     rows = np.flatnonzero(is_train)
     user = check_ins["user"].to_numpy(dtype=np.int64)
     per_user = _top_locations(check_ins, unix, rows, by=user)
     overall = _top_locations(check_ins, unix, rows, by=np.zeros(len(user), dtype=np.int64)).iloc[0]
-    place = per_user[["lon", "lat"]].reindex(windows.user)
-    unseen = place["lon"].isna().to_numpy()
-    place = place.fillna({"lon": overall["lon"], "lat": overall["lat"]})
-    gap, gap_fallback = _user_gap(windows, check_ins, unix, is_train, statistic="median")
-    _fill_report(
-        report,
-        fallback=unseen | gap_fallback,
+    return _place_after_user_gap(
+        data,
+        context,
+        per_user[["lon", "lat"]].reindex(windows.user),
+        fallback_lon=overall["lon"],
+        fallback_lat=overall["lat"],
+        statistic="median",
         rule="user without training check-ins: most visited location overall; fewer than 2: global median gap",
+        report=report,
     )
-    return _to_scaled(data, windows.last_raw[:, 0] + gap, place["lon"].to_numpy(), place["lat"].to_numpy())
 
 
 def user_mean(data, *, split="test", report=None) -> np.ndarray:
@@ -152,18 +170,19 @@ def user_mean(data, *, split="test", report=None) -> np.ndarray:
 
     Parameters and returns as :func:`persistence`.
     """
-    windows, check_ins, unix, is_train = _context(data, split)
+    context = _context(data, split)
+    windows, check_ins, _, is_train = context
     training = check_ins.loc[is_train, ["user", "lon", "lat"]]
-    place = training.groupby("user")[["lon", "lat"]].mean().reindex(windows.user)
-    unseen = place["lon"].isna().to_numpy()
-    place = place.fillna({"lon": training["lon"].mean(), "lat": training["lat"].mean()})
-    gap, gap_fallback = _user_gap(windows, check_ins, unix, is_train, statistic="mean")
-    _fill_report(
-        report,
-        fallback=unseen | gap_fallback,
+    return _place_after_user_gap(
+        data,
+        context,
+        training.groupby("user")[["lon", "lat"]].mean().reindex(windows.user),
+        fallback_lon=training["lon"].mean(),
+        fallback_lat=training["lat"].mean(),
+        statistic="mean",
         rule="user without training check-ins: mean of all places; fewer than 2: global mean gap",
+        report=report,
     )
-    return _to_scaled(data, windows.last_raw[:, 0] + gap, place["lon"].to_numpy(), place["lat"].to_numpy())
 
 
 def global_mean(data, *, split="test", report=None) -> np.ndarray:
@@ -192,7 +211,8 @@ def markov_next(data, *, split="test", report=None) -> np.ndarray:
     is a training row. The time is the last input's plus the user's median training gap.
     Parameters and returns as :func:`persistence`.
     """
-    windows, check_ins, unix, is_train = _context(data, split)
+    context = _context(data, split)
+    windows, check_ins, unix, is_train = context
     user = check_ins["user"].to_numpy(dtype=np.int64)
     location = check_ins["location_id"].to_numpy(dtype=np.int64)
     to_rows = np.flatnonzero(np.r_[False, (user[1:] == user[:-1]) & is_train[1:]])
@@ -200,17 +220,16 @@ def markov_next(data, *, split="test", report=None) -> np.ndarray:
     from_location[to_rows] = location[to_rows - 1]
     table = _top_locations(check_ins, unix, to_rows, by=from_location)
     last_row = windows.target_row - 1
-    place = table[["lon", "lat"]].reindex(location[last_row])
-    unseen = place["lon"].isna().to_numpy()
-    lon = np.where(unseen, windows.last_raw[:, 1], place["lon"].to_numpy())
-    lat = np.where(unseen, windows.last_raw[:, 2], place["lat"].to_numpy())
-    gap, gap_fallback = _user_gap(windows, check_ins, unix, is_train, statistic="median")
-    _fill_report(
-        report,
-        fallback=unseen | gap_fallback,
+    return _place_after_user_gap(
+        data,
+        context,
+        table[["lon", "lat"]].reindex(location[last_row]),
+        fallback_lon=windows.last_raw[:, 1],
+        fallback_lat=windows.last_raw[:, 2],
+        statistic="median",
         rule="location never left in training: stay at the last place; user with fewer than 2: global median gap",
+        report=report,
     )
-    return _to_scaled(data, windows.last_raw[:, 0] + gap, lon, lat)
 
 
 #: Every baseline by name, in the order of the book's table.

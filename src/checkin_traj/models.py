@@ -53,9 +53,24 @@ def _check_shape(window, n_features, n_targets):
     )
 
 
-def _compile(model, learning_rate):
+def _input(window, n_features):
+    """The input of every model: ``window`` check-ins of ``n_features`` each."""
+    return keras.Input(shape=(window, n_features), name="check_ins")
+
+
+def _output_model(inputs, hidden, *, n_targets, name, learning_rate):
+    """The linear output layer on ``hidden``; the model compiled with Adam and mean squared error."""
+    outputs = layers.Dense(n_targets, name="next_check_in")(hidden)
+    model = keras.Model(inputs, outputs, name=name)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss="mse")
     return model
+
+
+def _averaged_output_model(inputs, sequence, *, dropout, n_targets, name, learning_rate):
+    """``sequence`` averaged over time, then dropout and the output layer (Seq2Seq and Transformer)."""
+    pooled = layers.GlobalAveragePooling1D(name="average_over_time")(sequence)
+    pooled = layers.Dropout(dropout, name="dropout")(pooled)
+    return _output_model(inputs, pooled, n_targets=n_targets, name=name, learning_rate=learning_rate)
 
 
 # --------------------------------------------------------------------------- LSTM
@@ -91,15 +106,13 @@ def build_lstm(*, window, n_features, n_targets=3, num_hiddens=64, dropout=0.2, 
     dropout = _check_fraction("dropout", dropout)
     learning_rate = _check_positive("learning_rate", learning_rate)
 
-
-    inputs = keras.Input(shape=(window, n_features), name="check_ins")
+    inputs = _input(window, n_features)
     hidden = layers.LSTM(num_hiddens, return_sequences=True, name="lstm_1")(inputs)
     hidden = layers.Dropout(dropout, name="dropout_1")(hidden)
     hidden = layers.LSTM(num_hiddens, name="lstm_2")(hidden)
     hidden = layers.Dropout(dropout, name="dropout_2")(hidden)
     hidden = layers.Dense(num_hiddens, activation="relu", name="dense_relu")(hidden)
-    outputs = layers.Dense(n_targets, name="next_check_in")(hidden)
-    return _compile(keras.Model(inputs, outputs, name="lstm"), learning_rate)
+    return _output_model(inputs, hidden, n_targets=n_targets, name="lstm", learning_rate=learning_rate)
 
 
 # --------------------------------------------------------------------------- Seq2Seq
@@ -154,8 +167,7 @@ def build_seq2seq(
         raise ValueError(f"activation must be one of {LSTM_ACTIVATIONS}, got {activation!r}")
     learning_rate = _check_positive("learning_rate", learning_rate)
 
-
-    inputs = keras.Input(shape=(window, n_features), name="check_ins")
+    inputs = _input(window, n_features)
     hidden = inputs
     for layer in range(1, num_layers):
         hidden = layers.LSTM(
@@ -171,10 +183,9 @@ def build_seq2seq(
     attended = layers.MultiHeadAttention(
         num_heads=num_heads, key_dim=max(1, num_hiddens // num_heads), dropout=0.0, name="self_attention"
     )(decoded, decoded)
-    pooled = layers.GlobalAveragePooling1D(name="average_over_time")(attended)
-    pooled = layers.Dropout(dropout, name="dropout")(pooled)
-    outputs = layers.Dense(n_targets, name="next_check_in")(pooled)
-    return _compile(keras.Model(inputs, outputs, name="seq2seq_attention"), learning_rate)
+    return _averaged_output_model(
+        inputs, attended, dropout=dropout, n_targets=n_targets, name="seq2seq_attention", learning_rate=learning_rate
+    )
 
 
 # --------------------------------------------------------------------------- Transformer
@@ -275,9 +286,8 @@ def build_transformer(
         raise ValueError(f"positional_encoding must be True or False, got {positional_encoding!r}")
     learning_rate = _check_positive("learning_rate", learning_rate)
 
-
     width = num_heads * key_dim
-    inputs = keras.Input(shape=(window, n_features), name="check_ins")
+    inputs = _input(window, n_features)
     hidden = layers.Dense(width, name="embedding")(inputs)
     if positional_encoding:
         hidden = PositionalEncoding(name="positional_encoding")(hidden)
@@ -293,11 +303,10 @@ def build_transformer(
         fed = layers.Dropout(dropout, name=f"block_{block}_feed_forward_dropout")(fed)
         hidden = layers.Add(name=f"block_{block}_feed_forward_residual")([hidden, fed])
         hidden = layers.LayerNormalization(epsilon=1e-6, name=f"block_{block}_feed_forward_norm")(hidden)
-    pooled = layers.GlobalAveragePooling1D(name="average_over_time")(hidden)
-    pooled = layers.Dropout(dropout, name="dropout")(pooled)
-    outputs = layers.Dense(n_targets, name="next_check_in")(pooled)
     name = "transformer" if positional_encoding else "transformer_no_positions"
-    return _compile(keras.Model(inputs, outputs, name=name), learning_rate)
+    return _averaged_output_model(
+        inputs, hidden, dropout=dropout, n_targets=n_targets, name=name, learning_rate=learning_rate
+    )
 
 
 # --------------------------------------------------------------------------- registry

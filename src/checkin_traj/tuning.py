@@ -473,6 +473,17 @@ def _check_int(name, value, *, minimum):
     return int(value)
 
 
+def _check_training(target_mode, epochs, batch_size, patience):
+    """Check the training settings every trial or seed uses; returns ``(epochs, batch_size, patience)``."""
+    if target_mode not in TARGET_MODES:
+        raise ValueError(f"target_mode must be one of {TARGET_MODES}, got {target_mode!r}")
+    return (
+        _check_int("epochs", epochs, minimum=1),
+        _check_int("batch_size", batch_size, minimum=1),
+        _check_int("patience", patience, minimum=0),
+    )
+
+
 def _check_data(data):
     for split in ("train", "val"):
         part = getattr(data, split, None)
@@ -650,11 +661,7 @@ def run_study(
         raise ValueError(f"study_name must be a non-empty string, got {study_name!r}")
     if sampler not in SAMPLERS:
         raise ValueError(f"sampler must be one of {SAMPLERS}, got {sampler!r}")
-    if target_mode not in TARGET_MODES:
-        raise ValueError(f"target_mode must be one of {TARGET_MODES}, got {target_mode!r}")
-    epochs = _check_int("epochs", epochs, minimum=1)
-    batch_size = _check_int("batch_size", batch_size, minimum=1)
-    patience = _check_int("patience", patience, minimum=0)
+    epochs, batch_size, patience = _check_training(target_mode, epochs, batch_size, patience)
     seed = _check_int("seed", seed, minimum=0)
     if n_trials is not None:
         n_trials = _check_int("n_trials", n_trials, minimum=0)
@@ -961,11 +968,7 @@ def score_on_test(
     seeds = [_check_int("seeds[...]", seed, minimum=0) for seed in seeds]
     if not seeds or len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must be distinct integers, at least one, got {seeds}")
-    if target_mode not in TARGET_MODES:
-        raise ValueError(f"target_mode must be one of {TARGET_MODES}, got {target_mode!r}")
-    epochs = _check_int("epochs", epochs, minimum=1)
-    batch_size = _check_int("batch_size", batch_size, minimum=1)
-    patience = _check_int("patience", patience, minimum=0)
+    epochs, batch_size, patience = _check_training(target_mode, epochs, batch_size, patience)
     _check_data(data)
     if getattr(data, "test", None) is None or len(data.test.y) < 2:
         raise ValueError("data.test must hold at least 2 windows")

@@ -12,27 +12,19 @@ import numpy as np
 from matplotlib.collections import LineCollection
 
 from ..geo import NYC_BOX
-from .maps import _frame_map
-from .training import SEED_COLOURS, _sample
+from .maps import _check_count, _frame_map, _subsample
+from .training import _check_predictions, _colour, _loss_legend, _plot_loss, _style_loss_axes
 
 
 #: How metrics read on an axis.
 METRIC_LABELS = {"rmse": "RMSE", "r2": "R²", "km_median": "median distance error", "km_mean": "mean distance error"}
 
 
-def _check_predictions(data, predictions, split):
-    if not predictions:
-        raise ValueError("predictions is empty: pass {label: scaled predictions (n, 3)}")
-    windows = data.split(split)
-    for label, prediction in predictions.items():
-        if np.shape(prediction) != windows.y_raw.shape:
-            raise ValueError(f"predictions[{label!r}] must have shape {windows.y_raw.shape}, got {np.shape(prediction)}")
-    return windows
-
-
-def _check_sample(sample):
-    if isinstance(sample, bool) or not isinstance(sample, (int, np.integer)) or sample < 1:
-        raise ValueError(f"sample must be a positive integer of windows, got {sample!r}")
+def _windows_and_sample(data, predictions, *, split, sample, seed):
+    """The windows of ``split`` (the predictions checked against them) and the rows drawn for the panels."""
+    windows = _check_predictions(data, predictions, split)
+    _check_count("sample", sample, unit=" of windows")
+    return windows, _subsample(len(windows.y_raw), sample, seed)
 
 
 def _panels(count, *, ncols, size):
@@ -69,22 +61,9 @@ def loss_comparison(histories, *, title=None):
         for number, (label, history) in enumerate(runs.items()):
             if not history.get("loss") or len(history["loss"]) != len(history.get("val_loss", [])):
                 raise ValueError(f"history of {label!r} must hold lists 'loss' and 'val_loss' of equal, non-zero length")
-            colour = SEED_COLOURS[number % len(SEED_COLOURS)]
-            epochs = np.arange(1, len(history["loss"]) + 1)
-            ax.plot(epochs, history["loss"], linestyle="--", color=colour, linewidth=1.1)
-            ax.plot(epochs, history["val_loss"], color=colour, linewidth=1.6, label=label)
-            best = int(np.argmin(history["val_loss"]))
-            ax.plot(epochs[best], history["val_loss"][best], "o", color=colour, markersize=5)
-        ax.set_yscale("log")
-        ax.set_xlabel("epoch")
-        ax.set_ylabel("loss (MSE of the training targets)")
-        ax.set_title(panel)
-        ax.grid(alpha=0.3, which="both")
-        ax.xaxis.get_major_locator().set_params(integer=True)
-        handles, labels = ax.get_legend_handles_labels()
-        handles += [plt.Line2D([], [], color="black", linestyle="--"), plt.Line2D([], [], color="black")]
-        labels += ["training (dashed)", "validation (solid)"]
-        ax.legend(handles, labels, fontsize=7, loc="upper right")
+            _plot_loss(ax, history, colour=_colour(number), label=label, train_linewidth=1.1)
+        _style_loss_axes(ax, panel)
+        _loss_legend(ax, runs_from=ax, fontsize=7)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
@@ -116,15 +95,13 @@ def time_scatter(data, predictions, *, split="test", sample=2000, seed=0, ncols=
         diagonal is a perfect prediction. Each title carries the median absolute error in
         hours over all windows.
     """
-    windows = _check_predictions(data, predictions, split)
-    _check_sample(sample)
-    rows = _sample(len(windows.y_raw), sample, seed)
+    windows, rows = _windows_and_sample(data, predictions, split=split, sample=sample, seed=seed)
     real_hours = (windows.y_raw[:, 0] - windows.last_raw[:, 0]) / 3600.0
     limit = max(1.0, float(np.nanpercentile(np.abs(real_hours), 99.5)))
     fig, axes = _panels(len(predictions), ncols=ncols, size=(4.6, 4.3))
     for number, (ax, (label, prediction)) in enumerate(zip(axes, predictions.items())):
         predicted_hours = (data.inverse_targets(prediction)[:, 0] - windows.last_raw[:, 0]) / 3600.0
-        colour = SEED_COLOURS[number % len(SEED_COLOURS)]
+        colour = _colour(number)
         ax.scatter(real_hours[rows], predicted_hours[rows], s=5, alpha=0.35, color=colour, linewidths=0, rasterized=True)
         ax.plot([-limit, limit], [-limit, limit], color="black", linewidth=0.8)
         ax.set_xscale("symlog", linthresh=1.0)
@@ -145,15 +122,8 @@ def place_map(data, predictions, *, split="test", sample=300, seed=0, box=NYC_BO
 
     Parameters
     ----------
-    data : WindowedData
-        The windows the predictions were made for.
-    predictions : dict of str to numpy.ndarray
-        Panel title -> scaled predictions (n, 3) for the windows of ``split``.
-    split : {"train", "val", "test"}
-    sample : int
-        Windows drawn (with ``seed``, the same ones in every panel).
-    seed : int
-        Seed of the draw.
+    data, predictions, split, sample, seed
+        As for :func:`time_scatter`.
     box : BoundingBox
         The map's extent, drawn as a dashed outline.
     ncols : int
@@ -168,14 +138,12 @@ def place_map(data, predictions, *, split="test", sample=300, seed=0, box=NYC_BO
     """
     from ..metrics import errors_km
 
-    windows = _check_predictions(data, predictions, split)
-    _check_sample(sample)
-    rows = _sample(len(windows.y_raw), sample, seed)
+    windows, rows = _windows_and_sample(data, predictions, split=split, sample=sample, seed=seed)
     real = windows.y_raw
     fig, axes = _panels(len(predictions), ncols=ncols, size=(5.0, 5.0))
     for number, (ax, (label, prediction)) in enumerate(zip(axes, predictions.items())):
         predicted = data.inverse_targets(prediction)
-        colour = SEED_COLOURS[number % len(SEED_COLOURS)]
+        colour = _colour(number)
         segments = np.stack([real[rows][:, [1, 2]], predicted[rows][:, [1, 2]]], axis=1)
         ax.add_collection(LineCollection(segments, colors=colour, linewidths=0.4, alpha=0.35))
         ax.scatter(real[rows, 1], real[rows, 2], s=6, color="0.45", linewidths=0, label="real")

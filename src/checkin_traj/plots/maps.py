@@ -19,9 +19,13 @@ def _axes(ax, figsize):
     return ax.figure, ax
 
 
-def _check_max_points(max_points):
-    if isinstance(max_points, bool) or not isinstance(max_points, (int, np.integer)) or max_points < 1:
-        raise ValueError(f"max_points must be a positive integer, got {max_points!r}")
+def _check_count(name, value, *, unit=""):
+    """Reject ``value`` unless it is an integer >= 1 (a bool is not).
+
+    ``unit`` follows "integer" in the message, e.g. ``" of windows"``.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer{unit}, got {value!r}")
 
 
 def _subsample(count, max_points, seed):
@@ -103,7 +107,7 @@ def scatter_checkins(
     matplotlib.figure.Figure
         The figure; points outside the view are counted in the legend.
     """
-    _check_max_points(max_points)
+    _check_count("max_points", max_points)
     fig, ax = _axes(ax, (6.0, 6.0))
     lat = check_ins["lat"].to_numpy(dtype=float)
     lon = check_ins["lon"].to_numpy(dtype=float)
@@ -145,7 +149,7 @@ def removed_checkins_map(
     -------
     matplotlib.figure.Figure
     """
-    _check_max_points(max_points)
+    _check_count("max_points", max_points)
     if "removed_by" not in labelled.columns:
         raise ValueError("labelled must have a 'removed_by' column: pass the output of cleaning.label_removals")
     fig, ax = _axes(ax, (6.0, 6.0))

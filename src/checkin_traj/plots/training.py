@@ -6,8 +6,52 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from ..geo import haversine_km
+from .maps import _subsample
 
 SEED_COLOURS = plt.get_cmap("tab10").colors
+
+
+def _colour(number):
+    """The ``number``-th colour of :data:`SEED_COLOURS`, cycling."""
+    return SEED_COLOURS[number % len(SEED_COLOURS)]
+
+
+def _plot_loss(ax, history, *, colour, label, train_linewidth):
+    """One run's training (dashed) and validation (solid) loss per epoch, a dot on the best validation epoch."""
+    epochs = np.arange(1, len(history["loss"]) + 1)
+    ax.plot(epochs, history["loss"], linestyle="--", color=colour, linewidth=train_linewidth)
+    ax.plot(epochs, history["val_loss"], linestyle="-", color=colour, linewidth=1.6, label=label)
+    best = int(np.argmin(history["val_loss"]))
+    ax.plot(epochs[best], history["val_loss"][best], "o", color=colour, markersize=5)
+
+
+def _style_loss_axes(ax, title):
+    """Log-scaled loss against whole epochs, titled ``title``."""
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss (MSE of the training targets)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3, which="both")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+
+
+def _loss_legend(ax, *, runs_from, fontsize):
+    """A legend on ``ax``: the runs drawn on ``runs_from``, then what dashed and solid lines mean."""
+    handles, labels = runs_from.get_legend_handles_labels()
+    handles += [plt.Line2D([], [], color="black", linestyle="--"), plt.Line2D([], [], color="black")]
+    labels += ["training (dashed)", "validation (solid)"]
+    ax.legend(handles, labels, fontsize=fontsize, loc="upper right")
+
+
+def _check_predictions(data, predictions, split):
+    """The windows of ``split``, after checking every prediction has their targets' shape."""
+    if not predictions:
+        raise ValueError("predictions is empty: pass {label: scaled predictions (n, 3)}")
+    windows = data.split(split)
+    for label, prediction in predictions.items():
+        if np.shape(prediction) != windows.y_raw.shape:
+            raise ValueError(f"predictions[{label!r}] must have shape {windows.y_raw.shape}, got {np.shape(prediction)}")
+    return windows
 
 
 def loss_curves(histories, *, title=None, sharey=False):
@@ -35,32 +79,13 @@ def loss_curves(histories, *, title=None, sharey=False):
     fig, axes = plt.subplots(1, len(histories), figsize=(5.2 * len(histories), 3.8), sharey=sharey, squeeze=False)
     for ax, (label, by_seed) in zip(axes[0], histories.items()):
         for number, (seed, history) in enumerate(by_seed.items()):
-            colour = SEED_COLOURS[number % len(SEED_COLOURS)]
-            epochs = np.arange(1, len(history["loss"]) + 1)
-            ax.plot(epochs, history["loss"], linestyle="--", color=colour, linewidth=1.2)
-            ax.plot(epochs, history["val_loss"], linestyle="-", color=colour, linewidth=1.6, label=f"seed {seed}")
-            best = int(np.argmin(history["val_loss"]))
-            ax.plot(epochs[best], history["val_loss"][best], "o", color=colour, markersize=5)
-        ax.set_yscale("log")
-        ax.set_xlabel("epoch")
-        ax.set_ylabel("loss (MSE of the training targets)")
-        ax.set_title(label)
-        ax.grid(alpha=0.3, which="both")
-        ax.xaxis.get_major_locator().set_params(integer=True)
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    handles += [plt.Line2D([], [], color="black", linestyle="--"), plt.Line2D([], [], color="black")]
-    labels += ["training (dashed)", "validation (solid)"]
-    axes[0][-1].legend(handles, labels, fontsize=8, loc="upper right")
+            _plot_loss(ax, history, colour=_colour(number), label=f"seed {seed}", train_linewidth=1.2)
+        _style_loss_axes(ax, label)
+    _loss_legend(axes[0][-1], runs_from=axes[0][0], fontsize=8)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
     return fig
-
-
-def _sample(n, size, seed):
-    if n <= size:
-        return np.arange(n)
-    return np.sort(np.random.default_rng(seed).choice(n, size=size, replace=False))
 
 
 def predictions_figure(data, predictions, *, split="test", sample=1500, seed=0):
@@ -87,20 +112,15 @@ def predictions_figure(data, predictions, *, split="test", sample=1500, seed=0):
         real (grey) and predicted next places of the sample, degrees. Right: the share of
         windows whose predicted place is within x km of the real one (all windows).
     """
-    if not predictions:
-        raise ValueError("predictions is empty: pass {label: scaled predictions (n, 3)}")
-    windows = data.split(split)
+    windows = _check_predictions(data, predictions, split)
     y_raw, last_raw = np.asarray(windows.y_raw), np.asarray(windows.last_raw)
-    for label, prediction in predictions.items():
-        if np.shape(prediction) != y_raw.shape:
-            raise ValueError(f"predictions[{label!r}] must have shape {y_raw.shape}, got {np.shape(prediction)}")
-    rows = _sample(len(y_raw), sample, seed)
+    rows = _subsample(len(y_raw), sample, seed)
     fig, (ax_time, ax_map, ax_km) = plt.subplots(1, 3, figsize=(15, 4.6))
     true_hours = (y_raw[:, 0] - last_raw[:, 0]) / 3600.0
     lat_centre = float(np.median(y_raw[:, 2]))
     ax_map.scatter(y_raw[rows, 1], y_raw[rows, 2], s=4, color="0.55", label="real", alpha=0.6, linewidths=0)
     for number, (label, prediction) in enumerate(predictions.items()):
-        colour = SEED_COLOURS[number % len(SEED_COLOURS)]
+        colour = _colour(number)
         predicted_raw = data.inverse_targets(prediction)
         predicted_hours = (predicted_raw[:, 0] - last_raw[:, 0]) / 3600.0
         ax_time.scatter(true_hours[rows], predicted_hours[rows], s=5, alpha=0.4, color=colour, label=label, linewidths=0)
