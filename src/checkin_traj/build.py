@@ -145,6 +145,8 @@ def stage_book(root: Path, site: Path) -> None:
         destination = site / name
         if destination.exists():
             shutil.rmtree(destination)
+        if not (root / name).is_dir():
+            continue  # a project without benchmarks/ builds its book all the same
         shutil.copytree(root / name, destination, ignore=shutil.ignore_patterns("_build", ".ipynb_checkpoints", "__pycache__"))
 
 
@@ -208,10 +210,16 @@ def run(profile: str = "full", *, chapters=None, book: bool = True, workdir=None
         output = root / "book" if profile == "full" else workdir
         result.html = build_html(site, output, strict=profile == "test" if strict is None else strict)
         result.seconds["jupyter-book build"] = time.perf_counter() - started
-    timings = workdir / "timings.json"
-    timings.parent.mkdir(parents=True, exist_ok=True)
-    timings.write_text(json.dumps(result.seconds, indent=1))
+    _record_timings(workdir / "timings.json", result.seconds)
     return result
+
+
+def _record_timings(path: Path, seconds: dict) -> None:
+    """Update the latest seconds of each step in ``path`` (steps not run now keep theirs)."""
+    recorded = json.loads(path.read_text()) if path.exists() else {}
+    recorded.update(seconds)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(recorded, indent=1))
 
 
 def main(argv=None) -> int:
