@@ -9,8 +9,14 @@ from hypothesis import strategies as st
 
 from checkin_traj.cleaning import (
     CLEAN_COLUMNS,
+    DUPLICATE,
+    KEPT,
+    OUTSIDE,
+    SPEED,
+    STAY,
     CleaningReport,
-    _previous_kept_kernel,
+    _removal_kernel,
+    _sort_order,
     assign_dense_ids,
     clean,
     drop_exact_duplicates,
@@ -168,36 +174,109 @@ def trajectories(draw):
     return user, time_ns, lat, lon, active
 
 
+def reference_reasons(user, time_ns, lat, lon, duplicate, inside, *, max_speed_kmh, stay_radius_km, min_stay_ns):
+    """Plain-Python steps one after the other: duplicates, speed, stays (on what speed kept), box."""
+    reasons = np.full(len(user), KEPT, dtype=np.int8)
+    reasons[duplicate] = DUPLICATE
+    for mode, code in (("speed", SPEED), ("stay", STAY)):
+        active = reasons == KEPT
+        keep = reference_previous_kept(
+            user[active], time_ns[active], lat[active], lon[active], mode=mode, max_speed_kmh=max_speed_kmh,
+            stay_radius_km=stay_radius_km, min_stay_ns=min_stay_ns,
+        )
+        reasons[np.flatnonzero(active)[~keep]] = code
+    reasons[(reasons == KEPT) & ~inside] = OUTSIDE
+    return reasons
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     trajectories(),
     st.floats(1.0, 3000.0),
     st.floats(1.0, 30_000.0),
     st.floats(0.1, 200.0),
+    st.randoms(use_true_random=False),
 )
-def test_kernel_equals_the_plain_python_definition(trajectory, max_speed_kmh, stay_radius_m, min_stay_minutes):
+def test_kernel_equals_the_plain_python_definition(trajectory, max_speed_kmh, stay_radius_m, min_stay_minutes, rng):
     user, time_ns, lat, lon, active = trajectory
+    n = len(user)
+    duplicate = ~active  # rows an earlier step removed: the definition applies to the others alone
+    inside = np.array([rng.random() < 0.8 for _ in range(n)], dtype=bool)
     min_stay_ns = np.int64(round(min_stay_minutes * 6e10))
-    for mode, code in (("speed", 0), ("stay", 1)):
-        # rows already removed by an earlier step (active False) are skipped: the definition
-        # then applies to the remaining rows alone
-        expected = np.zeros(len(user), dtype=bool)
-        expected[active] = reference_previous_kept(
-            user[active], time_ns[active], lat[active], lon[active], mode=mode, max_speed_kmh=max_speed_kmh,
+    thresholds = (max_speed_kmh, stay_radius_m / 1000.0, min_stay_ns)
+    expected = reference_reasons(
+        user, time_ns, lat, lon, duplicate, inside, max_speed_kmh=max_speed_kmh,
+        stay_radius_km=stay_radius_m / 1000.0, min_stay_ns=min_stay_ns,
+    )
+    found = np.full(n, -1, dtype=np.int8)
+    _removal_kernel(np.empty(0, dtype=np.int64), user, time_ns, lat, lon, duplicate, inside, *thresholds, found, 0, n)
+    np.testing.assert_array_equal(found, expected)
+
+    # the same rows scattered over a file, read through the sort order: order[k] is the row
+    # of the k-th check-in; the duplicate mask is by sorted position, ``inside`` by row
+    order = np.array(rng.sample(range(n), n), dtype=np.int64)
+    scattered = [np.empty_like(column) for column in (user, time_ns, lat, lon, inside)]
+    for column, sorted_column in zip(scattered, (user, time_ns, lat, lon, inside)):
+        column[order] = sorted_column
+    found[:] = -1
+    _removal_kernel(order, *scattered[:4], duplicate, scattered[4], *thresholds, found, 0, n)
+    np.testing.assert_array_equal(found, expected)
+
+    # one step at a time, as filter_speed and filter_stays run it
+    for mode, step in (("speed", (max_speed_kmh, 0.0, np.int64(0))), ("stay", (-1.0, *thresholds[1:]))):
+        found[:] = -1
+        none = np.empty(0, dtype=bool)
+        _removal_kernel(np.empty(0, dtype=np.int64), user, time_ns, lat, lon, none, none, *step, found, 0, n)
+        keep = reference_previous_kept(
+            user, time_ns, lat, lon, mode=mode, max_speed_kmh=max_speed_kmh,
             stay_radius_km=stay_radius_m / 1000.0, min_stay_ns=min_stay_ns,
         )
-        found = _previous_kept_kernel(
-            user, time_ns, lat, lon, active, code, max_speed_kmh, stay_radius_m / 1000.0, min_stay_ns
-        )
-        np.testing.assert_array_equal(found, expected, err_msg=mode)
-        everything = np.ones(len(user), dtype=bool)
-        np.testing.assert_array_equal(
-            _previous_kept_kernel(user, time_ns, lat, lon, everything, code, max_speed_kmh,
-                                  stay_radius_m / 1000.0, min_stay_ns),
-            reference_previous_kept(user, time_ns, lat, lon, mode=mode, max_speed_kmh=max_speed_kmh,
-                                    stay_radius_km=stay_radius_m / 1000.0, min_stay_ns=min_stay_ns),
-            err_msg=mode,
-        )
+        np.testing.assert_array_equal(found == KEPT, keep, err_msg=mode)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 5), st.sampled_from(["ascending", "newest first", "mixed"]), st.integers(1, 8)),
+        min_size=0, max_size=12,
+    ),
+    st.randoms(use_true_random=False),
+)
+def test_sort_order_is_a_stable_sort_by_user_then_time(runs, rng):
+    # runs of one user each, in the layouts files have: SNAP's (newest first), sorted, mixed;
+    # users ascending or not (then a general sort takes over), times with ties
+    user, time_s = [], []
+    for run_user, layout, size in runs:
+        times = [rng.choice([0, 60, 60, 3600, 7200]) for _ in range(size)]
+        if layout != "mixed":
+            times.sort(reverse=layout == "newest first")
+        user += [run_user] * size
+        time_s += times
+    user = np.array(user, dtype=np.int64)
+    time_ns = np.array(time_s, dtype=np.int64) * 1_000_000_000
+    order = _sort_order(user, time_ns)
+    expected = np.lexsort((time_ns, user))  # lexsort is stable: ties keep their file order
+    np.testing.assert_array_equal(np.arange(len(user)) if order is None else order, expected)
+
+
+def test_threads_split_the_rows_between_users_without_changing_the_result(monkeypatch):
+    from checkin_traj import cleaning
+    from checkin_traj.synthetic import generate_checkins
+
+    raw = generate_checkins(n_users=300, seed=3)
+    one_thread, one_report = clean(raw)
+    one_thread_labels = label_removals(raw)
+    monkeypatch.setattr(cleaning, "_THREADED_MIN_ROWS", 1)
+    monkeypatch.setattr(cleaning, "_workers", lambda: 7)
+    spans = cleaning._prepare(raw).spans
+    assert len(spans) == 7 and spans[0][0] == 0 and spans[-1][1] == len(raw)
+    sorted_users = sort_by_user_time(raw)["user"].to_numpy()
+    for (_, stop), (start, _) in zip(spans[:-1], spans[1:]):
+        assert stop == start and sorted_users[start] != sorted_users[start - 1]  # no user is cut in two
+    threaded, threaded_report = clean(raw)
+    pd.testing.assert_frame_equal(threaded, one_thread)
+    assert threaded_report == one_report
+    pd.testing.assert_frame_equal(label_removals(raw), one_thread_labels)
 
 
 def test_kernel_distance_agrees_with_geo_haversine():

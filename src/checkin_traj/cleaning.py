@@ -6,13 +6,18 @@ check-ins with a :class:`CleaningReport` that counts every removed row by step a
 
 The speed and stay filters compare each check-in with the **previous kept** check-in of the
 same user (the definition of scikit-mobility's ``filtering.filter``): dropping one check-in
-changes what the next one is compared with, so both run as one compiled pass over the
-sorted rows (:func:`_previous_kept_kernel`, shared by the two filters).
+changes what the next one is compared with, so both run, with the duplicate and city
+labels, as one compiled pass in (user, time) order (:func:`_removal_kernel`, shared by
+the two filters and :func:`clean`). On the full SNAP file that pass reads the columns
+where they are, through the sort order, instead of copying them into sorted order first:
+fewer fresh arrays is what keeps cleaning within a small multiple of parsing the file.
 """
 
 from __future__ import annotations
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from numbers import Real
 
@@ -26,8 +31,7 @@ RAW_COLUMNS = ("user", "time", "lat", "lon", "location_id")
 CLEAN_COLUMNS = ("user", "snap_user", "time", "lat", "lon", "location_id")
 DUPLICATE_COLUMNS = ("user", "time", "lat", "lon", "location_id")
 
-# Codes of the kernel's two modes, and of the reasons a row is removed.
-_SPEED, _STAY = 0, 1
+# Codes of the reasons a row is removed (KEPT: not removed).
 KEPT, DUPLICATE, SPEED, STAY, OUTSIDE = 0, 1, 2, 3, 4
 REASON_NAMES = {KEPT: "", DUPLICATE: "duplicate", SPEED: "speed", STAY: "stay", OUTSIDE: "outside"}
 
@@ -132,10 +136,59 @@ def assign_dense_ids(check_ins: pd.DataFrame) -> pd.DataFrame:
     return result
 
 
+@njit(cache=True)
+def _run_order(user, time_ns, order):
+    """Stable (user, time) order of rows whose users come in ascending runs, as in SNAP files.
+
+    SNAP lists each user's check-ins together, users ascending, times newest first: each
+    run is put in time order in O(run) (kept, reversed tie group by tie group, or sorted
+    when mixed). Writes ``order`` and returns True; False when the users are not in
+    ascending runs (``order`` is then garbage).
+    """
+    n = user.shape[0]
+    start = 0
+    while start < n:
+        end = start + 1
+        while end < n and user[end] == user[start]:
+            end += 1
+        if end < n and user[end] < user[start]:
+            return False
+        ascending = True
+        descending = True
+        for i in range(start + 1, end):
+            if time_ns[i] < time_ns[i - 1]:
+                ascending = False
+            elif time_ns[i] > time_ns[i - 1]:
+                descending = False
+        if ascending:
+            for i in range(start, end):
+                order[i] = i
+        elif descending:  # newest first: emit the tie groups from the last, each in file order
+            k = start
+            stop = end
+            while stop > start:
+                first = stop - 1
+                while first > start and time_ns[first - 1] == time_ns[stop - 1]:
+                    first -= 1
+                for i in range(first, stop):
+                    order[k] = i
+                    k += 1
+                stop = first
+        else:
+            local = np.argsort(time_ns[start:end], kind="mergesort")
+            for j in range(end - start):
+                order[start + j] = start + local[j]
+        start = end
+    return True
+
+
 def _sort_order(user: np.ndarray, time_ns: np.ndarray):
     """Stable order by user, then time; None when the rows are in that order already."""
     if _is_sorted_by_user_time(user, time_ns):
         return None
+    order = np.empty(len(user), dtype=np.int64)  # numpy memory: huge pages where the kernel offers them
+    if _run_order(user, time_ns, order):
+        return order
     time_span = int(time_ns.max() - time_ns.min()) if len(time_ns) else 0
     user_span = int(user.max() - user.min()) if len(user) else 0
     whole_seconds = not np.any(time_ns % 1_000_000_000)
@@ -165,23 +218,50 @@ def sort_by_user_time(check_ins: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- duplicates
 
 
-def _duplicates_sorted(check_ins: pd.DataFrame, user: np.ndarray, time_ns: np.ndarray, order) -> np.ndarray:
-    """Duplicate mask of rows sorted by user and time (True: identical to an earlier row).
+@njit(cache=True)
+def _tied_positions(order, user, time_ns, tied):
+    """Sorted positions of the rows that share (user, time) with a neighbour in sorted order.
 
-    ``user`` and ``time_ns`` are in sorted order; ``order`` maps sorted positions to rows of
-    ``check_ins`` (None when the frame itself is sorted). Identical rows share (user, time),
-    so only rows in a group of equal (user, time) are compared column by column.
+    ``order`` maps sorted positions to rows (empty: the rows are sorted already); ``tied``
+    (all False, one per row) is used as scratch.
     """
-    same_as_previous = np.zeros(len(user), dtype=bool)
-    same_as_previous[1:] = (user[1:] == user[:-1]) & (time_ns[1:] == time_ns[:-1])
-    in_tie = same_as_previous.copy()
-    in_tie[:-1] |= same_as_previous[1:]
+    n = user.shape[0]
+    count = 0
+    for k in range(1, n):
+        i = order[k] if order.shape[0] else k
+        h = order[k - 1] if order.shape[0] else k - 1
+        if user[i] == user[h] and time_ns[i] == time_ns[h]:
+            count += not tied[k - 1]
+            tied[k - 1] = True
+            tied[k] = True
+            count += 1
+    positions = np.empty(count, dtype=np.int64)
+    j = 0
+    for k in range(n):
+        if tied[k]:
+            positions[j] = k
+            j += 1
+    return positions
+
+
+def _duplicate_mask(check_ins: pd.DataFrame, order, user: np.ndarray, time_ns: np.ndarray) -> np.ndarray:
+    """Duplicate mask in sorted order (True: identical to an earlier row).
+
+    ``order`` maps sorted positions to rows of ``check_ins`` (None when the frame is sorted);
+    ``user`` and ``time_ns`` are its columns as they are. Identical rows share (user, time),
+    so only the rows tied on (user, time) are compared column by column.
+    """
+    candidates = _tied_positions(_order_argument(order), user, time_ns, np.zeros(len(user), dtype=np.bool_))
     mask = np.zeros(len(user), dtype=bool)
-    if in_tie.any():
-        candidates = np.flatnonzero(in_tie)
+    if len(candidates):
         rows = candidates if order is None else order[candidates]
         mask[candidates] = check_ins.iloc[rows].duplicated(subset=list(DUPLICATE_COLUMNS), keep="first").to_numpy()
     return mask
+
+
+def _order_argument(order):
+    """The sort order as a kernel argument: an empty array stands for "already sorted"."""
+    return np.empty(0, dtype=np.int64) if order is None else order
 
 
 def drop_exact_duplicates(check_ins: pd.DataFrame) -> pd.DataFrame:
@@ -196,7 +276,7 @@ def drop_exact_duplicates(check_ins: pd.DataFrame) -> pd.DataFrame:
     user = check_ins["user"].to_numpy(dtype=np.int64)
     time_ns = _time_ns(check_ins["time"])
     if _is_sorted_by_user_time(user, time_ns):
-        mask = _duplicates_sorted(check_ins, user, time_ns, None)
+        mask = _duplicate_mask(check_ins, None, user, time_ns)
     else:
         mask = check_ins.duplicated(subset=list(DUPLICATE_COLUMNS), keep="first").to_numpy()
     return check_ins[~mask]
@@ -205,78 +285,136 @@ def drop_exact_duplicates(check_ins: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- previous-kept filters
 
 
-@njit(cache=True)
-def _previous_kept_kernel(user, time_ns, lat, lon, active, mode, max_speed_kmh, stay_radius_km, min_stay_ns):
-    """Keep mask of one sequential pass over check-ins sorted by user, then time.
+@njit(cache=True, inline="always")
+def _distance_km(lat_a, lon_a, cos_a, lat_b, lon_b, cos_b):
+    """Great-circle (haversine) distance between two points given in radians, with their cosines."""
+    sin_half_dlat = math.sin((lat_b - lat_a) / 2.0)
+    sin_half_dlon = math.sin((lon_b - lon_a) / 2.0)
+    a = sin_half_dlat * sin_half_dlat + cos_a * cos_b * (sin_half_dlon * sin_half_dlon)
+    a = min(max(a, 0.0), 1.0)
+    return 2.0 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
 
-    Rows with ``active`` False are skipped (already removed). The first active row of a
-    user is kept and becomes the anchor; every later row is compared with the anchor, the
-    previous kept row of the same user, and becomes the new anchor when kept.
 
-    mode _SPEED: drop when distance / time from the anchor exceeds ``max_speed_kmh``
-    (zero distance is speed 0; zero time with non-zero distance is infinite speed).
-    mode _STAY: drop when within ``stay_radius_km`` of the anchor and less than
-    ``min_stay_ns`` after it.
+@njit(cache=True, nogil=True)
+def _removal_kernel(order, user, time_ns, lat, lon, duplicate, inside, max_speed_kmh, stay_radius_km, min_stay_ns,
+                    reasons, start, stop):
+    """Write the reason code of check-ins ``start:stop`` in (user, time) order into ``reasons``.
+
+    ``order[k]`` is the row of the k-th check-in by user and time (an empty ``order``: the
+    rows are in that order already); ``start:stop`` holds whole users. Each user's first
+    check-in is kept; every later one is compared with the user's previous *kept*
+    check-in (its anchor):
+
+    - DUPLICATE when ``duplicate`` says so (it then plays no further part);
+    - SPEED when distance / time from the speed anchor exceeds ``max_speed_kmh`` (zero
+      distance is speed 0; zero time with a non-zero distance is an infinite speed);
+    - STAY when within ``stay_radius_km`` of the stay anchor (the previous check-in that
+      passed the speed step too) and less than ``min_stay_ns`` after it;
+    - OUTSIDE when ``inside`` (by row) is False; the anchors ignore the city, so a trip out
+      and back is judged as it happened.
+
+    ``max_speed_kmh`` < 0 switches the speed step off, ``min_stay_ns`` 0 the stay step;
+    an empty ``duplicate`` or ``inside`` means none / all. ``reasons[k]`` is for the
+    k-th check-in in (user, time) order.
     """
-    n = user.shape[0]
-    keep = np.zeros(n, dtype=np.bool_)
     to_rad = math.pi / 180.0
-    anchor = -1
-    anchor_lat = 0.0
-    anchor_lon = 0.0
-    anchor_cos = 0.0
-    for i in range(n):
-        if not active[i]:
+    # speed anchor, stay anchor: row, latitude and longitude (radians), cos(latitude)
+    speed_row, speed_lat, speed_lon, speed_cos = -1, 0.0, 0.0, 0.0
+    stay_row, stay_lat, stay_lon, stay_cos = -1, 0.0, 0.0, 0.0
+    for k in range(start, stop):
+        reasons[k] = KEPT
+        i = order[k] if order.shape[0] else k
+        if duplicate.shape[0] and duplicate[k]:
+            reasons[k] = DUPLICATE
             continue
         lat_i = lat[i] * to_rad
         lon_i = lon[i] * to_rad
         cos_i = math.cos(lat_i)
-        if anchor < 0 or user[i] != user[anchor]:
-            drop = False
-        else:
-            dt_ns = time_ns[i] - time_ns[anchor]
-            if mode == _STAY and dt_ns >= min_stay_ns:
-                drop = False  # long enough after the anchor: no need for the distance
-            else:
-                sin_half_dlat = math.sin((lat_i - anchor_lat) / 2.0)
-                sin_half_dlon = math.sin((lon_i - anchor_lon) / 2.0)
-                a = sin_half_dlat * sin_half_dlat + anchor_cos * cos_i * (sin_half_dlon * sin_half_dlon)
-                a = min(max(a, 0.0), 1.0)
-                distance_km = 2.0 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
-                if mode == _SPEED:
-                    if distance_km == 0.0:
-                        drop = False
-                    elif dt_ns <= 0:
-                        drop = True
-                    else:
-                        drop = distance_km / (dt_ns / _NS_PER_HOUR) > max_speed_kmh
-                else:
-                    drop = distance_km <= stay_radius_km
-        if not drop:
-            keep[i] = True
-            anchor = i
-            anchor_lat = lat_i
-            anchor_lon = lon_i
-            anchor_cos = cos_i
-    return keep
+        if speed_row >= 0 and user[speed_row] == user[i] and max_speed_kmh >= 0.0:
+            distance_km = _distance_km(speed_lat, speed_lon, speed_cos, lat_i, lon_i, cos_i)
+            dt_ns = time_ns[i] - time_ns[speed_row]
+            if distance_km != 0.0 and (dt_ns <= 0 or distance_km / (dt_ns / _NS_PER_HOUR) > max_speed_kmh):
+                reasons[k] = SPEED
+                continue
+        speed_row, speed_lat, speed_lon, speed_cos = i, lat_i, lon_i, cos_i
+        if stay_row >= 0 and user[stay_row] == user[i] and time_ns[i] - time_ns[stay_row] < min_stay_ns:
+            if _distance_km(stay_lat, stay_lon, stay_cos, lat_i, lon_i, cos_i) <= stay_radius_km:
+                reasons[k] = STAY
+                continue
+        stay_row, stay_lat, stay_lon, stay_cos = i, lat_i, lon_i, cos_i
+        if inside.shape[0] and not inside[i]:
+            reasons[k] = OUTSIDE
 
 
-def _previous_kept(arrays, active, *, mode, max_speed_kmh=np.inf, stay_radius_km=0.0, min_stay_minutes=0.0):
-    """Run the kernel; ``min_stay_minutes`` becomes whole nanoseconds (an exact integer test)."""
-    user, time_ns, lat, lon = arrays
-    min_stay_ns = np.int64(round(min(min_stay_minutes * _NS_PER_MINUTE, 2.0**62)))
-    return _previous_kept_kernel(
-        user, time_ns, lat, lon, active, mode, float(max_speed_kmh), float(stay_radius_km), min_stay_ns
-    )
+# --------------------------------------------------------------------------- spans of whole users
+
+# Below this many check-ins one thread does it all; above, each thread takes a span of whole
+# users (no anchor crosses a span), like pyarrow's parser uses the cores for the floor.
+_THREADED_MIN_ROWS = 1_000_000
 
 
-def _arrays(check_ins: pd.DataFrame):
+@njit(cache=True)
+def _next_user_start(order, user, k):
+    """The first sorted position at or after ``k`` where a new user starts."""
+    n = user.shape[0]
+    while 0 < k < n and user[order[k] if order.shape[0] else k] == user[order[k - 1] if order.shape[0] else k - 1]:
+        k += 1
+    return k
+
+
+def _workers() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _user_spans(order, user) -> list:
+    """(start, stop) sorted positions cutting the rows into one span of whole users per thread."""
+    n = len(user)
+    pieces = 1 if n < _THREADED_MIN_ROWS else _workers()
+    cuts = [0] + [_next_user_start(order, user, n * piece // pieces) for piece in range(1, pieces)] + [n]
+    return [(begin, end) for begin, end in zip(cuts[:-1], cuts[1:]) if end > begin] or [(0, 0)]
+
+
+def _over_spans(kernel, spans, *arguments) -> list:
+    """``kernel(*arguments, start, stop)`` for every span, one thread each (numba releases the GIL)."""
+    if len(spans) == 1:
+        return [kernel(*arguments, *spans[0])]
+    with ThreadPoolExecutor(len(spans)) as pool:
+        return list(pool.map(lambda span: kernel(*arguments, *span), spans))
+
+
+_NONE = np.empty(0, dtype=np.bool_)  # an empty mask: no duplicates known, or no city to keep
+_NO_ORDER = np.empty(0, dtype=np.int64)
+
+
+def _min_stay_ns(min_stay_minutes: float) -> np.int64:
+    """Minutes as whole nanoseconds (an exact integer test in the kernel)."""
+    return np.int64(round(min(min_stay_minutes * _NS_PER_MINUTE, 2.0**62)))
+
+
+def _columns(check_ins: pd.DataFrame):
+    """user, time (int64 ns), lat, lon as contiguous arrays, in the frame's row order."""
     return (
         np.ascontiguousarray(check_ins["user"].to_numpy(dtype=np.int64)),
         np.ascontiguousarray(_time_ns(check_ins["time"])),
         np.ascontiguousarray(check_ins["lat"].to_numpy(dtype=np.float64)),
         np.ascontiguousarray(check_ins["lon"].to_numpy(dtype=np.float64)),
     )
+
+
+def _one_filter(check_ins: pd.DataFrame, *, max_speed_kmh=-1.0, stay_radius_km=0.0, min_stay_minutes=0.0):
+    """The rows the kernel keeps with one step on (speed: ``max_speed_kmh``; stays: the others)."""
+    _check_frame(check_ins)
+    _require_sorted(check_ins)
+    user, time_ns, lat, lon = _columns(check_ins)
+    reasons = np.empty(len(user), dtype=np.int8)
+    _over_spans(
+        _removal_kernel, _user_spans(_NO_ORDER, user), _NO_ORDER, user, time_ns, lat, lon, _NONE, _NONE,
+        max_speed_kmh, stay_radius_km, _min_stay_ns(min_stay_minutes), reasons,
+    )
+    return check_ins[reasons == KEPT]
 
 
 def filter_speed(check_ins: pd.DataFrame, *, max_speed_kmh: float = 500.0) -> pd.DataFrame:
@@ -301,11 +439,7 @@ def filter_speed(check_ins: pd.DataFrame, *, max_speed_kmh: float = 500.0) -> pd
     pandas.DataFrame
         The kept rows (index kept).
     """
-    max_speed_kmh = _check_threshold("max_speed_kmh", max_speed_kmh)
-    _check_frame(check_ins)
-    _require_sorted(check_ins)
-    active = np.ones(len(check_ins), dtype=np.bool_)
-    return check_ins[_previous_kept(_arrays(check_ins), active, mode=_SPEED, max_speed_kmh=max_speed_kmh)]
+    return _one_filter(check_ins, max_speed_kmh=_check_threshold("max_speed_kmh", max_speed_kmh))
 
 
 def filter_stays(
@@ -333,17 +467,7 @@ def filter_stays(
     """
     stay_radius_m = _check_threshold("stay_radius_m", stay_radius_m)
     min_stay_minutes = _check_threshold("min_stay_minutes", min_stay_minutes)
-    _check_frame(check_ins)
-    _require_sorted(check_ins)
-    active = np.ones(len(check_ins), dtype=np.bool_)
-    keep = _previous_kept(
-        _arrays(check_ins),
-        active,
-        mode=_STAY,
-        stay_radius_km=stay_radius_m / 1000.0,
-        min_stay_minutes=min_stay_minutes,
-    )
-    return check_ins[keep]
+    return _one_filter(check_ins, stay_radius_km=stay_radius_m / 1000.0, min_stay_minutes=min_stay_minutes)
 
 
 # --------------------------------------------------------------------------- the city
@@ -497,61 +621,126 @@ def _read_steps(check_ins: pd.DataFrame):
 
 @dataclass
 class _Prepared:
-    """The sort order of the check-ins, their sorted arrays and the duplicate mask."""
+    """The check-ins' columns as they are, their (user, time) order and duplicate mask."""
 
     check_ins: pd.DataFrame
     order: np.ndarray | None  # sorted position -> row of check_ins; None when already sorted
-    arrays: tuple  # user, time_ns, lat, lon in sorted order
-    duplicate: np.ndarray
+    columns: tuple  # user, time_ns, lat, lon in the frame's row order
+    duplicate: np.ndarray  # by sorted position
+    spans: list  # (start, stop) sorted positions of whole users, one span per thread
 
     def rows(self, mask: np.ndarray) -> np.ndarray:
         """Positions in ``check_ins`` of the sorted rows selected by ``mask``."""
         return np.flatnonzero(mask) if self.order is None else self.order[mask]
 
+    def sorted_users(self) -> np.ndarray:
+        """The SNAP user ids in sorted order."""
+        user = self.columns[0]
+        return user if self.order is None else user[self.order]
+
 
 def _prepare(check_ins: pd.DataFrame) -> _Prepared:
-    user = check_ins["user"].to_numpy(dtype=np.int64)
-    time_ns = _time_ns(check_ins["time"])
-    lat = check_ins["lat"].to_numpy(dtype=np.float64)
-    lon = check_ins["lon"].to_numpy(dtype=np.float64)
+    columns = _columns(check_ins)
+    user, time_ns, _lat, _lon = columns
     order = _sort_order(user, time_ns)
-    if order is not None:
-        user, time_ns, lat, lon = user[order], time_ns[order], lat[order], lon[order]
-    arrays = tuple(np.ascontiguousarray(values) for values in (user, time_ns, lat, lon))
-    duplicate = _duplicates_sorted(check_ins, user, time_ns, order)
-    return _Prepared(check_ins, order, arrays, duplicate)
+    duplicate = _duplicate_mask(check_ins, order, user, time_ns)
+    return _Prepared(check_ins, order, columns, duplicate, _user_spans(_order_argument(order), user))
 
 
 def _reasons(prepared: _Prepared, *, max_speed_kmh, stay_radius_m, min_stay_minutes, box, geometry, stop_when_empty):
     """Reason code per sorted row (KEPT, DUPLICATE, SPEED, STAY, OUTSIDE)."""
-    reasons = np.where(prepared.duplicate, DUPLICATE, KEPT).astype(np.int8)
-    active = ~prepared.duplicate
-
-    def _check_left(step, parameter):
-        if stop_when_empty and not active.any():
-            raise ValueError(f"the {step} step left no check-ins ({parameter}); relax it or check the data")
-
-    _check_left("exact duplicates", "no parameter")
-    keep = _previous_kept(prepared.arrays, active, mode=_SPEED, max_speed_kmh=max_speed_kmh)
-    reasons[active & ~keep] = SPEED
-    active = keep
-    _check_left("speed", f"max_speed_kmh={max_speed_kmh}")
-    keep = _previous_kept(
-        prepared.arrays,
-        active,
-        mode=_STAY,
-        stay_radius_km=stay_radius_m / 1000.0,
-        min_stay_minutes=min_stay_minutes,
+    user, time_ns, lat, lon = prepared.columns
+    reasons = np.empty(len(user), dtype=np.int8)
+    _over_spans(
+        _removal_kernel, prepared.spans, _order_argument(prepared.order), user, time_ns, lat, lon,
+        prepared.duplicate, _inside(lat, lon, box=box, geometry=geometry), max_speed_kmh, stay_radius_m / 1000.0,
+        _min_stay_ns(min_stay_minutes), reasons,
     )
-    reasons[active & ~keep] = STAY
-    active = keep
-    _check_left("stays", f"stay_radius_m={stay_radius_m}, min_stay_minutes={min_stay_minutes}")
-    _user, _time, lat, lon = prepared.arrays
-    inside = _inside(lat, lon, box=box, geometry=geometry)
-    reasons[active & ~inside] = OUTSIDE
-    active &= inside
-    _check_left("box", "polygon" if geometry is not None else f"box={box}")
+    if stop_when_empty:
+        removed = np.bincount(reasons, minlength=len(REASON_NAMES))
+        removed[KEPT] = 0
+        left = len(reasons) - np.cumsum(removed)  # rows left after each step, by its code
+        steps = (
+            (DUPLICATE, "exact duplicates", "no parameter"),
+            (SPEED, "speed", f"max_speed_kmh={max_speed_kmh}"),
+            (STAY, "stays", f"stay_radius_m={stay_radius_m}, min_stay_minutes={min_stay_minutes}"),
+            (OUTSIDE, "box", "polygon" if geometry is not None else f"box={box}"),
+        )
+        for code, step, parameter in steps:
+            if left[code] == 0:
+                raise ValueError(f"the {step} step left no check-ins ({parameter}); relax it or check the data")
     return reasons
+
+
+@njit(cache=True, nogil=True)
+def _span_counts(order, user, reasons, start, stop):
+    """(users, kept rows, users with a kept row) of the sorted span ``start:stop``."""
+    users = 0
+    kept = 0
+    kept_users = 0
+    previous_user = -1
+    previous_kept_user = -1
+    for k in range(start, stop):
+        u = user[order[k] if order.shape[0] else k]
+        if k == start or u != previous_user:
+            users += 1
+        previous_user = u
+        if reasons[k] == KEPT:
+            if kept == 0 or u != previous_kept_user:
+                kept_users += 1
+            kept += 1
+            previous_kept_user = u
+    return users, kept, kept_users
+
+
+@njit(cache=True, nogil=True)
+def _gather_kept(order, reasons, user, time_ns, lat, lon, location_id, dense, snap, times, lats, lons, locations,
+                 first_row, first_dense, start, stop):
+    """Write the kept check-ins of the sorted span ``start:stop`` from output row ``first_row``.
+
+    Columns: dense user (from ``first_dense``), SNAP user, time, lat, lon, location id.
+    """
+    j = first_row
+    for k in range(start, stop):
+        if reasons[k] != KEPT:
+            continue
+        i = order[k] if order.shape[0] else k
+        snap[j] = user[i]
+        dense[j] = first_dense if j == first_row else dense[j - 1] + (user[i] != snap[j - 1])
+        times[j] = time_ns[i]
+        lats[j] = lat[i]
+        lons[j] = lon[i]
+        locations[j] = location_id[i]
+        j += 1
+
+
+def _kept_columns(prepared: _Prepared, reasons, location_id):
+    """users in, and the clean columns: dense user, SNAP user, time (int64 ns), lat, lon, location id.
+
+    The arrays come from numpy, not from inside the kernel: numpy asks for huge pages for
+    big arrays, which makes their first touch several times cheaper than numba's memory.
+    """
+    order = _order_argument(prepared.order)
+    user, time_ns, lat, lon = prepared.columns
+    counts = np.array(_over_spans(_span_counts, prepared.spans, order, user, reasons), dtype=np.int64).reshape(-1, 3)
+    first_rows = np.concatenate([[0], np.cumsum(counts[:-1, 1])])
+    first_dense = np.concatenate([[0], np.cumsum(counts[:-1, 2])])
+    dtypes = (np.int64, np.int64, np.int64, np.float64, np.float64, np.int64)
+    columns = [np.empty(int(counts[:, 1].sum()), dtype=dtype) for dtype in dtypes]
+    spans = [(int(row), int(dense), start, stop) for row, dense, (start, stop) in zip(first_rows, first_dense, prepared.spans)]
+    _over_spans(_gather_kept, spans, order, reasons, user, time_ns, lat, lon, location_id, *columns)
+    return int(counts[:, 0].sum()), columns
+
+
+def _times_like(time_ns: np.ndarray, like: pd.Series):
+    """int64 nanoseconds (UTC) as datetimes of the dtype of ``like`` (unit and time zone)."""
+    times = pd.DatetimeIndex(time_ns.view("datetime64[ns]"), copy=False)
+    time_zone = getattr(like.dtype, "tz", None)
+    if time_zone is not None:
+        times = times.tz_localize("UTC").tz_convert(time_zone)  # one copy (pandas localizes into a new array)
+    if times.unit != like.dt.unit:  # as_unit copies even to the same unit
+        times = times.as_unit(like.dt.unit)
+    return times.array
 
 
 def _check_parameters(check_ins, max_speed_kmh, stay_radius_m, min_stay_minutes, box, polygon):
@@ -671,17 +860,17 @@ def clean(
             box=box, geometry=geometry,
         )
         steps.append((step, reason, int(counts[code])))
-    kept = reasons == KEPT
-    rows = prepared.rows(kept)
-    snap_user = prepared.arrays[0][kept]
+    users_in, (dense, snap_user, times, lats, lons, locations) = _kept_columns(
+        prepared, reasons, check_ins["location_id"].to_numpy(dtype=np.int64)
+    )
     clean_check_ins = pd.DataFrame(
         {
-            "user": _dense_from_grouped(snap_user),
+            "user": dense,
             "snap_user": snap_user,
-            "time": check_ins["time"].array.take(rows),
-            "lat": prepared.arrays[2][kept],
-            "lon": prepared.arrays[3][kept],
-            "location_id": check_ins["location_id"].to_numpy(dtype=np.int64)[rows],
+            "time": _times_like(times, check_ins["time"]),
+            "lat": lats,
+            "lon": lons,
+            "location_id": locations,
         },
         index=pd.RangeIndex(len(snap_user)),
         copy=False,  # the columns are fresh arrays: no need to consolidate them into new blocks
@@ -690,7 +879,7 @@ def clean(
         rows_in=rows_in,
         steps=steps,
         rows_out=len(clean_check_ins),
-        users_in=_count_grouped(prepared.arrays[0]),
+        users_in=users_in,
         users_out=int(clean_check_ins["user"].iat[-1] + 1),
     )
     return clean_check_ins, report
@@ -739,6 +928,7 @@ def threshold_sensitivity(
     geometry = _check_polygon(polygon)
     _check_frame(check_ins)
     prepared = _prepare(check_ins)
+    sorted_users = prepared.sorted_users()
     step_code = {"max_speed_kmh": SPEED, "stay_radius_m": STAY, "min_stay_minutes": STAY}
     rows = []
     for name, values in grids.items():
@@ -752,7 +942,7 @@ def threshold_sensitivity(
                     "value": value,
                     "rows_removed": int(np.count_nonzero(reasons == step_code[name])),
                     "rows_kept": int(np.count_nonzero(kept)),
-                    "users_kept": _count_grouped(prepared.arrays[0][kept]),
+                    "users_kept": _count_grouped(sorted_users[kept]),
                     "baseline": value == base[name],
                 }
             )
