@@ -23,6 +23,7 @@ from numbers import Real
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from numba import njit
 
 from .geo import EARTH_RADIUS_KM, NYC_BOX, BoundingBox
@@ -73,6 +74,18 @@ def _check_box(box) -> BoundingBox:
     if not isinstance(box, BoundingBox):
         raise ValueError(f"box must be a checkin_traj.geo.BoundingBox, got {type(box).__name__}")
     return box
+
+
+def _empty(length: int, dtype) -> np.ndarray:
+    """``np.empty(length, dtype)`` in pyarrow's memory pool, the one the reader parses into.
+
+    That pool keeps freed memory for the next allocation, where numpy's large arrays go back
+    to the operating system when freed and come back as fresh pages, whose first touch can
+    cost more than the work (several times more in a virtual machine). The array owns its
+    buffer like any other.
+    """
+    dtype = np.dtype(dtype)
+    return np.frombuffer(pa.allocate_buffer(length * dtype.itemsize), dtype=dtype, count=length)
 
 
 def _time_ns(times: pd.Series) -> np.ndarray:
@@ -186,7 +199,7 @@ def _sort_order(user: np.ndarray, time_ns: np.ndarray):
     """Stable order by user, then time; None when the rows are in that order already."""
     if _is_sorted_by_user_time(user, time_ns):
         return None
-    order = np.empty(len(user), dtype=np.int64)  # numpy memory: huge pages where the kernel offers them
+    order = _empty(len(user), np.int64)
     if _run_order(user, time_ns, order):
         return order
     time_span = int(time_ns.max() - time_ns.min()) if len(time_ns) else 0
@@ -409,7 +422,7 @@ def _one_filter(check_ins: pd.DataFrame, *, max_speed_kmh=-1.0, stay_radius_km=0
     _check_frame(check_ins)
     _require_sorted(check_ins)
     user, time_ns, lat, lon = _columns(check_ins)
-    reasons = np.empty(len(user), dtype=np.int8)
+    reasons = _empty(len(user), np.int8)
     _over_spans(
         _removal_kernel, _user_spans(_NO_ORDER, user), _NO_ORDER, user, time_ns, lat, lon, _NONE, _NONE,
         max_speed_kmh, stay_radius_km, _min_stay_ns(min_stay_minutes), reasons,
@@ -650,7 +663,7 @@ def _prepare(check_ins: pd.DataFrame) -> _Prepared:
 def _reasons(prepared: _Prepared, *, max_speed_kmh, stay_radius_m, min_stay_minutes, box, geometry, stop_when_empty):
     """Reason code per sorted row (KEPT, DUPLICATE, SPEED, STAY, OUTSIDE)."""
     user, time_ns, lat, lon = prepared.columns
-    reasons = np.empty(len(user), dtype=np.int8)
+    reasons = _empty(len(user), np.int8)
     _over_spans(
         _removal_kernel, prepared.spans, _order_argument(prepared.order), user, time_ns, lat, lon,
         prepared.duplicate, _inside(lat, lon, box=box, geometry=geometry), max_speed_kmh, stay_radius_m / 1000.0,
@@ -717,8 +730,8 @@ def _gather_kept(order, reasons, user, time_ns, lat, lon, location_id, dense, sn
 def _kept_columns(prepared: _Prepared, reasons, location_id):
     """users in, and the clean columns: dense user, SNAP user, time (int64 ns), lat, lon, location id.
 
-    The arrays come from numpy, not from inside the kernel: numpy asks for huge pages for
-    big arrays, which makes their first touch several times cheaper than numba's memory.
+    The arrays come from :func:`_empty`, not from inside the kernel: memory that numba
+    allocates is fresh every time.
     """
     order = _order_argument(prepared.order)
     user, time_ns, lat, lon = prepared.columns
@@ -726,7 +739,7 @@ def _kept_columns(prepared: _Prepared, reasons, location_id):
     first_rows = np.concatenate([[0], np.cumsum(counts[:-1, 1])])
     first_dense = np.concatenate([[0], np.cumsum(counts[:-1, 2])])
     dtypes = (np.int64, np.int64, np.int64, np.float64, np.float64, np.int64)
-    columns = [np.empty(int(counts[:, 1].sum()), dtype=dtype) for dtype in dtypes]
+    columns = [_empty(int(counts[:, 1].sum()), dtype) for dtype in dtypes]
     spans = [(int(row), int(dense), start, stop) for row, dense, (start, stop) in zip(first_rows, first_dense, prepared.spans)]
     _over_spans(_gather_kept, spans, order, reasons, user, time_ns, lat, lon, location_id, *columns)
     return int(counts[:, 0].sum()), columns
