@@ -245,8 +245,8 @@ def _fast_parse(path_text, schema):
         if kind == "id":
             if array.size and (array.min() < 0 or array.max() >= MAX_ID):
                 return None
-        elif not (np.isfinite(array).all() and (np.abs(array) <= _RANGES[kind]).all()):
-            return None
+        elif not (array.size and -_RANGES[kind] <= array.min() and array.max() <= _RANGES[kind]):
+            return None  # NaN makes min and max NaN, and fails both tests, as infinities do
     return table
 
 
