@@ -9,8 +9,10 @@ same user (the definition of scikit-mobility's ``filtering.filter``): dropping o
 changes what the next one is compared with, so both run, with the duplicate and city
 labels, as one compiled pass in (user, time) order (:func:`_removal_kernel`, shared by
 the two filters and :func:`clean`). On the full SNAP file that pass reads the columns
-where they are, through the sort order, instead of copying them into sorted order first:
-fewer fresh arrays is what keeps cleaning within a small multiple of parsing the file.
+where they are, through the sort order, instead of copying them into sorted order first;
+threads take spans of whole users, and the large arrays come from pyarrow's memory pool
+(:func:`_empty`). Loading and cleaning the full file then takes well under twice as long
+as parsing it (``benchmarks/bench_full_size.py``).
 """
 
 from __future__ import annotations
@@ -376,10 +378,12 @@ def _next_user_start(order, user, k):
 
 
 def _workers() -> int:
+    """Threads for the spans: the cores this process may use, at most 16."""
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 16))
 
 
 def _user_spans(order, user) -> list:
