@@ -233,6 +233,20 @@ def sort_by_user_time(check_ins: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- duplicates
 
 
+_NO_ORDER = np.empty(0, dtype=np.int64)  # the kernels' "already sorted"
+
+
+@njit(cache=True, inline="always")
+def _row(order, k):
+    """The row of the k-th check-in in (user, time) order (``order`` empty: row k)."""
+    return order[k] if order.shape[0] else k
+
+
+def _order_argument(order):
+    """The sort order as a kernel argument (None: already sorted)."""
+    return _NO_ORDER if order is None else order
+
+
 @njit(cache=True)
 def _tied_positions(order, user, time_ns, tied):
     """Sorted positions of the rows that share (user, time) with a neighbour in sorted order.
@@ -243,8 +257,8 @@ def _tied_positions(order, user, time_ns, tied):
     n = user.shape[0]
     count = 0
     for k in range(1, n):
-        i = order[k] if order.shape[0] else k
-        h = order[k - 1] if order.shape[0] else k - 1
+        i = _row(order, k)
+        h = _row(order, k - 1)
         if user[i] == user[h] and time_ns[i] == time_ns[h]:
             count += not tied[k - 1]
             tied[k - 1] = True
@@ -272,11 +286,6 @@ def _duplicate_mask(check_ins: pd.DataFrame, order, user: np.ndarray, time_ns: n
         rows = candidates if order is None else order[candidates]
         mask[candidates] = check_ins.iloc[rows].duplicated(subset=list(DUPLICATE_COLUMNS), keep="first").to_numpy()
     return mask
-
-
-def _order_argument(order):
-    """The sort order as a kernel argument: an empty array stands for "already sorted"."""
-    return np.empty(0, dtype=np.int64) if order is None else order
 
 
 def drop_exact_duplicates(check_ins: pd.DataFrame) -> pd.DataFrame:
@@ -338,7 +347,7 @@ def _removal_kernel(order, user, time_ns, lat, lon, duplicate, inside, max_speed
     stay_row, stay_lat, stay_lon, stay_cos = -1, 0.0, 0.0, 0.0
     for k in range(start, stop):
         reasons[k] = KEPT
-        i = order[k] if order.shape[0] else k
+        i = _row(order, k)
         if duplicate.shape[0] and duplicate[k]:
             reasons[k] = DUPLICATE
             continue
@@ -372,7 +381,7 @@ _THREADED_MIN_ROWS = 1_000_000
 def _next_user_start(order, user, k):
     """The first sorted position at or after ``k`` where a new user starts."""
     n = user.shape[0]
-    while 0 < k < n and user[order[k] if order.shape[0] else k] == user[order[k - 1] if order.shape[0] else k - 1]:
+    while 0 < k < n and user[_row(order, k)] == user[_row(order, k - 1)]:
         k += 1
     return k
 
@@ -403,7 +412,6 @@ def _over_spans(kernel, spans, *arguments) -> list:
 
 
 _NONE = np.empty(0, dtype=np.bool_)  # an empty mask: no duplicates known, or no city to keep
-_NO_ORDER = np.empty(0, dtype=np.int64)
 
 
 def _min_stay_ns(min_stay_minutes: float) -> np.int64:
@@ -698,7 +706,7 @@ def _span_counts(order, user, reasons, start, stop):
     previous_user = -1
     previous_kept_user = -1
     for k in range(start, stop):
-        u = user[order[k] if order.shape[0] else k]
+        u = user[_row(order, k)]
         if k == start or u != previous_user:
             users += 1
         previous_user = u
@@ -721,7 +729,7 @@ def _gather_kept(order, reasons, user, time_ns, lat, lon, location_id, dense, sn
     for k in range(start, stop):
         if reasons[k] != KEPT:
             continue
-        i = order[k] if order.shape[0] else k
+        i = _row(order, k)
         snap[j] = user[i]
         dense[j] = first_dense if j == first_row else dense[j - 1] + (user[i] != snap[j - 1])
         times[j] = time_ns[i]
