@@ -241,12 +241,12 @@ def _fast_parse(path_text, schema):
             return None
         if kind == "time":
             continue
-        array = values.to_numpy()
-        if kind == "id":
-            if array.size and (array.min() < 0 or array.max() >= MAX_ID):
+        low, high = (0, MAX_ID - 1) if kind == "id" else (-_RANGES[kind], _RANGES[kind])
+        for chunk in values.chunks:  # views of the parsed blocks: no copy of the column
+            array = chunk.to_numpy(zero_copy_only=True)
+            # NaN makes min and max NaN, which fails both tests, as infinities do
+            if array.size and not (low <= array.min() and array.max() <= high):
                 return None
-        elif not (array.size and -_RANGES[kind] <= array.min() and array.max() <= _RANGES[kind]):
-            return None  # NaN makes min and max NaN, and fails both tests, as infinities do
     return table
 
 
