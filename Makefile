@@ -37,7 +37,7 @@ test-fast: $(STAMP)
 	$(PY) -m pytest -m "not slow"
 
 bench: $(STAMP)
-	$(PY) benchmarks/bench_full_size.py --keep build/bench/checkins-full.txt --write-record
+	$(PY) benchmarks/bench_full_size.py --keep build/bench/checkins-full.txt --repeat 5 --write-record
 	$(PY) benchmarks/bench_nyc.py --write-record
 
 clean:
