@@ -11,8 +11,8 @@ labels, as one compiled pass in (user, time) order (:func:`_removal_kernel`, sha
 the two filters and :func:`clean`). On the full SNAP file that pass reads the columns
 where they are, through the sort order, instead of copying them into sorted order first;
 threads take spans of whole users, and the large arrays come from pyarrow's memory pool
-(:func:`_empty`). Loading and cleaning the full file then takes well under twice as long
-as parsing it (``benchmarks/bench_full_size.py``).
+(:func:`_empty`). ``benchmarks/bench_full_size.py`` measures loading and cleaning the full
+file against the time it takes merely to parse it.
 """
 
 from __future__ import annotations
@@ -117,11 +117,6 @@ def _dense_from_grouped(snap: np.ndarray) -> np.ndarray:
     dense = np.zeros(len(snap), dtype=np.int64)
     np.cumsum(snap[1:] != snap[:-1], out=dense[1:])
     return dense
-
-
-def _count_grouped(user: np.ndarray) -> int:
-    """Distinct values of ids that are grouped (equal ids adjacent)."""
-    return int(len(user) > 0) + int(np.count_nonzero(user[1:] != user[:-1]))
 
 
 def assign_dense_ids(check_ins: pd.DataFrame) -> pd.DataFrame:
@@ -658,11 +653,6 @@ class _Prepared:
         """Positions in ``check_ins`` of the sorted rows selected by ``mask``."""
         return np.flatnonzero(mask) if self.order is None else self.order[mask]
 
-    def sorted_users(self) -> np.ndarray:
-        """The SNAP user ids in sorted order."""
-        user = self.columns[0]
-        return user if self.order is None else user[self.order]
-
 
 def _prepare(check_ins: pd.DataFrame) -> _Prepared:
     columns = _columns(check_ins)
@@ -672,7 +662,7 @@ def _prepare(check_ins: pd.DataFrame) -> _Prepared:
     return _Prepared(check_ins, order, columns, duplicate, _user_spans(_order_argument(order), user))
 
 
-def _reasons(prepared: _Prepared, *, max_speed_kmh, stay_radius_m, min_stay_minutes, box, geometry, stop_when_empty):
+def _reasons(prepared: _Prepared, *, max_speed_kmh, stay_radius_m, min_stay_minutes, box, geometry):
     """Reason code per sorted row (KEPT, DUPLICATE, SPEED, STAY, OUTSIDE)."""
     user, time_ns, lat, lon = prepared.columns
     reasons = _empty(len(user), np.int8)
@@ -681,20 +671,23 @@ def _reasons(prepared: _Prepared, *, max_speed_kmh, stay_radius_m, min_stay_minu
         prepared.duplicate, _inside(lat, lon, box=box, geometry=geometry), max_speed_kmh, stay_radius_m / 1000.0,
         _min_stay_ns(min_stay_minutes), reasons,
     )
-    if stop_when_empty:
-        removed = np.bincount(reasons, minlength=len(REASON_NAMES))
-        removed[KEPT] = 0
-        left = len(reasons) - np.cumsum(removed)  # rows left after each step, by its code
-        steps = (
-            (DUPLICATE, "exact duplicates", "no parameter"),
-            (SPEED, "speed", f"max_speed_kmh={max_speed_kmh}"),
-            (STAY, "stays", f"stay_radius_m={stay_radius_m}, min_stay_minutes={min_stay_minutes}"),
-            (OUTSIDE, "box", "polygon" if geometry is not None else f"box={box}"),
-        )
-        for code, step, parameter in steps:
-            if left[code] == 0:
-                raise ValueError(f"the {step} step left no check-ins ({parameter}); relax it or check the data")
     return reasons
+
+
+def _require_rows_left(counts, *, max_speed_kmh, stay_radius_m, min_stay_minutes, box, geometry) -> None:
+    """``ValueError`` naming the first step after which no check-in is left (``counts``: rows per reason)."""
+    removed = counts.copy()
+    removed[KEPT] = 0
+    left = counts.sum() - np.cumsum(removed)  # rows left after each step, by its code
+    steps = (
+        (DUPLICATE, "exact duplicates", "no parameter"),
+        (SPEED, "speed", f"max_speed_kmh={max_speed_kmh}"),
+        (STAY, "stays", f"stay_radius_m={stay_radius_m}, min_stay_minutes={min_stay_minutes}"),
+        (OUTSIDE, "box", "polygon" if geometry is not None else f"box={box}"),
+    )
+    for code, step, parameter in steps:
+        if left[code] == 0:
+            raise ValueError(f"the {step} step left no check-ins ({parameter}); relax it or check the data")
 
 
 @njit(cache=True, nogil=True)
@@ -739,6 +732,12 @@ def _gather_kept(order, reasons, user, time_ns, lat, lon, location_id, dense, sn
         j += 1
 
 
+def _span_totals(prepared: _Prepared, reasons) -> np.ndarray:
+    """(users, kept rows, users with a kept row) per span, one row each (int64)."""
+    totals = _over_spans(_span_counts, prepared.spans, _order_argument(prepared.order), prepared.columns[0], reasons)
+    return np.array(totals, dtype=np.int64).reshape(-1, 3)
+
+
 def _kept_columns(prepared: _Prepared, reasons, location_id):
     """users in, and the clean columns: dense user, SNAP user, time (int64 ns), lat, lon, location id.
 
@@ -747,7 +746,7 @@ def _kept_columns(prepared: _Prepared, reasons, location_id):
     """
     order = _order_argument(prepared.order)
     user, time_ns, lat, lon = prepared.columns
-    counts = np.array(_over_spans(_span_counts, prepared.spans, order, user, reasons), dtype=np.int64).reshape(-1, 3)
+    counts = _span_totals(prepared, reasons)
     first_rows = np.concatenate([[0], np.cumsum(counts[:-1, 1])])
     first_dense = np.concatenate([[0], np.cumsum(counts[:-1, 2])])
     dtypes = (np.int64, np.int64, np.int64, np.float64, np.float64, np.int64)
@@ -801,7 +800,7 @@ def label_removals(
     prepared = _prepare(check_ins)
     reasons = _reasons(
         prepared, max_speed_kmh=max_speed_kmh, stay_radius_m=stay_radius_m, min_stay_minutes=min_stay_minutes,
-        box=box, geometry=geometry, stop_when_empty=False,
+        box=box, geometry=geometry,
     )
     labelled = prepared.check_ins.take(prepared.rows(np.ones(len(check_ins), dtype=bool)))
     labelled.attrs = {}
@@ -876,9 +875,13 @@ def clean(
     prepared = _prepare(check_ins)
     reasons = _reasons(
         prepared, max_speed_kmh=max_speed_kmh, stay_radius_m=stay_radius_m, min_stay_minutes=min_stay_minutes,
-        box=box, geometry=geometry, stop_when_empty=True,
+        box=box, geometry=geometry,
     )
     counts = np.bincount(reasons, minlength=len(REASON_NAMES))
+    _require_rows_left(
+        counts, max_speed_kmh=max_speed_kmh, stay_radius_m=stay_radius_m, min_stay_minutes=min_stay_minutes,
+        box=box, geometry=geometry,
+    )
     for code in (DUPLICATE, SPEED, STAY, OUTSIDE):
         step, reason = _reason_text(
             code, max_speed_kmh=max_speed_kmh, stay_radius_m=stay_radius_m, min_stay_minutes=min_stay_minutes,
@@ -953,21 +956,20 @@ def threshold_sensitivity(
     geometry = _check_polygon(polygon)
     _check_frame(check_ins)
     prepared = _prepare(check_ins)
-    sorted_users = prepared.sorted_users()
     step_code = {"max_speed_kmh": SPEED, "stay_radius_m": STAY, "min_stay_minutes": STAY}
     rows = []
     for name, values in grids.items():
         for value in values:
             thresholds = dict(base, **{name: value})
-            reasons = _reasons(prepared, box=box, geometry=geometry, stop_when_empty=False, **thresholds)
-            kept = reasons == KEPT
+            reasons = _reasons(prepared, box=box, geometry=geometry, **thresholds)
+            _users, rows_kept, users_kept = _span_totals(prepared, reasons).sum(axis=0)
             rows.append(
                 {
                     "parameter": name,
                     "value": value,
                     "rows_removed": int(np.count_nonzero(reasons == step_code[name])),
-                    "rows_kept": int(np.count_nonzero(kept)),
-                    "users_kept": _count_grouped(sorted_users[kept]),
+                    "rows_kept": int(rows_kept),
+                    "users_kept": int(users_kept),
                     "baseline": value == base[name],
                 }
             )
