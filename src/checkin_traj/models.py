@@ -1,5 +1,13 @@
 """Keras builders for the three models of the book: LSTM, Seq2Seq with self-attention, Transformer.
 
+Each model comes in two forms (:data:`VARIANTS`): ``"article"``, the article's Keras code
+layer for layer (:func:`build_article_lstm`, :func:`build_article_seq2seq`; the article
+gives no Transformer code, so :func:`build_article_transformer` is the book's reading of
+its text), and ``"book"``, the project's form (:func:`build_lstm`, :func:`build_seq2seq`,
+:func:`build_transformer`). :func:`build_model` builds either; every difference between
+the two forms of a model is one row of :data:`VARIANT_DIFFERENCES` (a table in each model
+chapter, :func:`variant_differences`).
+
 Every builder takes the window shape (``window`` check-ins of ``n_features`` each) and the
 model's hyperparameters as keyword arguments, checks them all before building anything,
 and returns a compiled :class:`keras.Model` (Adam, mean squared error) whose layers carry
@@ -13,12 +21,12 @@ is decided by :mod:`checkin_traj.training`, not here.
 from __future__ import annotations
 
 import inspect
-import math
-import numbers
 
 import keras
 import numpy as np
 from keras import layers
+
+from .checks import check_choice, check_fraction, check_int, check_positive
 
 #: Cell activations that ``build_seq2seq`` accepts (the tuning chapter varies them).
 LSTM_ACTIVATIONS = ("tanh", "sigmoid", "relu", "elu", "softsign", "linear")
@@ -28,21 +36,15 @@ LSTM_ACTIVATIONS = ("tanh", "sigmoid", "relu", "elu", "softsign", "linear")
 
 
 def _check_int(name, value, *, minimum):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
+    return check_int(name, value, minimum=minimum)
 
 
 def _check_fraction(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= float(value) < 1.0:
-        raise ValueError(f"{name} must be a number in [0, 1), got {value!r}")
-    return float(value)
+    return check_fraction(name, value)
 
 
 def _check_positive(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    return float(value)
+    return check_positive(name, value)
 
 
 def _check_shape(window, n_features, n_targets):
@@ -276,6 +278,38 @@ def build_transformer(
     keras.Model
         Compiled with Adam and mean squared error.
     """
+    return _transformer(
+        window=window,
+        n_features=n_features,
+        n_targets=n_targets,
+        num_heads=num_heads,
+        key_dim=key_dim,
+        ff_dim=ff_dim,
+        num_blocks=num_blocks,
+        dropout=dropout,
+        positional_encoding=positional_encoding,
+        learning_rate=learning_rate,
+        output_dropout=True,
+        name_prefix="",
+    )
+
+
+def _transformer(
+    *,
+    window,
+    n_features,
+    n_targets,
+    num_heads,
+    key_dim,
+    ff_dim,
+    num_blocks,
+    dropout,
+    positional_encoding,
+    learning_rate,
+    output_dropout,
+    name_prefix,
+):
+    """The encoder of :func:`build_transformer`; ``output_dropout``: a Dropout after the pooling."""
     window, n_features, n_targets = _check_shape(window, n_features, n_targets)
     num_heads = _check_int("num_heads", num_heads, minimum=1)
     key_dim = _check_int("key_dim", key_dim, minimum=1)
@@ -303,29 +337,362 @@ def build_transformer(
         fed = layers.Dropout(dropout, name=f"block_{block}_feed_forward_dropout")(fed)
         hidden = layers.Add(name=f"block_{block}_feed_forward_residual")([hidden, fed])
         hidden = layers.LayerNormalization(epsilon=1e-6, name=f"block_{block}_feed_forward_norm")(hidden)
-    name = "transformer" if positional_encoding else "transformer_no_positions"
-    return _averaged_output_model(
-        inputs, hidden, dropout=dropout, n_targets=n_targets, name=name, learning_rate=learning_rate
+    name = name_prefix + ("transformer" if positional_encoding else "transformer_no_positions")
+    if output_dropout:
+        return _averaged_output_model(
+            inputs, hidden, dropout=dropout, n_targets=n_targets, name=name, learning_rate=learning_rate
+        )
+    pooled = layers.GlobalAveragePooling1D(name="average_over_time")(hidden)
+    return _output_model(inputs, pooled, n_targets=n_targets, name=name, learning_rate=learning_rate)
+
+
+
+
+# --------------------------------------------------------------------------- the article's forms
+
+
+def _article_input(n_features):
+    """The article's input: ``Input(shape=(None, input_feat))``, a window of any length."""
+    return keras.Input(shape=(None, n_features), name="check_ins")
+
+
+def _compile_article(model, learning_rate):
+    # The article compiles with optimizer='adam': Keras' Adam at its default rate, 1e-3.
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss="mse")
+    return model
+
+
+def build_article_lstm(*, window, n_features=3, n_targets=3, num_hiddens=64, dropout=0.2, learning_rate=1e-3):
+    """The article's ``build_lstm_model``, layer for layer.
+
+    ``input (any length) -> LSTM(return_sequences, dropout=) -> LSTM(dropout=) ->
+    Dense(ReLU) -> Dense(n_targets)``
+
+    The article's code (``hidden_neuron=64, drop_prob=0.2``)::
+
+        tf.keras.layers.LSTM(hidden_neuron, return_sequences=True, input_shape=(None, input_feat), dropout=drop_prob),
+        tf.keras.layers.LSTM(hidden_neuron, return_sequences=False, dropout=drop_prob),
+        tf.keras.layers.Dense(hidden_neuron, activation='relu'),
+        tf.keras.layers.Dense(input_feat)
+
+    The dropout is the LSTM's own *input* dropout (``dropout=``), not a layer after it; the
+    input has no fixed length, as in the article. ``window`` is checked but only the book's
+    forms fix the length. The article's output has ``input_feat`` units; here
+    ``n_targets`` (3: the gap, longitude and latitude, see :data:`ARTICLE_TIME_READING`).
+
+    Parameters
+    ----------
+    window : int
+        Check-ins per window (>= 1; the model itself accepts any length).
+    n_features : int
+        Features per check-in (the article: 3, time, longitude and latitude).
+    n_targets : int
+        Numbers predicted (3).
+    num_hiddens : int
+        The article's ``hidden_neuron``: units of both LSTM layers and of the ReLU layer.
+    dropout : float
+        The article's ``drop_prob``: input dropout of each LSTM layer, in [0, 1).
+    learning_rate : float
+        Adam's learning rate (the article's ``'adam'``: 1e-3).
+    """
+    _check_shape(window, n_features, n_targets)
+    num_hiddens = check_int("num_hiddens", num_hiddens, minimum=1)
+    dropout = check_fraction("dropout", dropout)
+    learning_rate = check_positive("learning_rate", learning_rate)
+
+    inputs = _article_input(n_features)
+    hidden = layers.LSTM(num_hiddens, return_sequences=True, dropout=dropout, name="lstm_1")(inputs)
+    hidden = layers.LSTM(num_hiddens, return_sequences=False, dropout=dropout, name="lstm_2")(hidden)
+    hidden = layers.Dense(num_hiddens, activation="relu", name="dense_relu")(hidden)
+    outputs = layers.Dense(n_targets, name="next_check_in")(hidden)
+    return _compile_article(keras.Model(inputs, outputs, name="article_lstm"), learning_rate)
+
+
+def build_article_seq2seq(
+    *,
+    window,
+    n_features=3,
+    n_targets=3,
+    num_hiddens=64,
+    dropout=0.2,
+    num_layers=2,
+    activation="tanh",
+    learning_rate=1e-3,
+):
+    """The article's ``build_seq2seq_model``, layer for layer.
+
+    ``input (any length) -> encoder LSTM(s) (sequences, dropout=) -> decoder LSTM
+    (sequences, dropout=) -> Attention()([decoder, decoder]) -> average over time ->
+    Dense(n_targets)``
+
+    The article's code (``hidden_dim=64, drop_rate=0.2``)::
+
+        enc_output = tf.keras.layers.LSTM(hidden_dim, return_sequences=True, dropout=drop_rate)(inputs)
+        dec_output = tf.keras.layers.LSTM(hidden_dim, return_sequences=True, dropout=drop_rate)(enc_output)
+        attention = tf.keras.layers.Attention()([dec_output, dec_output])
+        context = tf.keras.layers.GlobalAveragePooling1D()(attention)
+        outputs = tf.keras.layers.Dense(input_size)(context)
+
+    The decoder reads the encoder's output sequence and starts from zeros (no
+    ``initial_state``); the attention is Keras' dot-product :class:`keras.layers.Attention`,
+    which has no weights; nothing is dropped after the pooling.
+
+    Parameters
+    ----------
+    window, n_features, n_targets : int
+        As in :func:`build_article_lstm`.
+    num_hiddens : int
+        The article's ``hidden_dim``: units of every LSTM layer.
+    dropout : float
+        The article's ``drop_rate``: input dropout of every LSTM layer, in [0, 1).
+    num_layers : int
+        **Every** LSTM layer, the decoder included (>= 2). The article's code has 2 (one
+        encoder layer, the decoder); its tuned "3 LSTM layers" is ``num_layers=3``: two
+        stacked encoder layers and the decoder. (The book's form counts encoder layers
+        only; see :data:`VARIANT_DIFFERENCES`.)
+    activation : str
+        Activation of the LSTM cells, one of :data:`LSTM_ACTIVATIONS` (the article's code:
+        Keras' default ``"tanh"``; its tuned model: ``"sigmoid"``).
+    learning_rate : float
+        Adam's learning rate (the article's ``'adam'``: 1e-3).
+    """
+    _check_shape(window, n_features, n_targets)
+    num_hiddens = check_int("num_hiddens", num_hiddens, minimum=1)
+    dropout = check_fraction("dropout", dropout)
+    num_layers = check_int("num_layers", num_layers, minimum=2)
+    activation = check_choice("activation", activation, LSTM_ACTIVATIONS)
+    learning_rate = check_positive("learning_rate", learning_rate)
+
+    inputs = _article_input(n_features)
+    hidden = inputs
+    for layer in range(1, num_layers):
+        hidden = layers.LSTM(
+            num_hiddens, activation=activation, return_sequences=True, dropout=dropout, name=f"encoder_lstm_{layer}"
+        )(hidden)
+    decoded = layers.LSTM(
+        num_hiddens, activation=activation, return_sequences=True, dropout=dropout, name="decoder_lstm"
+    )(hidden)
+    attended = layers.Attention(name="self_attention")([decoded, decoded])
+    context = layers.GlobalAveragePooling1D(name="average_over_time")(attended)
+    outputs = layers.Dense(n_targets, name="next_check_in")(context)
+    return _compile_article(keras.Model(inputs, outputs, name="article_seq2seq_attention"), learning_rate)
+
+
+def build_article_transformer(
+    *,
+    window,
+    n_features=3,
+    n_targets=3,
+    num_heads=4,
+    key_dim=16,
+    ff_dim=64,
+    num_blocks=2,
+    dropout=0.1,
+    positional_encoding=False,
+    learning_rate=1e-3,
+):
+    """The book's reading of the article's Transformer, which the article gives no code for.
+
+    The article says only that it used multi-head self-attention, converged poorly and
+    "possibly lacks positional encoding". So its form here is the book's encoder
+    (:func:`build_transformer`) as the article describes it: on the article's three
+    features, **without** positional encoding by default (``positional_encoding=True`` is
+    the article's own suggested fix), and, like the article's Seq2Seq, with no dropout
+    between the pooling and the output. It needs a fixed ``window`` (the positions'
+    table has one row per check-in).
+
+    Parameters are those of :func:`build_transformer`.
+    """
+    return _transformer(
+        window=window,
+        n_features=n_features,
+        n_targets=n_targets,
+        num_heads=num_heads,
+        key_dim=key_dim,
+        ff_dim=ff_dim,
+        num_blocks=num_blocks,
+        dropout=dropout,
+        positional_encoding=positional_encoding,
+        learning_rate=learning_rate,
+        output_dropout=False,
+        name_prefix="article_",
     )
 
 
 # --------------------------------------------------------------------------- registry
 
+#: The book's forms (the project's improved models), by name.
 MODEL_BUILDERS = {"lstm": build_lstm, "seq2seq": build_seq2seq, "transformer": build_transformer}
+
+#: The article's forms, by name (:func:`build_article_lstm`, ...).
+ARTICLE_BUILDERS = {
+    "lstm": build_article_lstm,
+    "seq2seq": build_article_seq2seq,
+    "transformer": build_article_transformer,
+}
+
+VARIANTS = ("article", "book")
+
+#: Builders per variant and model name.
+VARIANT_BUILDERS = {"article": ARTICLE_BUILDERS, "book": MODEL_BUILDERS}
+
+#: The input features each form reads (names of :data:`checkin_traj.sequences.KNOWN_FEATURES`);
+#: ``None``: every feature of the windows (the book's default, :data:`checkin_traj.sequences.FEATURES`).
+VARIANT_FEATURES = {"article": ("time", "lon", "lat"), "book": None}
+
+#: How the article's three numbers are read in this book (chapters cite it).
+ARTICLE_TIME_READING = (
+    "The article's form reads the three features it names: the check-in's time (Unix "
+    "seconds, min-max scaled on the training rows, as the article's absolute time), its "
+    "longitude and its latitude. Its three outputs are read as every model's targets "
+    "(checkin_traj.sequences.TARGETS): the gap until the next check-in (log of 1 + minutes), "
+    "longitude and latitude, predicted as absolute values (no offset from the last check-in). "
+    "Predicting the next check-in's absolute time would be free: the last check-in's time "
+    "is already within a few hours of it on a calendar of years."
+)
+
+#: Every difference between the article's form and the book's form of each model, one
+#: row per aspect: ``aspect``, ``article``, ``book`` and ``why`` (the book's reason).
+VARIANT_DIFFERENCES = {
+    "lstm": (
+        {
+            "aspect": "input features",
+            "article": "3: time, longitude, latitude",
+            "book": "8: time, longitude, latitude, hour and weekday (sine, cosine), log gap",
+            "why": "when a person checks in depends on the hour and the day, which a raw timestamp hides",
+        },
+        {
+            "aspect": "input length",
+            "article": "any (Input(shape=(None, 3)))",
+            "book": "fixed: the window",
+            "why": "every window has the same length; a fixed shape lets the diagram show it",
+        },
+        {
+            "aspect": "dropout",
+            "article": "the LSTM's own input dropout (dropout=)",
+            "book": "a Dropout layer after each LSTM layer",
+            "why": "drops the LSTM's outputs, which feed the next layer, not its raw inputs",
+        },
+        {
+            "aspect": "targets",
+            "article": "absolute (gap, longitude, latitude)",
+            "book": "offset from the last check-in, standardised",
+            "why": "most next check-ins lie near the last one: the step is what is to learn",
+        },
+    ),
+    "seq2seq": (
+        {
+            "aspect": "input features",
+            "article": "3: time, longitude, latitude",
+            "book": "8: time, longitude, latitude, hour and weekday (sine, cosine), log gap",
+            "why": "when a person checks in depends on the hour and the day, which a raw timestamp hides",
+        },
+        {
+            "aspect": "input length",
+            "article": "any (Input(shape=(None, 3)))",
+            "book": "fixed: the window",
+            "why": "every window has the same length; a fixed shape lets the diagram show it",
+        },
+        {
+            "aspect": "dropout",
+            "article": "every LSTM's own input dropout (dropout=)",
+            "book": "a Dropout layer after the encoder and one after the pooling",
+            "why": "regularises the encoder's output and the pooled summary the output reads",
+        },
+        {
+            "aspect": "decoder start",
+            "article": "zeros (no initial_state)",
+            "book": "the encoder's final state (initial_state)",
+            "why": "hands the decoder the encoder's summary, the classic encoder-decoder link",
+        },
+        {
+            "aspect": "attention",
+            "article": "layers.Attention(): dot product, no weights",
+            "book": "MultiHeadAttention: learned query, key, value and output projections",
+            "why": "learned projections let the attention compare check-ins on chosen features",
+        },
+        {
+            "aspect": "num_layers counts",
+            "article": "every LSTM layer, decoder included (default 2; tuned: 3)",
+            "book": "encoder LSTM layers; the decoder is one more (default 1)",
+            "why": "kept for the tuning grids; the article's '3 LSTM layers' is article num_layers=3",
+        },
+        {
+            "aspect": "targets",
+            "article": "absolute (gap, longitude, latitude)",
+            "book": "offset from the last check-in, standardised",
+            "why": "most next check-ins lie near the last one: the step is what is to learn",
+        },
+    ),
+    "transformer": (
+        {
+            "aspect": "code",
+            "article": "none given: the book's encoder as the article describes it",
+            "book": "the book's encoder",
+            "why": "the article names multi-head self-attention and no positional encoding, nothing more",
+        },
+        {
+            "aspect": "input features",
+            "article": "3: time, longitude, latitude",
+            "book": "8: time, longitude, latitude, hour and weekday (sine, cosine), log gap",
+            "why": "when a person checks in depends on the hour and the day, which a raw timestamp hides",
+        },
+        {
+            "aspect": "positional encoding",
+            "article": "off by default (the article's suspected flaw)",
+            "book": "sinusoidal, on by default",
+            "why": "without it attention and averaging see the window as an unordered set",
+        },
+        {
+            "aspect": "dropout before the output",
+            "article": "none (as the article's Seq2Seq)",
+            "book": "a Dropout layer after the pooling",
+            "why": "regularises the pooled summary the output reads",
+        },
+        {
+            "aspect": "targets",
+            "article": "absolute (gap, longitude, latitude)",
+            "book": "offset from the last check-in, standardised",
+            "why": "most next check-ins lie near the last one: the step is what is to learn",
+        },
+    ),
+}
+
+#: The target mode each form trains with (:data:`checkin_traj.training.TARGET_MODES`).
+VARIANT_TARGET_MODES = {"article": "absolute", "book": "offset"}
 
 #: Arguments every builder takes from the data rather than from the hyperparameters.
 SHAPE_ARGUMENTS = ("window", "n_features", "n_targets")
 
 
-def hyperparameter_names(name):
+def variant_differences(name):
+    """:data:`VARIANT_DIFFERENCES` of model ``name`` as a table (index ``aspect``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``article``, ``book`` and ``why``, one row per difference.
+    """
+    import pandas as pd
+
+    _builder(name, "article")
+    return pd.DataFrame(list(VARIANT_DIFFERENCES[name])).set_index("aspect")
+
+
+def count_lstm_layers(model):
+    """How many LSTM layers ``model`` has (the article's "3 LSTM layers" counts these)."""
+    return sum(isinstance(layer, layers.LSTM) for layer in model.layers)
+
+
+def hyperparameter_names(name, variant="book"):
     """The hyperparameters the builder ``name`` accepts (its keywords, minus the shape ones)."""
-    builder = _builder(name)
+    builder = _builder(name, variant)
     return tuple(key for key in inspect.signature(builder).parameters if key not in SHAPE_ARGUMENTS)
 
 
-def default_hyperparameters(name):
+def default_hyperparameters(name, variant="book"):
     """The builder's default hyperparameters, e.g. ``{"num_hiddens": 64, "dropout": 0.2, ...}``."""
-    builder = _builder(name)
+    builder = _builder(name, variant)
     return {
         key: parameter.default
         for key, parameter in inspect.signature(builder).parameters.items()
@@ -333,44 +700,51 @@ def default_hyperparameters(name):
     }
 
 
-def _builder(name):
-    if name not in MODEL_BUILDERS:
-        raise ValueError(f"unknown model {name!r}; the models are {sorted(MODEL_BUILDERS)}")
-    return MODEL_BUILDERS[name]
+def _builder(name, variant="book"):
+    check_choice("variant", variant, VARIANTS)
+    builders = VARIANT_BUILDERS[variant]
+    if name not in builders:
+        raise ValueError(f"unknown model {name!r}; the models are {sorted(builders)}")
+    return builders[name]
 
 
-def check_hyperparameters(name, hyperparameters):
+def check_hyperparameters(name, hyperparameters, variant="book"):
     """Reject unknown hyperparameter names for model ``name`` (values are checked by the builder).
 
     Raises
     ------
     ValueError
-        Naming the unknown model or hyperparameters and the accepted choices.
+        Naming the unknown model, variant or hyperparameters and the accepted choices.
     """
-    builder = _builder(name)
+    builder = _builder(name, variant)
     accepted = [key for key in inspect.signature(builder).parameters]
     unknown = sorted(set(hyperparameters) - set(accepted))
     if unknown:
         raise ValueError(
-            f"unknown hyperparameter(s) {unknown} for model {name!r}; it accepts {hyperparameter_names(name)}"
+            f"unknown hyperparameter(s) {unknown} for model {name!r} ({variant} form); "
+            f"it accepts {hyperparameter_names(name, variant)}"
         )
     return builder
 
 
-def build_model(name, **hyperparameters):
-    """Build the model ``name`` (a key of :data:`MODEL_BUILDERS`) with its hyperparameters.
+def build_model(name, variant="book", **hyperparameters):
+    """Build the model ``name`` in its ``variant`` form with its hyperparameters.
 
     Parameters
     ----------
     name : {"lstm", "seq2seq", "transformer"}
         The model.
+    variant : {"book", "article"}
+        ``"article"``: the article's code, layer for layer (:data:`ARTICLE_BUILDERS`);
+        ``"book"``: the project's form (:data:`MODEL_BUILDERS`). Every difference is in
+        :data:`VARIANT_DIFFERENCES`.
     **hyperparameters
         Keyword arguments of the builder, including ``window`` and ``n_features``.
 
     Raises
     ------
     ValueError
-        For an unknown model or hyperparameter, before anything is built.
+        For an unknown model, variant or hyperparameter, before anything is built.
     """
-    builder = check_hyperparameters(name, hyperparameters)
+    builder = check_hyperparameters(name, hyperparameters, variant)
     return builder(**hyperparameters)
