@@ -4,7 +4,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checkin_traj.sequences import FEATURES, TARGETS, build_windows, default_min_checkins, split_sizes
+from checkin_traj.sequences import (
+    FEATURES,
+    TARGETS,
+    build_windows,
+    check_windows_hash,
+    default_min_checkins,
+    gap_minutes,
+    split_sizes,
+    test_windows_hash,
+    windows_hash,
+)
 
 START = pd.Timestamp("2010-01-04 10:00", tz="UTC")  # a Monday, 05:00 in New York
 
@@ -43,7 +53,7 @@ def test_shapes_and_dtypes_match_the_contract():
         assert split.last.shape == (n, 3) and split.last.dtype == np.float32
         assert split.y_raw.shape == (n, 3) and split.y_raw.dtype == np.float64
         assert split.user.dtype == np.int64 and split.target_row.dtype == np.int64
-    assert data.target_names == TARGETS == ("time", "lon", "lat")
+    assert data.target_names == TARGETS == ("gap", "lon", "lat")
     assert data.feature_names == FEATURES
 
 
@@ -78,8 +88,9 @@ def test_scalers_are_fitted_on_training_rows_only():
     train_rows = data.check_ins[data.check_ins["split"] == "train"]
     assert data.target_scaler.data_max_[1] == pytest.approx(train_rows["lon"].max())
     assert data.train.y.max() <= 1.0 + 1e-6
-    # test check-ins lie later and further east than any training row: scaled above 1
-    assert (data.test.y[:, :2] > 1.0).all()
+    # test check-ins lie further east than any training row: scaled above 1
+    assert (data.test.y[:, 1] > 1.0).all()
+    assert data.target_scaler.data_max_[0] == pytest.approx(np.log1p(60.0))  # hourly check-ins: a 60-minute gap
 
 
 def test_users_with_too_few_check_ins_are_dropped_and_counted():
@@ -176,3 +187,50 @@ def test_every_check_in_after_the_first_window_of_a_kept_user_is_one_target(coun
     targets = np.concatenate([data.train.target_row, data.val.target_row, data.test.target_row])
     assert len(targets) == len(np.unique(targets)) == expected
     assert data.report["users_dropped_too_few"] == int((~kept).sum())
+
+
+def test_the_time_target_is_the_log_gap_after_the_last_input_check_in():
+    check_ins = make_check_ins([20])
+    check_ins["time"] = START + pd.to_timedelta(np.arange(20) ** 2, unit="min")  # gaps 1, 3, 5, ... minutes
+    data = build_windows(check_ins, window=3)
+    target = data.test.target_row
+    np.testing.assert_allclose(data.test.y_raw[:, 0], np.log1p(2 * target - 1.0))
+    np.testing.assert_allclose(data.test.last_raw[:, 0], np.log1p(2 * target - 3.0))  # the last input's own gap
+    np.testing.assert_allclose(gap_minutes(data.test.y_raw[:, 0]), 2 * target - 1.0)
+    np.testing.assert_allclose(data.test.time_raw - data.test.last_time_raw, 60.0 * (2 * target - 1.0))
+    assert gap_minutes(-0.5) == 0.0  # a predicted gap below zero reads as zero
+    # the raw gap is the input feature log_gap_minutes of the target row, scaled the same way
+    gap_column = list(data.feature_names).index("log_gap_minutes")
+    np.testing.assert_allclose(data.target_scaler.data_max_[0], data.feature_scaler.data_max_[gap_column])
+
+
+def test_with_features_equals_building_with_those_features():
+    check_ins = make_check_ins([20, 25, 31])
+    data = build_windows(check_ins, window=4)
+    article = data.with_features(("time", "lon", "lat"))
+    direct = build_windows(check_ins, window=4, features=("time", "lon", "lat"))
+    for name in ("train", "val", "test"):
+        np.testing.assert_allclose(getattr(article, name).x, getattr(direct, name).x, atol=1e-6)
+        np.testing.assert_array_equal(getattr(article, name).y, getattr(data, name).y)
+    assert article.feature_names == ("time", "lon", "lat") and data.feature_names == FEATURES
+    assert article.protocol()["features"] == ["time", "lon", "lat"]
+    with pytest.raises(ValueError, match="speed"):
+        data.with_features(("time", "speed"))
+
+
+def test_the_test_windows_hash_is_stable_and_changes_with_the_windows():
+    check_ins = make_check_ins([20, 25, 31])
+    data = build_windows(check_ins, window=4)
+    again = build_windows(check_ins, **data.protocol())
+    assert test_windows_hash(data) == test_windows_hash(again) == windows_hash(again.test)
+    assert len(test_windows_hash(data)) == 16
+    assert test_windows_hash(data.with_features(("lon", "lat"))) == test_windows_hash(data)  # targets, not inputs
+    moved = check_ins.assign(lat=check_ins["lat"] + np.where(np.arange(len(check_ins)) == 70, 1e-3, 0.0))
+    other = build_windows(moved, window=4)
+    assert len(other.test) == len(data.test) and test_windows_hash(other) != test_windows_hash(data)
+    assert test_windows_hash(build_windows(check_ins, window=4, test_fraction=0.3)) != test_windows_hash(data)
+    # a longer window predicts the same targets of the same users: the same windows to score
+    assert test_windows_hash(build_windows(check_ins, window=5)) == test_windows_hash(data)
+    assert check_windows_hash(again, test_windows_hash(data)) == test_windows_hash(data)
+    with pytest.raises(ValueError, match="differ from those of chapter 02"):
+        check_windows_hash(other, test_windows_hash(data), where="chapter 02")
