@@ -3,7 +3,14 @@ import pandas as pd
 import pytest
 from sklearn.metrics import r2_score
 
-from checkin_traj.metrics import errors_km, evaluate, human_errors, scaled_scores
+from checkin_traj.metrics import (
+    errors_km,
+    evaluate,
+    human_errors,
+    per_user_median,
+    per_user_median_interval,
+    scaled_scores,
+)
 from checkin_traj.sequences import build_windows
 
 HOUR = 3600.0
@@ -13,14 +20,14 @@ def test_perfect_predictions_score_zero_error_and_r2_one():
     y = np.array([[0.1, 0.2, 0.3], [0.5, 0.4, 0.9], [0.7, 0.8, 0.1]])
     scores = scaled_scores(y, y)
     assert scores["rmse"] == 0.0 and scores["r2"] == 1.0
-    assert scores["rmse_lat"] == 0.0 and scores["r2_time"] == 1.0
+    assert scores["rmse_lat"] == 0.0 and scores["r2_gap"] == 1.0 and scores["r2_spatial"] == 1.0
 
 
 def test_a_constant_offset_gives_that_rmse_and_the_known_r2():
     y_true = np.array([[0.0, 0.0, 0.0], [1.0, 1.0, 1.0]])
     scores = scaled_scores(y_true, y_true + 0.1)
     assert scores["rmse"] == pytest.approx(0.1)
-    assert scores["rmse_time"] == pytest.approx(0.1)
+    assert scores["rmse_gap"] == pytest.approx(0.1)
     # R² = 1 - sum of squared errors / total sum of squares = 1 - 0.02 / 0.5
     assert scores["r2"] == pytest.approx(0.96)
 
@@ -32,14 +39,14 @@ def test_rmse_pools_targets_and_r2_is_sklearns_uniform_average():
     scores = scaled_scores(y_true, y_pred)
     assert scores["rmse"] == pytest.approx(np.sqrt(((y_true - y_pred) ** 2).mean()))
     assert scores["r2"] == pytest.approx(r2_score(y_true, y_pred))
-    assert scores["rmse_time"] < scores["rmse_lon"] < scores["rmse_lat"]
+    assert scores["rmse_gap"] < scores["rmse_lon"] < scores["rmse_lat"]
 
 
 def test_human_errors_in_km_and_minutes():
-    unix = 1.28e9
-    y_true = np.array([[unix, -74.0, 40.0], [unix, -74.0, 40.0]])
+    gap = np.log1p(60.0)  # an hour after the last check-in
+    y_true = np.array([[gap, -74.0, 40.0], [gap, -74.0, 40.0]])
     # first prediction: right place, 90 minutes late; second: one degree north (111.2 km), 30 minutes early
-    y_pred = np.array([[unix + 1.5 * HOUR, -74.0, 40.0], [unix - 0.5 * HOUR, -74.0, 41.0]])
+    y_pred = np.array([[np.log1p(150.0), -74.0, 40.0], [np.log1p(30.0), -74.0, 41.0]])
     errors = human_errors(y_true, y_pred)
     assert errors["km_mean"] == pytest.approx(111.195 / 2, abs=0.01)
     assert errors["km_median"] == pytest.approx(111.195 / 2, abs=0.01)
@@ -79,11 +86,33 @@ def test_evaluate_merges_both_families_on_one_split():
     perfect = evaluate(data, data.test.y, split="test")
     assert perfect["rmse"] == 0.0 and perfect["km_median"] == pytest.approx(0.0, abs=1e-3)
     assert perfect["windows"] == len(data.test)
-    assert perfect["minutes_mean"] < 0.5  # float32 scaled time: seconds, not minutes
+    assert perfect["minutes_mean"] < 0.01  # float32 scaled log gap
     shifted = evaluate(data, data.val.last, split="val")
-    assert shifted["minutes_median"] == pytest.approx(60.0, abs=0.5)  # one check-in per hour
+    assert shifted["minutes_median"] == pytest.approx(0.0, abs=0.01)  # hourly: the last gap is the next one
     assert shifted["km_median"] == pytest.approx(0.84, abs=0.01)  # 0.01 degree of longitude at 40.7°N
     with pytest.raises(ValueError, match="one row per test window"):
         evaluate(data, data.val.y, split="test")
     with pytest.raises(ValueError, match="split must be one of"):
         evaluate(data, data.test.y, split="holdout")
+
+
+def test_spatial_r2_pools_longitude_and_latitude_and_ignores_the_gap():
+    y_true = np.array([[0.0, 0.0, 0.0], [1.0, 1.0, 1.0], [0.5, 0.0, 1.0]])
+    y_pred = y_true.copy()
+    y_pred[:, 0] = 7.0  # a hopeless gap
+    y_pred[0, 1] = 0.3
+    scores = scaled_scores(y_true, y_pred)
+    sst = ((y_true[:, 1:] - y_true[:, 1:].mean(axis=0)) ** 2).sum()
+    assert scores["r2_spatial"] == pytest.approx(1 - 0.09 / sst)
+    assert scores["r2_gap"] < 0
+
+
+def test_per_user_median_is_the_median_of_users_medians_with_a_user_bootstrap_interval():
+    values = np.array([1.0, 1.0, 1.0, 1.0, 1.0, 10.0, 20.0])
+    users = np.array([0, 0, 0, 0, 0, 1, 2])
+    assert per_user_median(values, users) == 10.0  # pooled median: 1.0
+    interval = per_user_median_interval(values, users, n_boot=200, seed=0)
+    assert interval.estimate == 10.0 and interval.low <= 10.0 <= interval.high
+    assert interval.low >= 1.0 and interval.high <= 20.0
+    errors = human_errors(np.array([[0.0, -74.0, 40.0]] * 3), np.array([[np.log1p(5.0), -74.0, 40.0]] * 3), [0, 0, 1])
+    assert errors["minutes_median_users"] == pytest.approx(5.0)
