@@ -122,3 +122,23 @@ def test_run_baselines_scores_every_baseline_on_the_same_windows():
     assert table["rmse"].idxmin() == "markov_next"  # both users are perfectly regular
     with pytest.raises(ValueError, match="split must be one of"):
         run_baselines(data, split="later")
+
+
+def test_hist_gradient_boosting_learns_offsets_fitted_on_train_and_stopped_on_validation():
+    from checkin_traj.baselines import BOOSTED_BASELINES, hist_gradient_boosting, persistence
+    from checkin_traj.metrics import evaluate
+
+    data = build_windows(make_check_ins([[1, 2, 3] * 12, [2, 3] * 15, [3, 1] * 16]), window=3)
+    report = {}
+    predicted = hist_gradient_boosting(data, report=report, max_iter=50, patience=5)
+    assert predicted.shape == (len(data.test), 3) and predicted.dtype == np.float32
+    assert len(report["iterations"]) == 3 and all(1 <= n <= 50 for n in report["iterations"])
+    assert report["fit_seconds"] > 0
+    # a regular cycle of places: the trees learn it, staying put does not
+    assert evaluate(data, predicted)["km_median"] < evaluate(data, persistence(data))["km_median"]
+    # seeded: the same numbers again
+    np.testing.assert_array_equal(predicted, hist_gradient_boosting(data, max_iter=50, patience=5))
+    table = run_baselines(data, baselines=BOOSTED_BASELINES)
+    assert (table["fit_seconds"] > 0).all()
+    with pytest.raises(ValueError, match="loss must be one of"):
+        hist_gradient_boosting(data, loss="huber")

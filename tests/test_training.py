@@ -195,3 +195,21 @@ def test_baseline_verdict_counts_the_seeds_that_beat_the_baseline():
     assert "all 3 seeds" in baseline_verdict("LSTM", runs, baseline="persistence", baseline_metrics={"rmse": 0.5})
     table = pd.DataFrame({"rmse": [0.2, 0.1, 0.3]}, index=["a", "b", "c"])
     assert strongest_baseline(table) == "b"
+
+
+def test_the_article_form_trains_on_its_three_features_and_the_run_says_how_it_ended(data):
+    from checkin_traj.models import VARIANT_FEATURES
+    from checkin_traj.training import runs_at_cap
+
+    article_data = data.with_features(VARIANT_FEATURES["article"])
+    capped = train_model("lstm", article_data, variant="article", hyperparameters=TINY_LSTM, epochs=1, batch_size=16)
+    assert capped.variant == "article" and capped.model.name == "article_lstm"
+    assert capped.model.input_shape == (None, None, 3)
+    assert capped.hit_epoch_cap and capped.epochs_run == capped.max_epochs == 1
+    # patience 0: the first epoch without a lower validation loss ends the run, long before 200
+    stopped = train_model("lstm", data, hyperparameters=TINY_LSTM, epochs=200, batch_size=64, patience=0, lr_patience=1)
+    assert stopped.stopped_early and not stopped.hit_epoch_cap and stopped.epochs_run < 200
+    runs = run_seeds("lstm", article_data, seeds=(0, 1), variant="article", hyperparameters=TINY_LSTM, epochs=1, batch_size=64)
+    assert runs_at_cap({"article": runs}) == {"runs": 2, "at_cap": 2, "stopped_early": 0}
+    with pytest.raises(ValueError, match="article form"):
+        train_model("seq2seq", article_data, variant="article", hyperparameters={"num_heads": 2}, epochs=1)

@@ -1,13 +1,13 @@
 """Naive predictors of the next check-in that every neural model must beat.
 
 Each baseline is a function ``name(data, *, split="test", report=None)`` that returns the
-scaled predictions ``(n, 3)`` (time, lon, lat) for the windows of ``split`` of a
+scaled predictions ``(n, 3)`` (gap, lon, lat) for the windows of ``split`` of a
 :class:`~checkin_traj.sequences.WindowedData`. Baselines learn only from the rows labelled
 ``"train"`` in ``data.check_ins``; the windows' own inputs (the past of each target) are
 used as a model would use them.
 
-Each predicts a *place* by its own rule and a *time* as the last input check-in's time plus
-a gap:
+Each predicts a *place* by its own rule and the *gap* target (``log(1 + minutes)`` after
+the last input check-in, :data:`checkin_traj.sequences.TARGETS`) from a gap in time:
 
 ======================  ==========================================  ====================================
 baseline                place                                       gap after the last check-in
@@ -48,8 +48,10 @@ def _context(data, split):
     return windows, check_ins, unix, is_train
 
 
-def _to_scaled(data, time, lon, lat) -> np.ndarray:
-    raw = np.column_stack([time, lon, lat]).astype(np.float64)
+def _to_scaled(data, gap_s, lon, lat) -> np.ndarray:
+    """Scaled targets from a gap in seconds (read as the gap target, log(1 + minutes)) and a place."""
+    gap = np.log1p(np.maximum(np.asarray(gap_s, dtype=np.float64), 0.0) / 60.0)
+    raw = np.column_stack(np.broadcast_arrays(gap, lon, lat)).astype(np.float64)
     return data.target_scaler.transform(raw).astype(np.float32)
 
 
@@ -93,7 +95,7 @@ def _place_after_user_gap(data, context, place, *, fallback_lon, fallback_lat, s
     lat = np.where(unseen, fallback_lat, place["lat"].to_numpy())
     gap, gap_fallback = _user_gap(windows, check_ins, unix, is_train, statistic=statistic)
     _fill_report(report, fallback=unseen | gap_fallback, rule=rule)
-    return _to_scaled(data, windows.last_raw[:, 0] + gap, lon, lat)
+    return _to_scaled(data, gap, lon, lat)
 
 
 def _top_locations(check_ins, unix, rows, *, by):
@@ -130,7 +132,7 @@ def persistence(data, *, split="test", report=None) -> np.ndarray:
     Returns
     -------
     numpy.ndarray, float32, shape (n, 3)
-        Scaled (time, lon, lat).
+        Scaled (gap, lon, lat).
     """
     windows, check_ins, unix, _ = _context(data, split)
     user = check_ins["user"].to_numpy(dtype=np.int64)
@@ -139,7 +141,7 @@ def persistence(data, *, split="test", report=None) -> np.ndarray:
     has_before = (last_row >= 1) & (user[before_row] == user[last_row])
     gap = np.where(has_before, unix[last_row] - unix[before_row], 0.0)
     _fill_report(report, fallback=~has_before, rule="first check-in of a user: gap 0")
-    return _to_scaled(data, windows.last_raw[:, 0] + gap, windows.last_raw[:, 1], windows.last_raw[:, 2])
+    return _to_scaled(data, gap, windows.last_raw[:, 1], windows.last_raw[:, 2])
 
 
 def user_most_frequent(data, *, split="test", report=None) -> np.ndarray:
@@ -198,7 +200,7 @@ def global_mean(data, *, split="test", report=None) -> np.ndarray:
     _fill_report(report, fallback=np.zeros(n, dtype=bool), rule="none needed")
     return _to_scaled(
         data,
-        windows.last_raw[:, 0] + gaps.mean(),
+        np.full(n, gaps.mean()),
         np.full(n, check_ins.loc[is_train, "lon"].mean()),
         np.full(n, check_ins.loc[is_train, "lat"].mean()),
     )
@@ -232,6 +234,119 @@ def markov_next(data, *, split="test", report=None) -> np.ndarray:
     )
 
 
+# --------------------------------------------------------------------------- boosted trees
+
+#: The losses of the boosted-tree peers (scikit-learn's names).
+HGB_LOSSES = ("squared_error", "absolute_error")
+HGB_MAX_ITER = 500  # most boosting rounds; early stopping on the validation windows ends sooner
+HGB_PATIENCE = 20  # rounds without a lower validation loss before stopping
+
+
+def hist_gradient_boosting(
+    data,
+    *,
+    split="test",
+    report=None,
+    loss="squared_error",
+    max_iter=HGB_MAX_ITER,
+    learning_rate=0.1,
+    patience=HGB_PATIENCE,
+    seed=0,
+):
+    """A strong cheap peer: gradient-boosted trees on the windows' flattened features.
+
+    One :class:`sklearn.ensemble.HistGradientBoostingRegressor` per target (gap, lon,
+    lat) reads the window's scaled features, flattened (``window * n_features`` numbers),
+    and predicts the offset of the target from the last input check-in, ``y - last``
+    (scaled). Each is fitted on the training windows only, with early stopping on the
+    **validation** windows (scikit-learn's ``X_val``/``y_val``; never the test split),
+    seeded with ``seed``.
+
+    Parameters
+    ----------
+    data : WindowedData
+    split : {"test", "val", "train"}
+        The windows predicted.
+    report : dict, optional
+        Filled with ``fallback_windows`` (0), ``fallback_rule``, ``fit_seconds`` (all
+        targets) and ``iterations`` (boosting rounds kept per target).
+    loss : {"squared_error", "absolute_error"}
+        The trees' loss.
+    max_iter : int
+        Most boosting rounds per target.
+    learning_rate : float
+        Shrinkage of each round.
+    patience : int
+        Rounds without a lower validation loss before stopping.
+    seed : int
+        Seeds the trees' randomness (feature binning subsample).
+
+    Returns
+    -------
+    numpy.ndarray, float32, shape (n, 3)
+        Scaled (gap, lon, lat).
+    """
+    import time
+
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    from .checks import check_choice, check_int, check_positive
+
+    check_choice("loss", loss, HGB_LOSSES)
+    max_iter = check_int("max_iter", max_iter, minimum=1)
+    learning_rate = check_positive("learning_rate", learning_rate)
+    patience = check_int("patience", patience, minimum=1)
+    seed = check_int("seed", seed, minimum=0)
+    windows = data.split(split)
+
+    def flat(part):
+        return np.asarray(part.x, dtype=np.float32).reshape(len(part.x), -1)
+
+    def offsets(part):
+        return np.asarray(part.y, dtype=np.float64) - np.asarray(part.last, dtype=np.float64)
+
+    x_train, x_val, x_out = flat(data.train), flat(data.val), flat(windows)
+    y_train, y_val = offsets(data.train), offsets(data.val)
+    predicted = np.empty((len(windows), y_train.shape[1]))
+    iterations = []
+    started = time.perf_counter()
+    for target in range(y_train.shape[1]):
+        model = HistGradientBoostingRegressor(
+            loss=loss,
+            max_iter=max_iter,
+            learning_rate=learning_rate,
+            early_stopping=True,
+            n_iter_no_change=patience,
+            scoring="loss",
+            random_state=seed,
+        )
+        model.fit(x_train, y_train[:, target], X_val=x_val, y_val=y_val[:, target])
+        predicted[:, target] = model.predict(x_out)
+        iterations.append(int(model.n_iter_))
+    fit_seconds = time.perf_counter() - started
+    _fill_report(report, fallback=np.zeros(len(windows), dtype=bool), rule="none needed")
+    if report is not None:
+        report["fit_seconds"] = float(fit_seconds)
+        report["iterations"] = iterations
+    return (np.asarray(windows.last, dtype=np.float64) + predicted).astype(np.float32)
+
+
+def hist_gradient_boosting_squared_error(data, *, split="test", report=None):
+    """:func:`hist_gradient_boosting` with the squared-error loss (seed 0)."""
+    return hist_gradient_boosting(data, split=split, report=report, loss="squared_error")
+
+
+def hist_gradient_boosting_absolute_error(data, *, split="test", report=None):
+    """:func:`hist_gradient_boosting` with the absolute-error loss (seed 0)."""
+    return hist_gradient_boosting(data, split=split, report=report, loss="absolute_error")
+
+
+#: The boosted-tree peers by name (chapter 02 shows them with their fit time).
+BOOSTED_BASELINES = {
+    "hist_gradient_boosting_squared_error": hist_gradient_boosting_squared_error,
+    "hist_gradient_boosting_absolute_error": hist_gradient_boosting_absolute_error,
+}
+
 #: Every baseline by name, in the order of the book's table.
 BASELINES = {
     "persistence": persistence,
@@ -258,7 +373,8 @@ def run_baselines(data, *, split="test", baselines=None, return_predictions=Fals
     -------
     pandas.DataFrame or (pandas.DataFrame, dict)
         One row per baseline (index ``baseline``), columns every metric of
-        :func:`checkin_traj.metrics.evaluate` plus ``fallback_windows``; with
+        :func:`checkin_traj.metrics.evaluate` plus ``fallback_windows`` and
+        ``fit_seconds`` (0 for the rules that fit nothing); with
         ``return_predictions``, also ``{name: (n, 3) float32 array}``.
     """
     baselines = BASELINES if baselines is None else baselines
@@ -270,7 +386,11 @@ def run_baselines(data, *, split="test", baselines=None, return_predictions=Fals
         report = {}
         predictions[name] = baseline(data, split=split, report=report)
         scores = evaluate(data, predictions[name], split=split)
-        rows[name] = {**scores, "fallback_windows": report.get("fallback_windows", 0)}
+        rows[name] = {
+            **scores,
+            "fallback_windows": report.get("fallback_windows", 0),
+            "fit_seconds": report.get("fit_seconds", 0.0),
+        }
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "baseline"
     return (table, predictions) if return_predictions else table

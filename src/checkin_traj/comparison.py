@@ -32,7 +32,7 @@ ARTICLE_FORM = {
 METRICS = SCALED_METRICS + HUMAN_METRICS
 
 #: Metrics where a larger value is better; for all others lower is better.
-HIGHER_IS_BETTER = frozenset({"r2", "r2_time", "r2_lon", "r2_lat", "within_1km"})
+HIGHER_IS_BETTER = frozenset({"r2", "r2_gap", "r2_lon", "r2_lat", "r2_spatial", "within_1km"})
 
 #: Verdicts of :func:`compare`.
 HOLDS, FAILS, WITHIN_SPREAD, NOT_TESTED = "holds", "does not hold", "within the seeds' spread", "not tested"

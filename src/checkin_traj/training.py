@@ -97,14 +97,14 @@ def _check_split(data, split):
     return part
 
 
-def _check_training(name, data, hyperparameters, target_mode, epochs, batch_size, patience, verbose):
+def _check_training(name, data, hyperparameters, target_mode, epochs, batch_size, patience, verbose, variant="book"):
     from .models import SHAPE_ARGUMENTS, check_hyperparameters
 
     hyperparameters = dict(hyperparameters or {})
     shape_given = sorted(set(hyperparameters) & set(SHAPE_ARGUMENTS))
     if shape_given:
         raise ValueError(f"hyperparameters must not set {shape_given}: they are taken from the data")
-    check_hyperparameters(name, hyperparameters)
+    check_hyperparameters(name, hyperparameters, variant)
     if target_mode not in TARGET_MODES:
         raise ValueError(f"target_mode must be one of {TARGET_MODES}, got {target_mode!r}")
     _check_int("epochs", epochs, minimum=1)
@@ -181,7 +181,7 @@ class TrainedModel:
         Per epoch: ``loss`` and ``val_loss`` (MSE in the training target space: scaled
         positions for ``"absolute"``, standardised offsets for ``"offset"``) and ``seconds``.
     epochs_run : int
-        Epochs trained before early stopping (or ``epochs``).
+        The stopping epoch: epochs trained before early stopping (or ``epochs``).
     best_epoch : int
         1-based epoch whose weights were kept (lowest ``val_loss``).
     train_seconds : float
@@ -196,6 +196,12 @@ class TrainedModel:
         The standardisation of the offsets (zeros and ones in ``"absolute"`` mode).
     data : WindowedData
         The windows it was trained on (not copied), used by :meth:`predict`.
+    variant : {"book", "article"}
+        The model's form (:data:`checkin_traj.models.VARIANTS`).
+    max_epochs : int
+        The epoch budget (``epochs``).
+    stopped_early : bool
+        True when early stopping ended the run; :attr:`hit_epoch_cap` is its negation.
     """
 
     name: str
@@ -210,6 +216,14 @@ class TrainedModel:
     offset_mean: np.ndarray
     offset_scale: np.ndarray
     data: object = field(repr=False)
+    variant: str = "book"
+    max_epochs: int = 0
+    stopped_early: bool = False
+
+    @property
+    def hit_epoch_cap(self) -> bool:
+        """Whether the epoch budget, not early stopping, ended the run."""
+        return not self.stopped_early
 
     @property
     def best_val_loss(self) -> float:
@@ -280,6 +294,9 @@ def train_model(
     patience=5,
     seed=0,
     verbose=0,
+    variant="book",
+    lr_patience=None,
+    lr_factor=0.5,
 ) -> TrainedModel:
     """Train one model with early stopping on the validation loss.
 
@@ -306,10 +323,20 @@ def train_model(
         Seeds the weights, dropout and shuffling (:func:`set_seed`).
     verbose : int
         0 silent, 1 one line per epoch, 2 a progress bar.
+    variant : {"book", "article"}
+        The model's form (:func:`checkin_traj.models.build_model`).
+    lr_patience : int, optional
+        The schedule: after this many epochs without a lower validation loss the learning
+        rate is multiplied by ``lr_factor`` (``ReduceLROnPlateau``); default
+        ``max(1, patience // 2)``, so the rate drops before early stopping gives up.
+    lr_factor : float
+        The schedule's factor, in (0, 1).
 
     Returns
     -------
     TrainedModel
+        Its ``epochs_run`` is the stopping epoch, ``stopped_early`` says whether early
+        stopping (not the cap) ended it.
 
     Raises
     ------
@@ -318,14 +345,18 @@ def train_model(
         anything is built.
     """
     hyperparameters, train, val = _check_training(
-        name, data, hyperparameters, target_mode, epochs, batch_size, patience, verbose
+        name, data, hyperparameters, target_mode, epochs, batch_size, patience, verbose, variant
     )
+    from .checks import check_fraction, check_int
+
+    lr_patience = max(1, patience // 2) if lr_patience is None else check_int("lr_patience", lr_patience, minimum=1)
+    lr_factor = check_fraction("lr_factor", lr_factor, low_open=True)
     set_seed(seed)
     from .models import build_model
 
     n_targets = train.y.shape[1]
     shape = {"window": train.x.shape[1], "n_features": train.x.shape[2], "n_targets": n_targets}
-    model = build_model(name, **shape, **hyperparameters)
+    model = build_model(name, variant, **shape, **hyperparameters)
     if target_mode == "offset":
         offset_mean, offset_scale = _offset_standardisation(train)
     else:
@@ -334,10 +365,9 @@ def train_model(
     y_val = training_targets(val, target_mode, offset_mean, offset_scale)
 
     progress = EpochProgress(label=f"{name}/{target_mode} seed {seed}", epochs=epochs, verbose=verbose)
-    callbacks = [
-        keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True),
-        progress,
-    ]
+    stopping = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
+    schedule = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=lr_factor, patience=lr_patience, verbose=0)
+    callbacks = [stopping, schedule, progress]
     started = time.perf_counter()
     fitted = model.fit(
         np.asarray(train.x, dtype=np.float32),
@@ -368,6 +398,9 @@ def train_model(
         offset_mean=offset_mean,
         offset_scale=offset_scale,
         data=data,
+        variant=variant,
+        max_epochs=int(epochs),
+        stopped_early=bool(stopping.stopped_epoch > 0),
     )
 
 
@@ -472,7 +505,10 @@ def run_seeds(name, data, *, seeds=(0, 1, 2), split="test", **train_kwargs) -> S
         raise ValueError(f"split must be 'train', 'val' or 'test', got {split!r}")
     if "seed" in train_kwargs:
         raise ValueError("pass seeds=..., not seed=..., to run_seeds")
-    unknown = sorted(set(train_kwargs) - {"hyperparameters", "target_mode", "epochs", "batch_size", "patience", "verbose"})
+    unknown = sorted(
+        set(train_kwargs)
+        - {"hyperparameters", "target_mode", "epochs", "batch_size", "patience", "verbose", "variant", "lr_patience", "lr_factor"}
+    )
     if unknown:
         raise ValueError(f"unknown argument(s) {unknown} for train_model")
     _check_training(
@@ -484,6 +520,7 @@ def run_seeds(name, data, *, seeds=(0, 1, 2), split="test", **train_kwargs) -> S
         train_kwargs.get("batch_size", 256),
         train_kwargs.get("patience", 5),
         train_kwargs.get("verbose", 0),
+        train_kwargs.get("variant", "book"),
     )
     _check_split(data, split)
     verbose = train_kwargs.get("verbose", 0)
@@ -500,6 +537,7 @@ def run_seeds(name, data, *, seeds=(0, 1, 2), split="test", **train_kwargs) -> S
             best_epoch=trained.best_epoch,
             train_seconds=trained.train_seconds,
             best_val_loss=trained.best_val_loss,
+            hit_epoch_cap=float(trained.hit_epoch_cap),
         )
         rows[seed], histories[seed], predictions[seed] = scores, trained.history, prediction
         if verbose:
@@ -521,6 +559,23 @@ def run_seeds(name, data, *, seeds=(0, 1, 2), split="test", **train_kwargs) -> S
         predictions=predictions,
         best=best,
     )
+
+
+def runs_at_cap(runs) -> dict:
+    """How many training runs the epoch budget ended (instead of early stopping).
+
+    Parameters
+    ----------
+    runs : SeedRuns or dict of str to SeedRuns
+
+    Returns
+    -------
+    dict
+        ``runs`` (total), ``at_cap`` (ended by the cap) and ``stopped_early``.
+    """
+    many = runs.values() if isinstance(runs, dict) else [runs]
+    flags = [bool(flag) for seed_runs in many for flag in seed_runs.metrics["hit_epoch_cap"]]
+    return {"runs": len(flags), "at_cap": int(sum(flags)), "stopped_early": len(flags) - int(sum(flags))}
 
 
 def format_mean_std(summary, *, digits=3) -> pd.Series:

@@ -12,6 +12,7 @@ import numpy as np
 from matplotlib.collections import LineCollection
 
 from ..geo import NYC_BOX
+from ..sequences import gap_minutes
 from .maps import _check_count, _frame_map, _subsample
 from .training import _check_predictions, _colour, _loss_legend, _plot_loss, _style_loss_axes
 
@@ -96,11 +97,11 @@ def time_scatter(data, predictions, *, split="test", sample=2000, seed=0, ncols=
         hours over all windows.
     """
     windows, rows = _windows_and_sample(data, predictions, split=split, sample=sample, seed=seed)
-    real_hours = (windows.y_raw[:, 0] - windows.last_raw[:, 0]) / 3600.0
+    real_hours = gap_minutes(windows.y_raw[:, 0]) / 60.0
     limit = max(1.0, float(np.nanpercentile(np.abs(real_hours), 99.5)))
     fig, axes = _panels(len(predictions), ncols=ncols, size=(4.6, 4.3))
     for number, (ax, (label, prediction)) in enumerate(zip(axes, predictions.items())):
-        predicted_hours = (data.inverse_targets(prediction)[:, 0] - windows.last_raw[:, 0]) / 3600.0
+        predicted_hours = gap_minutes(data.inverse_targets(prediction)[:, 0]) / 60.0
         colour = _colour(number)
         ax.scatter(real_hours[rows], predicted_hours[rows], s=5, alpha=0.35, color=colour, linewidths=0, rasterized=True)
         ax.plot([-limit, limit], [-limit, limit], color="black", linewidth=0.8)

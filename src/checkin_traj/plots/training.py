@@ -6,6 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from ..geo import haversine_km
+from ..sequences import gap_minutes
 from .maps import _subsample
 
 SEED_COLOURS = plt.get_cmap("tab10").colors
@@ -116,13 +117,13 @@ def predictions_figure(data, predictions, *, split="test", sample=1500, seed=0):
     y_raw, last_raw = np.asarray(windows.y_raw), np.asarray(windows.last_raw)
     rows = _subsample(len(y_raw), sample, seed)
     fig, (ax_time, ax_map, ax_km) = plt.subplots(1, 3, figsize=(15, 4.6))
-    true_hours = (y_raw[:, 0] - last_raw[:, 0]) / 3600.0
+    true_hours = gap_minutes(y_raw[:, 0]) / 60.0
     lat_centre = float(np.median(y_raw[:, 2]))
     ax_map.scatter(y_raw[rows, 1], y_raw[rows, 2], s=4, color="0.55", label="real", alpha=0.6, linewidths=0)
     for number, (label, prediction) in enumerate(predictions.items()):
         colour = _colour(number)
         predicted_raw = data.inverse_targets(prediction)
-        predicted_hours = (predicted_raw[:, 0] - last_raw[:, 0]) / 3600.0
+        predicted_hours = gap_minutes(predicted_raw[:, 0]) / 60.0
         ax_time.scatter(true_hours[rows], predicted_hours[rows], s=5, alpha=0.4, color=colour, label=label, linewidths=0)
         ax_map.scatter(predicted_raw[rows, 1], predicted_raw[rows, 2], s=4, alpha=0.5, color=colour, label=label, linewidths=0)
         distance = np.sort(haversine_km(y_raw[:, 2], y_raw[:, 1], predicted_raw[:, 2], predicted_raw[:, 1]))
