@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from checkin_traj.baselines import BASELINES
+from checkin_traj.baselines import BASELINES, BOOSTED_BASELINES
 from checkin_traj.provenance import load_clean
 from checkin_traj.results import load_results
-from checkin_traj.sequences import build_windows
+from checkin_traj.sequences import build_windows, test_windows_hash
 
 from .chapter_workdirs import run_chapter, save_clean_run, synthetic_clean
 
@@ -37,3 +37,14 @@ def test_chapter_02_scores_every_baseline_and_names_the_strongest(tmp_path):
     assert len(again.test) == values["windows_test"]
     # persistence predicts the last input's place: the saved predictions match the rebuilt windows
     np.testing.assert_allclose(saved["arrays"]["persistence"][:, 1:], again.test.last[:, 1:], atol=1e-6)
+
+    # the gap target, the boosted-tree peers and the test windows' hash
+    assert values["persistence_r2_gap"] < 0.99
+    assert values["test_windows_hash"] == protocol_hash(workdir) == test_windows_hash(again)
+    boosted = load_results(workdir, "boosted")
+    assert all(boosted["arrays"][name].shape == (values["windows_test"], 3) for name in BOOSTED_BASELINES)
+    assert all(values[f"{name}_fit_seconds"] > 0 for name in BOOSTED_BASELINES)
+
+
+def protocol_hash(workdir):
+    return load_results(workdir, "protocol")["metrics"]["test_windows_hash"]
