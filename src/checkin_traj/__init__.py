@@ -1,71 +1,42 @@
 """Predicting where and when Gowalla users check in next.
 
-Public names are imported lazily (PEP 562), so ``import checkin_traj`` is cheap and
-does not import TensorFlow until a model is built.
+The root imports the light public API eagerly: reading, cleaning, windows, metrics,
+baselines, verdicts and results. TensorFlow and optuna stay behind the modules that need
+them (``checkin_traj.models``, ``checkin_traj.training``, ``checkin_traj.tuning``): import
+those directly, so ``import checkin_traj`` stays cheap.
 """
-
-from importlib import import_module
 
 __version__ = "0.1.0"
 
-_EXPORTS = {
-    "geo": ["haversine_km", "BoundingBox", "NYC_BOX"],
-    "io": ["read_checkins", "read_edges", "read_table", "write_table", "atomic_path", "InputError", "ReadReport"],
-    "fetch": ["SNAP_REGISTRY", "fetch_snap", "DownloadError", "ChecksumError"],
-    "synthetic": ["generate_checkins", "generate_edges", "write_snap_checkins", "write_snap_edges"],
-    "sources": ["resolve_checkins", "DataSource"],
-    "cleaning": [
-        "assign_dense_ids",
-        "sort_by_user_time",
-        "drop_exact_duplicates",
-        "filter_speed",
-        "filter_stays",
-        "filter_box",
-        "clean",
-        "CleaningReport",
-        "label_removals",
-        "threshold_sensitivity",
-    ],
-    "provenance": ["save_clean", "load_clean", "write_provenance", "read_provenance", "data_banner"],
-    "sequences": ["build_windows", "WindowedData", "Split", "FEATURES", "TARGETS"],
-    "metrics": ["scaled_scores", "human_errors", "evaluate", "ARTICLE_SCORES"],
-    "baselines": [
-        "persistence",
-        "user_most_frequent",
-        "user_mean",
-        "global_mean",
-        "markov_next",
-        "run_baselines",
-        "BASELINES",
-    ],
-    "models": ["build_lstm", "build_seq2seq", "build_transformer", "build_model", "MODEL_BUILDERS"],
-    "training": ["set_seed", "train_model", "run_seeds", "TrainedModel", "SeedRuns"],
-    "tuning": [
-        "run_study",
-        "grid_space",
-        "ARTICLE_GRID",
-        "trials_frame",
-        "best_configuration",
-        "hyperparameter_importance",
-        "score_on_test",
-    ],
-    "comparison": ["comparison_table", "article_claims"],
-    "results": ["save_results", "load_results"],
-}
+from .checks import check_choice, check_fraction, check_int, check_positive, check_real
+from .geo import NYC_BOX, BoundingBox, haversine_km
+from .io import InputError, ReadReport, atomic_path, read_checkins, read_edges, read_table, write_table
+from .fetch import SNAP_REGISTRY, ChecksumError, DownloadError, fetch_snap
+from .synthetic import generate_checkins, generate_edges, write_snap_checkins, write_snap_edges
+from .sources import DataSource, resolve_checkins
+from .cleaning import (
+    CleaningReport,
+    assign_dense_ids,
+    clean,
+    drop_exact_duplicates,
+    filter_box,
+    filter_speed,
+    filter_stays,
+    label_removals,
+    sort_by_user_time,
+    threshold_sensitivity,
+)
+from .provenance import data_banner, load_clean, read_provenance, save_clean, write_provenance
+from .sequences import FEATURES, TARGETS, Split, WindowedData, build_windows
+from .metrics import ARTICLE_SCORES, evaluate, human_errors, scaled_scores
+from .baselines import BASELINES, global_mean, markov_next, persistence, run_baselines, user_mean, user_most_frequent
+from .uncertainty import Interval, paired_bootstrap, user_bootstrap
+from .verdicts import BEATS, LOSES, WITHIN_NOISE, Verdict, best_run, compare, strongest_baseline, versus_baseline
+from .results import load_results, results_payload, save_results, seed_table
+from .comparison import article_claims, comparison_table
+from .model_chapter import ModelChapter
 
-_NAME_TO_MODULE = {name: module for module, names in _EXPORTS.items() for name in names}
+import types as _types
 
-__all__ = sorted(_NAME_TO_MODULE)
-
-
-def __getattr__(name):
-    module = _NAME_TO_MODULE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'checkin_traj' has no attribute {name!r}")
-    value = getattr(import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(list(globals()) + __all__)
+#: Every public name above (submodules excluded).
+__all__ = sorted(name for name, value in dict(globals()).items() if not name.startswith("_") and not isinstance(value, _types.ModuleType))

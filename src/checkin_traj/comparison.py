@@ -15,10 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .metrics import ARTICLE_SCORES, HUMAN_METRICS, SCALED_METRICS
-from .results import load_results
-
-#: Result names of the model chapters and how the models are called in text.
-MODEL_NAMES = {"lstm": "LSTM", "seq2seq": "Seq2Seq", "transformer": "Transformer"}
+from .results import MODEL_NAMES, load_results, run_label
 
 #: The run of each model that has the article's form (absolute targets; the article's
 #: Transformer had no positional encoding), and the model's key in ``ARTICLE_SCORES``.
@@ -36,20 +33,6 @@ HIGHER_IS_BETTER = frozenset({"r2", "r2_gap", "r2_lon", "r2_lat", "r2_spatial", 
 
 #: Verdicts of :func:`compare`.
 HOLDS, FAILS, WITHIN_SPREAD, NOT_TESTED = "holds", "does not hold", "within the seeds' spread", "not tested"
-
-
-def run_label(model, run) -> str:
-    """How a model run is named in tables and figures, e.g. ``"Transformer (no positions, offset)"``.
-
-    Parameters
-    ----------
-    model : str
-        Result name of the model chapter (``"lstm"``, ``"seq2seq"``, ``"transformer"``).
-    run : str
-        The run's label in that chapter (``"absolute"``, ``"positions_offset"``, ...).
-    """
-    words = run.replace("no_positions_", "no positions, ").replace("positions_", "positions, ").replace("_", " ")
-    return f"{MODEL_NAMES.get(model, model)} ({words})"
 
 
 def _check_models(models):

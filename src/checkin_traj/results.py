@@ -1,13 +1,20 @@
-"""Saving a chapter's results so later chapters (and tests) can read them.
+"""A chapter's results: saved for later chapters (and tests), and reported as tables.
 
-Each result ``name`` lives in ``WORKDIR/results`` as ``name.json`` (metrics, tables,
-extra JSON-able data) and, when arrays are given, ``name.npz``. Both are written
-atomically, so an interrupted run never leaves a half-written file behind.
+Saving: each result ``name`` lives in ``WORKDIR/results`` as ``name.json`` (metrics,
+tables, extra JSON-able data) and, when arrays are given, ``name.npz``. Both are written
+atomically, so an interrupted run never leaves a half-written file behind
+(:func:`save_results`, :func:`load_results`).
+
+Reporting: the tables a model chapter shows and saves from its runs over seeds
+(:func:`seed_table`, :func:`results_payload`, :func:`format_mean_std`), and the baselines'
+scores on a split (:func:`baseline_scores`). Nothing here trains or imports TensorFlow;
+verdicts (beats / loses / within noise) come from :mod:`checkin_traj.verdicts`.
 """
 
 from __future__ import annotations
 
 import json
+import numbers
 import re
 from pathlib import Path
 
@@ -125,3 +132,183 @@ def load_results(workdir, name) -> dict:
         with np.load(json_path.with_suffix(".npz")) as stored:
             arrays = {key: stored[key] for key in stored.files}
     return {"metrics": document["metrics"], "tables": tables, "extra": document["extra"], "arrays": arrays}
+
+
+# --------------------------------------------------------------------------- reporting
+
+#: Result names of the model chapters and how the models are called in text.
+MODEL_NAMES = {"lstm": "LSTM", "seq2seq": "Seq2Seq", "transformer": "Transformer"}
+
+
+def run_label(model, run) -> str:
+    """How a model run is named in tables and figures, e.g. ``"Transformer (no positions, offset)"``.
+
+    Parameters
+    ----------
+    model : str
+        Result name of the model chapter (``"lstm"``, ``"seq2seq"``, ``"transformer"``).
+    run : str
+        The run's label in that chapter (``"absolute"``, ``"positions_offset"``, ...).
+    """
+    words = run.replace("no_positions_", "no positions, ").replace("positions_", "positions, ").replace("_", " ")
+    return f"{MODEL_NAMES.get(model, model)} ({words})"
+
+
+#: Metrics a model chapter saves as flat ``<run>_<metric>_mean`` / ``_std`` numbers.
+SAVED_METRICS = ("rmse", "r2", "km_median", "within_1km", "minutes_median")
+
+
+def flatten_metrics(metrics, prefix="") -> dict:
+    """A flat {name: float} from :func:`checkin_traj.metrics.evaluate`'s dict (nested dicts joined with '_')."""
+    flat = {}
+    for key, value in metrics.items():
+        if isinstance(value, dict):
+            flat.update(flatten_metrics(value, prefix=f"{prefix}{key}_"))
+        elif isinstance(value, (numbers.Real, np.generic)) and not isinstance(value, bool):
+            flat[f"{prefix}{key}"] = float(value)
+    return flat
+
+
+def format_mean_std(summary, *, digits=3) -> pd.Series:
+    """``"mean ± std"`` strings from ``SeedRuns.summary()`` (columns ``mean`` and ``std``)."""
+    return summary.apply(lambda row: f"{row['mean']:.{digits}f} ± {row['std']:.{digits}f}", axis=1)
+
+
+def seed_table(runs, *, baselines=None, columns=("rmse", "r2", "km_median", "minutes_median"), digits=3):
+    """A table of ``mean ± std`` per run, with baselines' single numbers below.
+
+    Parameters
+    ----------
+    runs : dict of str to SeedRuns
+        Row label -> runs, e.g. ``{"LSTM (absolute)": ..., "LSTM (offset)": ...}``.
+    baselines : dict of str to dict, optional
+        Row label -> metrics dict of a deterministic baseline (no spread).
+    columns : sequence of str
+        Metric names (columns of ``SeedRuns.metrics``) to show, in order.
+    digits : int
+        Decimals.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Strings, one row per run and baseline.
+    """
+    rows = {}
+    for label, seed_runs in runs.items():
+        summary = seed_runs.summary()
+        missing = [column for column in columns if column not in summary.index]
+        if missing:
+            raise ValueError(f"runs[{label!r}] has no metrics {missing}; it has {list(summary.index)}")
+        rows[label] = format_mean_std(summary.loc[list(columns)], digits=digits)
+    for label, metrics in (baselines or {}).items():
+        flat = flatten_metrics(dict(metrics))
+        rows[label] = pd.Series({column: f"{flat[column]:.{digits}f}" if column in flat else "–" for column in columns})
+    return pd.DataFrame(rows).T.reindex(columns=list(columns))
+
+
+def seed_array_name(label, seed) -> str:
+    """Name of one seed's predictions in a model result's arrays, ``"<label>_seed<k>"``."""
+    return f"{label}_seed{int(seed)}"
+
+
+def results_payload(runs, *, hyperparameters, training=None, verdicts=None):
+    """What a model chapter saves with :func:`save_results`.
+
+    Parameters
+    ----------
+    runs : dict of str to SeedRuns
+        Run label (e.g. ``"absolute"``, ``"offset"``, ``"no_positions_absolute"``; letters,
+        digits and ``_``) -> its seeds.
+    hyperparameters : dict
+        The model's hyperparameters (JSON-able); per run label, or one dict for all.
+    training : dict, optional
+        Training settings (epochs, batch size, patience, seeds).
+    verdicts : dict, optional
+        JSON-able verdicts of the chapter (e.g. metric -> run -> :meth:`Verdict.as_dict`).
+
+    Returns
+    -------
+    dict
+        Keyword arguments ``metrics``, ``tables``, ``arrays`` and ``extra``:
+
+        - ``metrics``: ``"<label>_<metric>_mean"`` and ``"..._std"`` for :data:`SAVED_METRICS`;
+        - ``tables["summary"]``: one row per run label, columns ``<metric>_mean`` and
+          ``<metric>_std`` for every metric (``val_*`` included); ``tables["seeds"]``: one
+          row per run and seed;
+        - ``arrays``: ``"<label>"`` the best seed's (lowest validation loss) predictions of
+          the scored split, ``"<label>_seed_mean"`` the mean over seeds and
+          ``"<label>_seed<k>"`` each seed's (scaled, (n, n_targets));
+        - ``extra``: ``histories`` (label -> seed -> history), ``hyperparameters``,
+          ``training``, ``best_seed`` (label -> seed), ``seeds`` (label -> seeds),
+          ``split``, ``runs`` (labels in order), ``model`` (the model's name per label),
+          ``target_mode`` per label, ``verdicts``.
+    """
+    if not runs:
+        raise ValueError("runs is empty")
+    for label in runs:
+        if not isinstance(label, str) or not label.replace("_", "").isalnum():
+            raise ValueError(f"run labels must be letters, digits and '_', got {label!r}")
+    summary_rows, seed_frames, metrics, arrays = {}, [], {}, {}
+    for label, seed_runs in runs.items():
+        summary = seed_runs.summary()
+        summary_rows[label] = {
+            **{f"{metric}_mean": value for metric, value in summary["mean"].items()},
+            **{f"{metric}_std": value for metric, value in summary["std"].items()},
+            "n_seeds": int(summary["n_seeds"].max()),
+        }
+        seed_frames.append(seed_runs.metrics.reset_index().assign(run=label))
+        for metric in SAVED_METRICS:
+            if metric in summary.index:
+                metrics[f"{label}_{metric}_mean"] = float(summary.loc[metric, "mean"])
+                metrics[f"{label}_{metric}_std"] = float(summary.loc[metric, "std"])
+        arrays[label] = seed_runs.predictions[seed_runs.best.seed]
+        arrays[f"{label}_seed_mean"] = seed_runs.mean_prediction()
+        for seed in seed_runs.seeds:
+            arrays[seed_array_name(label, seed)] = seed_runs.predictions[seed]
+    seeds_table = pd.concat(seed_frames, ignore_index=True)
+    seeds_table = seeds_table[["run", "seed"] + [column for column in seeds_table.columns if column not in ("run", "seed")]]
+    return {
+        "metrics": metrics,
+        "tables": {"summary": pd.DataFrame.from_dict(summary_rows, orient="index").rename_axis("run"), "seeds": seeds_table},
+        "arrays": arrays,
+        "extra": {
+            "runs": list(runs),
+            "model": {label: seed_runs.name for label, seed_runs in runs.items()},
+            "target_mode": {label: seed_runs.target_mode for label, seed_runs in runs.items()},
+            "split": next(iter(runs.values())).split,
+            "best_seed": {label: seed_runs.best.seed for label, seed_runs in runs.items()},
+            "seeds": {label: [int(seed) for seed in seed_runs.seeds] for label, seed_runs in runs.items()},
+            "histories": {label: seed_runs.histories for label, seed_runs in runs.items()},
+            "hyperparameters": hyperparameters,
+            "training": training or {},
+            "verdicts": verdicts or {},
+        },
+    }
+
+
+def seed_predictions(result, run) -> dict:
+    """Seed -> predictions of one run of a loaded model result (:func:`results_payload`'s arrays)."""
+    seeds = result["extra"].get("seeds", {}).get(run)
+    if seeds is None:
+        raise ValueError(
+            f"result {result.get('name', '')!r} does not list the seeds of run {run!r}: it was saved before per-seed "
+            "predictions were kept; rerun its chapter"
+        )
+    return {int(seed): result["arrays"][seed_array_name(run, seed)] for seed in seeds}
+
+
+def baseline_scores(workdir, data=None, *, split="val", name="baselines") -> pd.DataFrame:
+    """The baselines' scores on ``split``: the table chapter 02 saved, or computed on ``data``.
+
+    Chapter 02 saves the test table (and, when it does, the validation table). Strongest
+    baselines are chosen on validation scores, so when none was saved they are computed
+    here with :func:`checkin_traj.baselines.run_baselines` (deterministic, seconds).
+    """
+    tables = load_results(workdir, name)["tables"]
+    if split in tables:
+        return tables[split]
+    if data is None:
+        raise ValueError(f"results {name!r} in {workdir} have no {split!r} table; pass data= to compute it")
+    from .baselines import run_baselines
+
+    return run_baselines(data, split=split)

@@ -15,7 +15,10 @@ Two target modes:
     standardised with the mean and standard deviation of the *training* offsets;
     :meth:`TrainedModel.predict` adds ``last`` back.
 
-:func:`run_seeds` repeats a training over seeds and reports each metric as mean ± std.
+:func:`run_seeds` repeats a training over seeds and reports each metric as mean ± std
+(test metrics and, prefixed ``val_``, the same metrics on the validation windows, on which
+best runs are chosen). Tables and saved results are built by :mod:`checkin_traj.results`,
+verdicts by :mod:`checkin_traj.verdicts`.
 """
 
 from __future__ import annotations
@@ -29,6 +32,11 @@ from dataclasses import dataclass, field
 import keras
 import numpy as np
 import pandas as pd
+
+# Reporting lives in results (tables) and verdicts (the one comparison rule); these names
+# are re-exported here so that older imports keep working.
+from .results import flatten_metrics, format_mean_std, results_payload, seed_table  # noqa: F401
+from .verdicts import strongest_baseline  # noqa: F401
 
 TARGET_MODES = ("absolute", "offset")
 MIN_OFFSET_SCALE = 1e-6  # smaller spreads of training offsets (scaled units) are treated as none
@@ -67,10 +75,7 @@ def set_seed(seed, *, deterministic="auto"):
 # --------------------------------------------------------------------------- checks
 
 
-def _check_int(name, value, *, minimum):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
+from .checks import check_int as _check_int  # noqa: E402  (the one integer check)
 
 
 def _check_split(data, split):
@@ -407,17 +412,6 @@ def train_model(
 # --------------------------------------------------------------------------- several seeds
 
 
-def _flatten_metrics(metrics, prefix=""):
-    """A flat {name: float} from ``evaluate``'s dict (nested dicts joined with '_')."""
-    flat = {}
-    for key, value in metrics.items():
-        if isinstance(value, dict):
-            flat.update(_flatten_metrics(value, prefix=f"{prefix}{key}_"))
-        elif isinstance(value, (numbers.Real, np.generic)) and not isinstance(value, bool):
-            flat[f"{prefix}{key}"] = float(value)
-    return flat
-
-
 @dataclass
 class SeedRuns:
     """One model and target mode trained over several seeds.
@@ -432,8 +426,9 @@ class SeedRuns:
         The split the metrics are computed on.
     metrics : pandas.DataFrame
         One row per seed (index ``seed``), one column per metric of
-        :func:`checkin_traj.metrics.evaluate`, plus ``epochs_run``, ``best_epoch``,
-        ``train_seconds`` and ``best_val_loss``.
+        :func:`checkin_traj.metrics.evaluate`, the same prefixed ``val_`` (scored on the
+        validation windows, unless ``split`` is ``"val"``), plus ``epochs_run``,
+        ``best_epoch``, ``train_seconds`` and ``best_val_loss``.
     histories : dict of int to dict
         Each seed's training history (see :attr:`TrainedModel.history`).
     predictions : dict of int to numpy.ndarray
@@ -531,7 +526,9 @@ def run_seeds(name, data, *, seeds=(0, 1, 2), split="test", **train_kwargs) -> S
         keras.backend.clear_session()
         trained = train_model(name, data, seed=seed, **train_kwargs)
         prediction = trained.predict(split)
-        scores = _flatten_metrics(evaluate(data, prediction, split=split))
+        scores = flatten_metrics(evaluate(data, prediction, split=split))
+        if split != "val":  # validation scores in the scored space: what best runs are chosen on
+            scores.update(flatten_metrics(evaluate(data, trained.predict("val"), split="val"), prefix="val_"))
         scores.update(
             epochs_run=trained.epochs_run,
             best_epoch=trained.best_epoch,
@@ -576,150 +573,3 @@ def runs_at_cap(runs) -> dict:
     many = runs.values() if isinstance(runs, dict) else [runs]
     flags = [bool(flag) for seed_runs in many for flag in seed_runs.metrics["hit_epoch_cap"]]
     return {"runs": len(flags), "at_cap": int(sum(flags)), "stopped_early": len(flags) - int(sum(flags))}
-
-
-def format_mean_std(summary, *, digits=3) -> pd.Series:
-    """``"mean ± std"`` strings from :meth:`SeedRuns.summary`."""
-    return summary.apply(lambda row: f"{row['mean']:.{digits}f} ± {row['std']:.{digits}f}", axis=1)
-
-
-def seed_table(runs, *, baselines=None, columns=("rmse", "r2", "km_median", "minutes_median"), digits=3):
-    """A table of ``mean ± std`` per run, with baselines' single numbers below.
-
-    Parameters
-    ----------
-    runs : dict of str to SeedRuns
-        Row label -> runs, e.g. ``{"LSTM (absolute)": ..., "LSTM (offset)": ...}``.
-    baselines : dict of str to dict, optional
-        Row label -> metrics dict of a deterministic baseline (no spread).
-    columns : sequence of str
-        Metric names (columns of :attr:`SeedRuns.metrics`) to show, in order.
-    digits : int
-        Decimals.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Strings, one row per run and baseline.
-    """
-    rows = {}
-    for label, seed_runs in runs.items():
-        summary = seed_runs.summary()
-        missing = [column for column in columns if column not in summary.index]
-        if missing:
-            raise ValueError(f"runs[{label!r}] has no metrics {missing}; it has {list(summary.index)}")
-        rows[label] = format_mean_std(summary.loc[list(columns)], digits=digits)
-    for label, metrics in (baselines or {}).items():
-        flat = _flatten_metrics(metrics)
-        rows[label] = pd.Series({column: f"{flat[column]:.{digits}f}" if column in flat else "–" for column in columns})
-    return pd.DataFrame(rows).T.reindex(columns=list(columns))
-
-
-def strongest_baseline(table, *, metric="rmse"):
-    """Name of the baseline with the lowest ``metric`` in a baselines table (index: baseline)."""
-    if metric not in table.columns:
-        raise ValueError(f"the baselines table has no column {metric!r}; it has {list(table.columns)}")
-    return str(table[metric].astype(float).idxmin())
-
-
-def results_payload(runs, *, hyperparameters, training=None):
-    """What a model chapter saves with :func:`checkin_traj.results.save_results`.
-
-    Parameters
-    ----------
-    runs : dict of str to SeedRuns
-        Run label (e.g. ``"absolute"``, ``"offset"``, ``"no_positions_absolute"``; letters,
-        digits and ``_``) -> its seeds.
-    hyperparameters : dict
-        The model's hyperparameters (JSON-able); per run label, or one dict for all.
-    training : dict, optional
-        Training settings (epochs, batch size, patience, seeds).
-
-    Returns
-    -------
-    dict
-        Keyword arguments ``metrics``, ``tables``, ``arrays`` and ``extra``:
-
-        - ``metrics``: ``"<label>_<metric>_mean"`` and ``"..._std"`` for rmse, r2, km_median,
-          within_1km, minutes_median;
-        - ``tables["summary"]``: one row per run label, columns ``<metric>_mean`` and
-          ``<metric>_std`` for every metric; ``tables["seeds"]``: one row per run and seed;
-        - ``arrays``: ``"<label>"`` the best seed's predictions of the scored split and
-          ``"<label>_seed_mean"`` the mean over seeds (scaled, (n, 3));
-        - ``extra``: ``histories`` (label -> seed -> history), ``hyperparameters``,
-          ``training``, ``best_seed`` (label -> seed), ``split``, ``runs`` (labels in order),
-          ``model`` (the model's name per label), ``target_mode`` per label.
-    """
-    if not runs:
-        raise ValueError("runs is empty")
-    for label in runs:
-        if not isinstance(label, str) or not label.replace("_", "").isalnum():
-            raise ValueError(f"run labels must be letters, digits and '_', got {label!r}")
-    summary_rows, seed_frames, metrics, arrays = {}, [], {}, {}
-    for label, seed_runs in runs.items():
-        summary = seed_runs.summary()
-        summary_rows[label] = {
-            **{f"{metric}_mean": value for metric, value in summary["mean"].items()},
-            **{f"{metric}_std": value for metric, value in summary["std"].items()},
-            "n_seeds": int(summary["n_seeds"].max()),
-        }
-        seed_frames.append(seed_runs.metrics.reset_index().assign(run=label))
-        for metric in ("rmse", "r2", "km_median", "within_1km", "minutes_median"):
-            if metric in summary.index:
-                metrics[f"{label}_{metric}_mean"] = float(summary.loc[metric, "mean"])
-                metrics[f"{label}_{metric}_std"] = float(summary.loc[metric, "std"])
-        arrays[label] = seed_runs.predictions[seed_runs.best.seed]
-        arrays[f"{label}_seed_mean"] = seed_runs.mean_prediction()
-    seeds_table = pd.concat(seed_frames, ignore_index=True)
-    seeds_table = seeds_table[["run", "seed"] + [column for column in seeds_table.columns if column not in ("run", "seed")]]
-    return {
-        "metrics": metrics,
-        "tables": {"summary": pd.DataFrame.from_dict(summary_rows, orient="index").rename_axis("run"), "seeds": seeds_table},
-        "arrays": arrays,
-        "extra": {
-            "runs": list(runs),
-            "model": {label: seed_runs.name for label, seed_runs in runs.items()},
-            "target_mode": {label: seed_runs.target_mode for label, seed_runs in runs.items()},
-            "split": next(iter(runs.values())).split,
-            "best_seed": {label: seed_runs.best.seed for label, seed_runs in runs.items()},
-            "histories": {label: seed_runs.histories for label, seed_runs in runs.items()},
-            "hyperparameters": hyperparameters,
-            "training": training or {},
-        },
-    }
-
-
-#: How metric names read in sentences.
-METRIC_NAMES = {"rmse": "RMSE", "r2": "R²", "km_median": "median error (km)", "km_mean": "mean error (km)"}
-
-
-def baseline_verdict(label, seed_runs, *, baseline, baseline_metrics, metric="rmse", digits=3):
-    """One Markdown sentence: does this run beat the baseline on ``metric`` (lower is better)?
-
-    Counts the seeds whose ``metric`` is below the baseline's, so a win that depends on the
-    seed is said to be one.
-
-    Parameters
-    ----------
-    label : str
-        How the run is named in the sentence, e.g. ``"LSTM, offset"``.
-    seed_runs : SeedRuns
-    baseline : str
-        The baseline's name.
-    baseline_metrics : dict or pandas.Series
-        The baseline's metrics (same names as :attr:`SeedRuns.metrics`' columns).
-    metric : str
-        A metric where lower is better (``"rmse"``, ``"km_median"``, ...).
-    """
-    values = seed_runs.metrics[metric].astype(float)
-    reference = float(baseline_metrics[metric])
-    wins, total = int((values < reference).sum()), len(values)
-    shown = METRIC_NAMES.get(metric, metric)
-    numbers = f"{shown} {values.mean():.{digits}f} ± {values.std(ddof=1) if total > 1 else 0.0:.{digits}f} against {reference:.{digits}f} for `{baseline}`"
-    if wins == total:
-        outcome = f"beats the baseline in all {total} seeds"
-    elif wins == 0:
-        outcome = f"**loses** to the baseline in all {total} seeds"
-    else:
-        outcome = f"beats the baseline in only {wins} of {total} seeds"
-    return f"**{label}** {outcome} ({numbers})."

@@ -14,7 +14,7 @@ from matplotlib.collections import LineCollection
 from ..geo import NYC_BOX
 from ..sequences import gap_minutes
 from .maps import _check_count, _frame_map, _subsample
-from .training import _check_predictions, _colour, _loss_legend, _plot_loss, _style_loss_axes
+from .models import _check_predictions, _colour, _loss_legend, _plot_loss, _style_loss_axes
 
 
 #: How metrics read on an axis.

@@ -1,0 +1,463 @@
+"""The one rule that decides and words every comparison of the book.
+
+Every chapter that says a model "beats", "loses to" or is "within noise" of a baseline
+(or of another model) asks this module, so the words mean the same everywhere.
+
+The rule
+--------
+A comparison is made on the *per-window loss* of the two contenders over the same test
+windows: the squared error averaged over the scaled targets for RMSE and R² (so the mean
+over windows is the MSE), the distance in km for the km metrics, the absolute time error
+for the minute metrics and the hit (0/1) for ``within_1km``. A contender trained over
+several seeds contributes the per-window loss *averaged over its seeds*. The difference
+``contender - reference`` of the mean (or, for the median metrics, the median) of those
+losses gets a 95 % interval from :func:`checkin_traj.uncertainty.paired_bootstrap`, which
+resamples users and keeps each drawn user's windows. The contender **beats** the reference
+when the whole interval lies on the better side of 0, **loses** when it lies on the worse
+side, and is **within noise** otherwise. The sentence also gives the mean ± standard
+deviation of the metric over seeds and how many seeds beat the reference, as information:
+they do not decide.
+
+Selections are made on the validation windows, never on the test windows:
+:func:`strongest_baseline` reads a table of *validation* scores and :func:`best_run`
+reads the ``val_*`` columns that :func:`checkin_traj.training.run_seeds` records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .checks import check_choice, check_int
+from .uncertainty import Interval, paired_bootstrap
+
+__all__ = [
+    "BEATS",
+    "LOSES",
+    "WITHIN_NOISE",
+    "OUTCOMES",
+    "HIGHER_IS_BETTER",
+    "LOSSES",
+    "METRIC_NAMES",
+    "Verdict",
+    "window_losses",
+    "seed_losses",
+    "compare",
+    "versus_baseline",
+    "strongest_baseline",
+    "best_run",
+    "glue_values",
+    "record",
+]
+
+#: The three outcomes of :func:`compare`.
+BEATS, LOSES, WITHIN_NOISE = "beats", "loses", "within noise"
+OUTCOMES = (BEATS, LOSES, WITHIN_NOISE)
+
+#: Metrics where a larger value is better; for all others lower is better.
+HIGHER_IS_BETTER = frozenset({"r2", "r2_gap", "r2_lon", "r2_lat", "r2_spatial", "within_1km"})
+
+#: Metric -> (per-window loss, statistic over windows) the verdict is decided on.
+#: R² on fixed windows is 1 - MSE / variance, so it is decided on the squared error too.
+LOSSES = {
+    "rmse": ("squared_error", "mean"),
+    "r2": ("squared_error", "mean"),
+    "km_mean": ("km", "mean"),
+    "km_median": ("km", "median"),
+    "within_1km": ("within_1km", "mean"),
+    "minutes_mean": ("minutes", "mean"),
+    "minutes_median": ("minutes", "median"),
+}
+
+#: How the difference of :data:`LOSSES` reads in a sentence.
+_DIFFERENCE_NAMES = {
+    "squared_error": "MSE",
+    "km": "km",
+    "within_1km": "share within 1 km",
+    "minutes": "minutes",
+}
+
+#: How metric names read in sentences.
+METRIC_NAMES = {
+    "rmse": "RMSE",
+    "r2": "R²",
+    "km_mean": "mean distance (km)",
+    "km_median": "median distance (km)",
+    "within_1km": "share within 1 km",
+    "minutes_mean": "mean time error (minutes)",
+    "minutes_median": "median time error (minutes)",
+}
+
+
+# --------------------------------------------------------------------------- losses
+
+
+def window_losses(data, prediction, metric, *, split="test") -> np.ndarray:
+    """The per-window loss of one prediction on which ``metric``'s verdict is decided.
+
+    Parameters
+    ----------
+    data : WindowedData
+        The windows (:func:`checkin_traj.sequences.build_windows`).
+    prediction : array_like, shape (n, n_targets)
+        Scaled predictions, one row per window of ``split``.
+    metric : str
+        A key of :data:`LOSSES`.
+    split : {"train", "val", "test"}
+
+    Returns
+    -------
+    numpy.ndarray, float64, shape (n,)
+    """
+    from .metrics import errors_km, errors_minutes
+
+    check_choice("metric", metric, LOSSES)
+    part = data.split(split)
+    prediction = np.asarray(prediction, dtype=np.float64)
+    if prediction.shape != np.shape(part.y):
+        raise ValueError(f"prediction must have one row per {split} window, shape {np.shape(part.y)}, got {prediction.shape}")
+    loss = LOSSES[metric][0]
+    if loss == "squared_error":
+        return np.mean((prediction - np.asarray(part.y, dtype=np.float64)) ** 2, axis=1)
+    raw = data.inverse_targets(prediction)
+    if loss == "minutes":
+        return errors_minutes(part.y_raw, raw)
+    km = errors_km(part.y_raw, raw)
+    return (km <= 1.0).astype(np.float64) if loss == "within_1km" else km
+
+
+def seed_losses(data, predictions, metric, *, split="test") -> np.ndarray:
+    """:func:`window_losses` averaged over seeds: ``predictions`` maps seed -> prediction."""
+    if isinstance(predictions, np.ndarray):
+        predictions = {0: predictions}
+    if not predictions:
+        raise ValueError("predictions is empty: there is no seed to score")
+    return np.mean([window_losses(data, value, metric, split=split) for value in predictions.values()], axis=0)
+
+
+# --------------------------------------------------------------------------- verdicts
+
+
+def _shown(value, digits) -> str:
+    return f"{value:.{digits}f}"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of :func:`compare` and the numbers that word it.
+
+    Attributes
+    ----------
+    contender, reference : str
+        How the two sides are named in text.
+    metric : str
+        The metric (a key of :data:`LOSSES`).
+    outcome : str
+        :data:`BEATS`, :data:`LOSES` or :data:`WITHIN_NOISE` (from ``contender``'s side).
+    difference : Interval
+        ``contender - reference`` of the per-window loss statistic, with its 95 %
+        interval over users (negative = contender lower).
+    values : tuple of float
+        The contender's metric per seed (one value for a deterministic predictor).
+    reference_values : tuple of float
+        The reference's metric per seed.
+    """
+
+    contender: str
+    reference: str
+    metric: str
+    outcome: str
+    difference: Interval
+    values: tuple
+    reference_values: tuple
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.values))
+
+    @property
+    def std(self) -> float:
+        return float(np.std(self.values, ddof=1)) if len(self.values) > 1 else 0.0
+
+    @property
+    def reference_mean(self) -> float:
+        return float(np.mean(self.reference_values))
+
+    @property
+    def seeds_better(self) -> int:
+        """Seeds whose metric is better than the reference's mean (information only)."""
+        values = np.asarray(self.values, dtype=float)
+        better = values > self.reference_mean if self.metric in HIGHER_IS_BETTER else values < self.reference_mean
+        return int(better.sum())
+
+    @property
+    def beats(self) -> bool:
+        return self.outcome == BEATS
+
+    def numbers(self, digits=3) -> str:
+        """``"RMSE 0.080 ± 0.001 (3 seeds, 3 better) against 0.085"``."""
+        shown = METRIC_NAMES.get(self.metric, self.metric)
+        text = f"{shown} {_shown(self.mean, digits)}"
+        if len(self.values) > 1:
+            text += f" ± {_shown(self.std, digits)} over {len(self.values)} seeds, {self.seeds_better} of them better"
+        text += f", against {_shown(self.reference_mean, digits)}"
+        if len(self.reference_values) > 1:
+            std = float(np.std(self.reference_values, ddof=1))
+            text += f" ± {_shown(std, digits)}"
+        unit = _DIFFERENCE_NAMES[LOSSES[self.metric][0]]
+        statistic = LOSSES[self.metric][1]
+        d = self.difference
+        text += (
+            f"; difference in {statistic} {unit} {d.estimate:+.3g}, "
+            f"{d.level:.0%} interval over users [{d.low:+.3g}, {d.high:+.3g}]"
+        )
+        return text
+
+    def sentence(self, digits=3) -> str:
+        """One Markdown sentence, e.g. ``**LSTM (offset)** beats `persistence` on RMSE (...).``"""
+        words = {BEATS: "**beats**", LOSES: "**loses to**", WITHIN_NOISE: "is **within noise** of"}
+        shown = METRIC_NAMES.get(self.metric, self.metric).split(" (")[0]
+        return f"**{self.contender}** {words[self.outcome]} `{self.reference}` on {shown} ({self.numbers(digits)})."
+
+    def as_dict(self) -> dict:
+        """JSON-able numbers of the verdict (for glue and saved results)."""
+        return {
+            "outcome": self.outcome,
+            "metric": self.metric,
+            "reference": self.reference,
+            "mean": self.mean,
+            "std": self.std,
+            "reference_mean": self.reference_mean,
+            "seeds_better": self.seeds_better,
+            "n_seeds": len(self.values),
+            "difference": self.difference.estimate,
+            "difference_low": self.difference.low,
+            "difference_high": self.difference.high,
+        }
+
+
+def _as_losses(losses, name):
+    losses = np.asarray(losses, dtype=float)
+    if losses.ndim == 2:  # (n_seeds, n): average over seeds
+        losses = losses.mean(axis=0)
+    if losses.ndim != 1:
+        raise ValueError(f"{name} must be per-window losses (n,) or (n_seeds, n), got shape {np.shape(losses)}")
+    return losses
+
+
+def _values(values, name):
+    if values is None:
+        return ()
+    values = tuple(float(value) for value in np.atleast_1d(np.asarray(values, dtype=float)))
+    if not values or not np.isfinite(values).all():
+        raise ValueError(f"{name} must be finite metric values, got {values}")
+    return values
+
+
+def compare(
+    contender_losses,
+    reference_losses,
+    users,
+    *,
+    metric="rmse",
+    contender="model",
+    reference="baseline",
+    values=None,
+    reference_values=None,
+    n_boot=1000,
+    seed=0,
+    level=0.95,
+) -> Verdict:
+    """Decide whether ``contender`` beats ``reference`` on ``metric`` (the book's one rule).
+
+    Parameters
+    ----------
+    contender_losses, reference_losses : array_like, shape (n,) or (n_seeds, n)
+        Per-window losses on the same windows (:func:`window_losses`); a 2-d array is
+        averaged over its seeds first.
+    users : array_like, shape (n,)
+        The user of each window (the resampled unit).
+    metric : str
+        A key of :data:`LOSSES` (its direction from :data:`HIGHER_IS_BETTER`).
+    contender, reference : str
+        Names used in the sentence.
+    values, reference_values : sequence of float, optional
+        Each side's metric per seed (for the mean ± std in the sentence); the statistic of
+        the losses when not given.
+    n_boot, seed, level
+        Of the bootstrap (:func:`checkin_traj.uncertainty.paired_bootstrap`).
+
+    Returns
+    -------
+    Verdict
+    """
+    check_choice("metric", metric, LOSSES)
+    check_int("n_boot", n_boot, minimum=10)
+    a = _as_losses(contender_losses, "contender_losses")
+    b = _as_losses(reference_losses, "reference_losses")
+    if a.shape != b.shape:
+        raise ValueError(f"contender and reference were scored on different windows: {a.shape} vs {b.shape}")
+    statistic = LOSSES[metric][1]
+    interval = paired_bootstrap(a, b, users, statistic=statistic, n_boot=n_boot, seed=seed, level=level)
+    lower_side, upper_side = interval.high < 0.0, interval.low > 0.0
+    if metric in HIGHER_IS_BETTER:
+        lower_side, upper_side = upper_side, lower_side
+    outcome = BEATS if lower_side else LOSES if upper_side else WITHIN_NOISE
+
+    def fallback(losses):
+        return float(np.mean(losses) if statistic == "mean" else np.median(losses))
+
+    return Verdict(
+        contender=str(contender),
+        reference=str(reference),
+        metric=metric,
+        outcome=outcome,
+        difference=interval,
+        values=_values(values, "values") or (fallback(a),),
+        reference_values=_values(reference_values, "reference_values") or (fallback(b),),
+    )
+
+
+def versus_baseline(
+    label, seed_runs, data, *, baseline, baseline_prediction, baseline_metrics=None, metric="rmse", split="test", **bootstrap
+) -> Verdict:
+    """:func:`compare` for a run over seeds (``SeedRuns``) against a deterministic baseline.
+
+    Parameters
+    ----------
+    label : str
+        How the run is named, e.g. ``"LSTM (offset)"``.
+    seed_runs : SeedRuns
+        From :func:`checkin_traj.training.run_seeds` (its ``predictions`` of ``split``).
+    data : WindowedData
+    baseline : str
+        The baseline's name.
+    baseline_prediction : array_like, shape (n, n_targets)
+        The baseline's scaled predictions of ``split``.
+    baseline_metrics : mapping, optional
+        The baseline's metrics (for the number shown); computed from the losses otherwise.
+    metric : str
+    split : str
+    **bootstrap
+        ``n_boot``, ``seed``, ``level`` of :func:`compare`.
+    """
+    losses = np.stack([window_losses(data, value, metric, split=split) for value in seed_runs.predictions.values()])
+    reference = None if baseline_metrics is None else [float(baseline_metrics[metric])]
+    return compare(
+        losses,
+        window_losses(data, baseline_prediction, metric, split=split),
+        data.split(split).user,
+        metric=metric,
+        contender=label,
+        reference=baseline,
+        values=seed_runs.metrics[metric].to_numpy(dtype=float) if metric in seed_runs.metrics else None,
+        reference_values=reference,
+        **bootstrap,
+    )
+
+
+# --------------------------------------------------------------------------- selections
+
+
+def strongest_baseline(table, *, metric="rmse") -> str:
+    """The baseline with the best ``metric`` in a table of **validation** scores.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Index: baseline names; a column ``metric`` (or ``<metric>_mean``). Pass the scores
+        on the validation windows: choosing on the test windows would flatter the choice.
+    metric : str
+    """
+    column = metric if metric in table.columns else f"{metric}_mean"
+    if column not in table.columns:
+        raise ValueError(f"the baselines table has no column {metric!r}; it has {list(table.columns)}")
+    values = table[column].astype(float)
+    if values.isna().all():
+        raise ValueError(f"the baselines table has no {metric!r} values")
+    return str(values.idxmax() if metric in HIGHER_IS_BETTER else values.idxmin())
+
+
+def best_run(table, *, metric="rmse", groupby=None):
+    """The best row (run) of a table by its **validation** ``metric``.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per run with a column ``val_<metric>_mean`` (a summary over seeds) or
+        ``val_<metric>`` (one number per row). Test columns are never read.
+    metric : str
+    groupby : str, optional
+        A column; when given, the best row of each group (e.g. per ``model``).
+
+    Returns
+    -------
+    str or pandas.Series
+        The best row's index label, or, with ``groupby``, group -> label.
+
+    Raises
+    ------
+    ValueError
+        When the table has no validation column for ``metric``.
+    """
+    candidates = [f"val_{metric}_mean", f"val_{metric}"]
+    column = next((name for name in candidates if name in table.columns), None)
+    if column is None:
+        raise ValueError(
+            f"the table has no validation score {candidates}: runs are chosen on the validation windows, "
+            "so rerun the chapters that trained them (run_seeds records val_* metrics)"
+        )
+    if table.empty:
+        raise ValueError("the table has no rows")
+    values = table[column].astype(float)
+    pick = (lambda series: series.idxmax()) if metric in HIGHER_IS_BETTER else (lambda series: series.idxmin())
+    if groupby is None:
+        return pick(values)
+    return values.groupby(table[groupby], sort=False).agg(pick).rename("run")
+
+
+# --------------------------------------------------------------------------- glue
+
+
+def glue_values(prefix, verdicts, *, digits=3) -> dict:
+    """The glue a chapter records for a list of verdicts on one metric.
+
+    Parameters
+    ----------
+    prefix : str
+        E.g. ``"lstm_verdict"`` or ``"lstm_km_verdict"``.
+    verdicts : sequence of Verdict
+
+    Returns
+    -------
+    dict
+        ``"<prefix>_md"``: the sentences as one Markdown list (render it with the
+        ``{glue:md}`` *directive*, which can hold a list); ``"<prefix>_outcomes"``:
+        contender -> outcome; ``"<prefix>_beating"``: how many contenders beat their reference.
+    """
+    verdicts = list(verdicts)
+    return {
+        f"{prefix}_md": "\n".join(f"- {verdict.sentence(digits)}" for verdict in verdicts),
+        f"{prefix}_outcomes": {verdict.contender: verdict.outcome for verdict in verdicts},
+        f"{prefix}_beating": sum(verdict.beats for verdict in verdicts),
+    }
+
+
+def record(values) -> None:
+    """Glue every value of ``values`` (myst-nb, not displayed); keys ending ``_md`` as Markdown."""
+    from IPython.display import Markdown
+    from myst_nb import glue
+
+    for name, value in values.items():
+        if name.endswith("_md"):
+            value = Markdown(value)
+        elif isinstance(value, np.generic):
+            value = value.item()
+        glue(name, value, display=False)
+
+
+def outcomes_frame(verdicts) -> pd.DataFrame:
+    """A table of verdicts: one row per contender, the numbers of :meth:`Verdict.as_dict`."""
+    return pd.DataFrame({verdict.contender: verdict.as_dict() for verdict in verdicts}).T
