@@ -1,0 +1,67 @@
+"""Venue ranking metrics and baselines on tiny hand-made data with obvious answers."""
+
+import numpy as np
+import pytest
+
+from checkin_traj.venues.baselines import VenueBaselines
+from checkin_traj.venues.metrics import acc_at_k, hit_rank, ndcg_at_k, reciprocal_rank, summary, top_km_error
+
+RANKED = np.array([[3, 1, 2], [1, 2, 3], [2, -1, -1]])
+TARGET = np.array([3, 3, 5])
+
+
+def test_hit_rank_by_hand():
+    assert hit_rank(RANKED, TARGET).tolist() == [0, 2, -1]
+
+
+def test_acc_mrr_ndcg_by_hand():
+    assert acc_at_k(RANKED, TARGET, 1).tolist() == [1.0, 0.0, 0.0]
+    assert acc_at_k(RANKED, TARGET, 3).tolist() == [1.0, 1.0, 0.0]
+    assert reciprocal_rank(RANKED, TARGET) == pytest.approx([1.0, 1 / 3, 0.0])
+    assert ndcg_at_k(RANKED, TARGET, 3) == pytest.approx([1.0, 0.5, 0.0])
+    assert ndcg_at_k(RANKED, TARGET, 2) == pytest.approx([1.0, 0.0, 0.0])
+    s = summary(RANKED, TARGET)
+    assert s["acc@1"] == pytest.approx(1 / 3)
+    assert s["mrr"] == pytest.approx((1 + 1 / 3) / 3)
+
+
+def test_padding_never_matches():
+    assert hit_rank(np.array([[-1, -1]]), np.array([-1])).tolist() == [-1]
+
+
+def test_top_km_error_zero_when_right():
+    lat = np.array([40.70, 40.71, 40.80])
+    lon = np.array([-74.00, -74.00, -74.00])
+    km = top_km_error(np.array([[1, 0], [2, 0]]), [40.71, 40.71], [-74.0, -74.0], lat, lon)
+    assert km[0] == pytest.approx(0.0)
+    assert km[1] == pytest.approx(0.09 * 111.195, rel=1e-3)
+
+
+def test_shape_check():
+    with pytest.raises(ValueError, match="ranked must be"):
+        hit_rank(np.array([1, 2]), np.array([1, 2]))
+
+
+# user 0 goes 5 -> 6 -> 5 -> 7; user 1 goes 5 -> 8 -> 8
+USERS = np.array([0, 0, 0, 0, 1, 1, 1])
+VENUES = np.array([5, 6, 5, 7, 5, 8, 8])
+
+
+def test_baselines_by_hand():
+    b = VenueBaselines(USERS, VENUES, k=3)
+    assert b.popular == [5, 8, 6]
+    assert b.rank("popular", [0], [5]).tolist() == [[5, 8, 6]]
+    assert b.rank("user_frequent", [1], [8]).tolist() == [[8, 5, 6]]
+    assert b.rank("user_frequent", [9], [8]).tolist() == [[5, 8, 6]]  # unseen user: popular
+    # user 0 after 5: own transitions 6, 7 (one each, smaller id first), then global 8
+    assert b.rank("transition", [0], [5]).tolist() == [[6, 7, 8]]
+    # user 1 after 5: own 8, then global 6, 7
+    assert b.rank("transition", [1], [5]).tolist() == [[8, 6, 7]]
+    # no transition across users: 7 -> 5 (user 0 end, user 1 start) is not counted
+    assert b.rank("transition", [0], [7]).tolist() == [[5, 8, 6]]
+    assert b.rank("last_venue", [0, 1], [7, 8]).tolist() == [[7, 5, 8], [8, 5, 6]]
+
+
+def test_unknown_baseline():
+    with pytest.raises(ValueError, match="unknown baseline"):
+        VenueBaselines(USERS, VENUES).rank("oracle", [0], [5])
