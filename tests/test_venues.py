@@ -65,3 +65,27 @@ def test_baselines_by_hand():
 def test_unknown_baseline():
     with pytest.raises(ValueError, match="unknown baseline"):
         VenueBaselines(USERS, VENUES).rank("oracle", [0], [5])
+
+
+def test_candidates_by_hand():
+    from checkin_traj.venues.candidates import CandidateGenerator, recall
+
+    lat = np.linspace(40.70, 40.79, 10)  # venue v at 40.70 + 0.01 v
+    lon = np.full(10, -74.0)
+    b = VenueBaselines(USERS, VENUES, k=3)
+    gen = CandidateGenerator(b, lat, lon, n_near=2)
+    assert gen.near([40.731], [-74.0]).tolist() == [[3, 4]]
+    # user 1 (own 8, 5), near venue 0 -> 0, 1, then transitions after 8 (8), popular
+    cand = gen.generate([1], [8], [40.70], [-74.0], size=6)
+    assert cand.tolist() == [[8, 5, 0, 1, 6, -1]]
+    assert recall(cand, np.array([1])).tolist() == [1.0]
+    assert recall(cand, np.array([9])).tolist() == [0.0]
+
+
+def test_difference_detects_a_clear_gap():
+    from checkin_traj.venues.verdict import difference
+
+    users = np.repeat(np.arange(20), 5)
+    interval, wins = difference(np.ones(100), np.zeros(100), users, n_boot=200)
+    assert interval.estimate == pytest.approx(1.0)
+    assert wins
