@@ -89,3 +89,20 @@ def test_difference_detects_a_clear_gap():
     interval, wins = difference(np.ones(100), np.zeros(100), users, n_boot=200)
     assert interval.estimate == pytest.approx(1.0)
     assert wins
+
+
+def test_baseline_table_on_synthetic_windows():
+    from checkin_traj.cleaning import clean
+    from checkin_traj.sequences import build_windows
+    from checkin_traj.synthetic import generate_checkins
+    from checkin_traj.venues.evaluate import baseline_table
+
+    raw = generate_checkins(n_users=30, seed=1)
+    out = clean(raw)
+    checks = out[0] if isinstance(out, tuple) else out
+    data = build_windows(checks, window=5, min_checkins=20)
+    table = baseline_table(data)
+    assert list(table.index) == ["popular", "user_frequent", "transition", "last_venue"]
+    assert {"acc@1", "acc@5", "acc@10", "mrr", "ndcg@10", "km_median", "within_1km"} <= set(table.columns)
+    assert ((table["acc@1"] <= table["acc@5"]) & (table["acc@5"] <= table["acc@10"])).all()
+    assert (table["mrr"] >= table["acc@1"]).all()
