@@ -24,7 +24,7 @@ import pandas as pd
 
 from checkin_traj import build
 from checkin_traj.baselines import run_baselines
-from checkin_traj.provenance import save_clean, write_provenance
+from checkin_traj.data.provenance import save_clean, write_provenance
 from checkin_traj.results import save_results
 from checkin_traj.sequences import build_windows
 

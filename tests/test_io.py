@@ -7,17 +7,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from checkin_traj.io import (
+from checkin_traj.data.snap import (
     CHECKIN_COLUMNS,
     InputError,
     ReadReport,
     _read_snap,
-    atomic_path,
     read_checkins,
     read_edges,
-    read_table,
-    write_table,
 )
+from checkin_traj.data.atomic import atomic_path
+from checkin_traj.data.tables import read_table, write_table
 
 GOOD = [
     "0\t2010-10-12T00:21:28Z\t40.6438845363\t-73.78280639649999\t23261",

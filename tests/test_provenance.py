@@ -3,8 +3,8 @@ import csv
 import pandas as pd
 import pytest
 
-from checkin_traj.provenance import banner_text, load_clean, read_provenance, save_clean, write_provenance
-from checkin_traj.sources import DataSource
+from checkin_traj.data.provenance import banner_text, load_clean, read_provenance, save_clean, write_provenance
+from checkin_traj.data.sources import DataSource
 
 
 def _clean_frame():

@@ -10,10 +10,12 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "geo": ["haversine_km", "BoundingBox", "NYC_BOX"],
-    "io": ["read_checkins", "read_edges", "read_table", "write_table", "atomic_path", "InputError", "ReadReport"],
-    "fetch": ["SNAP_REGISTRY", "fetch_snap", "DownloadError", "ChecksumError"],
-    "synthetic": ["generate_checkins", "generate_edges", "write_snap_checkins", "write_snap_edges"],
-    "sources": ["resolve_checkins", "DataSource"],
+    "data.snap": ["read_checkins", "read_edges", "InputError", "ReadReport"],
+    "data.tables": ["read_table", "write_table"],
+    "data.atomic": ["atomic_path"],
+    "data.fetch": ["SNAP_REGISTRY", "fetch_snap", "DownloadError", "ChecksumError"],
+    "data.synthetic": ["generate_checkins", "generate_edges", "write_snap_checkins", "write_snap_edges"],
+    "data.sources": ["resolve_checkins", "DataSource"],
     "cleaning": [
         "assign_dense_ids",
         "sort_by_user_time",
@@ -25,8 +27,9 @@ _EXPORTS = {
         "CleaningReport",
         "label_removals",
         "threshold_sensitivity",
+        "Thresholds",
     ],
-    "provenance": ["save_clean", "load_clean", "write_provenance", "read_provenance", "data_banner"],
+    "data.provenance": ["save_clean", "load_clean", "write_provenance", "read_provenance", "data_banner"],
     "sequences": ["build_windows", "WindowedData", "Split", "FEATURES", "TARGETS"],
     "metrics": ["scaled_scores", "human_errors", "evaluate", "ARTICLE_SCORES"],
     "baselines": [

@@ -2,7 +2,7 @@
 
 ``DATA`` is a path to a SNAP-format file, or one of ``"sample"`` (the real New York City
 sample), ``"snap"`` (the full SNAP file, downloaded once), ``"synthetic"`` (made by
-:mod:`checkin_traj.synthetic`, cached) and ``"auto"`` (the sample if present, else the
+:mod:`checkin_traj.data.synthetic`, cached) and ``"auto"`` (the sample if present, else the
 full file). :func:`resolve_checkins` answers with a :class:`DataSource`: the file to read
 and the words the book shows about it. See ``DATA.md`` next to this module.
 """
@@ -28,7 +28,7 @@ KINDS = ("file", "sample", "snap", "synthetic")
 KEYWORDS = ("auto", "sample", "snap", "synthetic")
 
 DATA_DIR_ENV = "GOWALLA_DATA_DIR"  # environment variable: folder holding gowalla-nyc/
-REPO_ROOT = Path(__file__).resolve().parents[2]  # for an editable install (src layout)
+REPO_ROOT = Path(__file__).resolve().parents[3]  # for an editable install (src layout)
 SAMPLE_FILE = Path("gowalla-nyc") / "loc-gowalla_totalCheckins.nyc.txt.gz"
 SYNTHETIC_PREFIX = "synthetic-checkins"
 
@@ -37,7 +37,7 @@ SNAP_CITATION = (
     "Location-Based Social Networks\", Proc. ACM SIGKDD (KDD), 2011; data: SNAP loc-gowalla, "
     "https://snap.stanford.edu/data/loc-gowalla.html"
 )
-SYNTHETIC_CITATION = "no citation: synthetic check-ins made by checkin_traj.synthetic.generate_checkins"
+SYNTHETIC_CITATION = "no citation: synthetic check-ins made by checkin_traj.data.synthetic.generate_checkins"
 
 
 @dataclass(frozen=True)
@@ -237,7 +237,7 @@ def synthetic_path(*, cache_dir=None, n_users=300, seed=0) -> Path:
 
 
 def _from_synthetic(*, cache_dir, n_users, seed) -> DataSource:
-    from .io import atomic_path
+    from .atomic import atomic_path
     from .synthetic import generate_checkins, write_snap_checkins
 
     path = synthetic_path(cache_dir=cache_dir, n_users=n_users, seed=seed)
@@ -249,7 +249,7 @@ def _from_synthetic(*, cache_dir, n_users, seed) -> DataSource:
         path=path,
         kind="synthetic",
         synthetic=True,
-        description=f"synthetic check-ins from checkin_traj.synthetic, {n_users:,} users, seed {seed}, "
+        description=f"synthetic check-ins from checkin_traj.data.synthetic, {n_users:,} users, seed {seed}, "
         f"{count_lines(path):,} rows",
         citation=SYNTHETIC_CITATION,
     )

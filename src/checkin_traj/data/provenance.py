@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .io import atomic_path, write_table
+from .atomic import atomic_path
+from .tables import write_table
 
 CLEAN_PARQUET = "clean.parquet"
 CLEAN_CSV = "clean.csv"
@@ -59,7 +60,7 @@ def write_provenance(workdir, *, source, parameters: dict, report=None) -> Path:
     workdir : str or Path
         The run's folder.
     source : DataSource
-        What :func:`checkin_traj.sources.resolve_checkins` returned.
+        What :func:`checkin_traj.data.sources.resolve_checkins` returned.
     parameters : dict
         The cleaning thresholds used (JSON-able).
     report : CleaningReport, optional

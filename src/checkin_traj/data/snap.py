@@ -1,4 +1,4 @@
-"""Reading and writing SNAP check-in files and tables.
+"""Reading SNAP check-in and friendship files.
 
 The SNAP ``loc-gowalla_totalCheckins`` file has one check-in per line, no header::
 
@@ -24,15 +24,12 @@ lines_total`` always holds.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import gzip
 import os
 import re
-import tempfile
 import zlib
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -435,136 +432,4 @@ def _to_frame(table, schema):
         arrays[name] = values.combine_chunks()
     frame = pa.table(arrays).to_pandas(split_blocks=True)
     frame.index = pd.RangeIndex(len(frame))
-    return frame
-
-
-# --------------------------------------------------------------------------- writing
-
-
-@contextlib.contextmanager
-def atomic_path(path):
-    """Yield a temporary path next to ``path``; rename it onto ``path`` on success.
-
-    The temporary file lives in the same folder (so :func:`os.replace` is atomic), parent
-    folders are created, and on an exception the temporary file is deleted and ``path`` is
-    left untouched.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        The final file.
-
-    Yields
-    ------
-    pathlib.Path
-        Where to write. It keeps ``path``'s suffixes, so writers that look at the
-        suffix (``.gz``, ``.parquet``) behave as for ``path``.
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    suffix = "".join(target.suffixes)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=f".tmp{suffix}", dir=target.parent)
-    os.close(handle)
-    temporary = Path(temporary)
-    try:
-        yield temporary
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            temporary.unlink()
-        raise
-
-
-def _umask():
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-_TABLE_SUFFIXES = (".csv", ".parquet")
-
-
-def _table_format(path):
-    suffix = Path(path).suffix.lower()
-    if suffix not in _TABLE_SUFFIXES:
-        raise ValueError(f"path must end with one of {_TABLE_SUFFIXES}, got {os.fspath(path)!r}")
-    return suffix[1:]
-
-
-def write_table(frame, path):
-    """Write a frame as CSV or Parquet (by ``path``'s suffix), atomically.
-
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        Written without its index. In CSV, tz-aware times are written as ISO-8601 UTC
-        (``2010-10-12T00:21:28Z``, with fractional seconds only when needed).
-    path : str or os.PathLike
-        Ending in ``.csv`` or ``.parquet``.
-
-    Raises
-    ------
-    ValueError
-        For any other suffix (before anything is written).
-    """
-    kind = _table_format(path)
-    if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"frame must be a pandas DataFrame, got {type(frame).__name__}")
-    with atomic_path(path) as temporary:
-        if kind == "parquet":
-            frame.to_parquet(temporary, index=False)
-        else:
-            pv.write_csv(
-                _csv_ready(frame),
-                temporary,
-                write_options=pv.WriteOptions(quoting_style="needed"),
-            )
-
-
-def _csv_ready(frame):
-    columns = {}
-    for name in frame.columns:
-        values = frame[name]
-        if isinstance(values.dtype, pd.DatetimeTZDtype):
-            times = pa.array(values.dt.tz_convert("UTC")).cast(pa.timestamp("ns", tz="UTC"))
-            nanoseconds = pc.cast(times, pa.int64()).to_numpy(zero_copy_only=False)
-            whole_seconds = bool(np.all(nanoseconds[~values.isna().to_numpy()] % 10**9 == 0))
-            if whole_seconds:
-                text = pc.strftime(times.cast(pa.timestamp("s", tz="UTC")), format=SNAP_TIME_FORMAT)
-            else:
-                text = pc.strftime(times, format="%Y-%m-%dT%H:%M:%SZ")
-            columns[str(name)] = text
-        else:
-            columns[str(name)] = pa.array(values, from_pandas=True)
-    return pa.table(columns)
-
-
-def read_table(path):
-    """Read a table written by :func:`write_table`.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        A ``.csv`` or ``.parquet`` file.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Same columns; tz-aware times come back as ``datetime64[ns, UTC]``.
-    """
-    kind = _table_format(path)
-    path_text = os.fspath(path)
-    if not os.path.exists(path_text):
-        raise FileNotFoundError(errno.ENOENT, f"table not found: {path_text}", path_text)
-    if kind == "parquet":
-        frame = pd.read_parquet(path_text)
-    else:
-        try:
-            frame = pv.read_csv(path_text).to_pandas()
-        except pa.ArrowInvalid as exc:
-            raise InputError(path_text, None, f"not a readable CSV table ({exc})") from exc
-    for name in frame.columns:
-        if isinstance(frame[name].dtype, pd.DatetimeTZDtype):
-            frame[name] = frame[name].dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
     return frame
