@@ -29,7 +29,7 @@ _EXPORTS = {
         "threshold_sensitivity",
         "Thresholds",
     ],
-    "data.provenance": ["save_clean", "load_clean", "write_provenance", "read_provenance", "data_banner"],
+    "data.provenance": ["save_clean", "load_clean", "read_provenance", "data_banner"],
     "sequences": ["build_windows", "WindowedData", "Split", "FEATURES", "TARGETS"],
     "metrics": ["scaled_scores", "human_errors", "evaluate", "ARTICLE_SCORES"],
     "baselines": [

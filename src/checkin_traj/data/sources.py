@@ -19,6 +19,8 @@ from .fetch import (
     SNAP_REGISTRY,
     ChecksumError,
     DownloadError,
+    _file_digest,
+    _record_path,
     cache_dir_path,
     count_lines,
     fetch_snap,
@@ -236,15 +238,36 @@ def synthetic_path(*, cache_dir=None, n_users=300, seed=0) -> Path:
     return cache_dir_path(cache_dir) / "synthetic" / name
 
 
+def _cached_copy_is_whole(path: Path) -> bool:
+    """Whether ``path`` exists and matches the SHA-256 recorded beside it."""
+    record = _record_path(path)
+    if not (path.is_file() and record.is_file()):
+        return False
+    recorded = record.read_text().split()
+    return bool(recorded) and recorded[0] == _file_digest(path, "sha256")
+
+
 def _from_synthetic(*, cache_dir, n_users, seed) -> DataSource:
-    from .atomic import atomic_path
+    from .atomic import write_set
     from .synthetic import generate_checkins, write_snap_checkins
 
     path = synthetic_path(cache_dir=cache_dir, n_users=n_users, seed=seed)
-    if not path.exists():
+    if not _cached_copy_is_whole(path):
+        # the file and the SHA-256 recorded beside it, as one set: a copy truncated, emptied
+        # or left half-written is never trusted, and is made again
         check_ins = generate_checkins(n_users=n_users, seed=seed)
-        with atomic_path(path) as partial:
+        record = _record_path(path)
+
+        def write_record(partial):
+            partial.write_text(f"{_file_digest(staged['file'], 'sha256')}  {path.name}\n")
+
+        staged = {}
+
+        def write_file(partial):
             write_snap_checkins(check_ins, partial)
+            staged["file"] = partial
+
+        write_set(path.parent, {path.name: write_file, record.name: write_record})
     return DataSource(
         path=path,
         kind="synthetic",
