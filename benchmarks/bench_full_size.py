@@ -1,7 +1,7 @@
 """Load and clean a check-in file the size of the whole SNAP Gowalla file, against a floor.
 
 The floor is the least any reader can do: ``pyarrow.csv`` parsing the file into the same
-columns and types as :func:`checkin_traj.io.read_checkins` (tab-separated, no header,
+columns and types as :func:`checkin_traj.data.snap.read_checkins` (tab-separated, no header,
 int64 ids, second timestamps, float64 degrees), with no validation and no conversion to
 pandas. In one run the script times, best of ``--repeat`` interleaved rounds:
 
@@ -131,7 +131,7 @@ def synthetic_file(path: Path, *, users: int, seed: int, rows: int) -> dict:
         ``users``, ``seed``, ``rows_requested``, ``lines``, ``bytes``, ``generate_seconds``
         and ``reused`` (True when an existing file with the same parameters was kept).
     """
-    from checkin_traj.synthetic import generate_checkins, write_snap_checkins
+    from checkin_traj.data.synthetic import generate_checkins, write_snap_checkins
 
     sidecar = path.with_name(path.name + ".json")
     wanted = {"users": users, "seed": seed, "rows_requested": rows}
@@ -184,7 +184,7 @@ def floor_parse(path) -> pa.Table:
 def warm_up() -> None:
     """Compile (or load from numba's cache) the cleaning kernels on a tiny frame."""
     from checkin_traj.cleaning import clean
-    from checkin_traj.synthetic import generate_checkins
+    from checkin_traj.data.synthetic import generate_checkins
 
     clean(generate_checkins(n_users=20, seed=0))
 
@@ -215,7 +215,7 @@ def _timed(function, *arguments):
 def time_stages(path, *, repeat: int) -> dict:
     """Seconds (wall, user, system) of every stage in each of ``repeat`` interleaved rounds."""
     from checkin_traj.cleaning import clean
-    from checkin_traj.io import read_checkins
+    from checkin_traj.data.snap import read_checkins
 
     warm_up()
     floor_parse(path)  # untimed: warms the page cache for every stage alike
@@ -251,7 +251,7 @@ def child_main(stage: str, path: str, *, repeat: int = 1) -> int:
     if stage not in ("floor", "load_clean", "load_clean_rounds"):
         raise SystemExit(f"--child STAGE must be floor, load_clean or load_clean_rounds, got {stage!r}")
     from checkin_traj.cleaning import clean
-    from checkin_traj.io import read_checkins
+    from checkin_traj.data.snap import read_checkins
 
     warm_up()
     gc.collect()

@@ -87,7 +87,7 @@ def resolve_data(choice: str, *, scratch: Path, users: int, seed: int) -> dict:
     sample = default_sample_path()
     if choice == "auto" and sample.is_file():
         return {"path": str(sample), "source": "nyc-sample", "note": None}
-    from checkin_traj.synthetic import generate_checkins, write_snap_checkins
+    from checkin_traj.data.synthetic import generate_checkins, write_snap_checkins
 
     path = scratch / "synthetic.txt.gz"
     write_snap_checkins(generate_checkins(n_users=users, seed=seed), path)
@@ -115,7 +115,7 @@ def _best_of(repeat, function):
 def time_data_steps(path, *, window: int, repeat: int) -> dict:
     """Seconds of read, clean and window building in ``repeat`` rounds, and what they made."""
     from checkin_traj.cleaning import clean
-    from checkin_traj.io import read_checkins
+    from checkin_traj.data.snap import read_checkins
     from checkin_traj.sequences import build_windows
 
     clean(read_checkins(path))  # untimed: numba kernels compiled or loaded from cache, page cache warm

@@ -24,7 +24,7 @@ import pandas as pd
 
 from checkin_traj import build
 from checkin_traj.baselines import run_baselines
-from checkin_traj.provenance import save_clean, write_provenance
+from checkin_traj.data.provenance import save_clean
 from checkin_traj.results import save_results
 from checkin_traj.sequences import build_windows
 
@@ -102,14 +102,13 @@ def save_clean_run(workdir, clean, *, source_path):
         The test file that made them, recorded as the data's path; the description counts
         the users ("30 synthetic users (test)").
     """
-    save_clean(workdir, clean)
     source = SimpleNamespace(
         path=source_path,
         kind="synthetic",
         synthetic=True,
         description=f"{clean['user'].nunique()} synthetic users (test)",
     )
-    write_provenance(workdir, source=source, parameters={})
+    save_clean(workdir, clean, source=source, parameters={})
 
 
 def save_protocol_and_baselines(workdir, clean, *, window=4):

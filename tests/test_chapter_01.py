@@ -65,7 +65,7 @@ def test_clean_data_and_provenance_are_written(executed):
     assert list(clean.columns) == ["user", "snap_user", "time", "lat", "lon", "location_id"]
     assert clean["user"].max() + 1 == values["users_out"]
     assert (workdir / "data" / "clean.csv").exists()
-    from checkin_traj.provenance import read_provenance
+    from checkin_traj.data.provenance import read_provenance
 
     provenance = read_provenance(workdir)
     assert provenance["source"]["synthetic"] is True

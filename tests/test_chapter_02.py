@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from checkin_traj.baselines import BASELINES, BOOSTED_BASELINES
-from checkin_traj.provenance import load_clean
+from checkin_traj.data.provenance import load_clean
 from checkin_traj.results import load_results
 from checkin_traj.sequences import build_windows, test_windows_hash
 

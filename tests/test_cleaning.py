@@ -9,14 +9,8 @@ from hypothesis import strategies as st
 
 from checkin_traj.cleaning import (
     CLEAN_COLUMNS,
-    DUPLICATE,
-    KEPT,
-    OUTSIDE,
-    SPEED,
-    STAY,
     CleaningReport,
-    _removal_kernel,
-    _sort_order,
+    Thresholds,
     assign_dense_ids,
     clean,
     drop_exact_duplicates,
@@ -27,6 +21,8 @@ from checkin_traj.cleaning import (
     sort_by_user_time,
     threshold_sensitivity,
 )
+from checkin_traj.cleaning.kernel import DUPLICATE, KEPT, OUTSIDE, SPEED, STAY, _removal_kernel
+from checkin_traj.cleaning.order import _sort_order
 from checkin_traj.geo import EARTH_RADIUS_KM, NYC_BOX, BoundingBox, haversine_km
 
 TIMES_SQUARE = (40.7580, -73.9855)
@@ -203,7 +199,7 @@ def test_kernel_equals_the_plain_python_definition(trajectory, max_speed_kmh, st
     duplicate = ~active  # rows an earlier step removed: the definition applies to the others alone
     inside = np.array([rng.random() < 0.8 for _ in range(n)], dtype=bool)
     min_stay_ns = np.int64(round(min_stay_minutes * 6e10))
-    thresholds = (max_speed_kmh, stay_radius_m / 1000.0, min_stay_ns)
+    thresholds = (True, max_speed_kmh, True, stay_radius_m / 1000.0, min_stay_ns)
     expected = reference_reasons(
         user, time_ns, lat, lon, duplicate, inside, max_speed_kmh=max_speed_kmh,
         stay_radius_km=stay_radius_m / 1000.0, min_stay_ns=min_stay_ns,
@@ -223,7 +219,7 @@ def test_kernel_equals_the_plain_python_definition(trajectory, max_speed_kmh, st
     np.testing.assert_array_equal(found, expected)
 
     # one step at a time, as filter_speed and filter_stays run it
-    for mode, step in (("speed", (max_speed_kmh, 0.0, np.int64(0))), ("stay", (-1.0, *thresholds[1:]))):
+    for mode, step in (("speed", (True, max_speed_kmh, False, 0.0, np.int64(0))), ("stay", (False, 0.0, *thresholds[2:]))):
         found[:] = -1
         none = np.empty(0, dtype=bool)
         _removal_kernel(np.empty(0, dtype=np.int64), user, time_ns, lat, lon, none, none, *step, found, 0, n)
@@ -260,15 +256,15 @@ def test_sort_order_is_a_stable_sort_by_user_then_time(runs, rng):
 
 
 def test_threads_split_the_rows_between_users_without_changing_the_result(monkeypatch):
-    from checkin_traj import cleaning
-    from checkin_traj.synthetic import generate_checkins
+    from checkin_traj.cleaning import kernel
+    from checkin_traj.data.synthetic import generate_checkins
 
     raw = generate_checkins(n_users=300, seed=3)
     one_thread, one_report = clean(raw)
     one_thread_labels = label_removals(raw)
-    monkeypatch.setattr(cleaning, "_THREADED_MIN_ROWS", 1)
-    monkeypatch.setattr(cleaning, "_workers", lambda: 7)
-    spans = cleaning._prepare(raw).spans
+    monkeypatch.setattr(kernel, "_THREADED_MIN_ROWS", 1)
+    monkeypatch.setattr(kernel, "_workers", lambda: 7)
+    spans = kernel._prepare(raw).spans
     assert len(spans) == 7 and spans[0][0] == 0 and spans[-1][1] == len(raw)
     sorted_users = sort_by_user_time(raw)["user"].to_numpy()
     for (_, stop), (start, _) in zip(spans[:-1], spans[1:]):
@@ -321,7 +317,7 @@ def test_bad_polygon_and_box_are_rejected():
 # --------------------------------------------------------------------------- parameters
 
 
-@pytest.mark.parametrize("value", [0.0, -5.0, float("nan"), "500", True, None])
+@pytest.mark.parametrize("value", [0.0, -5.0, float("nan"), float("inf"), "500", True])
 @pytest.mark.parametrize(
     "step, name",
     [
@@ -390,7 +386,7 @@ def test_clean_removes_one_of_each_fault_and_reports_it():
 
 
 def test_read_report_lines_open_the_report():
-    from checkin_traj.io import ReadReport
+    from checkin_traj.data.snap import ReadReport
 
     raw = faulty_checkins()
     raw.attrs["read_report"] = ReadReport(
@@ -424,7 +420,7 @@ def test_sensitivity_keeps_more_rows_for_looser_thresholds_and_matches_clean():
 
 
 def test_synthetic_faults_are_removed_by_the_matching_step():
-    from checkin_traj.synthetic import generate_checkins
+    from checkin_traj.data.synthetic import generate_checkins
 
     raw, faults = generate_checkins(n_users=200, seed=1, return_faults=True)
     labels = label_removals(raw)["removed_by"]
@@ -441,7 +437,7 @@ def test_synthetic_faults_are_removed_by_the_matching_step():
 @pytest.mark.sample
 def test_real_nyc_sample_cleans_consistently(nyc_checkins_path):
     # Its speed is measured by benchmarks/bench_nyc.py, not asserted here.
-    from checkin_traj.io import read_checkins
+    from checkin_traj.data.snap import read_checkins
 
     raw = read_checkins(nyc_checkins_path)
     clean_check_ins, report = clean(raw)

@@ -10,8 +10,8 @@ import threading
 
 import pytest
 
-from checkin_traj import fetch
-from checkin_traj.fetch import (
+from checkin_traj.data import fetch
+from checkin_traj.data.fetch import (
     SNAP_REGISTRY,
     ChecksumError,
     DownloadError,

@@ -7,17 +7,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from checkin_traj.io import (
+from checkin_traj.data.snap import (
     CHECKIN_COLUMNS,
     InputError,
     ReadReport,
     _read_snap,
-    atomic_path,
     read_checkins,
     read_edges,
-    read_table,
-    write_table,
 )
+from checkin_traj.data.atomic import atomic_path
+from checkin_traj.data.tables import read_table, write_table
 
 GOOD = [
     "0\t2010-10-12T00:21:28Z\t40.6438845363\t-73.78280639649999\t23261",
@@ -80,7 +79,7 @@ def test_bad_line_is_reported_with_its_line_number(tmp_path, gz, bad_line, messa
     assert message in caught.value.problem
     assert str(caught.value).startswith(f"{path}, line 4: ")
 
-    check_ins = read_checkins(path, on_bad_lines="skip")
+    check_ins = read_checkins(path, on_bad_lines="skip", max_skipped=1.0)
     report = check_ins.attrs["read_report"]
     assert check_ins["location_id"].tolist() == [23261, 16907, 12973]
     assert report.skipped == {"blank line": 1, reason: 1}
@@ -91,7 +90,7 @@ def test_bad_line_is_reported_with_its_line_number(tmp_path, gz, bad_line, messa
 def test_skip_counts_every_reason_and_adds_up(tmp_path):
     bad = [line for line, _, _ in BAD_LINES]
     path = write_lines(tmp_path, GOOD + bad + ["", "   "])
-    check_ins = read_checkins(path, on_bad_lines="skip")
+    check_ins = read_checkins(path, on_bad_lines="skip", max_skipped=1.0)
     report = check_ins.attrs["read_report"]
     assert len(check_ins) == 3
     assert report.skipped == {
@@ -132,7 +131,7 @@ def test_header_line_is_an_error_or_skipped(tmp_path):
     with pytest.raises(InputError, match="line 1: looks like a header") as caught:
         read_checkins(path)
     assert caught.value.line == 1
-    check_ins = read_checkins(path, on_bad_lines="skip")
+    check_ins = read_checkins(path, on_bad_lines="skip", max_skipped=1.0)
     assert len(check_ins) == 3
     assert check_ins.attrs["read_report"].skipped == {"header line": 1}
 
@@ -154,7 +153,7 @@ def test_empty_file_has_no_check_ins(tmp_path, gz):
 def test_file_of_only_bad_lines_has_no_check_ins_even_when_skipping(tmp_path):
     path = write_lines(tmp_path, ["", "12345"])
     with pytest.raises(InputError, match="no check-ins.*1 wrong column count"):
-        read_checkins(path, on_bad_lines="skip")
+        read_checkins(path, on_bad_lines="skip", max_skipped=1.0)
 
 
 def test_truncated_gzip_is_reported(tmp_path):
@@ -172,7 +171,7 @@ def test_corrupt_gzip_is_reported(tmp_path):
     path = tmp_path / "corrupt.txt.gz"
     path.write_bytes(bytes(corrupt))
     with pytest.raises(InputError, match="gzip stream is corrupt"):
-        read_checkins(path, on_bad_lines="skip")
+        read_checkins(path, on_bad_lines="skip", max_skipped=1.0)
 
 
 def test_missing_file_names_the_path(tmp_path):
@@ -223,7 +222,7 @@ def test_edges_are_read_and_bad_lines_named(tmp_path):
     path = write_lines(tmp_path, ["0\t1", "1\t0", "2\tx"], name="edges.txt")
     with pytest.raises(InputError, match=r"edges.txt, line 3: friend id 'x'"):
         read_edges(path)
-    edges = read_edges(path, on_bad_lines="skip")
+    edges = read_edges(path, on_bad_lines="skip", max_skipped=1.0)
     assert edges.to_dict("list") == {"user": [0, 1], "friend": [1, 0]}
     assert edges.attrs["read_report"].skipped == {"bad friend id": 1}
 
@@ -377,9 +376,9 @@ def test_fuzzed_lines_are_read_exactly_or_reported(tmp_path, rows, mutations, bl
         assert caught.value.line == bad_line_numbers[0]
     if not good_rows:
         with pytest.raises(InputError, match="no check-ins"):
-            read_checkins(path, on_bad_lines="skip")
+            read_checkins(path, on_bad_lines="skip", max_skipped=1.0)
         return
-    check_ins = read_checkins(path, on_bad_lines="skip")
+    check_ins = read_checkins(path, on_bad_lines="skip", max_skipped=1.0)
     report = check_ins.attrs["read_report"]
     assert report.lines_total == len(lines)
     assert report.skipped.get("blank line", 0) == len(blank_after & set(range(len(rows))))

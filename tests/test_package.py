@@ -13,7 +13,7 @@ def test_every_exported_name_is_a_public_object_of_a_submodule():
         value = getattr(checkin_traj, name)
         assert not isinstance(value, types.ModuleType), name
     assert checkin_traj.compare is checkin_traj.verdicts.compare
-    assert checkin_traj.read_checkins is checkin_traj.io.read_checkins
+    assert checkin_traj.read_checkins is checkin_traj.data.snap.read_checkins
 
 
 def test_heavy_modules_are_not_exported():

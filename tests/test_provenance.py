@@ -1,14 +1,22 @@
 import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
 
 import pandas as pd
 import pytest
 
-from checkin_traj.provenance import banner_text, load_clean, read_provenance, save_clean, write_provenance
-from checkin_traj.sources import DataSource
+from checkin_traj.data import provenance
+from checkin_traj.data.atomic import recover, write_set
+from checkin_traj.data.provenance import banner_text, data_dir, load_clean, read_provenance, save_clean
+from checkin_traj.data.sources import DataSource
 
 
-def _clean_frame():
-    return pd.DataFrame(
+def _clean_frame(rows=3):
+    frame = pd.DataFrame(
         {
             "user": [0, 0, 1],
             "snap_user": [7, 7, 9],
@@ -18,13 +26,20 @@ def _clean_frame():
             "location_id": [1, 2, 3],
         }
     )
+    return pd.concat([frame] * (rows // 3 + 1), ignore_index=True).iloc[:rows]
+
+
+def _source(tmp_path, *, synthetic=True, kind="synthetic", description="a description"):
+    return DataSource(path=tmp_path / "x.txt.gz", kind=kind, synthetic=synthetic, description=description, citation="")
 
 
 def test_clean_data_round_trips_through_parquet_and_csv(tmp_path):
-    paths = save_clean(tmp_path, _clean_frame())
+    paths = save_clean(tmp_path, _clean_frame(), source=_source(tmp_path), parameters={"data": "synthetic"})
     pd.testing.assert_frame_equal(load_clean(tmp_path), _clean_frame(), check_dtype=False)
     with open(paths["csv"], newline="") as handle:
         assert next(csv.reader(handle)) == list(_clean_frame().columns)
+    assert read_provenance(tmp_path)["parameters"] == {"data": "synthetic"}
+    assert sorted(p.name for p in data_dir(tmp_path).iterdir()) == ["clean.csv", "clean.parquet", "provenance.json"]
 
 
 def test_missing_clean_data_points_to_chapter_01(tmp_path):
@@ -36,15 +51,109 @@ def test_missing_clean_data_points_to_chapter_01(tmp_path):
 
 @pytest.mark.parametrize("synthetic, expected", [(True, "synthetic"), (False, "Data:")])
 def test_banner_names_the_source_and_warns_on_synthetic_data(tmp_path, synthetic, expected):
-    source = DataSource(
-        path=tmp_path / "x.txt.gz",
-        kind="synthetic" if synthetic else "file",
-        synthetic=synthetic,
-        description="a description",
-        citation="",
-    )
-    write_provenance(tmp_path, source=source, parameters={"max_speed_kmh": 500.0})
+    save_clean(tmp_path, _clean_frame(), source=_source(tmp_path, synthetic=synthetic), parameters={})
     text = banner_text(read_provenance(tmp_path))
     assert expected in text and "a description" in text
     assert text.startswith(":::{warning}") == synthetic
-    assert read_provenance(tmp_path)["parameters"] == {"max_speed_kmh": 500.0}
+
+
+def test_a_failed_save_leaves_the_previous_set_whole_and_no_temporary(tmp_path, monkeypatch):
+    save_clean(tmp_path, _clean_frame(3), source=_source(tmp_path, description="old"), parameters={})
+
+    def fail(path):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(provenance, "CLEAN_CSV", "clean.csv")
+    original = provenance.write_table
+    calls = []
+
+    def write_then_fail(frame, path):
+        calls.append(path)
+        if len(calls) == 2:  # the CSV, after the Parquet file was written
+            fail(path)
+        original(frame, path)
+
+    monkeypatch.setattr(provenance, "write_table", write_then_fail)
+    with pytest.raises(OSError, match="disk full"):
+        save_clean(tmp_path, _clean_frame(5), source=_source(tmp_path, description="new"), parameters={})
+    assert len(load_clean(tmp_path)) == 3
+    assert read_provenance(tmp_path)["source"]["description"] == "old"
+    assert sorted(p.name for p in data_dir(tmp_path).iterdir()) == ["clean.csv", "clean.parquet", "provenance.json"]
+
+
+def test_a_stale_parquet_under_a_new_provenance_is_refused(tmp_path):
+    save_clean(tmp_path, _clean_frame(3), source=_source(tmp_path), parameters={})
+    other = tmp_path / "other"
+    save_clean(other, _clean_frame(5), source=_source(tmp_path), parameters={})
+    os.replace(data_dir(other) / "clean.parquet", data_dir(tmp_path) / "clean.parquet")
+    with pytest.raises(ValueError, match="not the file its provenance"):
+        load_clean(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "kind, data, ok",
+    [("synthetic", "synthetic", True), ("synthetic", "sample", False), ("sample", "auto", True),
+     ("snap", "sample", False), ("synthetic", "auto", False)],
+)
+def test_a_later_chapter_refuses_data_from_another_source(tmp_path, kind, data, ok):
+    save_clean(tmp_path, _clean_frame(), source=_source(tmp_path, kind=kind, synthetic=kind == "synthetic"),
+               parameters={"data": kind})
+    if ok:
+        assert len(load_clean(tmp_path, data=data)) == 3
+    else:
+        with pytest.raises(ValueError, match=f"not from DATA='{data}'"):
+            load_clean(tmp_path, data=data)
+
+
+def test_a_path_given_as_data_must_be_the_file_read(tmp_path):
+    save_clean(tmp_path, _clean_frame(), source=_source(tmp_path, kind="file", synthetic=False), parameters={})
+    assert len(load_clean(tmp_path, data=str(tmp_path / "x.txt.gz"))) == 3
+    with pytest.raises(ValueError, match="not from DATA"):
+        load_clean(tmp_path, data=str(tmp_path / "y.txt.gz"))
+
+
+def test_a_committed_set_is_finished_and_an_uncommitted_one_dropped(tmp_path):
+    folder = tmp_path / "set"
+    write_set(folder, {"a.txt": lambda p: p.write_text("old a"), "b.txt": lambda p: p.write_text("old b")})
+    # killed after the commit, between the renames: the journal finishes the set
+    (folder / ".a.txt.x.tmp.txt").write_text("new a")
+    (folder / ".b.txt.x.tmp.txt").write_text("new b")
+    os.replace(folder / ".a.txt.x.tmp.txt", folder / "a.txt")
+    (folder / ".commit.json").write_text(json.dumps({"a.txt": ".a.txt.x.tmp.txt", "b.txt": ".b.txt.x.tmp.txt"}))
+    recover(folder)
+    assert (folder / "a.txt").read_text() == "new a" and (folder / "b.txt").read_text() == "new b"
+    # killed before the commit: the temporaries go, the old set stays
+    (folder / ".a.txt.y.tmp.txt").write_text("half")
+    recover(folder)
+    assert sorted(p.name for p in folder.iterdir()) == ["a.txt", "b.txt"]
+
+
+_WRITER = """
+import sys
+import numpy as np, pandas as pd
+from types import SimpleNamespace
+from checkin_traj.data.provenance import save_clean
+n = int(sys.argv[2])
+frame = pd.DataFrame({"user": np.arange(n) // 10, "snap_user": np.arange(n) // 10,
+    "time": pd.Timestamp("2010-01-01", tz="UTC") + pd.to_timedelta(np.arange(n), unit="s"),
+    "lat": np.full(n, 40.7), "lon": np.full(n, -74.0), "location_id": np.arange(n)})
+source = SimpleNamespace(path="x", kind="synthetic", synthetic=True, description=f"{n} rows")
+print("go", flush=True)
+while True:
+    save_clean(sys.argv[1], frame, source=source, parameters={"rows": n})
+"""
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.2, 0.4, 0.7, 1.0, 1.5])
+def test_killing_a_save_midway_leaves_one_whole_set(tmp_path, delay):
+    save_clean(tmp_path, _clean_frame(3), source=_source(tmp_path), parameters={"rows": 3})
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    child = subprocess.Popen([sys.executable, "-c", _WRITER, str(tmp_path), "200000"], stdout=subprocess.PIPE, env=env)
+    assert child.stdout.readline().strip() == b"go"
+    time.sleep(delay)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    clean = load_clean(tmp_path)  # finishes or drops the interrupted set, then checks the checksum
+    rows = read_provenance(tmp_path)["parameters"]["rows"]
+    assert len(clean) == rows and len(pd.read_csv(data_dir(tmp_path) / "clean.csv")) == rows
+    assert sorted(p.name for p in data_dir(tmp_path).iterdir()) == ["clean.csv", "clean.parquet", "provenance.json"]

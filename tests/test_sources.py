@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from checkin_traj import sources
-from checkin_traj.fetch import SNAP_REGISTRY, DownloadError
-from checkin_traj.sources import DataSource, resolve_checkins, sample_path
+from checkin_traj.data import sources
+from checkin_traj.data.fetch import SNAP_REGISTRY, DownloadError
+from checkin_traj.data.sources import DataSource, resolve_checkins, sample_path
 
 LINES = (
     b"0\t2010-10-12T00:21:28Z\t40.6438845363\t-73.7828063965\t23261\n"
@@ -150,7 +150,7 @@ def test_snap_offline_error_is_not_swallowed(offline, tmp_path):
 
 @pytest.fixture
 def synthetic_module():
-    return pytest.importorskip("checkin_traj.synthetic", reason="synthetic.py is not written yet")
+    return pytest.importorskip("checkin_traj.data.synthetic", reason="synthetic.py is not written yet")
 
 
 def test_synthetic_is_written_once_and_reused(synthetic_module, tmp_path, monkeypatch):
@@ -174,7 +174,7 @@ def test_synthetic_is_written_once_and_reused(synthetic_module, tmp_path, monkey
 
 
 def test_synthetic_is_deterministic_and_readable(synthetic_module, tmp_path):
-    from checkin_traj.io import read_checkins
+    from checkin_traj.data.snap import read_checkins
 
     one = resolve_checkins("synthetic", cache_dir=tmp_path / "a", synthetic_users=4, seed=1)
     two = resolve_checkins("synthetic", cache_dir=tmp_path / "b", synthetic_users=4, seed=1)

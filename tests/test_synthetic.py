@@ -3,8 +3,8 @@ import pandas as pd
 import pytest
 
 from checkin_traj.geo import NYC_BOX, BoundingBox, haversine_km
-from checkin_traj.io import read_checkins, read_edges
-from checkin_traj.synthetic import generate_checkins, generate_edges, write_snap_checkins, write_snap_edges
+from checkin_traj.data.snap import read_checkins, read_edges
+from checkin_traj.data.synthetic import generate_checkins, generate_edges, write_snap_checkins, write_snap_edges
 
 
 @pytest.fixture(scope="module")
@@ -162,7 +162,7 @@ def test_writer_rejects_naive_times(tmp_path):
 
 
 def test_snap_time_strings_match_strftime():
-    from checkin_traj.synthetic import _snap_time_strings
+    from checkin_traj.data.synthetic import _snap_time_strings
 
     seconds = np.random.default_rng(0).integers(-(10**9), 4 * 10**9, 500)
     expected = [pd.Timestamp(value, unit="s").strftime("%Y-%m-%dT%H:%M:%SZ") for value in seconds]

@@ -94,7 +94,7 @@ def test_difference_detects_a_clear_gap():
 def test_baseline_table_on_synthetic_windows():
     from checkin_traj.cleaning import clean
     from checkin_traj.sequences import build_windows
-    from checkin_traj.synthetic import generate_checkins
+    from checkin_traj.data.synthetic import generate_checkins
     from checkin_traj.venues.evaluate import baseline_table
 
     raw = generate_checkins(n_users=30, seed=1)

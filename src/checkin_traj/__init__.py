@@ -10,12 +10,15 @@ __version__ = "0.1.0"
 
 from .checks import check_choice, check_fraction, check_int, check_positive, check_real
 from .geo import NYC_BOX, BoundingBox, haversine_km
-from .io import InputError, ReadReport, atomic_path, read_checkins, read_edges, read_table, write_table
-from .fetch import SNAP_REGISTRY, ChecksumError, DownloadError, fetch_snap
-from .synthetic import generate_checkins, generate_edges, write_snap_checkins, write_snap_edges
-from .sources import DataSource, resolve_checkins
+from .data.snap import InputError, ReadReport, read_checkins, read_edges
+from .data.tables import read_table, write_table
+from .data.atomic import atomic_path
+from .data.fetch import SNAP_REGISTRY, ChecksumError, DownloadError, fetch_snap
+from .data.synthetic import generate_checkins, generate_edges, write_snap_checkins, write_snap_edges
+from .data.sources import DataSource, resolve_checkins
 from .cleaning import (
     CleaningReport,
+    Thresholds,
     assign_dense_ids,
     clean,
     drop_exact_duplicates,
@@ -26,7 +29,7 @@ from .cleaning import (
     sort_by_user_time,
     threshold_sensitivity,
 )
-from .provenance import data_banner, load_clean, read_provenance, save_clean, write_provenance
+from .data.provenance import data_banner, load_clean, read_provenance, save_clean
 from .sequences import FEATURES, TARGETS, Split, WindowedData, build_windows
 from .metrics import ARTICLE_SCORES, evaluate, human_errors, scaled_scores
 from .baselines import BASELINES, global_mean, markov_next, persistence, run_baselines, user_mean, user_most_frequent

@@ -42,10 +42,11 @@ class BoundingBox:
     lon_max: float
 
     def __post_init__(self):
+        from .checks import check_real
+
         for name in ("lat_min", "lat_max", "lon_min", "lon_max"):
-            value = getattr(self, name)
-            if not np.isfinite(value):
-                raise ValueError(f"BoundingBox.{name} must be a finite number of degrees, got {value!r}")
+            value = check_real(f"BoundingBox.{name} (degrees)", getattr(self, name))
+            object.__setattr__(self, name, value)
         for low, high, limit in (("lat_min", "lat_max", 90.0), ("lon_min", "lon_max", 180.0)):
             lo, hi = getattr(self, low), getattr(self, high)
             if not (-limit <= lo <= limit and -limit <= hi <= limit):

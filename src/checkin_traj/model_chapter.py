@@ -91,7 +91,7 @@ class ModelChapter:
         metric : str
             The metric the strongest baseline is chosen by (on validation).
         """
-        from .provenance import load_clean
+        from .data.provenance import load_clean
         from .sequences import build_windows
 
         from .sequences import check_windows_hash

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .io import atomic_path
+from .data.atomic import atomic_path
 
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 

@@ -2,7 +2,7 @@
 
 ``DATA`` is a path to a SNAP-format file, or one of ``"sample"`` (the real New York City
 sample), ``"snap"`` (the full SNAP file, downloaded once), ``"synthetic"`` (made by
-:mod:`checkin_traj.synthetic`, cached) and ``"auto"`` (the sample if present, else the
+:mod:`checkin_traj.data.synthetic`, cached) and ``"auto"`` (the sample if present, else the
 full file). :func:`resolve_checkins` answers with a :class:`DataSource`: the file to read
 and the words the book shows about it. See ``DATA.md`` next to this module.
 """
@@ -19,6 +19,8 @@ from .fetch import (
     SNAP_REGISTRY,
     ChecksumError,
     DownloadError,
+    _file_digest,
+    _record_path,
     cache_dir_path,
     count_lines,
     fetch_snap,
@@ -28,7 +30,7 @@ KINDS = ("file", "sample", "snap", "synthetic")
 KEYWORDS = ("auto", "sample", "snap", "synthetic")
 
 DATA_DIR_ENV = "GOWALLA_DATA_DIR"  # environment variable: folder holding gowalla-nyc/
-REPO_ROOT = Path(__file__).resolve().parents[2]  # for an editable install (src layout)
+REPO_ROOT = Path(__file__).resolve().parents[3]  # for an editable install (src layout)
 SAMPLE_FILE = Path("gowalla-nyc") / "loc-gowalla_totalCheckins.nyc.txt.gz"
 SYNTHETIC_PREFIX = "synthetic-checkins"
 
@@ -37,7 +39,7 @@ SNAP_CITATION = (
     "Location-Based Social Networks\", Proc. ACM SIGKDD (KDD), 2011; data: SNAP loc-gowalla, "
     "https://snap.stanford.edu/data/loc-gowalla.html"
 )
-SYNTHETIC_CITATION = "no citation: synthetic check-ins made by checkin_traj.synthetic.generate_checkins"
+SYNTHETIC_CITATION = "no citation: synthetic check-ins made by checkin_traj.data.synthetic.generate_checkins"
 
 
 @dataclass(frozen=True)
@@ -236,20 +238,41 @@ def synthetic_path(*, cache_dir=None, n_users=300, seed=0) -> Path:
     return cache_dir_path(cache_dir) / "synthetic" / name
 
 
+def _cached_copy_is_whole(path: Path) -> bool:
+    """Whether ``path`` exists and matches the SHA-256 recorded beside it."""
+    record = _record_path(path)
+    if not (path.is_file() and record.is_file()):
+        return False
+    recorded = record.read_text().split()
+    return bool(recorded) and recorded[0] == _file_digest(path, "sha256")
+
+
 def _from_synthetic(*, cache_dir, n_users, seed) -> DataSource:
-    from .io import atomic_path
+    from .atomic import write_set
     from .synthetic import generate_checkins, write_snap_checkins
 
     path = synthetic_path(cache_dir=cache_dir, n_users=n_users, seed=seed)
-    if not path.exists():
+    if not _cached_copy_is_whole(path):
+        # the file and the SHA-256 recorded beside it, as one set: a copy truncated, emptied
+        # or left half-written is never trusted, and is made again
         check_ins = generate_checkins(n_users=n_users, seed=seed)
-        with atomic_path(path) as partial:
+        record = _record_path(path)
+
+        def write_record(partial):
+            partial.write_text(f"{_file_digest(staged['file'], 'sha256')}  {path.name}\n")
+
+        staged = {}
+
+        def write_file(partial):
             write_snap_checkins(check_ins, partial)
+            staged["file"] = partial
+
+        write_set(path.parent, {path.name: write_file, record.name: write_record})
     return DataSource(
         path=path,
         kind="synthetic",
         synthetic=True,
-        description=f"synthetic check-ins from checkin_traj.synthetic, {n_users:,} users, seed {seed}, "
+        description=f"synthetic check-ins from checkin_traj.data.synthetic, {n_users:,} users, seed {seed}, "
         f"{count_lines(path):,} rows",
         citation=SYNTHETIC_CITATION,
     )

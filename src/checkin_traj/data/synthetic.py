@@ -31,8 +31,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pv
 
-from .geo import EARTH_RADIUS_KM, NYC_BOX, BoundingBox, haversine_km
-from .io import atomic_path
+from ..geo import EARTH_RADIUS_KM, NYC_BOX, BoundingBox, haversine_km
+from .atomic import atomic_path
 
 FAULT_KINDS = ("teleport", "repeat", "outside", "duplicate")
 MAX_PLAUSIBLE_SPEED_KMH = 80.0  # speed cap between clean consecutive check-ins, km/h

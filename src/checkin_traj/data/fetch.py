@@ -88,19 +88,24 @@ def count_lines(path) -> int:
     """Number of lines of a text file, plain or gzip (detected by its magic bytes).
 
     Reads the whole file in 1 MiB blocks, so it also proves a ``.gz`` file decompresses
-    to its end (a truncated or corrupt archive raises ``EOFError``/``gzip.BadGzipFile``).
-    A last line without a final newline counts as a line.
+    to its end (a truncated or corrupt archive raises :class:`~checkin_traj.data.snap.InputError`
+    naming the file). A last line without a final newline counts as a line.
     """
+    from .snap import gzip_error
+
     path = Path(path)
     with open(path, "rb") as stream:
         is_gzip = stream.read(2) == b"\x1f\x8b"
     opener = gzip.open if is_gzip else open
     n_lines = 0
     last = b"\n"
-    with opener(path, "rb") as stream:
-        while block := stream.read(1 << 20):
-            n_lines += block.count(b"\n")
-            last = block[-1:]
+    try:
+        with opener(path, "rb") as stream:
+            while block := stream.read(1 << 20):
+                n_lines += block.count(b"\n")
+                last = block[-1:]
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise gzip_error(str(path), exc) from exc
     return n_lines + (last != b"\n")
 
 
@@ -141,7 +146,7 @@ def _verify_lines(path: Path, *, n_lines: int, url: str) -> None:
     """Check gzip integrity and the exact line count; delete the file when either fails."""
     try:
         found = count_lines(path)
-    except (OSError, EOFError, zlib.error) as exc:
+    except (OSError, ValueError) as exc:  # InputError: a truncated or corrupt gzip stream
         path.unlink(missing_ok=True)
         raise ChecksumError(
             f"{path.name} downloaded from {url} is not a complete gzip file ({exc}); "

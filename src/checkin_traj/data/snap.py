@@ -1,4 +1,4 @@
-"""Reading and writing SNAP check-in files and tables.
+"""Reading SNAP check-in and friendship files.
 
 The SNAP ``loc-gowalla_totalCheckins`` file has one check-in per line, no header::
 
@@ -24,15 +24,12 @@ lines_total`` always holds.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import gzip
 import os
 import re
-import tempfile
 import zlib
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -40,8 +37,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pv
 
+from ..checks import check_choice, check_fraction
+
 GZIP_MAGIC = b"\x1f\x8b"
 SNAP_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # e.g. 2010-10-12T00:21:28Z
+_STEM_FORMAT = "%Y-%m-%dT%H:%M:%S"  # the first 19 characters of an accepted time
+# A UTC time: SNAP's "Z", or a zero offset written "+00:00", "+0000" (or "-00:00"); a time
+# without a zone is refused (it could be local time), as is a non-zero offset.
+_TIME_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(Z|[+-]00:?00)$"
+_MAX_SECONDS = (2**63 - 1) // 10**9  # times must fit datetime64[ns]: years 1678 to 2261
+DEFAULT_MAX_SKIPPED = 0.01  # with on_bad_lines="skip": most of the non-blank lines that may be skipped
 MAX_ID = 10**18  # ids must be integers in [0, MAX_ID)
 MAX_EXAMPLES = 5  # skipped lines quoted in a ReadReport
 ON_BAD_LINES = ("error", "skip")
@@ -135,7 +140,7 @@ class ReadReport:
 # --------------------------------------------------------------------------- reading
 
 
-def read_checkins(path, *, on_bad_lines="error"):
+def read_checkins(path, *, on_bad_lines="error", max_skipped=DEFAULT_MAX_SKIPPED):
     """Read a SNAP check-ins file into the raw check-ins frame.
 
     Parameters
@@ -146,6 +151,10 @@ def read_checkins(path, *, on_bad_lines="error"):
     on_bad_lines : {"error", "skip"}
         ``"error"`` raises :class:`InputError` at the first bad line; ``"skip"`` drops bad
         lines and counts them by reason in the :class:`ReadReport`.
+    max_skipped : float
+        With ``"skip"``: the largest fraction of the non-blank lines that may be skipped
+        (default 0.01); more stops the run with :class:`InputError` giving the counts by
+        reason (a file in another format would otherwise lose most of its lines silently).
 
     Returns
     -------
@@ -164,10 +173,10 @@ def read_checkins(path, *, on_bad_lines="error"):
     ValueError
         When ``on_bad_lines`` is not one of ``"error"``, ``"skip"``.
     """
-    return _read_snap(path, CHECKIN_COLUMNS, on_bad_lines=on_bad_lines, what="check-ins")
+    return _read_snap(path, CHECKIN_COLUMNS, on_bad_lines=on_bad_lines, what="check-ins", max_skipped=max_skipped)
 
 
-def read_edges(path, *, on_bad_lines="error"):
+def read_edges(path, *, on_bad_lines="error", max_skipped=DEFAULT_MAX_SKIPPED):
     """Read a SNAP friendship file (``loc-gowalla_edges``: ``user<TAB>friend``).
 
     Parameters
@@ -176,6 +185,8 @@ def read_edges(path, *, on_bad_lines="error"):
         Plain text or gzip (detected by magic bytes), no header.
     on_bad_lines : {"error", "skip"}
         As in :func:`read_checkins`.
+    max_skipped : float
+        As in :func:`read_checkins`.
 
     Returns
     -------
@@ -183,12 +194,12 @@ def read_edges(path, *, on_bad_lines="error"):
         Columns ``user``, ``friend`` (int64), in file order, with
         ``attrs["read_report"]``.
     """
-    return _read_snap(path, EDGE_COLUMNS, on_bad_lines=on_bad_lines, what="edges")
+    return _read_snap(path, EDGE_COLUMNS, on_bad_lines=on_bad_lines, what="edges", max_skipped=max_skipped)
 
 
-def _read_snap(path, schema, *, on_bad_lines, what, force_slow=False):
-    if on_bad_lines not in ON_BAD_LINES:
-        raise ValueError(f"on_bad_lines must be one of {ON_BAD_LINES}, got {on_bad_lines!r}")
+def _read_snap(path, schema, *, on_bad_lines, what, force_slow=False, max_skipped=DEFAULT_MAX_SKIPPED):
+    check_choice("on_bad_lines", on_bad_lines, ON_BAD_LINES)
+    max_skipped = check_fraction("max_skipped", max_skipped, high_open=False)
     path_text = os.fspath(path)
     if not os.path.exists(path_text):
         raise FileNotFoundError(errno.ENOENT, f"{what} file not found: {path_text}", path_text)
@@ -199,9 +210,33 @@ def _read_snap(path, schema, *, on_bad_lines, what, force_slow=False):
         report = ReadReport(path=path_text, lines_total=table.num_rows, rows_read=table.num_rows)
     else:
         table, report = _slow_parse(path_text, schema, on_bad_lines=on_bad_lines, what=what)
+        _require_few_skipped(report, max_skipped)
     frame = _to_frame(table, schema)
     frame.attrs["read_report"] = report
     return frame
+
+
+def _require_few_skipped(report, max_skipped):
+    """InputError when more than ``max_skipped`` of the non-blank lines were skipped."""
+    blank = report.skipped.get(BLANK, 0)
+    skipped = report.rows_skipped - blank
+    non_blank = report.lines_total - blank
+    if non_blank and skipped > max_skipped * non_blank:
+        detail = ", ".join(f"{count:,} {reason}" for reason, count in report.skipped.items() if reason != BLANK)
+        first = report.examples[0] if report.examples else None
+        example = f"; first: line {first[0]}, {first[1]}: '{first[2]}'" if first else ""
+        raise InputError(
+            report.path,
+            None,
+            f"{skipped:,} of {non_blank:,} lines ({skipped / non_blank:.1%}) are bad ({detail}){example}; "
+            f"more than max_skipped={max_skipped:g} of them: is the file in SNAP format?",
+        )
+
+
+def gzip_error(path_text, exc):
+    """The InputError of a broken gzip stream (truncated or corrupt), naming the file."""
+    kind = "truncated" if isinstance(exc, EOFError) else "corrupt"
+    return InputError(path_text, None, f"the gzip stream is {kind} ({exc}); download the file again")
 
 
 def _is_gzip(path_text):
@@ -210,7 +245,7 @@ def _is_gzip(path_text):
 
 
 def _arrow_types(schema):
-    kinds = {"id": pa.int64(), "time": pa.timestamp("s"), "lat": pa.float64(), "lon": pa.float64()}
+    kinds = {"id": pa.int64(), "time": pa.string(), "lat": pa.float64(), "lon": pa.float64()}
     return {name: kinds[kind] for name, kind in schema}
 
 
@@ -228,7 +263,6 @@ def _fast_parse(path_text, schema):
                     column_types=_arrow_types(schema),
                     null_values=[],
                     strings_can_be_null=False,
-                    timestamp_parsers=[SNAP_TIME_FORMAT],
                 ),
             )
     except (pa.ArrowException, OSError, EOFError):
@@ -240,6 +274,10 @@ def _fast_parse(path_text, schema):
         if values.null_count:
             return None
         if kind == "time":
+            ok, parsed = _parse_times(values.combine_chunks())
+            if not ok.all():
+                return None
+            table = table.set_column(table.schema.get_field_index(name), name, parsed)
             continue
         low, high = (0, MAX_ID - 1) if kind == "id" else (-_RANGES[kind], _RANGES[kind])
         for chunk in values.chunks:  # views of the parsed blocks: no copy of the column
@@ -258,10 +296,8 @@ def _read_text(path_text):
         return raw
     try:
         return gzip.decompress(raw)
-    except EOFError as exc:
-        raise InputError(path_text, None, f"the gzip stream is truncated ({exc}); download the file again") from exc
-    except (gzip.BadGzipFile, zlib.error, OSError) as exc:
-        raise InputError(path_text, None, f"the gzip stream is corrupt ({exc}); download the file again") from exc
+    except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
+        raise gzip_error(path_text, exc) from exc
 
 
 def _split_lines(data):
@@ -309,14 +345,30 @@ def _check_field(values, kind):
         return ok, parsed
     if kind == "time":
         ok = _matches(values, _PRINTABLE_PATTERN)
-        parsed = pc.strptime(_as_text(values, ok, b"x"), format=SNAP_TIME_FORMAT, unit="s", error_is_null=True)
-        ok &= parsed.is_valid().to_numpy(zero_copy_only=False)
-        return ok, parsed
+        time_ok, parsed = _parse_times(_as_text(values, ok, b"x"))
+        return ok & time_ok, parsed
     ok = _matches(values, _FLOAT_PATTERN)
     parsed = pc.utf8_trim(_as_text(values, ok, b"0"), " ").cast(pa.float64())
     numbers = parsed.to_numpy(zero_copy_only=False)
     with np.errstate(invalid="ignore"):
         ok &= np.isfinite(numbers) & (np.abs(numbers) <= _RANGES[kind])
+    return ok, parsed
+
+
+def _parse_times(text):
+    """(ok mask, timestamp[s] values) of time strings; the one rule of both passes.
+
+    A time is accepted when it matches :data:`_TIME_PATTERN`, names a real calendar date
+    and time (no 2010-02-29, no April 31, no second 60 or 61: formatted back, it reads the
+    same) and fits ``datetime64[ns]``.
+    """
+    ok = _matches(text, _TIME_PATTERN)
+    stem = pc.utf8_slice_codeunits(text, 0, 19)
+    parsed = pc.strptime(stem, format=_STEM_FORMAT, unit="s", error_is_null=True)
+    same = pc.equal(pc.strftime(parsed, format=_STEM_FORMAT), stem)
+    seconds = pc.cast(parsed, pa.int64())
+    in_range = pc.and_(pc.greater_equal(seconds, -_MAX_SECONDS), pc.less_equal(seconds, _MAX_SECONDS))
+    ok &= pc.fill_null(pc.and_(same, in_range), False).to_numpy(zero_copy_only=False).astype(bool)
     return ok, parsed
 
 
@@ -409,7 +461,15 @@ def _explain(raw, reason, schema):
         if kind == "id":
             return f"{label} '{value}' is not a non-negative integer below 10**18"
         if kind == "time":
-            return f"{label} '{value}' is not a UTC time like 2010-10-12T00:21:28Z"
+            if re.match(_TIME_PATTERN.encode(), value_raw):
+                return (
+                    f"{label} '{value}' is not a real date and time, or lies outside the years 1678 to 2261 "
+                    "(a day past the month's end, hour 24, minute or second 60 or more)"
+                )
+            return (
+                f"{label} '{value}' is not a UTC time like 2010-10-12T00:21:28Z "
+                "(a zero offset written +00:00 or +0000 is accepted; a time without a zone or with another offset is not)"
+            )
         if not re.match(_FLOAT_PATTERN.encode(), value_raw):
             try:
                 number = float(value_raw)
@@ -435,136 +495,4 @@ def _to_frame(table, schema):
         arrays[name] = values.combine_chunks()
     frame = pa.table(arrays).to_pandas(split_blocks=True)
     frame.index = pd.RangeIndex(len(frame))
-    return frame
-
-
-# --------------------------------------------------------------------------- writing
-
-
-@contextlib.contextmanager
-def atomic_path(path):
-    """Yield a temporary path next to ``path``; rename it onto ``path`` on success.
-
-    The temporary file lives in the same folder (so :func:`os.replace` is atomic), parent
-    folders are created, and on an exception the temporary file is deleted and ``path`` is
-    left untouched.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        The final file.
-
-    Yields
-    ------
-    pathlib.Path
-        Where to write. It keeps ``path``'s suffixes, so writers that look at the
-        suffix (``.gz``, ``.parquet``) behave as for ``path``.
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    suffix = "".join(target.suffixes)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=f".tmp{suffix}", dir=target.parent)
-    os.close(handle)
-    temporary = Path(temporary)
-    try:
-        yield temporary
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            temporary.unlink()
-        raise
-
-
-def _umask():
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-_TABLE_SUFFIXES = (".csv", ".parquet")
-
-
-def _table_format(path):
-    suffix = Path(path).suffix.lower()
-    if suffix not in _TABLE_SUFFIXES:
-        raise ValueError(f"path must end with one of {_TABLE_SUFFIXES}, got {os.fspath(path)!r}")
-    return suffix[1:]
-
-
-def write_table(frame, path):
-    """Write a frame as CSV or Parquet (by ``path``'s suffix), atomically.
-
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        Written without its index. In CSV, tz-aware times are written as ISO-8601 UTC
-        (``2010-10-12T00:21:28Z``, with fractional seconds only when needed).
-    path : str or os.PathLike
-        Ending in ``.csv`` or ``.parquet``.
-
-    Raises
-    ------
-    ValueError
-        For any other suffix (before anything is written).
-    """
-    kind = _table_format(path)
-    if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"frame must be a pandas DataFrame, got {type(frame).__name__}")
-    with atomic_path(path) as temporary:
-        if kind == "parquet":
-            frame.to_parquet(temporary, index=False)
-        else:
-            pv.write_csv(
-                _csv_ready(frame),
-                temporary,
-                write_options=pv.WriteOptions(quoting_style="needed"),
-            )
-
-
-def _csv_ready(frame):
-    columns = {}
-    for name in frame.columns:
-        values = frame[name]
-        if isinstance(values.dtype, pd.DatetimeTZDtype):
-            times = pa.array(values.dt.tz_convert("UTC")).cast(pa.timestamp("ns", tz="UTC"))
-            nanoseconds = pc.cast(times, pa.int64()).to_numpy(zero_copy_only=False)
-            whole_seconds = bool(np.all(nanoseconds[~values.isna().to_numpy()] % 10**9 == 0))
-            if whole_seconds:
-                text = pc.strftime(times.cast(pa.timestamp("s", tz="UTC")), format=SNAP_TIME_FORMAT)
-            else:
-                text = pc.strftime(times, format="%Y-%m-%dT%H:%M:%SZ")
-            columns[str(name)] = text
-        else:
-            columns[str(name)] = pa.array(values, from_pandas=True)
-    return pa.table(columns)
-
-
-def read_table(path):
-    """Read a table written by :func:`write_table`.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        A ``.csv`` or ``.parquet`` file.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Same columns; tz-aware times come back as ``datetime64[ns, UTC]``.
-    """
-    kind = _table_format(path)
-    path_text = os.fspath(path)
-    if not os.path.exists(path_text):
-        raise FileNotFoundError(errno.ENOENT, f"table not found: {path_text}", path_text)
-    if kind == "parquet":
-        frame = pd.read_parquet(path_text)
-    else:
-        try:
-            frame = pv.read_csv(path_text).to_pandas()
-        except pa.ArrowInvalid as exc:
-            raise InputError(path_text, None, f"not a readable CSV table ({exc})") from exc
-    for name in frame.columns:
-        if isinstance(frame[name].dtype, pd.DatetimeTZDtype):
-            frame[name] = frame[name].dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
     return frame

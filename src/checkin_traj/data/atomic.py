@@ -1,0 +1,117 @@
+"""Atomic writes: a file, or a set of files that change together or not at all."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import tempfile
+import uuid
+from pathlib import Path
+
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """Yield a temporary path next to ``path``; rename it onto ``path`` on success.
+
+    The temporary file lives in the same folder (so :func:`os.replace` is atomic), parent
+    folders are created, and on an exception the temporary file is deleted and ``path`` is
+    left untouched.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The final file.
+
+    Yields
+    ------
+    pathlib.Path
+        Where to write. It keeps ``path``'s suffixes, so writers that look at the
+        suffix (``.gz``, ``.parquet``) behave as for ``path``.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    suffix = "".join(target.suffixes)
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=f".tmp{suffix}", dir=target.parent)
+    os.close(handle)
+    temporary = Path(temporary)
+    try:
+        yield temporary
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            temporary.unlink()
+        raise
+
+
+def _umask():
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_COMMIT = ".commit.json"  # the journal of a set being put in place
+_PENDING = re.compile(r"^\..+\.tmp")  # temporaries of atomic_path and write_set
+
+
+def write_set(folder, writers: dict) -> dict:
+    """Write several files of ``folder`` so that they change together or not at all.
+
+    Each ``writers[name](path)`` writes one file to a temporary path in ``folder``. Once
+    all are written, a journal naming them is put in place (one atomic rename: the commit),
+    then each temporary is renamed onto its final name and the journal is removed. A run
+    killed before the commit leaves the old files; one killed after it leaves a journal
+    that :func:`recover` (run by the next :func:`write_set` and by readers) completes. Either
+    way :func:`recover` deletes any temporary left behind.
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+        Created when missing.
+    writers : dict of str to callable
+        File name (no folder) to a function writing that file at the path it is given.
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        The final paths, by name.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    recover(folder)
+    token = uuid.uuid4().hex[:12]
+    staged = {}
+    try:
+        for name, writer in writers.items():
+            target = folder / name
+            temporary = folder / f".{name}.{token}.tmp{''.join(target.suffixes)}"
+            staged[name] = temporary
+            writer(temporary)
+        with atomic_path(folder / _COMMIT) as journal:
+            journal.write_text(json.dumps({name: path.name for name, path in staged.items()}))
+    except BaseException:
+        for temporary in staged.values():
+            with contextlib.suppress(FileNotFoundError):
+                temporary.unlink()
+        raise
+    recover(folder)
+    return {name: folder / name for name in writers}
+
+
+def recover(folder) -> None:
+    """Finish a committed :func:`write_set` in ``folder`` and delete leftover temporaries."""
+    folder = Path(folder)
+    journal = folder / _COMMIT
+    if journal.exists():
+        for name, temporary in json.loads(journal.read_text()).items():
+            if (folder / temporary).exists():
+                os.replace(folder / temporary, folder / name)
+        journal.unlink()
+    if folder.is_dir():
+        for leftover in folder.iterdir():
+            if _PENDING.match(leftover.name) and leftover.is_file():
+                with contextlib.suppress(FileNotFoundError):
+                    leftover.unlink()

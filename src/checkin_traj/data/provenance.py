@@ -1,0 +1,188 @@
+"""Where a run's data came from, and the clean data shared by the chapters.
+
+Chapter 01 saves the clean check-ins and a ``provenance.json`` in ``WORKDIR/data``, as one
+set written only once the cleaning has succeeded; every chapter starts with :func:`data_banner`, which names the data source and warns loudly
+when the book was built from synthetic data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, is_dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .atomic import recover, write_set
+from .tables import write_table
+
+CLEAN_PARQUET = "clean.parquet"
+CLEAN_CSV = "clean.csv"
+PROVENANCE = "provenance.json"
+
+
+def data_dir(workdir) -> Path:
+    """The folder holding a run's clean data, ``WORKDIR/data``."""
+    return Path(workdir) / "data"
+
+
+def save_clean(workdir, check_ins: pd.DataFrame, *, source, parameters: dict, report=None) -> dict:
+    """Write the clean check-ins and their provenance as one set: all new, or all old.
+
+    ``clean.parquet`` (read by later chapters), ``clean.csv`` (for people) and
+    ``provenance.json`` (the data source, the parameters, the cleaning report and the
+    SHA-256 of the Parquet file) go through :func:`~checkin_traj.data.atomic.write_set`, so
+    an interrupted or failed run leaves the previous set whole and no temporary file.
+
+    Parameters
+    ----------
+    workdir : str or Path
+        The run's folder (files go to ``WORKDIR/data``).
+    check_ins : pandas.DataFrame
+        The clean check-ins.
+    source : DataSource
+        What :func:`checkin_traj.data.sources.resolve_checkins` returned.
+    parameters : dict
+        The parameters of the run (JSON-able), ``"data"`` (the ``DATA`` parameter) included.
+    report : CleaningReport, optional
+        Stored through its ``to_dict()`` or as a dataclass.
+
+    Returns
+    -------
+    dict
+        ``{"parquet": Path, "csv": Path, "provenance": Path}``.
+    """
+    if report is None:
+        report_data = None
+    elif hasattr(report, "to_dict"):
+        report_data = report.to_dict()
+    elif is_dataclass(report):
+        report_data = asdict(report)
+    else:
+        report_data = dict(report)
+    document = {
+        "source": {
+            "path": str(source.path),
+            "kind": source.kind,
+            "synthetic": bool(source.synthetic),
+            "description": source.description,
+            "citation": getattr(source, "citation", ""),
+        },
+        "parameters": parameters,
+        "report": report_data,
+    }
+
+    def write_parquet(path):
+        write_table(check_ins, path)
+        document["clean_sha256"] = _sha256(path)
+
+    def write_provenance(path):  # last: it records the Parquet file's checksum
+        Path(path).write_text(json.dumps(document, indent=1, default=str))
+
+    paths = write_set(
+        data_dir(workdir),
+        {CLEAN_PARQUET: write_parquet, CLEAN_CSV: lambda path: write_table(check_ins, path), PROVENANCE: write_provenance},
+    )
+    return {"parquet": paths[CLEAN_PARQUET], "csv": paths[CLEAN_CSV], "provenance": paths[PROVENANCE]}
+
+
+def _sha256(path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_clean(workdir, *, data=None) -> pd.DataFrame:
+    """Read the clean check-ins written by chapter 01 for the same ``WORKDIR``.
+
+    Parameters
+    ----------
+    workdir : str or Path
+        The run's folder.
+    data : str or os.PathLike, optional
+        The ``DATA`` this chapter was told about; the provenance must describe it
+        (see :func:`matches_data`).
+
+    Raises
+    ------
+    FileNotFoundError
+        When chapter 01 has not saved its outputs in ``WORKDIR``.
+    ValueError
+        When ``clean.parquet`` is not the file its provenance describes, or the provenance
+        names another data source than ``data``.
+    """
+    provenance = read_provenance(workdir)
+    path = data_dir(workdir) / CLEAN_PARQUET
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: run chapter 01 (data cleaning) with WORKDIR={str(workdir)!r} first")
+    recorded = provenance.get("clean_sha256")
+    if recorded != _sha256(path):
+        raise ValueError(
+            f"{path} is not the file its provenance ({data_dir(workdir) / PROVENANCE}) describes "
+            f"(SHA-256 recorded {recorded}); run chapter 01 again with WORKDIR={str(workdir)!r}"
+        )
+    if data is not None and not matches_data(provenance, data):
+        raise ValueError(
+            f"{path} was made from {provenance['source']['description']} (DATA="
+            f"{provenance.get('parameters', {}).get('data')!r}), not from DATA={str(data)!r}; run chapter 01 "
+            f"with DATA={str(data)!r} and WORKDIR={str(workdir)!r} first"
+        )
+    return pd.read_parquet(path)
+
+
+def matches_data(provenance: dict, data) -> bool:
+    """Whether a provenance record describes the data source ``data`` (a ``DATA`` value).
+
+    A keyword must match the source's kind (``"auto"``: the sample or the full SNAP file);
+    a path must be the file that was read.
+    """
+    kind = provenance["source"]["kind"]
+    if isinstance(data, str) and data.strip() in ("sample", "snap", "synthetic"):
+        return kind == data.strip()
+    if isinstance(data, str) and data.strip() == "auto":
+        return kind in ("sample", "snap")
+    return Path(data).expanduser().resolve() == Path(provenance["source"]["path"]).resolve()
+
+
+def read_provenance(workdir) -> dict:
+    """Read ``WORKDIR/data/provenance.json`` (see :func:`save_clean`), finishing an interrupted save first."""
+    folder = data_dir(workdir)
+    recover(folder)
+    path = folder / PROVENANCE
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{path} not found: run chapter 01 (data cleaning) with WORKDIR={str(workdir)!r} first"
+        )
+    return json.loads(path.read_text())
+
+
+def banner_text(provenance: dict) -> str:
+    """The MyST admonition shown at the top of every chapter."""
+    source = provenance["source"]
+    if source["synthetic"]:
+        return (
+            ":::{warning}\n"
+            "**Built from synthetic data.** This chapter ran on check-ins made by the project's "
+            f"synthetic generator ({source['description']}), not on the real Gowalla data. Its numbers "
+            "and figures show how the method works, not what real users do.\n"
+            ":::"
+        )
+    return f":::{{note}}\n**Data:** {source['description']}.\n:::"
+
+
+def data_banner(workdir=None, *, source=None):
+    """Display the data banner in a notebook (a Markdown output rendered by the book).
+
+    From ``WORKDIR``'s provenance, or from ``source`` (a DataSource) in chapter 01, which
+    shows the banner before it has saved anything.
+    """
+    from IPython.display import Markdown
+
+    if source is not None:
+        provenance = {"source": {"synthetic": bool(source.synthetic), "description": source.description}}
+    else:
+        provenance = read_provenance(workdir)
+    return Markdown(banner_text(provenance))
