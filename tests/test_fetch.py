@@ -238,7 +238,9 @@ def test_count_lines_plain_and_gzip_with_or_without_final_newline(tmp_path):
 
 def test_count_lines_rejects_a_truncated_gzip(tmp_path):
     (tmp_path / "cut.txt.gz").write_bytes(CHECKINS_GZ[:-12])
-    with pytest.raises(EOFError):
+    from checkin_traj.data.snap import InputError
+
+    with pytest.raises(InputError, match=r"cut\.txt\.gz: the gzip stream is truncated"):
         count_lines(tmp_path / "cut.txt.gz")
 
 

@@ -62,7 +62,12 @@ BAD_LINES = [
     ("0.5\t2010-10-12T00:21:28Z\t40.6\t-73.7\t1", "user id '0.5' is not a non-negative integer", "bad user id"),
     ("-3\t2010-10-12T00:21:28Z\t40.6\t-73.7\t1", "user id '-3'", "bad user id"),
     ("0\t2010-10-12T00:21:28Z\t40.6\t-73.7\t12x", "location id '12x'", "bad location id"),
-    ("0\t2010-13-12T00:21:28Z\t40.6\t-73.7\t1", "time '2010-13-12T00:21:28Z' is not a UTC time", "bad time"),
+    ("0\t2010-13-12T00:21:28Z\t40.6\t-73.7\t1", "time '2010-13-12T00:21:28Z' is not a real date and time", "bad time"),
+    # impossible dates are errors, never moved to the next valid day (issue 15)
+    ("0\t2010-02-29T10:00:00Z\t40.6\t-73.7\t1", "time '2010-02-29T10:00:00Z' is not a real date and time", "bad time"),
+    ("0\t2010-04-31T10:00:00Z\t40.6\t-73.7\t1", "time '2010-04-31T10:00:00Z' is not a real date and time", "bad time"),
+    ("0\t2010-10-12T23:59:61Z\t40.6\t-73.7\t1", "time '2010-10-12T23:59:61Z' is not a real date and time", "bad time"),
+    ("0\t9999-10-12T00:21:28Z\t40.6\t-73.7\t1", "lies outside the years 1678 to 2261", "bad time"),
     ("0\tyesterday\t40.6\t-73.7\t1", "time 'yesterday'", "bad time"),
 ]
 
@@ -97,7 +102,7 @@ def test_skip_counts_every_reason_and_adds_up(tmp_path):
         "blank line": 2,
         "wrong column count": 2,
         "bad user id": 2,
-        "bad time": 2,
+        "bad time": 6,
         "bad latitude": 4,
         "bad longitude": 2,
         "bad location id": 1,
@@ -386,3 +391,20 @@ def test_fuzzed_lines_are_read_exactly_or_reported(tmp_path, rows, mutations, bl
     expected = pd.DataFrame(good_rows, columns=["user", "time", "lat", "lon", "location_id"])
     expected["time"] = pd.to_datetime(expected["time"], unit="s", utc=True).astype("datetime64[ns, UTC]")
     pd.testing.assert_frame_equal(check_ins, expected)
+
+
+@pytest.mark.parametrize("suffix", ["Z", "+00:00", "+0000"])
+def test_common_utc_spellings_read_the_same_instant(tmp_path, suffix):
+    # issue 15: '+00:00' used to drop 97 % of a file as bad lines under 'skip'
+    path = write_lines(tmp_path, [f"0\t2010-10-12T00:21:28{suffix}\t40.6\t-73.7\t1"])
+    check_ins = read_checkins(path)
+    assert check_ins["time"].iloc[0] == pd.Timestamp("2010-10-12T00:21:28Z")
+
+
+def test_skipping_more_than_max_skipped_stops_the_run(tmp_path):
+    lines = ["0\t2010-10-12T00:21:28Z\t40.6\t-73.7\t1"] + ["0\tnot-a-time\t40.6\t-73.7\t1"] * 3
+    path = write_lines(tmp_path, lines)
+    with pytest.raises(InputError, match="max_skipped"):
+        read_checkins(path, on_bad_lines="skip", max_skipped=0.5)
+    kept = read_checkins(path, on_bad_lines="skip", max_skipped=0.8)
+    assert kept.attrs["read_report"].rows_read == 1

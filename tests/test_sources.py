@@ -170,7 +170,8 @@ def test_synthetic_is_written_once_and_reused(synthetic_module, tmp_path, monkey
     assert first.path.parent == tmp_path / "synthetic"
     assert "users5_seed3" in first.path.name
     assert "5 users, seed 3" in first.description
-    assert [p.name for p in first.path.parent.iterdir()] == [first.path.name]  # no temporary left
+    # the file and its checksum record, no temporary left
+    assert sorted(p.name for p in first.path.parent.iterdir()) == [first.path.name, first.path.name + ".sha256"]
 
 
 def test_synthetic_is_deterministic_and_readable(synthetic_module, tmp_path):
