@@ -172,7 +172,7 @@ def test_run_seeds_rejects_repeated_seeds_before_training(data):
 
 
 def test_figures_of_the_training_chapters(data):
-    from checkin_traj.plots.training import loss_curves, predictions_figure
+    from checkin_traj.plots.models import loss_curves, predictions_figure
 
     history = {"loss": [1.0, 0.5, 0.4], "val_loss": [1.2, 0.6, 0.7]}
     figure = loss_curves({"absolute": {0: history, 1: history}, "offset": {0: history}})
@@ -183,15 +183,14 @@ def test_figures_of_the_training_chapters(data):
         predictions_figure(data, {"wrong": data.test.y[:3]})
 
 
-def test_baseline_verdict_counts_the_seeds_that_beat_the_baseline():
+def test_a_run_over_seeds_is_judged_by_the_one_rule(data):
     from types import SimpleNamespace
 
-    from checkin_traj.training import baseline_verdict, strongest_baseline
+    from checkin_traj.verdicts import BEATS, LOSES, versus_baseline
 
-    runs = SimpleNamespace(metrics=pd.DataFrame({"rmse": [0.08, 0.09, 0.11]}, index=[0, 1, 2]))
-    sentence = baseline_verdict("LSTM", runs, baseline="persistence", baseline_metrics={"rmse": 0.10})
-    assert "only 2 of 3 seeds" in sentence and "0.093 ± 0.015 against 0.100" in sentence
-    assert "**loses**" in baseline_verdict("LSTM", runs, baseline="persistence", baseline_metrics={"rmse": 0.05})
-    assert "all 3 seeds" in baseline_verdict("LSTM", runs, baseline="persistence", baseline_metrics={"rmse": 0.5})
-    table = pd.DataFrame({"rmse": [0.2, 0.1, 0.3]}, index=["a", "b", "c"])
-    assert strongest_baseline(table) == "b"
+    perfect, stay = np.asarray(data.test.y), np.asarray(data.test.last)
+    runs = SimpleNamespace(predictions={0: perfect, 1: perfect}, metrics=pd.DataFrame({"rmse": [0.0, 0.0]}, index=[0, 1]))
+    verdict = versus_baseline("perfect", runs, data, baseline="stay", baseline_prediction=stay)
+    assert verdict.outcome == BEATS and verdict.seeds_better == 2
+    worse = SimpleNamespace(predictions={0: stay + 0.5}, metrics=pd.DataFrame({"rmse": [0.5]}, index=[0]))
+    assert versus_baseline("off", worse, data, baseline="stay", baseline_prediction=stay).outcome == LOSES
