@@ -200,9 +200,13 @@ def metric_bars(table, *, metric="rmse", ax=None, article=True):
         reported = models[article_column].to_numpy(dtype=float)
         shown = np.isfinite(reported)
         if shown.any():
-            ax.plot(reported[shown], positions[shown], "x", color="black", markersize=8, label="the article's reported value")
+            # drawn above the bars, with a white halo, so that a cross inside a bar stays visible
+            ax.plot(
+                reported[shown], positions[shown], "X", color="black", markeredgecolor="white", markersize=9,
+                zorder=5, label="the article's reported value",
+            )
     unit = " (km)" if metric.startswith("km_") else " (scaled targets)" if metric.startswith(("rmse", "r2")) else ""
     ax.set_xlabel(f"{METRIC_LABELS.get(metric, metric)} on the test windows{unit}")
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return ax
