@@ -12,8 +12,10 @@ import numpy as np
 from matplotlib.collections import LineCollection
 
 from ..geo import NYC_BOX
-from .maps import _check_count, _frame_map, _subsample
-from .models import _check_predictions, _colour, _loss_legend, _plot_loss, _style_loss_axes
+from .maps import _check_count, _frame_map
+from .models import _check_predictions, _loss_legend, _plot_loss, _style_loss_axes
+from .style import colour as _colour
+from .style import subsample as _subsample
 
 
 #: How metrics read on an axis.

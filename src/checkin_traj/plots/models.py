@@ -6,15 +6,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from ..geo import haversine_km
-from .maps import _subsample
-
-SEED_COLOURS = plt.get_cmap("tab10").colors
-
-
-def _colour(number):
-    """The ``number``-th colour of :data:`SEED_COLOURS`, cycling."""
-    return SEED_COLOURS[number % len(SEED_COLOURS)]
-
+from .style import colour as _colour
+from .style import subsample as _subsample
 
 def _plot_loss(ax, history, *, colour, label, train_linewidth):
     """One run's training (dashed) and validation (solid) loss per epoch, a dot on the best validation epoch."""
