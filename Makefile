@@ -3,13 +3,14 @@
 #   make test       the whole test suite (unit tests, chapters on small parameters, book build)
 #   make workshop   every chapter with workshop parameters (minutes), HTML in build/workshop
 #   make test-fast  unit tests only
+#   make metrics    model chapters' numbers against tests/recorded/metrics.json (long, on demand)
 
 PYTHON ?= python3
 VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
 
-.PHONY: book workshop test test-fast bench system clean
+.PHONY: book workshop test test-fast metrics bench system clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,10 +32,13 @@ workshop: $(STAMP)
 	$(PY) -m checkin_traj.build --profile workshop
 
 test: $(STAMP) system
-	$(PY) -m pytest -n 2 --dist loadgroup
+	$(PY) -m pytest -n 2 --dist loadgroup -m "not metrics"
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not slow"
+
+metrics: $(STAMP)
+	$(PY) -m pytest tests/test_metric_tier.py -m metrics
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_full_size.py --keep build/bench/checkins-full.txt --repeat 5 --write-record

@@ -335,8 +335,9 @@ def test_metric_bars_draw_runs_as_bars_and_baselines_as_lines(workdir):
     ax = metric_bars(table, metric="rmse")
     assert len(ax.patches) == 5  # one bar per model run
     assert [round(line.get_xdata()[0], 3) for line in ax.lines if line.get_linestyle() == "--"] == [0.08, 0.1, 0.09]
-    crosses = [line for line in ax.lines if line.get_marker() == "x"]
+    crosses = [line for line in ax.lines if line.get_marker() == "X"]
     assert len(crosses) == 1 and len(crosses[0].get_xdata()) == 3  # the article's three numbers
+    assert crosses[0].get_zorder() > ax.patches[0].get_zorder()  # above the bars, never hidden
     plt.close(ax.figure)
     with pytest.raises(ValueError, match="accuracy_mean"):
         metric_bars(table, metric="accuracy")

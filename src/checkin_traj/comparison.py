@@ -110,6 +110,10 @@ def comparison_table(workdir, *, models=("lstm", "seq2seq", "transformer"), base
                 "n_seeds": rows["n_seeds"].to_numpy(dtype=np.int64),
                 "windows": rows["windows_mean"].to_numpy(dtype=np.int64),
                 **{column: rows[column].to_numpy(dtype=float) for column in scores},
+                **{
+                    f"val_{column}": (rows[f"val_{column}"].to_numpy(dtype=float) if f"val_{column}" in rows else np.nan)
+                    for column in scores
+                },
             },
             index=[run_label(model, run) for run in runs],
         )
@@ -157,6 +161,85 @@ def _std(value) -> float:
     """A standard deviation for comparisons: NaN (deterministic, or one seed) counts as 0."""
     value = float(value)
     return 0.0 if np.isnan(value) else value
+
+
+class Judge:
+    """Decides comparisons between rows of a :func:`comparison_table` by the book's one rule.
+
+    It reads the saved per-seed test predictions of model runs and the baselines' test
+    predictions, turns them into per-window losses and asks
+    :func:`checkin_traj.verdicts.compare` (a paired bootstrap over users). It also holds the
+    baselines' *validation* scores, on which the strongest baseline is chosen.
+
+    Parameters
+    ----------
+    workdir : str or Path
+    data : WindowedData
+        The windows of chapter 02's protocol (the test windows the predictions are for).
+    table : pandas.DataFrame
+        From :func:`comparison_table`.
+    n_boot : int
+    """
+
+    def __init__(self, workdir, data, table, *, baselines="baselines", n_boot=1000):
+        from .results import baseline_scores
+
+        self.workdir, self.data, self.table, self.n_boot = workdir, data, table, n_boot
+        self.baselines = baselines
+        self.baseline_val = baseline_scores(workdir, data, split="val", name=baselines)
+        self._results = {}
+
+    def _result(self, name):
+        if name not in self._results:
+            self._results[name] = load_results(self.workdir, name)
+        return self._results[name]
+
+    def losses(self, name, metric):
+        """Per-window losses of a row: (n_seeds, n) for a model run, (n,) for a baseline."""
+        from .results import seed_predictions
+        from .verdicts import window_losses
+
+        row = self.table.loc[name]
+        if row["kind"] == "model":
+            predictions = seed_predictions(self._result(row["model"]), row["run"]).values()
+        else:
+            predictions = [self._result(self.baselines)["arrays"][row["model"]]]
+        return np.stack([window_losses(self.data, value, metric) for value in predictions])
+
+    def _values(self, name, metric):
+        row = self.table.loc[name]
+        if row["kind"] != "model":
+            return [float(row[f"{metric}_mean"])]
+        seeds = self._result(row["model"])["tables"].get("seeds")
+        if seeds is None or metric not in seeds:
+            return [float(row[f"{metric}_mean"])]
+        return seeds.loc[seeds["run"] == row["run"], metric].to_numpy(dtype=float)
+
+    def verdict(self, contender, reference, *, metric="rmse"):
+        """:class:`checkin_traj.verdicts.Verdict` of row ``contender`` against row ``reference``."""
+        from .verdicts import compare as decide
+
+        return decide(
+            self.losses(contender, metric),
+            self.losses(reference, metric),
+            self.data.test.user,
+            metric=metric,
+            contender=contender,
+            reference=reference,
+            values=self._values(contender, metric),
+            reference_values=self._values(reference, metric),
+            n_boot=self.n_boot,
+        )
+
+    def strongest(self, metric="rmse") -> str:
+        """The strongest baseline on ``metric``, chosen on the validation windows."""
+        from .verdicts import strongest_baseline
+
+        return strongest_baseline(self.baseline_val, metric=metric)
+
+
+#: The words of the one rule as the claims table writes them.
+_CLAIM_WORDS = {"beats": HOLDS, "loses": FAILS, "within noise": "within noise"}
 
 
 def compare(better, worse, *, metric="rmse") -> str:
@@ -208,12 +291,16 @@ def best_runs(table, *, metric="rmse") -> pd.Series:
     models = table[table["kind"] == "model"]
     if models.empty:
         raise ValueError("the table has no model rows")
+    if f"val_{metric}_mean" in models and models[f"val_{metric}_mean"].notna().all():
+        from .verdicts import best_run
+
+        return best_run(models, metric=metric, groupby="model")  # chosen on validation
     by_model = models[f"{metric}_mean"].astype(float).groupby(models["model"], sort=False)
     best = by_model.idxmax() if metric in HIGHER_IS_BETTER else by_model.idxmin()
     return best.rename("run")
 
 
-def versus_baselines(table, *, metrics=("rmse", "km_median")) -> pd.DataFrame:
+def versus_baselines(table, *, metrics=("rmse", "km_median"), judge=None) -> pd.DataFrame:
     """Each model run against the best baseline of each metric.
 
     Parameters
@@ -242,13 +329,18 @@ def versus_baselines(table, *, metrics=("rmse", "km_median")) -> pd.DataFrame:
     words = {HOLDS: "beats", FAILS: "loses", WITHIN_SPREAD: WITHIN_SPREAD}
     columns = {}
     for metric in metrics:
-        baseline = _best_baseline(table, metric)
+        baseline = judge.strongest(metric) if judge is not None else _best_baseline(table, metric)
         columns[metric] = models[f"{metric}_mean"].astype(float)
         columns[f"{metric}_std"] = models[f"{metric}_std"].astype(float)
         columns[f"{metric}_baseline"] = pd.Series(baseline, index=models.index)
         columns[f"{metric}_baseline_value"] = pd.Series(float(table.loc[baseline, f"{metric}_mean"]), index=models.index)
-        verdicts = _verdicts(models, table.loc[baseline], metric)
-        columns[f"{metric}_verdict"] = pd.Series(verdicts, index=models.index).map(words)
+        if judge is not None:  # the book's one rule (verdicts.compare)
+            decided = {name: judge.verdict(name, baseline, metric=metric) for name in models.index}
+            columns[f"{metric}_verdict"] = pd.Series({name: v.outcome for name, v in decided.items()})
+            columns[f"{metric}_sentence"] = pd.Series({name: v.sentence(2 if "km" in metric else 3) for name, v in decided.items()})
+        else:
+            verdicts = _verdicts(models, table.loc[baseline], metric)
+            columns[f"{metric}_verdict"] = pd.Series(verdicts, index=models.index).map(words)
     result = pd.DataFrame(columns)
     result["beats_all"] = (result[[f"{metric}_verdict" for metric in metrics]] == "beats").all(axis=1)
     return result
@@ -266,7 +358,7 @@ def _numbers(table, name, metric):
     return f"{name}: {_SHOWN.get(metric, metric)} {float(row[f'{metric}_mean']):.3f}{spread}"
 
 
-def article_claims(table) -> pd.DataFrame:
+def article_claims(table, *, judge=None) -> pd.DataFrame:
     """Each claim of the article, tested on this project's numbers.
 
     The article compares its models in their own form (absolute targets; a Transformer
@@ -293,6 +385,11 @@ def article_claims(table) -> pd.DataFrame:
         raise ValueError(f"table must come from comparison_table; it lacks {sorted(required - set(table.columns))}")
     article_rows = {key: name for name, key in table["article_model"].items() if key}
     claims = []
+
+    def compare(better, worse, *, metric="rmse"):  # noqa: F811 (the one rule when a judge is given)
+        if judge is None:
+            return _compare_spread(better, worse, metric=metric)
+        return _CLAIM_WORDS[judge.verdict(better.name, worse.name, metric=metric).outcome]
 
     def add(claim_id, claim, article, ours, verdict):
         claims.append({"id": claim_id, "claim": claim, "article": article, "ours": ours, "verdict": verdict})
@@ -341,14 +438,14 @@ def article_claims(table) -> pd.DataFrame:
         if not article_rows or not (table["kind"] == "baseline").any():
             add(f"models_beat_baselines_{metric}", claim, "no baseline reported", "no models or baselines", NOT_TESTED)
             continue
-        baseline = _best_baseline(table, metric)
+        baseline = judge.strongest(metric) if judge is not None else _best_baseline(table, metric)
         verdicts = {key: compare(table.loc[name], table.loc[baseline], metric=metric) for key, name in article_rows.items()}
         if all(verdict == HOLDS for verdict in verdicts.values()):
             verdict = HOLDS
         elif any(verdict == FAILS for verdict in verdicts.values()):
             verdict = FAILS
         else:
-            verdict = WITHIN_SPREAD
+            verdict = WITHIN_SPREAD if judge is None else "within noise"
         ours = "; ".join(
             f"{key} {float(table.loc[name, f'{metric}_mean']):.3f} ({verdicts[key]})" for key, name in article_rows.items()
         )
@@ -449,3 +546,6 @@ def formatted(table, *, metrics=("rmse", "r2"), digits=3) -> pd.DataFrame:
         spread = stds.map(lambda value: f" ± {value:.{digits}f}").where(stds.notna(), "")
         columns[metric] = means + spread
     return pd.DataFrame(columns, index=table.index)
+
+
+_compare_spread = compare  # the pre-verdicts rule, kept only for tables without saved predictions

@@ -13,8 +13,10 @@ from matplotlib.collections import LineCollection
 
 from ..geo import NYC_BOX
 from ..sequences import gap_minutes
-from .maps import _check_count, _frame_map, _subsample
-from .models import _check_predictions, _colour, _loss_legend, _plot_loss, _style_loss_axes
+from .maps import _check_count, _frame_map
+from .models import _check_predictions, _loss_legend, _plot_loss, _style_loss_axes
+from .style import colour as _colour
+from .style import subsample as _subsample
 
 
 #: How metrics read on an axis.
@@ -201,9 +203,13 @@ def metric_bars(table, *, metric="rmse", ax=None, article=True):
         reported = models[article_column].to_numpy(dtype=float)
         shown = np.isfinite(reported)
         if shown.any():
-            ax.plot(reported[shown], positions[shown], "x", color="black", markersize=8, label="the article's reported value")
+            # drawn above the bars, with a white halo, so that a cross inside a bar stays visible
+            ax.plot(
+                reported[shown], positions[shown], "X", color="black", markeredgecolor="white", markersize=9,
+                zorder=5, label="the article's reported value",
+            )
     unit = " (km)" if metric.startswith("km_") else " (scaled targets)" if metric.startswith(("rmse", "r2")) else ""
     ax.set_xlabel(f"{METRIC_LABELS.get(metric, metric)} on the test windows{unit}")
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return ax

@@ -5,16 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .style import axes
+
 NEW_YORK_TZ = "America/New_York"
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
-
-def _axes(ax, figsize):
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        fig, ax = plt.subplots(figsize=figsize, layout="constrained")
-    return ax.figure, ax
 
 
 def _log_bins(values, per_decade=10):
@@ -37,7 +31,7 @@ def checkins_per_user(check_ins, *, ax=None, title: str | None = None):
     -------
     matplotlib.figure.Figure
     """
-    fig, ax = _axes(ax, (6.0, 4.0))
+    fig, ax = axes(ax, (6.0, 4.0))
     per_user = check_ins.groupby("user", sort=False).size().to_numpy()
     # log-spaced bins whose edges fall half-way between integers: no empty bins at small counts
     edges = np.unique(np.round(np.logspace(0.0, np.log10(per_user.max() + 1.0), 40))) - 0.5
@@ -127,7 +121,7 @@ def inter_checkin_times(check_ins, *, ax=None, mark_minutes=None, title: str | N
     matplotlib.figure.Figure
         Gaps of zero minutes cannot be drawn on a log axis; they are counted in the legend.
     """
-    fig, ax = _axes(ax, (6.0, 4.0))
+    fig, ax = axes(ax, (6.0, 4.0))
     minutes = inter_checkin_minutes(check_ins)
     positive = minutes[minutes > 0]
     zero = minutes.size - positive.size

@@ -6,17 +6,10 @@ import math
 
 import numpy as np
 
+from .style import axes, subsample
 from ..geo import NYC_BOX, BoundingBox
 
 REASON_COLOURS = {"duplicate": "tab:purple", "speed": "tab:red", "stay": "tab:orange", "outside": "tab:blue"}
-
-
-def _axes(ax, figsize):
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        fig, ax = plt.subplots(figsize=figsize, layout="constrained")
-    return ax.figure, ax
 
 
 def _check_count(name, value, *, unit=""):
@@ -26,13 +19,6 @@ def _check_count(name, value, *, unit=""):
     """
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{name} must be a positive integer{unit}, got {value!r}")
-
-
-def _subsample(count, max_points, seed):
-    """Sorted row positions of at most ``max_points`` of ``count`` rows (all when fewer)."""
-    if count <= max_points:
-        return np.arange(count)
-    return np.sort(np.random.default_rng(seed).choice(count, size=max_points, replace=False))
 
 
 def _frame_map(ax, box, margin):
@@ -108,10 +94,10 @@ def scatter_checkins(
         The figure; points outside the view are counted in the legend.
     """
     _check_count("max_points", max_points)
-    fig, ax = _axes(ax, (6.0, 6.0))
+    fig, ax = axes(ax, (6.0, 6.0))
     lat = check_ins["lat"].to_numpy(dtype=float)
     lon = check_ins["lon"].to_numpy(dtype=float)
-    shown = _subsample(len(lat), max_points, seed)
+    shown = subsample(len(lat), max_points, seed)
     label = f"{len(shown):,} check-ins" + (f" (sample of {len(lat):,})" if len(shown) < len(lat) else "")
     ax.scatter(lon[shown], lat[shown], s=1.0, alpha=0.3, color=colour, linewidths=0, rasterized=True, label=label)
     _frame_map(ax, box, margin)
@@ -152,12 +138,12 @@ def removed_checkins_map(
     _check_count("max_points", max_points)
     if "removed_by" not in labelled.columns:
         raise ValueError("labelled must have a 'removed_by' column: pass the output of cleaning.label_removals")
-    fig, ax = _axes(ax, (6.0, 6.0))
+    fig, ax = axes(ax, (6.0, 6.0))
     lat = labelled["lat"].to_numpy(dtype=float)
     lon = labelled["lon"].to_numpy(dtype=float)
     reason = labelled["removed_by"].to_numpy(dtype=object)
     kept = np.flatnonzero(reason == "")
-    kept = kept[_subsample(len(kept), max_points, seed)]
+    kept = kept[subsample(len(kept), max_points, seed)]
     ax.scatter(lon[kept], lat[kept], s=1.0, alpha=0.15, color="0.6", linewidths=0, rasterized=True, label="kept")
     _frame_map(ax, box, margin)
     for name, colour in REASON_COLOURS.items():

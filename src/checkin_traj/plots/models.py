@@ -1,4 +1,4 @@
-"""Figures of the model chapters: training curves and predictions against the truth."""
+"""Figures of the model chapters (03-05): training curves and predictions against the truth."""
 
 from __future__ import annotations
 
@@ -7,14 +7,8 @@ import numpy as np
 
 from ..geo import haversine_km
 from ..sequences import gap_minutes
-from .maps import _subsample
-
-SEED_COLOURS = plt.get_cmap("tab10").colors
-
-
-def _colour(number):
-    """The ``number``-th colour of :data:`SEED_COLOURS`, cycling."""
-    return SEED_COLOURS[number % len(SEED_COLOURS)]
+from .style import colour as _colour
+from .style import subsample as _subsample
 
 
 def _plot_loss(ax, history, *, colour, label, train_linewidth):
@@ -77,12 +71,18 @@ def loss_curves(histories, *, title=None, sharey=False):
     """
     if not histories:
         raise ValueError("histories is empty: pass {run label: {seed: history}}")
-    fig, axes = plt.subplots(1, len(histories), figsize=(5.2 * len(histories), 3.8), sharey=sharey, squeeze=False)
-    for ax, (label, by_seed) in zip(axes[0], histories.items()):
+    # at most two panels a row, so that the figure keeps a readable size at the book's width
+    ncols = min(2, len(histories))
+    nrows = -(-len(histories) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.6 * ncols, 3.4 * nrows), sharey=sharey, squeeze=False)
+    panels = axes.ravel()
+    for ax, (label, by_seed) in zip(panels, histories.items()):
         for number, (seed, history) in enumerate(by_seed.items()):
             _plot_loss(ax, history, colour=_colour(number), label=f"seed {seed}", train_linewidth=1.2)
         _style_loss_axes(ax, label)
-    _loss_legend(axes[0][-1], runs_from=axes[0][0], fontsize=8)
+    for ax in panels[len(histories):]:
+        ax.set_visible(False)
+    _loss_legend(panels[len(histories) - 1], runs_from=panels[0], fontsize=9)
     if title:
         fig.suptitle(title)
     fig.tight_layout()

@@ -10,14 +10,9 @@ import numpy as np
 import pandas as pd
 
 from ..geo import NYC_BOX
+from .style import axes
 
 SPLIT_COLOURS = {"train": "#4c72b0", "val": "#dd8452", "test": "#c44e52", "dropped": "#bbbbbb"}
-
-
-def _axes(ax, figsize):
-    if ax is None:
-        _, ax = plt.subplots(figsize=figsize)
-    return ax
 
 
 def _places(points):
@@ -48,7 +43,7 @@ def split_timeline(check_ins, *, user, window=None, ax=None):
     rows = check_ins[check_ins["user"] == user]
     if rows.empty:
         raise ValueError(f"user {user} has no check-ins")
-    ax = _axes(ax, (8, 2.6))
+    _, ax = axes(ax, (8, 2.6))
     position = np.arange(len(rows))
     days = (rows["time"] - rows["time"].iloc[0]).dt.total_seconds().to_numpy() / 86400.0
     for name, colour in SPLIT_COLOURS.items():
@@ -94,7 +89,7 @@ def error_map(points, errors_km, *, ax=None, box=NYC_BOX, gridsize=35, statistic
     if errors_km.shape != lon.shape:
         raise ValueError(f"errors_km must have one value per point ({lon.shape[0]}), got shape {errors_km.shape}")
     inside = box.contains(lat, lon)
-    ax = _axes(ax, (6.5, 6.5))
+    _, ax = axes(ax, (6.5, 6.5))
     image = ax.hexbin(
         lon[inside],
         lat[inside],
@@ -131,7 +126,7 @@ def error_cdf(errors_by_name, *, ax=None, max_km=20.0, mark_km=1.0):
     """
     if not errors_by_name:
         raise ValueError("errors_by_name must hold at least one predictor's errors")
-    ax = _axes(ax, (7, 4))
+    _, ax = axes(ax, (7, 4))
     for name, errors in errors_by_name.items():
         errors = np.sort(np.asarray(errors, dtype=float))
         share = np.arange(1, len(errors) + 1) / len(errors)
