@@ -1,0 +1,56 @@
+"""The ``checkin-traj`` command line, each subcommand through ``main(argv)``."""
+
+import gzip
+
+import pandas as pd
+import pytest
+
+from checkin_traj.cli import main
+
+LINES = [
+    "0\t2010-10-12T10:00:00Z\t40.70\t-73.90\t1",
+    "0\t2010-10-12T10:05:00Z\t40.70\t-73.90\t1",  # same place 5 min later: a stay
+    "0\t2010-10-12T10:06:00Z\t48.85\t2.35\t2",  # Paris one minute later: too fast, outside
+    "1\t2010-10-12T11:00:00Z\t40.75\t-73.95\t3",
+]
+
+
+def snap_file(tmp_path):
+    path = tmp_path / "checkins.txt.gz"
+    path.write_bytes(gzip.compress(("\n".join(LINES) + "\n").encode()))
+    return path
+
+
+def test_clean_writes_the_clean_rows_and_prints_the_report(tmp_path, capsys):
+    out = tmp_path / "clean.csv"
+    assert main(["clean", str(snap_file(tmp_path)), str(out)]) == 0
+    table = pd.read_csv(out)
+    assert table["location_id"].tolist() == [1, 3]
+    assert "wrote 2 clean check-ins" in capsys.readouterr().out
+
+
+def test_clean_thresholds_can_be_switched_off(tmp_path):
+    out = tmp_path / "clean.csv"
+    assert main(["clean", str(snap_file(tmp_path)), str(out), "--min-stay-minutes", "off", "--stay-radius-m", "off"]) == 0
+    # the stay is kept now; the Paris jump still goes (speed)
+    assert pd.read_csv(out)["location_id"].tolist() == [1, 1, 3]
+
+
+def test_bad_threshold_and_unknown_subcommand_are_named(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["clean", str(snap_file(tmp_path)), str(tmp_path / "o.csv"), "--max-speed-kmh", "fast"])
+    assert "expected a number or 'off', got 'fast'" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="max_speed_kmh must be a positive number"):
+        main(["clean", str(snap_file(tmp_path)), str(tmp_path / "o.csv"), "--max-speed-kmh", "-5"])
+
+
+def test_fetch_rejects_a_file_not_in_the_registry(capsys):
+    assert main(["fetch", "nope.txt.gz"]) == 2
+    assert "loc-gowalla_totalCheckins.txt.gz" in capsys.readouterr().err
+
+
+def test_build_help_lists_the_profiles(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["build", "--help"])
+    assert exit_.value.code == 0
+    assert "workshop" in capsys.readouterr().out
