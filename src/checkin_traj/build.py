@@ -102,8 +102,11 @@ def _kernel_environment() -> None:
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
 
 
-def execute_chapter(name: str, *, profile: str, workdir: Path, site: Path, root: Path) -> Path:
-    """Convert one chapter with jupytext and execute it with papermill into ``site/notebooks``."""
+def execute_chapter(name: str, *, profile: str, workdir: Path, site: Path, root: Path, overrides=None) -> Path:
+    """Convert one chapter with jupytext and execute it with papermill into ``site/notebooks``.
+
+    ``overrides`` (name -> value) replaces the profile's parameters (``checkin-traj run -p``).
+    """
     import jupytext
     import nbformat
     import papermill
@@ -116,6 +119,7 @@ def execute_chapter(name: str, *, profile: str, workdir: Path, site: Path, root:
     unexecuted = target.with_suffix(".input.ipynb")
     nbformat.write(jupytext.read(source), unexecuted)
     parameters = chapter_parameters(name, profile=profile, workdir=workdir, root=root)
+    parameters.update(overrides or {})
     _kernel_environment()
     try:
         papermill.execute_notebook(

@@ -1,22 +1,29 @@
-"""The ``checkin-traj`` command line: build the book, clean a file, fetch the SNAP data.
+"""The ``checkin-traj`` command line.
 
-::
+Subcommands::
 
-    checkin-traj build --profile workshop --chapters 01 02 --no-book
-    checkin-traj clean loc-gowalla_totalCheckins.txt.gz clean.csv --max-speed-kmh 120
-    checkin-traj fetch
+    checkin-traj build [--profile full|workshop|test] [--chapters 01 02] [--no-book]
+    checkin-traj run CHAPTER --workdir DIR [-p NAME VALUE ...] [--with-prerequisites]
+    checkin-traj clean IN OUT [--max-speed-kmh 500] [--stay-radius-m 50] [--min-stay-minutes 30]
+    checkin-traj fetch [NAME ...] [--cache-dir DIR]
+    checkin-traj tune ...            (from checkin_traj.tuning.cli, when installed)
 
-Each subcommand is a thin layer over a public function (``checkin_traj.build.run``,
-``checkin_traj.cleaning.clean``, ``checkin_traj.data.fetch.fetch_snap``), so what the
-command does is what the book and the tests do.
+``run`` checks every ``-p`` name and value against the chapter's ``parameters`` cell
+before anything runs, runs (or names) the chapters whose results it needs first, executes
+the chapter into ``DIR/site/notebooks/`` and renders it as one HTML page,
+``DIR/page/<chapter>/_build/html/notebooks/<chapter>.html``, where the prose shows the run's own numbers.
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
+import time
+from pathlib import Path
 
-__all__ = ["main"]
+__all__ = ["main", "make_parser", "render_page"]
+
 
 _DEFAULT = object()  # a threshold not given: the book's default applies
 
@@ -34,14 +41,97 @@ def _off_or_number(text: str):
 def _build(args) -> int:
     from . import build
 
-    argv = ["--profile", args.profile]
-    if args.chapters:
-        argv += ["--chapters", *args.chapters]
-    if args.no_book:
-        argv.append("--no-book")
-    if args.workdir:
-        argv += ["--workdir", args.workdir]
-    return build.main(argv)
+    result = build.run(args.profile, chapters=args.chapters, book=not args.no_book, workdir=args.workdir)
+    print(result.summary())
+    return 0
+
+
+def render_page(notebook, output, *, root=None) -> Path:
+    """Render one executed chapter as an HTML page (its glued numbers filled in).
+
+    Parameters
+    ----------
+    notebook : path
+        The executed ``.ipynb`` (e.g. ``DIR/site/notebooks/01_data_cleaning.ipynb``).
+    output : path
+        Folder for the page; the HTML is ``output/_build/html/notebooks/<chapter>.html``.
+
+    Returns
+    -------
+    Path
+        The page, ``output/_build/html/notebooks/<chapter>.html``.
+    """
+    from . import build
+
+    root = Path(root) if root else build.repo_root()
+    notebook = Path(notebook)
+    output = Path(output)
+    site = output / "source"
+    if site.exists():
+        shutil.rmtree(site)
+    (site / "notebooks").mkdir(parents=True)
+    shutil.copy2(root / "_config.yml", site / "_config.yml")
+    shutil.copytree(root / "book", site / "book", ignore=shutil.ignore_patterns("_build"))
+    shutil.copy2(notebook, site / "notebooks" / notebook.name)
+    (site / "_toc.yml").write_text(f"format: jb-book\nroot: notebooks/{notebook.stem}\n")
+    html = build.build_html(site, output, strict=False)
+    return html / "notebooks" / f"{notebook.stem}.html"
+
+
+def _parse_overrides(chapter: str, pairs) -> dict:
+    from .chapter import UnknownParameterError, check_parameters, parse_value, read_parameters
+
+    declared = read_parameters(chapter)
+    given = {}
+    for name, text in pairs or ():
+        given[name] = text
+    check_parameters(given, declared, chapter=chapter)
+    if "WORKDIR" in given:
+        raise UnknownParameterError("give the run's folder with --workdir, not -p WORKDIR")
+    return {name: parse_value(declared[name], text) for name, text in given.items()}
+
+
+def _run(args) -> int:
+    from . import build
+    from .chapter import chapter_path, prerequisites
+
+    root = build.repo_root()
+    name = chapter_path(args.chapter, root).stem
+    overrides = _parse_overrides(name, args.parameter)
+    workdir = Path(args.workdir).resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    before = prerequisites(name, workdir, root, parameters=overrides)
+    if before and not args.with_prerequisites:
+        numbers = " ".join(chapter.split("_")[0] for chapter in before)
+        print(
+            f"chapter {name} needs results that {workdir} does not hold yet: run {', '.join(before)} first, e.g.\n"
+            f"  checkin-traj build --profile {args.profile} --chapters {numbers} --no-book --workdir {args.workdir}\n"
+            f"or add --with-prerequisites",
+            file=sys.stderr,
+        )
+        return 2
+    if before:
+        print(f"[run] first the chapters {name} needs, with the {args.profile} profile: {', '.join(before)}", flush=True)
+        build.run(args.profile, chapters=before, book=False, workdir=workdir, root=root)
+    shown = " ".join(f"{key}={value!r}" for key, value in overrides.items()) or "no changes"
+    print(f"[run] executing {name} in {workdir} ({args.profile} profile, {shown}) ...", flush=True)
+    started = time.perf_counter()
+    notebook = build.execute_chapter(
+        name, profile=args.profile, workdir=workdir, site=workdir / "site", root=root, overrides=overrides
+    )
+    print(f"[run] {name} done in {time.perf_counter() - started:.1f} s: {notebook}", flush=True)
+    if args.no_page:
+        print(f"[run] render it as a page with: checkin-traj page {notebook} {workdir / 'page' / name}")
+        return 0
+    started = time.perf_counter()
+    page = render_page(notebook, workdir / "page" / name, root=root)
+    print(f"[run] page rendered in {time.perf_counter() - started:.1f} s: {page}", flush=True)
+    return 0
+
+
+def _page(args) -> int:
+    print(render_page(args.notebook, args.output))
+    return 0
 
 
 def _clean(args) -> int:
@@ -66,53 +156,105 @@ def _clean(args) -> int:
 def _fetch(args) -> int:
     from .data.fetch import SNAP_REGISTRY, fetch_snap
 
-    names = args.names or ["loc-gowalla_totalCheckins.txt.gz"]
-    for name in names:
+    for name in args.names or list(SNAP_REGISTRY):
         if name not in SNAP_REGISTRY:
-            print(f"unknown file {name!r}; the SNAP files are {', '.join(SNAP_REGISTRY)}", file=sys.stderr)
+            print(f"unknown file {name!r}; the files are {sorted(SNAP_REGISTRY)}", file=sys.stderr)
             return 2
-        print(fetch_snap(name, cache_dir=args.cache_dir))
+        print(fetch_snap(name, cache_dir=args.cache_dir, progress=not args.quiet))
     return 0
 
 
-def _parser() -> argparse.ArgumentParser:
+def _add_tune(subparsers) -> None:
+    try:
+        from .tuning.cli import add_parser
+    except ImportError as error:
+        reason = str(error)
+        tune = subparsers.add_parser("tune", help="the Optuna studies of chapter 07 (needs checkin-traj[tuning])")
+
+        def unavailable(args) -> int:
+            print(
+                f"checkin-traj tune is not available here ({reason}); install it with "
+                f"pip install 'checkin-traj[tuning]', or run chapter 07: checkin-traj run 07 --workdir DIR",
+                file=sys.stderr,
+            )
+            return 2
+
+        tune.set_defaults(func=unavailable)
+        return
+    add_parser(subparsers)
+
+
+def make_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``checkin-traj`` (every subcommand)."""
     from .build import PROFILES
     from .data.snap import DEFAULT_MAX_SKIPPED
 
-    parser = argparse.ArgumentParser(prog="checkin-traj", description=__doc__.split("\n\n")[0])
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(prog="checkin-traj", description="Predicting Gowalla check-ins in New York City.")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    build = commands.add_parser("build", help="execute chapters with a profile's parameters and build the book")
+    build = subparsers.add_parser("build", help="execute the chapters of a profile and build the HTML book")
     build.add_argument("--profile", choices=PROFILES, default="full")
     build.add_argument("--chapters", nargs="+", help="chapter names or number prefixes (default: all)")
     build.add_argument("--no-book", action="store_true", help="execute the chapters only")
-    build.add_argument("--workdir", help="the run's folder (default build/<profile>)")
+    build.add_argument("--workdir", help="the run's folder (default: build/<profile>)")
     build.set_defaults(func=_build)
 
-    clean = commands.add_parser("clean", help="read a SNAP check-ins file, clean it, write CSV or Parquet")
-    clean.add_argument("input", help="SNAP check-ins file, plain or gzipped")
-    clean.add_argument("output", help="output table (.csv or .parquet)")
+    run = subparsers.add_parser(
+        "run",
+        help="re-run one chapter with new parameters and render it as a page",
+        description="Re-run one chapter in its own folder. Every -p is checked against the chapter's parameters cell.",
+    )
+    run.add_argument("chapter", help="chapter name or number, e.g. 01 or 01_data_cleaning")
+    run.add_argument("--workdir", required=True, help="the run's folder (created); later chapters read what earlier ones wrote there")
+    run.add_argument(
+        "-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"), help="a parameter of the chapter (repeatable)"
+    )
+    run.add_argument("--profile", choices=PROFILES, default="full", help="parameters not given with -p (default: the chapter's own)")
+    run.add_argument("--with-prerequisites", action="store_true", help="run the earlier chapters whose results are missing")
+    run.add_argument("--no-page", action="store_true", help="do not render the executed chapter as HTML")
+    run.set_defaults(func=_run)
+
+    page = subparsers.add_parser("page", help="render one executed chapter (.ipynb) as an HTML page")
+    page.add_argument("notebook")
+    page.add_argument("output")
+    page.set_defaults(func=_page)
+
+    clean = subparsers.add_parser("clean", help="read a SNAP-format check-in file, clean it, write the clean table")
+    clean.add_argument("input", help="SNAP-format check-ins, plain or gzipped")
+    clean.add_argument("output", help="the clean table: .parquet or .csv")
     for name, unit in (("max_speed_kmh", "km/h"), ("stay_radius_m", "m"), ("min_stay_minutes", "min")):
         clean.add_argument(
             "--" + name.replace("_", "-"), dest=name, type=_off_or_number, default=_DEFAULT,
             help=f"{unit}, or 'off' to skip the step (default: the book's)",
         )
-    clean.add_argument("--on-bad-lines", choices=("error", "skip"), default="error")
+    clean.add_argument("--on-bad-lines", choices=("error", "skip"), default="error", help="stop at a bad line or skip and count it")
     clean.add_argument("--max-skipped", type=float, default=DEFAULT_MAX_SKIPPED,
                        help="with --on-bad-lines skip: the largest share of lines that may be skipped")
     clean.set_defaults(func=_clean)
 
-    fetch = commands.add_parser("fetch", help="download the full SNAP files (cached, checksum verified)")
-    fetch.add_argument("names", nargs="*", help="files of the SNAP registry (default: the check-ins)")
-    fetch.add_argument("--cache-dir", help="cache folder (default ~/.cache/checkin-traj or $CHECKIN_TRAJ_CACHE)")
+    fetch = subparsers.add_parser("fetch", help="download the full SNAP files once into the cache, verified")
+    fetch.add_argument("names", nargs="*", help="files of the registry (default: all)")
+    fetch.add_argument("--cache-dir", help="default: $CHECKIN_TRAJ_CACHE or ~/.cache/checkin-traj")
+    fetch.add_argument("--quiet", action="store_true", help="no progress bar")
     fetch.set_defaults(func=_fetch)
+
+    _add_tune(subparsers)
     return parser
 
 
 def main(argv=None) -> int:
-    args = _parser().parse_args(argv)
-    return args.func(args)
+    """Run ``checkin-traj``; returns the exit status (errors print one line, status 2)."""
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    from .chapter import ChapterError
+    from .data.snap import InputError
+
+    try:
+        return args.func(args)
+    except (ChapterError, InputError, FileNotFoundError) as error:
+        print(f"checkin-traj {args.command}: {error}", file=sys.stderr)
+        return 2
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

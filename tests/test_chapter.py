@@ -1,0 +1,49 @@
+"""Reading a chapter's parameters cell, and stopping on a parameter it does not have."""
+
+import pytest
+
+from checkin_traj.chapter import (
+    ParameterTypeError,
+    UnknownParameterError,
+    check_parameters,
+    declared_parameters,
+    parse_value,
+    prerequisites,
+    read_parameters,
+)
+
+from .conftest import REPO_ROOT
+
+
+def test_chapter_01_parameters_are_read_with_their_defaults_and_types():
+    parameters = read_parameters("01", root=REPO_ROOT)
+    assert parameters["MAX_SPEED_KMH"].default == 500.0 and parameters["MAX_SPEED_KMH"].type is float
+    assert parameters["ON_BAD_LINES"].default == "error"
+    assert "WORKDIR" in parameters
+
+
+def test_a_misspelled_parameter_is_named_with_the_closest_declared_one():
+    declared = read_parameters("01", root=REPO_ROOT)
+    with pytest.raises(UnknownParameterError, match=r"'MAX_SPEED' \(did you mean 'MAX_SPEED_KMH'\?\)"):
+        check_parameters({"MAX_SPEED": 100.0}, declared, chapter="01_data_cleaning")
+    check_parameters({"MAX_SPEED_KMH": 100.0}, declared, chapter="01_data_cleaning")  # a declared one passes
+
+
+def test_in_a_notebook_names_injected_after_the_parameters_cell_are_caught():
+    namespace = {"EPOCHS": 15, "SEEDS": [0, 1]}
+    declared = declared_parameters(namespace)
+    namespace["EPOHCS"] = 2  # papermill's injected cell, misspelled
+    with pytest.raises(UnknownParameterError, match="EPOHCS"):
+        check_parameters(namespace, declared)
+
+
+def test_command_line_text_becomes_the_default_type():
+    parameters = read_parameters("01", root=REPO_ROOT)
+    assert parse_value(parameters["MAX_SPEED_KMH"], "120") == 120.0
+    with pytest.raises(ParameterTypeError, match="MAX_SPEED_KMH"):
+        parse_value(parameters["MAX_SPEED_KMH"], "fast")
+
+
+def test_a_model_chapter_on_an_empty_folder_needs_chapters_01_and_02(tmp_path):
+    assert prerequisites("03", tmp_path, root=REPO_ROOT) == ["01_data_cleaning", "02_evaluation"]
+    assert prerequisites("01", tmp_path, root=REPO_ROOT) == []
