@@ -47,3 +47,9 @@ def test_command_line_text_becomes_the_default_type():
 def test_a_model_chapter_on_an_empty_folder_needs_chapters_01_and_02(tmp_path):
     assert prerequisites("03", tmp_path, root=REPO_ROOT) == ["01_data_cleaning", "02_evaluation"]
     assert prerequisites("01", tmp_path, root=REPO_ROOT) == []
+
+
+def test_the_record_of_declared_names_is_not_itself_an_unknown_parameter():
+    namespace = {"EPOCHS": 15}
+    namespace["PARAMETERS"] = declared_parameters(namespace)
+    check_parameters(namespace, namespace["PARAMETERS"])  # passes: only PARAMETERS was added

@@ -289,7 +289,7 @@ def check_parameters(namespace_or_given, declared=None, *, chapter=None) -> None
         if chapter is None:
             raise TypeError("check_parameters needs declared names or a chapter")
         declared = read_parameters(chapter)
-    declared = set(declared)
+    declared = set(declared) | {"PARAMETERS"}  # the record of the declared names itself
     unknown = {name for name in declared_parameters(namespace_or_given) if name not in declared}
     if unknown:
         shown = declared - {"PARAMETERS"}
