@@ -1,0 +1,90 @@
+"""The quality record: what a run saved, read back; the README table made from it."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from checkin_traj import quality
+from checkin_traj.data.provenance import save_clean
+from checkin_traj.data.sources import DataSource
+from checkin_traj.results import save_results
+
+
+def _verdict(outcome, difference, low, high, reference="persistence"):
+    return {"outcome": outcome, "reference": reference, "difference": difference, "difference_low": low, "difference_high": high}
+
+
+@pytest.fixture
+def workdir(tmp_path):
+    clean = pd.DataFrame(
+        {"user": [0], "snap_user": [3], "time": pd.to_datetime(["2010-01-01T10:00:00Z"]), "lat": [40.7], "lon": [-74.0], "location_id": [1]}
+    )
+    source = DataSource(path=tmp_path / "x.txt.gz", kind="synthetic", synthetic=True, description="synthetic check-ins, 9 users", citation="")
+    save_clean(tmp_path, clean, source=source, parameters={})
+    baselines = pd.DataFrame({"rmse": [0.2, 0.3], "km_median": [1.05, 2.5], "within_1km": [0.49, 0.2]}, index=["persistence", "user_mean"])
+    save_results(tmp_path, "baselines", tables={"test": baselines})
+    save_results(
+        tmp_path,
+        "lstm",
+        metrics={"offset_rmse_mean": 0.15, "offset_rmse_std": 0.01, "offset_km_median_mean": 1.8, "offset_km_median_std": 0.1},
+        extra={
+            "runs": ["offset"],
+            "seeds": {"offset": [0, 1, 2]},
+            "verdicts": {"km_median": {"offset": _verdict("loses", 0.75, 0.6, 0.9)}, "rmse": {"offset": _verdict("beats", -0.05, -0.06, -0.04)}},
+        },
+    )
+    return tmp_path
+
+
+def test_collect_reads_each_run_and_its_verdicts(workdir):
+    record = quality.collect(workdir, profile="test", date="2026-12-02", commit="abc")
+    assert record["data"] == {"description": "synthetic check-ins, 9 users", "synthetic": True}
+    assert record["baselines"]["persistence"]["km_median"] == 1.05
+    run = record["models"]["lstm"]["runs"]["offset"]
+    assert run["rmse"] == {"mean": 0.15, "std": 0.01} and run["seeds"] == 3
+    assert record["models"]["lstm"]["verdicts"]["offset"]["km_median"] == {
+        "outcome": "loses", "reference": "persistence", "difference": 0.75, "low": 0.6, "high": 0.9
+    }
+    assert "seq2seq" not in record["models"] and "venues" not in record
+
+
+def test_record_round_trips_and_a_missing_record_is_none(workdir, tmp_path):
+    record = quality.collect(workdir, profile="test", date="2026-12-02", commit="abc")
+    path = quality.write_record(record, tmp_path / "records" / "quality.json")
+    assert quality.load_record(path) == json.loads(json.dumps(record))
+    assert quality.load_record(tmp_path / "nothing.json") is None
+    (tmp_path / "bad.json").write_text("{")
+    with pytest.raises(ValueError, match="bad.json"):
+        quality.load_record(tmp_path / "bad.json")
+
+
+def test_readme_table_and_headline_are_worded_from_the_record(workdir):
+    record = quality.collect(workdir, profile="test", date="2026-12-02", commit="abc")
+    table = quality.readme_table(record)
+    assert "| LSTM | offset | 0.150 | 1.80 | – | beats (-0.050 [-0.060, -0.040]) | loses (0.75 [0.60, 0.90]) |" in table
+    assert "| baseline: persistence |  | 0.200 | 1.05 | 49.0 % |  |  |" in table
+    headline = quality.headline_markdown(record)
+    assert "against `persistence` (loses) the difference is +0.75 km (95 % interval +0.60 to +0.90)" in headline
+    assert "synthetic data" in headline
+
+
+def test_update_readme_rewrites_only_its_section(workdir, tmp_path):
+    readme = tmp_path / "README.md"
+    begin, end = quality.README_MARKERS
+    readme.write_text(f"# Title\n\n{begin}\nold\n{end}\n\nafter\n")
+    record = quality.collect(workdir, profile="test", date="2026-12-02", commit="abc")
+    assert quality.update_readme(readme, record) is True
+    text = readme.read_text()
+    assert text.startswith("# Title\n\n") and text.endswith(f"{end}\n\nafter\n") and "old" not in text
+    assert quality.update_readme(readme, record) is False
+    (tmp_path / "plain.md").write_text("no markers")
+    with pytest.raises(ValueError, match="plain.md"):
+        quality.update_readme(tmp_path / "plain.md", record)
+
+
+def test_the_committed_readme_table_is_the_committed_record():
+    text = (quality.ROOT / "README.md").read_text()
+    begin, end = quality.README_MARKERS
+    section = text.split(begin, 1)[1].split(end, 1)[0].strip()
+    assert section == quality.readme_table(quality.load_record()).strip()
