@@ -445,3 +445,151 @@ def test_real_nyc_sample_cleans_consistently(nyc_checkins_path):
     assert 0.8 * report.rows_in < report.rows_out < report.rows_in
     assert NYC_BOX.contains(clean_check_ins["lat"], clean_check_ins["lon"]).all()
     assert clean_check_ins["user"].max() + 1 == report.users_out == clean_check_ins["snap_user"].nunique()
+
+
+# --------------------------------------------------------------------------- issue 15: bad frames given to clean
+
+
+def three_rows(**columns):
+    frame = checkins([(0, 0, *TIMES_SQUARE, 1), (0, 60, *JFK, 2), (1, 0, *JFK, 3)])
+    for name, values in columns.items():
+        frame[name] = values
+    return frame
+
+
+@pytest.mark.parametrize("column", ["user", "location_id"])
+@pytest.mark.parametrize(
+    "values, problem",
+    [
+        ([0.0, np.nan, 1.0], "1 missing and 0 fractional"),
+        ([0.0, 0.5, 1.0], "0 missing and 1 fractional"),
+        (pd.array([0, None, 1], dtype="Int64"), "1 missing ids"),
+    ],
+)
+def test_missing_and_fractional_ids_are_refused_naming_the_column(column, values, problem):
+    with pytest.raises(ValueError, match=rf"check_ins\['{column}'\].*{problem}"):
+        clean(three_rows(**{column: values}))
+
+
+def test_ids_beyond_int64_are_refused_not_wrapped():
+    # issue 15 probe: uint64 ids above 2**63 - 1 became negative SNAP ids without a word
+    ids = np.array([0, 0, 2**63 + 5], dtype=np.uint64)
+    with pytest.raises(ValueError, match=r"check_ins\['user'\] has 1 ids above 2\*\*63 - 1"):
+        clean(three_rows(user=ids))
+    kept, _ = clean(three_rows(user=np.array([0, 0, 2**62], dtype=np.uint64)))  # uint64 that fits is fine
+    assert kept["snap_user"].tolist()[-1] == 2**62
+
+
+@pytest.mark.parametrize("column", ["lat", "lon"])
+@pytest.mark.parametrize("value, kind", [(np.inf, "1 infinite"), (-np.inf, "1 infinite"), (np.nan, "1 missing")])
+@pytest.mark.parametrize("step", [clean, filter_stays, filter_speed, filter_box])
+def test_non_finite_coordinates_are_refused_before_any_step(step, column, value, kind):
+    # an infinite coordinate must never become the stay or speed anchor of the next check-in
+    frame = three_rows()
+    frame.loc[0, column] = value
+    with pytest.raises(ValueError, match=rf"check_ins\['{column}'\] has {kind} values \(first: -?(inf|nan) at index 0\)"):
+        step(frame)
+
+
+def test_coordinates_given_as_text_are_refused_naming_the_column():
+    with pytest.raises(ValueError, match=r"check_ins\['lat'\] must hold numbers"):
+        clean(three_rows(lat=["40.7580", "40.6413", "40.6413"]))
+
+
+def test_duplicated_columns_are_named_not_an_attribute_error():
+    # issue 15 probe: a frame with two 'lat' columns crashed with "'DataFrame' object has no attribute 'dtype'"
+    frame = three_rows()
+    frame = pd.concat([frame, frame[["lat"]]], axis=1)
+    with pytest.raises(ValueError, match=r"columns \['lat'\] more than once"):
+        clean(frame)
+
+
+def test_missing_times_are_refused():
+    frame = three_rows()
+    frame["time"] = frame["time"].astype(object)
+    frame.loc[1, "time"] = pd.NaT
+    frame["time"] = pd.to_datetime(frame["time"], utc=True)
+    with pytest.raises(ValueError, match=r"check_ins\['time'\] has 1 missing values"):
+        clean(frame)
+
+
+def test_swapped_lat_lon_fall_outside_the_box_and_are_named():
+    frame = three_rows()
+    frame[["lat", "lon"]] = frame[["lon", "lat"]].to_numpy()  # -73.9 is a valid latitude: only the box sees it
+    with pytest.raises(ValueError, match="the box step left no check-ins"):
+        clean(frame)
+
+
+@pytest.mark.parametrize(
+    "edges",
+    [
+        dict(lat_min="40.5", lat_max=40.9, lon_min=-74.3, lon_max=-73.7),
+        dict(lat_min=40.5, lat_max=40.9, lon_min=np.str_("-74.3"), lon_max=-73.7),
+        dict(lat_min=40.5, lat_max=b"40.9", lon_min=-74.3, lon_max=-73.7),
+    ],
+)
+def test_box_edges_given_as_text_are_refused_naming_the_edge(edges):
+    name = next(key for key, value in edges.items() if not isinstance(value, float))
+    with pytest.raises(ValueError, match=rf"BoundingBox\.{name} \(degrees\) must be a number, got"):
+        clean(three_rows(), box=BoundingBox(**edges))
+
+
+def test_box_given_as_a_tuple_is_refused_naming_the_parameter():
+    with pytest.raises(ValueError, match="box must be a checkin_traj.geo.BoundingBox, got tuple"):
+        clean(three_rows(), box=(40.5, 40.9, -74.3, -73.7))
+
+
+def test_numpy_box_edges_are_accepted_as_numbers():
+    box = BoundingBox(np.float64(40.5), np.float32(40.9), np.int64(-75), -73.5)
+    assert (box.lat_min, box.lon_min) == (40.5, -75.0)
+    assert isinstance(box.lat_max, float)
+
+
+# --------------------------------------------------------------------------- issue 15: the report always adds up
+
+random_rows = st.lists(
+    st.tuples(
+        st.integers(0, 3),  # user
+        st.integers(0, 600),  # minutes after T0 (collisions make duplicates and zero time)
+        st.sampled_from([TIMES_SQUARE, JFK, north_of(TIMES_SQUARE, 30), north_of(TIMES_SQUARE, 70), (41.5, -73.9)]),
+        st.integers(0, 3),  # location id
+    ),
+    min_size=1,
+    max_size=30,
+)
+optional = lambda low, high: st.one_of(st.none(), st.floats(low, high))  # noqa: E731
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    rows=random_rows,
+    max_speed_kmh=optional(1.0, 1e4),
+    stay_radius_m=optional(1.0, 500.0),
+    min_stay_minutes=optional(1.0, 600.0),
+    skipped=st.dictionaries(st.sampled_from(["blank line", "bad latitude", "wrong column count"]), st.integers(1, 5)),
+)
+def test_rows_in_equals_rows_out_plus_every_removal(rows, max_speed_kmh, stay_radius_m, min_stay_minutes, skipped):
+    from checkin_traj.data.snap import ReadReport
+
+    raw = checkins([(user, minutes, *place, location) for user, minutes, place, location in rows])
+    raw.attrs["read_report"] = ReadReport(
+        path="x.txt", lines_total=len(raw) + sum(skipped.values()), rows_read=len(raw), skipped=dict(skipped)
+    )
+    thresholds = dict(max_speed_kmh=max_speed_kmh, stay_radius_m=stay_radius_m, min_stay_minutes=min_stay_minutes)
+    labels = label_removals(raw, **thresholds)["removed_by"].value_counts().to_dict()
+    try:
+        kept, report = clean(raw, **thresholds)
+    except ValueError as error:
+        assert "left no check-ins" in str(error)
+        assert labels.get("", 0) == 0  # it raised because nothing was kept, and only then
+        return
+    assert report.rows_in == len(raw) + sum(skipped.values())
+    assert report.rows_out == len(kept) == labels.get("", 0)
+    assert report.rows_in == report.rows_out + sum(removed for _, _, removed in report.steps)
+    by_step = report.removed_by_step()
+    assert by_step.get("read", 0) == sum(skipped.values())
+    for step, label in (("duplicates", "duplicate"), ("speed", "speed"), ("stays", "stay"), ("box", "outside")):
+        assert by_step.get(step, 0) == labels.get(label, 0), step
+    table = report.to_frame()
+    assert table["rows_left"].iloc[-1] == report.rows_out
+    assert report.users_out == kept["snap_user"].nunique() <= report.users_in == raw["user"].nunique()

@@ -408,3 +408,84 @@ def test_skipping_more_than_max_skipped_stops_the_run(tmp_path):
         read_checkins(path, on_bad_lines="skip", max_skipped=0.5)
     kept = read_checkins(path, on_bad_lines="skip", max_skipped=0.8)
     assert kept.attrs["read_report"].rows_read == 1
+
+
+# --------------------------------------------------------------------------- issue 15: more bad inputs
+
+BAD_IDS = {"": "''", "1.5": "'1.5'", "1.0": "'1.0'", "-3": "'-3'", "٣": "'٣'", "7e2": "'7e2'", "nan": "'nan'"}
+
+
+@pytest.mark.parametrize("column, label", [(0, "user id"), (4, "location id")])
+@pytest.mark.parametrize("value", list(BAD_IDS))
+def test_missing_fractional_negative_and_non_ascii_ids_are_named(tmp_path, column, label, value):
+    fields = GOOD[1].split("\t")
+    fields[column] = value
+    path = write_lines(tmp_path, [GOOD[0], "\t".join(fields)])
+    with pytest.raises(InputError, match=f"line 2: {label} {BAD_IDS[value]} is not a non-negative integer"):
+        read_checkins(path)
+    kept = read_checkins(path, on_bad_lines="skip", max_skipped=1.0)
+    assert kept.attrs["read_report"].skipped == {f"bad {label}": 1}
+
+
+@pytest.mark.parametrize("value, problem", [("inf", "is not finite"), ("-Infinity", "is not finite"), ("nan", "is not finite")])
+def test_non_finite_coordinates_are_named(tmp_path, value, problem):
+    path = write_lines(tmp_path, [GOOD[0], GOOD[1].replace("40.74137425", value)])
+    with pytest.raises(InputError, match=f"line 2: latitude '{value}' {problem}"):
+        read_checkins(path)
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_a_byte_order_mark_opening_the_file_is_skipped_by_both_passes(tmp_path, gz):
+    # found by tests/test_reader_property.py: pyarrow skipped the mark, the slow pass called it a bad user id
+    text = b"\xef\xbb\xbf" + ("\n".join(GOOD) + "\n").encode()
+    path = tmp_path / "bom.txt"
+    path.write_bytes(gzip.compress(text) if gz else text)
+    fast = read_checkins(path)
+    slow = _read_snap(path, CHECKIN_COLUMNS, on_bad_lines="error", what="check-ins", force_slow=True)
+    pd.testing.assert_frame_equal(fast, slow)
+    assert fast["user"].tolist() == [0, 0, 7]
+    path.write_bytes(text + b"x\n")  # the slow pass, reached by a bad last line, counts lines as before
+    with pytest.raises(InputError, match="line 4"):
+        read_checkins(path)
+
+
+def test_a_file_of_only_a_header_names_the_header(tmp_path):
+    path = write_lines(tmp_path, ["user\ttime\tlat\tlon\tlocation_id"])
+    with pytest.raises(InputError, match="line 1: looks like a header line"):
+        read_checkins(path)
+    with pytest.raises(InputError, match="no check-ins: none of its 1 lines is a valid line \\(1 header line\\)"):
+        read_checkins(path, on_bad_lines="skip")
+
+
+def test_a_gzip_of_nothing_is_an_empty_file(tmp_path):
+    path = tmp_path / "nothing.txt.gz"
+    path.write_bytes(gzip.compress(b""))
+    with pytest.raises(InputError, match="nothing.txt.gz: no check-ins: the file is empty"):
+        read_checkins(path)
+
+
+def test_a_gzip_cut_inside_its_header_is_truncated_not_eof(tmp_path):
+    path = tmp_path / "cut.txt.gz"
+    path.write_bytes(gzip.compress(("\n".join(GOOD) + "\n").encode())[:5])
+    with pytest.raises(InputError, match="cut.txt.gz: the gzip stream is truncated"):
+        read_checkins(path)
+
+
+def test_edges_truncated_gzip_and_bad_ids_are_named(tmp_path):
+    full = gzip.compress(b"0\t1\n" * 5000)
+    path = tmp_path / "edges.txt.gz"
+    path.write_bytes(full[: len(full) // 2])
+    with pytest.raises(InputError, match="edges.txt.gz: the gzip stream is truncated"):
+        read_edges(path)
+    plain = tmp_path / "edges.txt"
+    for line, message in (("0\t1.5", "friend id '1.5'"), ("0\t", "friend id ''"), ("-1\t2", "user id '-1'")):
+        plain.write_text(f"0\t1\n{line}\n")
+        with pytest.raises(InputError, match=f"line 2: {message} is not a non-negative integer"):
+            read_edges(plain)
+
+
+def test_a_nul_byte_in_a_field_is_named(tmp_path):
+    path = tmp_path / "nul.txt"
+    path.write_bytes((GOOD[0] + "\x00\n").encode())
+    with pytest.raises(InputError, match="line 1: location id"):
+        read_checkins(path)

@@ -11,7 +11,7 @@ import pytest
 
 from checkin_traj.data import provenance
 from checkin_traj.data.atomic import recover, write_set
-from checkin_traj.data.provenance import banner_text, data_dir, load_clean, read_provenance, save_clean
+from checkin_traj.data.provenance import banner_text, data_banner, data_dir, load_clean, read_provenance, save_clean
 from checkin_traj.data.sources import DataSource
 
 
@@ -157,3 +157,39 @@ def test_killing_a_save_midway_leaves_one_whole_set(tmp_path, delay):
     rows = read_provenance(tmp_path)["parameters"]["rows"]
     assert len(clean) == rows and len(pd.read_csv(data_dir(tmp_path) / "clean.csv")) == rows
     assert sorted(p.name for p in data_dir(tmp_path).iterdir()) == ["clean.csv", "clean.parquet", "provenance.json"]
+
+
+# --------------------------------------------------------------------------- issue 15: damaged files
+
+
+@pytest.mark.parametrize("damage", ["truncated", "empty", "a list", "no source"])
+def test_a_damaged_provenance_record_names_the_file_and_chapter_01(tmp_path, damage):
+    from checkin_traj.data.snap import InputError
+
+    save_clean(tmp_path, _clean_frame(), source=_source(tmp_path), parameters={"data": "synthetic"})
+    path = data_dir(tmp_path) / "provenance.json"
+    text = path.read_text()
+    path.write_text({"truncated": text[: len(text) // 2], "empty": "", "a list": "[1, 2]", "no source": '{"a": 1}'}[damage])
+    for attempt in (lambda: read_provenance(tmp_path), lambda: load_clean(tmp_path), lambda: data_banner(tmp_path)):
+        with pytest.raises(InputError, match="run chapter 01 again") as caught:
+            attempt()
+        assert caught.value.path == str(path)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "empty"])
+def test_a_damaged_parquet_table_names_the_file(tmp_path, damage):
+    from checkin_traj.data.snap import InputError
+    from checkin_traj.data.tables import read_table, write_table
+
+    path = tmp_path / "table.parquet"
+    write_table(_clean_frame(), path)
+    whole = path.read_bytes()
+    path.write_bytes(whole[: len(whole) // 2] if damage == "truncated" else b"")
+    with pytest.raises(InputError, match="not a readable Parquet table") as caught:
+        read_table(path)
+    assert caught.value.path == str(path)
+    save_clean(tmp_path, _clean_frame(), source=_source(tmp_path), parameters={"data": "synthetic"})
+    parquet = data_dir(tmp_path) / "clean.parquet"
+    parquet.write_bytes(parquet.read_bytes()[:100])
+    with pytest.raises(ValueError, match="is not the file its provenance"):  # the checksum catches it first
+        load_clean(tmp_path)

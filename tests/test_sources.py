@@ -219,3 +219,56 @@ def test_bad_parameters_are_rejected_before_any_work(kwargs, name, offline):
 def test_data_source_rejects_an_unknown_kind(tmp_path):
     with pytest.raises(ValueError, match="kind"):
         DataSource(path=tmp_path, kind="web", synthetic=False, description="", citation="")
+
+
+# --------------------------------------------------------------------------- issue 15: broken files
+
+
+def test_a_truncated_gzip_given_as_data_names_the_file_not_eof(tmp_path):
+    path = tmp_path / "loc-gowalla_totalCheckins.nyc.txt.gz"
+    full = gzip.compress(LINES * 3000, mtime=0)
+    path.write_bytes(full[: len(full) // 2])
+    from checkin_traj.data.fetch import count_lines
+    from checkin_traj.data.snap import InputError
+
+    for attempt in (lambda: resolve_checkins(str(path)), lambda: resolve_checkins(path), lambda: count_lines(path)):
+        with pytest.raises(InputError, match="gzip stream is truncated") as caught:
+            attempt()
+        assert caught.value.path == str(path.resolve()) or caught.value.path == str(path)
+        assert not isinstance(caught.value, EOFError)
+
+
+def test_an_empty_file_given_as_data_is_named_when_read(tmp_path):
+    from checkin_traj.data.snap import InputError, read_checkins
+
+    path = tmp_path / "empty.txt"
+    path.write_bytes(b"")
+    source = resolve_checkins(str(path))
+    assert "0 rows" in source.description
+    with pytest.raises(InputError, match="empty.txt: no check-ins: the file is empty"):
+        read_checkins(source.path)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "empty", "no record", "garbage record"])
+def test_a_damaged_cached_synthetic_file_is_made_again(synthetic_module, tmp_path, monkeypatch, damage):
+    from checkin_traj.data.snap import read_checkins
+
+    first = resolve_checkins("synthetic", cache_dir=tmp_path, synthetic_users=3, seed=2)
+    whole = first.path.read_bytes()
+    record = first.path.with_name(first.path.name + ".sha256")
+    if damage == "truncate":
+        first.path.write_bytes(whole[: len(whole) // 2])
+    elif damage == "empty":
+        first.path.write_bytes(b"")
+    elif damage == "no record":
+        record.unlink()
+    else:
+        record.write_text("")
+    calls = []
+    real_generate = synthetic_module.generate_checkins
+    monkeypatch.setattr(synthetic_module, "generate_checkins", lambda **kw: calls.append(kw) or real_generate(**kw))
+    again = resolve_checkins("synthetic", cache_dir=tmp_path, synthetic_users=3, seed=2)
+    assert calls == [{"n_users": 3, "seed": 2}]
+    assert again.path.read_bytes() == whole
+    assert len(read_checkins(again.path)) > 0
+    assert sorted(p.name for p in again.path.parent.iterdir()) == [again.path.name, record.name]

@@ -1,4 +1,4 @@
-"""Build the book: jupytext -> papermill -> jupyter-book.
+"""Build the book: jupytext -> papermill -> jupyter-book, re-executing only what changed.
 
 Each chapter (a MyST text notebook in ``notebooks/``) is converted to ``.ipynb`` by
 jupytext, executed once by papermill with the parameters of a profile (see
@@ -6,18 +6,48 @@ jupytext, executed once by papermill with the parameters of a profile (see
 notebooks are rendered by ``jupyter-book build`` with execution switched off, so no
 chapter runs twice.
 
+**Paths.** papermill runs in the repository root and a ``WORKDIR`` inside it is passed
+relative (``build/test``); what is left of the root's absolute path in an executed notebook
+(outputs that print a resolved path, papermill's metadata) is rewritten relative to the
+root, so the book never shows where it was built.
+
+**Cache.** A chapter is executed again only when what its execution sees has changed. Its
+*key* (:func:`chapter_key`) hashes its code cells (source and tags, not the prose), its
+parameters, the package's code (every ``.py`` file of ``checkin_traj``), the kernel's
+Python and the versions of the main libraries. ``build/<profile>/cache.json`` records, per
+chapter, the key, when it was executed, the workdir files it wrote, and when each earlier
+chapter of ``_toc.yml`` had been executed at that time. A chapter is reused when its key is
+the same, its files are still there and no earlier chapter has been executed since
+(later chapters read what earlier ones write, so re-executing one re-executes everything
+after it). A reused chapter's current prose is put back into its last executed notebook
+(markdown cells are matched between the code cells), so a prose-only edit rebuilds in
+seconds. ``--force`` executes every selected chapter; chapters named with ``--chapters``
+are always executed.
+
+**Timings.** Each build prints one line per chapter (started, done or reused, seconds) and,
+while a chapter runs, papermill's progress bar (cell number / total, elapsed) on the
+terminal; none of it enters the book. ``build/<profile>/timings.json`` keeps the seconds of
+the last execution of each step; a complete build of the ``full`` or ``workshop`` profile
+also writes ``benchmarks/records/build_times.json`` and the page
+``benchmarks/BUILD_TIMES.md`` that the book's timings appendix includes.
+
 Usage::
 
     python -m checkin_traj.build --profile full           # the book, into book/_build/html
     python -m checkin_traj.build --profile test           # seconds, synthetic data, strict
     python -m checkin_traj.build --profile test --chapters 01_data_cleaning --no-book
+    python -m checkin_traj.build --profile test --force   # execute every chapter again
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
+import datetime
+import hashlib
 import json
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -30,6 +60,14 @@ import yaml
 PROFILES = ("full", "workshop", "test")
 BOOK_FILES = ("_config.yml", "_toc.yml")
 BOOK_DIRS = ("book", "benchmarks")  # benchmarks/RESULTS.md is included by the speed appendix
+CACHE_FILE = "cache.json"  # in the workdir: the key and outputs of each executed chapter
+CACHE_DIR = "cache"  # in the workdir: the last executed notebook of each chapter
+CACHE_VERSION = 1
+NOT_OUTPUTS = ("site", CACHE_DIR, CACHE_FILE, "timings.json")  # workdir entries that are the build's own
+RECORDED_PROFILES = ("full", "workshop")  # a complete build of these writes the committed build-times record
+BUILD_TIMES_RECORD = Path("benchmarks") / "records" / "build_times.json"
+BUILD_TIMES_PAGE = Path("benchmarks") / "BUILD_TIMES.md"
+LIBRARIES = ("numpy", "pandas", "pyarrow", "numba", "scikit-learn", "tensorflow", "keras", "optuna", "myst-nb", "papermill")
 
 
 def repo_root() -> Path:
@@ -61,8 +99,26 @@ def toc_chapters(root: Path) -> list[str]:
     return [Path(file).name for file in files if str(file).startswith("notebooks/")]
 
 
+def workdir_text(workdir: Path, root: Path) -> str:
+    """``workdir`` as the chapters are given it: relative to ``root`` when inside it (papermill runs there)."""
+    workdir = Path(workdir)
+    absolute = workdir if workdir.is_absolute() else root / workdir
+    try:
+        return Path(os.path.relpath(absolute.resolve(), root.resolve())).as_posix() if _inside(absolute, root) else str(absolute)
+    except ValueError:  # another drive on Windows
+        return str(absolute)
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+    except ValueError:
+        return False
+    return True
+
+
 def chapter_parameters(name: str, *, profile: str, workdir: Path, root: Path) -> dict:
-    """papermill parameters of one chapter for one profile (``WORKDIR`` always set)."""
+    """papermill parameters of one chapter for one profile (``WORKDIR`` always set, relative to ``root`` when inside it)."""
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
     table = yaml.safe_load((root / "notebooks" / "parameters.yml").read_text()) or {}
@@ -71,23 +127,36 @@ def chapter_parameters(name: str, *, profile: str, workdir: Path, root: Path) ->
     if unknown:
         raise ValueError(f"notebooks/parameters.yml, chapter {name}: unknown profiles {sorted(unknown)}")
     parameters = dict(chapter.get(profile) or {})
-    parameters["WORKDIR"] = str(workdir)
+    parameters["WORKDIR"] = workdir_text(workdir, root)
     return parameters
 
 
 @dataclass
 class BuildResult:
-    """What a build did: seconds per chapter, the executed notebooks and the HTML folder."""
+    """What a build did: seconds per chapter, the executed notebooks and the HTML folder.
+
+    ``seconds`` holds the time each step took in this build (for a reused chapter: the time
+    to re-render its prose); ``cached`` names the chapters that were reused, not executed.
+    """
 
     profile: str
     workdir: Path
     notebooks: dict = field(default_factory=dict)
     seconds: dict = field(default_factory=dict)
+    cached: list = field(default_factory=list)
     html: Path | None = None
 
+    @property
+    def executed(self) -> list:
+        """The chapters executed in this build, in book order."""
+        return [name for name in self.notebooks if name not in self.cached]
+
     def summary(self) -> str:
-        lines = [f"profile {self.profile}: {sum(self.seconds.values()):.0f} s in all"]
-        lines += [f"  {name:<24s} {seconds:8.1f} s" for name, seconds in self.seconds.items()]
+        lines = [f"profile {self.profile}: {sum(self.seconds.values()):.0f} s in all, {len(self.executed)} chapter(s) executed, {len(self.cached)} reused"]
+        lines += [
+            f"  {name:<24s} {seconds:8.1f} s{'  (reused: inputs unchanged)' if name in self.cached else ''}"
+            for name, seconds in self.seconds.items()
+        ]
         if self.html:
             lines.append(f"  book: {self.html / 'index.html'}")
         return "\n".join(lines)
@@ -102,10 +171,66 @@ def _kernel_environment() -> None:
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
 
 
-def execute_chapter(name: str, *, profile: str, workdir: Path, site: Path, root: Path, overrides=None) -> Path:
+# --------------------------------------------------------------------------- no builder's path in the book
+
+
+def _root_spellings(root: Path) -> list[str]:
+    spellings = {str(root), str(root.resolve()), str(root.absolute())}
+    return sorted((text for text in spellings if len(text) > 1), key=len, reverse=True)
+
+
+def scrub_paths(node, root: Path):
+    """``node`` (a notebook as plain JSON data) with the root's absolute path made relative.
+
+    ``<root>/a/b`` becomes ``a/b`` and ``<root>`` alone becomes ``.``, in every string:
+    cell sources and outputs, papermill's metadata. Returns ``(new node, replacements)``.
+    """
+    spellings = _root_spellings(Path(root))
+    count = 0
+
+    def scrub(value):
+        nonlocal count
+        if isinstance(value, str):
+            for spelling in spellings:
+                if spelling in value:
+                    count += value.count(spelling)
+                    value = value.replace(spelling + "/", "").replace(spelling, ".")
+            return value
+        if isinstance(value, list):
+            return [scrub(item) for item in value]
+        if isinstance(value, dict):
+            return {key: scrub(item) for key, item in value.items()}
+        return value
+
+    return scrub(node), count
+
+
+def _scrub_notebook_file(path: Path, root: Path) -> int:
+    document = json.loads(path.read_text())
+    scrubbed, count = scrub_paths(document, root)
+    if count:
+        _write_json_atomically(path, scrubbed)
+    return count
+
+
+def _write_json_atomically(path: Path, document) -> None:
+    from .data.atomic import atomic_path
+
+    with atomic_path(path) as partial:
+        partial.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
+
+
+# --------------------------------------------------------------------------- executing one chapter
+
+
+def execute_chapter(
+    name: str, *, profile: str, workdir: Path, site: Path, root: Path, overrides=None, progress: bool = True
+) -> Path:
     """Convert one chapter with jupytext and execute it with papermill into ``site/notebooks``.
 
     ``overrides`` (name -> value) replaces the profile's parameters (``checkin-traj run -p``).
+    ``progress`` shows papermill's progress bar (cells done / total, elapsed) on stderr.
+    The executed notebook holds no absolute path of ``root`` (see :func:`scrub_paths`).
     """
     import jupytext
     import nbformat
@@ -128,7 +253,7 @@ def execute_chapter(name: str, *, profile: str, workdir: Path, site: Path, root:
             parameters=parameters,
             cwd=str(root),
             kernel_name="python3",
-            progress_bar=False,
+            progress_bar=progress,
             request_save_on_cell_execute=False,
         )
     except papermill.PapermillExecutionError as error:
@@ -137,7 +262,186 @@ def execute_chapter(name: str, *, profile: str, workdir: Path, site: Path, root:
         ) from None
     finally:
         unexecuted.unlink(missing_ok=True)
+        if target.exists():
+            _scrub_notebook_file(target, root)
     return target
+
+
+# --------------------------------------------------------------------------- the cache
+
+
+def _sha256_text(*parts) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(json.dumps(part, sort_keys=True, default=str).encode())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def package_hash() -> str:
+    """SHA-256 of the ``checkin_traj`` package's code (every ``.py`` file, by relative path)."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        if "__pycache__" in path.parts:
+            continue
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def environment_versions() -> dict:
+    """The kernel's Python and the versions of the main libraries (None: not installed)."""
+    from importlib import metadata
+
+    versions = {"python": platform.python_version()}
+    for name in LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def _code_cells(notebook) -> list:
+    return [
+        {"source": cell.source, "tags": sorted(cell.get("metadata", {}).get("tags", []))}
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+    ]
+
+
+def chapter_key(name: str, *, root: Path, parameters: dict, package: str | None = None, versions=None) -> str:
+    """The cache key of one chapter: what its execution sees, not its prose.
+
+    Hashes the chapter's code cells (source and tags), its ``parameters``, the package's
+    code (:func:`package_hash`) and :func:`environment_versions`. A markdown edit keeps
+    the key; a code, tag or parameter edit changes it.
+    """
+    import jupytext
+
+    notebook = jupytext.read(root / "notebooks" / f"{name}.md")
+    kernel = notebook.metadata.get("kernelspec", {}).get("name")
+    return _sha256_text(
+        CACHE_VERSION,
+        name,
+        kernel,
+        _code_cells(notebook),
+        parameters,
+        package or package_hash(),
+        versions or environment_versions(),
+    )
+
+
+def read_cache(workdir: Path) -> dict:
+    """``workdir/cache.json`` (an empty record when absent or unreadable: everything executes)."""
+    path = Path(workdir) / CACHE_FILE
+    try:
+        document = json.loads(path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
+        return {"version": CACHE_VERSION, "chapters": {}}
+    if not isinstance(document, dict) or document.get("version") != CACHE_VERSION or not isinstance(document.get("chapters"), dict):
+        return {"version": CACHE_VERSION, "chapters": {}}
+    return document
+
+
+def _snapshot(workdir: Path) -> dict:
+    """(size, mtime) of every file in ``workdir`` except the build's own (site/, cache/, ...)."""
+    state = {}
+    if not workdir.is_dir():
+        return state
+    for path in workdir.rglob("*"):
+        relative = path.relative_to(workdir)
+        if relative.parts[0] in NOT_OUTPUTS or not path.is_file():
+            continue
+        stat = path.stat()
+        state[relative.as_posix()] = (stat.st_size, stat.st_mtime_ns)
+    return state
+
+
+def _why_not_cached(name: str, key: str, entry, chapters: dict, earlier: list, workdir: Path):
+    """Why chapter ``name`` must be executed (a phrase), or None when its last execution can be reused."""
+    if not entry:
+        return "never executed in this workdir"
+    if entry.get("key") != key:
+        return "its code, parameters, package code or libraries changed"
+    if not (workdir / CACHE_DIR / f"{name}.ipynb").is_file():
+        return "its executed notebook is gone"
+    missing = [output for output in entry.get("outputs", []) if not (workdir / output).exists()]
+    if missing:
+        return f"the files it wrote are gone ({', '.join(missing[:3])})"
+    for other in earlier:
+        executed = (chapters.get(other) or {}).get("executed_at")
+        if entry.get("upstream", {}).get(other) != executed:
+            return f"{other}, which runs before it, was executed since"
+    return None
+
+
+def rerender_prose(executed, source):
+    """``executed`` (an executed notebook) with the markdown cells of ``source`` (its current text).
+
+    Code cells are matched in order (papermill's injected-parameters cell is kept after the
+    ``parameters`` cell) and keep their outputs; every other cell comes from ``source``.
+    Returns None when the code cells do not match one to one (then the chapter must run).
+    """
+    cached_code = [cell for cell in executed.cells if cell.cell_type == "code"]
+    injected = [cell for cell in cached_code if "injected-parameters" in cell.get("metadata", {}).get("tags", [])]
+    cached_code = [cell for cell in cached_code if cell not in injected]
+    source_code = [cell for cell in source.cells if cell.cell_type == "code"]
+    if len(cached_code) != len(source_code) or any(a.source != b.source for a, b in zip(cached_code, source_code)):
+        return None
+    result = copy.deepcopy(executed)
+    cells = []
+    code = iter(cached_code)
+    for cell in source.cells:
+        if cell.cell_type != "code":
+            cells.append(copy.deepcopy(cell))
+            continue
+        old = copy.deepcopy(next(code))
+        metadata = copy.deepcopy(dict(cell.get("metadata", {})))
+        for kept in ("papermill", "execution"):  # the execution's own records
+            if kept in old.metadata:
+                metadata[kept] = old.metadata[kept]
+        old.metadata = type(old.metadata)(metadata)
+        cells.append(old)
+        if "parameters" in metadata.get("tags", []) and injected:
+            cells.append(copy.deepcopy(injected.pop()))
+    if injected:  # no parameters cell: papermill put its cell first
+        cells.insert(0, copy.deepcopy(injected.pop()))
+    result.cells = cells
+    return result
+
+
+def _reuse_chapter(name: str, *, workdir: Path, site: Path, root: Path) -> Path | None:
+    """Write the cached executed notebook of ``name`` with its current prose into ``site``; None if impossible."""
+    import jupytext
+    import nbformat
+
+    cached = nbformat.read(workdir / CACHE_DIR / f"{name}.ipynb", as_version=4)
+    notebook = rerender_prose(cached, jupytext.read(root / "notebooks" / f"{name}.md"))
+    if notebook is None:
+        return None
+    target = site / "notebooks" / f"{name}.ipynb"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    from .data.atomic import atomic_path
+
+    with atomic_path(target) as partial:
+        nbformat.write(notebook, str(partial))
+    _scrub_notebook_file(target, root)
+    return target
+
+
+def _store_in_cache(name: str, notebook: Path, workdir: Path) -> None:
+    from .data.atomic import atomic_path
+
+    copy_path = workdir / CACHE_DIR / f"{name}.ipynb"
+    copy_path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(copy_path) as partial:
+        shutil.copyfile(notebook, partial)
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def stage_book(root: Path, site: Path) -> None:
@@ -168,8 +472,19 @@ def build_html(site: Path, output: Path, *, strict: bool) -> Path:
     return output / "_build" / "html"
 
 
-def run(profile: str = "full", *, chapters=None, book: bool = True, workdir=None, strict=None, root=None) -> BuildResult:
-    """Execute the chapters of a profile and (optionally) build the HTML book.
+def run(
+    profile: str = "full",
+    *,
+    chapters=None,
+    book: bool = True,
+    workdir=None,
+    strict=None,
+    root=None,
+    force: bool = False,
+    progress: bool = True,
+    record_times=None,
+) -> BuildResult:
+    """Execute the chapters of a profile (those whose inputs changed) and optionally build the HTML book.
 
     Parameters
     ----------
@@ -178,13 +493,21 @@ def run(profile: str = "full", *, chapters=None, book: bool = True, workdir=None
     chapters : list of str, optional
         Chapter names (e.g. ``["01_data_cleaning"]``) or their number prefixes (``["01"]``);
         all chapters of ``_toc.yml`` by default. Later chapters read what earlier ones
-        wrote to ``workdir``.
+        wrote to ``workdir``. Chapters named here are always executed.
     book : bool
         Build the HTML book after executing.
     workdir : str or Path, optional
         The run's folder; ``build/<profile>`` by default.
     strict : bool, optional
         Treat Sphinx warnings as errors; on by default for the ``test`` profile.
+    force : bool
+        Execute every selected chapter, cached or not.
+    progress : bool
+        Show papermill's per-cell progress bar while a chapter executes.
+    record_times : bool, optional
+        Write ``benchmarks/records/build_times.json`` and ``benchmarks/BUILD_TIMES.md`` in
+        ``root``; by default only for a complete build (all chapters and the book) of the
+        ``full`` or ``workshop`` profile.
     """
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
@@ -198,45 +521,242 @@ def run(profile: str = "full", *, chapters=None, book: bool = True, workdir=None
             matches = [name for name in all_chapters if name == wanted or name.split("_")[0] == wanted]
             if not matches:
                 raise ValueError(f"unknown chapter {wanted!r}; the chapters are {all_chapters}")
-            selected += matches
+            selected += [name for name in matches if name not in selected]
+        selected.sort(key=all_chapters.index)
+        forced = set(selected)
     else:
         selected = all_chapters
+        forced = set(all_chapters) if force else set()
+    if force:
+        forced = set(selected)
+    if record_times is None:
+        record_times = profile in RECORDED_PROFILES and not chapters and book
     result = BuildResult(profile=profile, workdir=workdir)
-    for name in selected:
+    cache = read_cache(workdir)
+    entries = cache["chapters"]
+    package, versions = package_hash(), environment_versions()
+    build_started = time.perf_counter()
+    for number, name in enumerate(selected, start=1):
         started = time.perf_counter()
-        print(f"[{profile}] executing {name} ...", flush=True)
-        result.notebooks[name] = execute_chapter(name, profile=profile, workdir=workdir, site=site, root=root)
+        parameters = chapter_parameters(name, profile=profile, workdir=workdir, root=root)
+        key = chapter_key(name, root=root, parameters=parameters, package=package, versions=versions)
+        earlier = all_chapters[: all_chapters.index(name)]
+        reason = "asked for" if name in forced else _why_not_cached(name, key, entries.get(name), entries, earlier, workdir)
+        where = f"[{profile}] ({number}/{len(selected)}) {name}"
+        if reason is None:
+            notebook = _reuse_chapter(name, workdir=workdir, site=site, root=root)
+            if notebook is not None:
+                result.notebooks[name] = notebook
+                result.cached.append(name)
+                result.seconds[name] = time.perf_counter() - started
+                print(
+                    f"{where}: reused (inputs unchanged since {entries[name]['executed_at'][:19]} UTC, executed in "
+                    f"{entries[name]['seconds']:.1f} s); prose re-rendered in {result.seconds[name]:.1f} s",
+                    flush=True,
+                )
+                continue
+            reason = "its cached notebook no longer matches its code cells"
+        print(f"{where}: executing ({reason}) ...", flush=True)
+        entries.pop(name, None)  # a failed run leaves no stale entry behind
+        _write_json_atomically(workdir / CACHE_FILE, cache)
+        before = _snapshot(workdir)
+        result.notebooks[name] = execute_chapter(
+            name, profile=profile, workdir=workdir, site=site, root=root, progress=progress
+        )
         result.seconds[name] = time.perf_counter() - started
-        print(f"[{profile}] {name} done in {result.seconds[name]:.1f} s", flush=True)
+        after = _snapshot(workdir)
+        _store_in_cache(name, result.notebooks[name], workdir)
+        entries[name] = {
+            "key": key,
+            "executed_at": _now(),
+            "seconds": round(result.seconds[name], 3),
+            "outputs": sorted(path for path, state in after.items() if before.get(path) != state),
+            "upstream": {other: (entries.get(other) or {}).get("executed_at") for other in earlier},
+        }
+        _write_json_atomically(workdir / CACHE_FILE, cache)
+        print(
+            f"{where}: done in {result.seconds[name]:.1f} s ({time.perf_counter() - build_started:.0f} s since the build began)",
+            flush=True,
+        )
+    if record_times:
+        write_build_times(root, profile, result, entries)
     if book:
         started = time.perf_counter()
+        print(f"[{profile}] jupyter-book build ...", flush=True)
         stage_book(root, site)
         output = root / "book" if profile == "full" else workdir
         result.html = build_html(site, output, strict=profile == "test" if strict is None else strict)
         result.seconds["jupyter-book build"] = time.perf_counter() - started
-    _record_timings(workdir / "timings.json", result.seconds)
+        print(f"[{profile}] jupyter-book build done in {result.seconds['jupyter-book build']:.1f} s", flush=True)
+        if record_times:
+            write_build_times(root, profile, result, entries)  # now with the book's own seconds
+    _record_timings(workdir / "timings.json", {name: s for name, s in result.seconds.items() if name not in result.cached})
     return result
 
 
 def _record_timings(path: Path, seconds: dict) -> None:
     """Update the latest seconds of each step in ``path`` (steps not run now keep theirs)."""
-    recorded = json.loads(path.read_text()) if path.exists() else {}
+    try:
+        recorded = json.loads(path.read_text()) if path.exists() else {}
+    except json.JSONDecodeError:
+        recorded = {}
     recorded.update(seconds)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(recorded, indent=1))
+    _write_json_atomically(path, recorded)
+
+
+# --------------------------------------------------------------------------- the build-times record
+
+
+def _machine() -> str:
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return f"{model}, {cores} usable cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+
+
+def _commit(root: Path) -> str | None:
+    try:
+        completed = subprocess.run(
+            ["git", "-C", str(root), "describe", "--always", "--dirty"], capture_output=True, text=True, timeout=10
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return completed.stdout.strip() or None
+
+
+def build_times_entry(root: Path, result: BuildResult, entries: dict, *, note: str | None = None) -> dict:
+    """One profile's record: per chapter its last execution's seconds and whether this build reused it."""
+    chapters = {}
+    for name in result.notebooks:
+        entry = entries.get(name) or {}
+        chapters[name] = {
+            "seconds": entry.get("seconds", result.seconds.get(name)),
+            "executed_at": entry.get("executed_at"),
+            "cached": name in result.cached,
+            "this_build_seconds": round(result.seconds.get(name, 0.0), 3),
+        }
+    record = {
+        "measured": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": _machine(),
+        "commit": _commit(root),
+        "chapters": chapters,
+        "book_seconds": round(result.seconds["jupyter-book build"], 3) if "jupyter-book build" in result.seconds else None,
+    }
+    if note:
+        record["note"] = note
+    return record
+
+
+def write_build_times(root: Path, profile: str, result: BuildResult, entries: dict, *, note=None, extra=None) -> Path:
+    """Put ``profile``'s timings into ``root/benchmarks/records/build_times.json`` and re-render the page.
+
+    ``extra`` (a dict) is stored beside the profiles, e.g. the cold and warm builds of
+    ``benchmarks/bench_build.py`` under ``"cold_warm"``.
+    """
+    path = Path(root) / BUILD_TIMES_RECORD
+    try:
+        document = json.loads(path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        document = {}
+    document.setdefault("profiles", {})
+    if result is not None:
+        previous = document["profiles"].get(profile) or {}
+        entry = build_times_entry(root, result, entries, note=note)
+        if entry["book_seconds"] is None:
+            entry["book_seconds"] = previous.get("book_seconds")
+        document["profiles"][profile] = entry
+    document.update(extra or {})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write_json_atomically(path, document)
+    from .data.atomic import atomic_path
+
+    with atomic_path(Path(root) / BUILD_TIMES_PAGE) as partial:
+        partial.write_text(render_build_times(document))
+    return path
+
+
+def render_build_times(document: dict) -> str:
+    """The Markdown of ``benchmarks/BUILD_TIMES.md`` from the build-times record."""
+    lines = [
+        "<!-- Written by `python -m checkin_traj.build` (full and workshop profiles) and",
+        "     `python benchmarks/bench_build.py --write-record`; do not edit by hand. -->",
+        "",
+    ]
+    profiles = document.get("profiles") or {}
+    if not profiles:
+        lines.append("No build has been recorded yet.")
+    for profile, entry in profiles.items():
+        lines += [
+            f"### The `{profile}` profile",
+            "",
+            f"Measured {entry.get('measured')} on {entry.get('machine')}; commit `{entry.get('commit')}`."
+            + (f" {entry['note']}" if entry.get("note") else ""),
+            "",
+            "| chapter | executed in (s) | in this build |",
+            "| --- | ---: | --- |",
+        ]
+        total = 0.0
+        for name, chapter in entry.get("chapters", {}).items():
+            seconds = chapter.get("seconds") or 0.0
+            total += seconds
+            when = (chapter.get("executed_at") or "")[:16].replace("T", " ")
+            state = f"reused (executed {when} UTC)" if chapter.get("cached") else "executed"
+            lines.append(f"| {name} | {seconds:.1f} | {state} |")
+        lines.append(f"| **all chapters** | **{total:.1f}** | |")
+        if entry.get("book_seconds") is not None:
+            lines.append(f"| jupyter-book build | {entry['book_seconds']:.1f} | |")
+        lines.append("")
+    cold_warm = document.get("cold_warm")
+    if cold_warm:
+        lines += [
+            "### Cold and warm builds",
+            "",
+            f"Measured {cold_warm.get('measured')} on {cold_warm.get('machine')}; commit `{cold_warm.get('commit')}`; "
+            f"the `{cold_warm.get('profile')}` profile, by `benchmarks/bench_build.py`. Cold: an empty workdir, every "
+            "chapter executed. Warm: the same build again, nothing changed. Prose edit: one sentence of a chapter's "
+            "text changed, nothing executed.",
+            "",
+            "| build | seconds | chapters executed | chapters reused |",
+            "| --- | ---: | ---: | ---: |",
+        ]
+        for run_name in ("cold", "warm", "prose edit"):
+            run_entry = cold_warm.get("runs", {}).get(run_name)
+            if run_entry:
+                lines.append(
+                    f"| {run_name} | {run_entry['seconds']:.1f} | {run_entry['executed']} | {run_entry['reused']} |"
+                )
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m checkin_traj.build", description=__doc__.split("\n\n")[0])
     parser.add_argument("--profile", choices=PROFILES, default="full")
-    parser.add_argument("--chapters", nargs="+", help="chapter names or number prefixes (default: all)")
+    parser.add_argument("--chapters", nargs="+", help="chapter names or number prefixes (default: all); always executed")
     parser.add_argument("--no-book", action="store_true", help="execute the chapters only")
     parser.add_argument("--workdir", help="the run's folder (default build/<profile>)")
+    parser.add_argument("--force", action="store_true", help="execute every selected chapter, even when its inputs are unchanged")
+    parser.add_argument("--no-progress", dest="progress", action="store_false", help="no per-cell progress bar")
     strictness = parser.add_mutually_exclusive_group()
     strictness.add_argument("--strict", dest="strict", action="store_true", default=None, help="warnings are errors")
     strictness.add_argument("--no-strict", dest="strict", action="store_false")
     args = parser.parse_args(argv)
-    result = run(args.profile, chapters=args.chapters, book=not args.no_book, workdir=args.workdir, strict=args.strict)
+    result = run(
+        args.profile,
+        chapters=args.chapters,
+        book=not args.no_book,
+        workdir=args.workdir,
+        strict=args.strict,
+        force=args.force,
+        progress=args.progress,
+    )
     print(result.summary())
     return 0
 

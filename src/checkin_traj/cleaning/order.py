@@ -17,17 +17,24 @@ RAW_COLUMNS = ("user", "time", "lat", "lon", "location_id")
 CLEAN_COLUMNS = ("user", "snap_user", "time", "lat", "lon", "location_id")
 ID_COLUMNS = ("user", "snap_user", "location_id")
 _COORDINATE_LIMITS = {"lat": 90.0, "lon": 180.0}  # |value| <= limit, degrees
+_INT64_MAX = np.iinfo(np.int64).max
 
 
 def _check_frame(check_ins, *, columns=RAW_COLUMNS, name: str = "check_ins") -> None:
     """``ValueError`` unless ``check_ins`` is a frame with ``columns`` holding valid values.
 
-    Ids must be integers without missing values (a float column would have to round or
-    truncate them); times datetime64 without missing values; latitudes and longitudes finite
+    Column names must be unique. Ids must be integers without missing values (a float column
+    would have to round or truncate them) that fit int64; times datetime64 without missing values; latitudes and longitudes finite
     and within +-90 and +-180 degrees.
     """
     if not isinstance(check_ins, pd.DataFrame):
         raise ValueError(f"{name} must be a pandas DataFrame, got {type(check_ins).__name__}")
+    repeated = sorted({str(column) for column in check_ins.columns[check_ins.columns.duplicated()]})
+    if repeated:
+        raise ValueError(
+            f"{name} has the columns {repeated} more than once ({list(check_ins.columns)}); "
+            "keep one of each (e.g. check_ins.loc[:, ~check_ins.columns.duplicated()])"
+        )
     missing = [column for column in columns if column not in check_ins.columns]
     if missing:
         raise ValueError(
@@ -50,6 +57,12 @@ def _check_ids(values: pd.Series, label: str) -> None:
     if pd.api.types.is_integer_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
         if values.hasnans:  # nullable Int64 with <NA>
             raise ValueError(f"{label} has {int(values.isna().sum())} missing ids; drop or fix them first")
+        if pd.api.types.is_unsigned_integer_dtype(values.dtype) and len(values) and values.max() > _INT64_MAX:
+            too_large = int((values > _INT64_MAX).sum())
+            raise ValueError(
+                f"{label} has {too_large} ids above 2**63 - 1 (dtype {values.dtype}, largest {values.max()}); "
+                "they would wrap around to negative int64 ids"
+            )
         return
     problem = f"found dtype {values.dtype}"
     if pd.api.types.is_float_dtype(values.dtype):

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from .atomic import recover, write_set
+from .snap import InputError
 from .tables import write_table
 
 CLEAN_PARQUET = "clean.parquet"
@@ -156,7 +157,20 @@ def read_provenance(workdir) -> dict:
         raise FileNotFoundError(
             f"{path} not found: run chapter 01 (data cleaning) with WORKDIR={str(workdir)!r} first"
         )
-    return json.loads(path.read_text())
+    try:
+        document = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(
+            str(path), None, f"not a readable provenance record ({exc}); run chapter 01 again with WORKDIR={str(workdir)!r}"
+        ) from exc
+    if not isinstance(document, dict) or not isinstance(document.get("source"), dict):
+        raise InputError(
+            str(path),
+            None,
+            f"expected a JSON object with a 'source' record, found {type(document).__name__}"
+            f"{' without one' if isinstance(document, dict) else ''}; run chapter 01 again with WORKDIR={str(workdir)!r}",
+        )
+    return document
 
 
 def banner_text(provenance: dict) -> str:

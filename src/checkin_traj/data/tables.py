@@ -91,7 +91,10 @@ def read_table(path):
     if not os.path.exists(path_text):
         raise FileNotFoundError(errno.ENOENT, f"table not found: {path_text}", path_text)
     if kind == "parquet":
-        frame = pd.read_parquet(path_text)
+        try:
+            frame = pd.read_parquet(path_text)
+        except (pa.ArrowInvalid, OSError) as exc:  # empty, truncated or not Parquet at all
+            raise InputError(path_text, None, f"not a readable Parquet table ({exc})") from exc
     else:
         try:
             frame = pv.read_csv(path_text).to_pandas()

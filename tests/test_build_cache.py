@@ -1,0 +1,244 @@
+"""The build's cache, progress lines and relative paths, on a tiny two-chapter project."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+import time
+
+import pytest
+
+from checkin_traj import build
+
+HEADER = """\
+---
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+"""
+
+FIRST = HEADER + """
+# The First Chapter
+
+```{code-cell} ipython3
+:tags: [parameters]
+WORKDIR = "nowhere"  # set by the build
+ANSWER = 1  # overridden by the test profile
+```
+
+```{code-cell} ipython3
+from pathlib import Path
+from myst_nb import glue
+Path(WORKDIR).mkdir(parents=True, exist_ok=True)
+Path(WORKDIR, "answer.txt").write_text(str(ANSWER))
+print("workdir:", WORKDIR, "resolved:", Path(WORKDIR).resolve())
+glue("answer", ANSWER, display=False)
+```
+
+The answer is {glue:text}`answer`. FIRST_PROSE
+"""
+
+SECOND = HEADER + """
+# The Second Chapter
+
+```{code-cell} ipython3
+:tags: [parameters]
+WORKDIR = "nowhere"  # set by the build
+```
+
+```{code-cell} ipython3
+from pathlib import Path
+from myst_nb import glue
+doubled = 2 * int(Path(WORKDIR, "answer.txt").read_text())
+glue("doubled", doubled, display=False)
+```
+
+Twice the answer is {glue:text}`doubled`. SECOND_PROSE
+"""
+
+
+def make_project(root):
+    (root / "notebooks").mkdir(parents=True)
+    (root / "book").mkdir()
+    (root / "book" / "intro.md").write_text("# Intro\n\nSee {doc}`../notebooks/01_first`.\n")
+    (root / "notebooks" / "01_first.md").write_text(FIRST)
+    (root / "notebooks" / "02_second.md").write_text(SECOND)
+    (root / "notebooks" / "parameters.yml").write_text("01_first:\n  test: {ANSWER: 21}\n")
+    (root / "_toc.yml").write_text(
+        textwrap.dedent(
+            """\
+            format: jb-book
+            root: book/intro
+            chapters:
+              - file: notebooks/01_first
+              - file: notebooks/02_second
+            """
+        )
+    )
+    (root / "_config.yml").write_text('title: Tiny\nonly_build_toc_files: true\nexecute:\n  execute_notebooks: "off"\n')
+    return root
+
+
+@pytest.fixture
+def project(tmp_path):
+    return make_project(tmp_path / "project")
+
+
+def run(project, **kwargs):
+    kwargs.setdefault("book", False)
+    return build.run("test", root=project, progress=False, **kwargs)
+
+
+def edit(path, old, new):
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+@pytest.mark.slow
+def test_second_build_executes_nothing_and_a_prose_edit_is_rendered_without_executing(project, capsys):
+    first = run(project, book=True)
+    assert first.executed == ["01_first", "02_second"] and first.cached == []
+    lines = capsys.readouterr().out.splitlines()
+    assert any("(1/2) 01_first: executing" in line for line in lines) and any("(2/2) 02_second: executing" in line for line in lines)
+    for name in ("01_first", "02_second"):  # one line as a chapter starts, one as it ends, with seconds
+        assert any(name in line and "executing" in line for line in lines), lines
+        assert any(name in line and "done in" in line and " s " in line for line in lines), lines
+    assert any("jupyter-book build done in" in line for line in lines)
+    cache = json.loads((project / "build" / "test" / "cache.json").read_text())
+    assert set(cache["chapters"]) == {"01_first", "02_second"}
+    assert cache["chapters"]["01_first"]["outputs"] == ["answer.txt"]
+
+    started = time.perf_counter()
+    second = run(project)
+    warm_seconds = time.perf_counter() - started
+    assert second.executed == [] and second.cached == ["01_first", "02_second"]
+    assert warm_seconds < 0.5 * sum(first.seconds[name] for name in first.executed)
+    assert any("reused" in line for line in capsys.readouterr().out.splitlines())
+
+    edit(project / "notebooks" / "02_second.md", "SECOND_PROSE", "A sentence added after the build.")
+    third = run(project, book=True)
+    assert third.executed == []
+    page = (third.html / "notebooks" / "02_second.html").read_text()
+    assert "A sentence added after the build." in page and "SECOND_PROSE" not in page
+    assert "Twice the answer is" in page and "42" in page  # the glued value comes from the kept outputs
+    timings = json.loads((project / "build" / "test" / "timings.json").read_text())
+    assert timings["01_first"] == pytest.approx(first.seconds["01_first"])  # a reuse does not overwrite it
+
+
+@pytest.mark.slow
+def test_a_parameter_or_code_edit_executes_that_chapter_and_the_ones_after_it(project):
+    run(project)
+    edit(project / "notebooks" / "parameters.yml", "ANSWER: 21", "ANSWER: 5")
+    changed = run(project)
+    assert changed.executed == ["01_first", "02_second"]
+    assert (project / "build" / "test" / "answer.txt").read_text() == "5"
+
+    edit(project / "notebooks" / "02_second.md", "doubled = 2 *", "doubled = 3 *")
+    second_only = run(project)
+    assert second_only.executed == ["02_second"] and second_only.cached == ["01_first"]
+
+    edit(project / "notebooks" / "01_first.md", 'print("workdir:"', 'print("the workdir:"')
+    assert run(project).executed == ["01_first", "02_second"]
+
+
+@pytest.mark.slow
+def test_force_chapters_and_missing_outputs_execute_again(project):
+    run(project)
+    assert run(project, force=True).executed == ["01_first", "02_second"]
+    assert run(project, chapters=["02"]).executed == ["02_second"]
+    assert run(project).executed == []  # 02 ran last; 01 did not change
+    assert run(project, chapters=["01"]).executed == ["01_first"]
+    assert run(project).executed == ["02_second"]  # 01 was executed after 02 last ran
+    (project / "build" / "test" / "answer.txt").unlink()
+    assert run(project).executed == ["01_first", "02_second"]
+
+
+@pytest.mark.slow
+def test_a_failing_chapter_leaves_no_cache_entry(project):
+    run(project)
+    edit(project / "notebooks" / "02_second.md", "doubled = 2 *", "doubled = 1 / 0 *")
+    with pytest.raises(RuntimeError, match="chapter 02_second failed"):
+        run(project)
+    cache = json.loads((project / "build" / "test" / "cache.json").read_text())
+    assert set(cache["chapters"]) == {"01_first"}
+    edit(project / "notebooks" / "02_second.md", "doubled = 1 / 0 *", "doubled = 2 *")
+    assert run(project).executed == ["02_second"]  # the failed notebook is never reused
+
+
+@pytest.mark.slow
+def test_the_builders_absolute_path_is_in_no_executed_notebook_nor_html(project):
+    result = run(project, book=True)
+    roots = {str(project), str(project.resolve())}
+    workdir = project / "build" / "test"
+    notebook = json.loads(result.notebooks["01_first"].read_text())
+    injected = [cell for cell in notebook["cells"] if "injected-parameters" in cell["metadata"].get("tags", [])]
+    assert 'WORKDIR = "build/test"' in "".join(injected[0]["source"])
+    printed = "".join("".join(output.get("text", "")) for cell in notebook["cells"] for output in cell.get("outputs", []))
+    assert "workdir: build/test resolved: build/test" in printed  # the resolved path, made relative
+    checked = list(workdir.rglob("*.ipynb")) + list(workdir.rglob("*.html"))
+    assert len([path for path in checked if path.suffix == ".html"]) >= 3
+    assert any("_sources" in path.parts for path in checked)  # the downloadable notebooks
+    for path in checked:
+        text = path.read_text(errors="replace")
+        for spelling in roots:
+            assert spelling not in text, f"{spelling} in {path}"
+
+
+def test_rerender_prose_keeps_outputs_and_takes_the_new_markdown():
+    import nbformat
+
+    source = nbformat.v4.new_notebook()
+    source.cells = [
+        nbformat.v4.new_markdown_cell("# Title"),
+        nbformat.v4.new_code_cell("A = 1", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_markdown_cell("old prose"),
+        nbformat.v4.new_code_cell("print(A)"),
+    ]
+    executed = nbformat.reads(nbformat.writes(source), as_version=4)
+    injected = nbformat.v4.new_code_cell("A = 2", metadata={"tags": ["injected-parameters"]})
+    executed.cells.insert(2, injected)
+    executed.cells[4].outputs = [nbformat.v4.new_output("stream", text="2\n")]
+    new = nbformat.reads(nbformat.writes(source), as_version=4)
+    new.cells[2].source = "new prose"
+    new.cells.insert(3, nbformat.v4.new_markdown_cell("a new paragraph"))
+    new.cells[4].metadata["tags"] = ["hide-input"]
+    result = build.rerender_prose(executed, new)
+    assert [cell.source for cell in result.cells] == ["# Title", "A = 1", "A = 2", "new prose", "a new paragraph", "print(A)"]
+    assert result.cells[5].outputs[0].text == "2\n" and result.cells[5].metadata["tags"] == ["hide-input"]
+    new.cells[4].source = "print(A + 1)"
+    assert build.rerender_prose(executed, new) is None  # code changed: it must run
+
+
+def test_scrub_paths_makes_the_root_relative(tmp_path):
+    root = tmp_path / "repo"
+    node = {"a": [f"{root}/build/full/data", f"cd {root}", 3], "b": {"c": "nothing here"}}
+    scrubbed, count = build.scrub_paths(node, root)
+    assert scrubbed == {"a": ["build/full/data", "cd .", 3], "b": {"c": "nothing here"}} and count == 2
+
+
+def test_workdir_is_passed_relative_inside_the_root_and_absolute_outside(tmp_path, project):
+    assert build.workdir_text(project / "build" / "full", project) == "build/full"
+    assert build.workdir_text(tmp_path / "elsewhere", project) == str(tmp_path / "elsewhere")
+
+
+def test_chapter_key_ignores_prose_and_sees_code_parameters_and_package(project):
+    parameters = build.chapter_parameters("01_first", profile="test", workdir=project / "build" / "test", root=project)
+    key = build.chapter_key("01_first", root=project, parameters=parameters)
+    edit(project / "notebooks" / "01_first.md", "FIRST_PROSE", "other words")
+    assert build.chapter_key("01_first", root=project, parameters=parameters) == key
+    assert build.chapter_key("01_first", root=project, parameters={**parameters, "ANSWER": 3}) != key
+    assert build.chapter_key("01_first", root=project, parameters=parameters, package="other") != key
+    edit(project / "notebooks" / "01_first.md", ":tags: [parameters]", ":tags: [parameters, raises-exception]")
+    assert build.chapter_key("01_first", root=project, parameters=parameters) != key
+
+
+def test_an_unreadable_cache_file_means_everything_executes(tmp_path):
+    (tmp_path / "cache.json").write_text("{not json")
+    assert build.read_cache(tmp_path) == {"version": build.CACHE_VERSION, "chapters": {}}
