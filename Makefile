@@ -4,13 +4,26 @@
 #   make workshop   every chapter with workshop parameters (minutes), HTML in build/workshop
 #   make test-fast  unit tests only
 #   make metrics    model chapters' numbers against tests/recorded/metrics.json (long, on demand)
+#   make format-notebooks  re-write notebooks/*.md as jupytext writes them (no diff when saved from Jupyter)
+
+#   CHECKIN_TRAJ_PROFILE=test make book   forces one profile on `book` and `workshop` (test:
+#                   seconds, synthetic data; tests/test_docs.py runs the README's recipes so)
 
 PYTHON ?= python3
 VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
 
-.PHONY: book workshop test test-fast metrics bench system clean
+PROFILES = full workshop test
+ifneq ($(CHECKIN_TRAJ_PROFILE),)
+ifeq ($(filter $(CHECKIN_TRAJ_PROFILE),$(PROFILES)),)
+$(error CHECKIN_TRAJ_PROFILE must be one of $(PROFILES), got '$(CHECKIN_TRAJ_PROFILE)')
+endif
+endif
+BOOK_PROFILE     = $(or $(CHECKIN_TRAJ_PROFILE),full)
+WORKSHOP_PROFILE = $(or $(CHECKIN_TRAJ_PROFILE),workshop)
+
+.PHONY: book workshop test test-fast metrics bench system clean format-notebooks
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,10 +39,10 @@ system:
 	  else echo "chromium not installed and no root: the browser test will be skipped"; fi; }
 
 book: $(STAMP)
-	$(PY) -m checkin_traj.build --profile full
+	$(PY) -m checkin_traj.build --profile $(BOOK_PROFILE)
 
 workshop: $(STAMP)
-	$(PY) -m checkin_traj.build --profile workshop
+	$(PY) -m checkin_traj.build --profile $(WORKSHOP_PROFILE)
 
 test: $(STAMP) system
 	$(PY) -m pytest -n 2 --dist loadgroup -m "not metrics"
@@ -43,6 +56,9 @@ metrics: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_full_size.py --keep build/bench/checkins-full.txt --repeat 5 --write-record
 	$(PY) benchmarks/bench_nyc.py --write-record
+
+format-notebooks: $(STAMP)
+	$(PY) tools/format_notebooks.py
 
 clean:
 	rm -rf build book/_build .pytest_cache
