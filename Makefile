@@ -4,6 +4,7 @@
 #   make workshop   every chapter with workshop parameters (minutes), HTML in build/workshop
 #   make test-fast  unit tests only
 #   make metrics    model chapters' numbers against tests/recorded/metrics.json (long, on demand)
+#   make constraints  record the installed versions in constraints.txt (make book installs with them)
 #   make format-notebooks  re-write notebooks/*.md as jupytext writes them (no diff when saved from Jupyter)
 
 #   CHECKIN_TRAJ_PROFILE=test make book   forces one profile on `book` and `workshop` (test:
@@ -23,13 +24,19 @@ endif
 BOOK_PROFILE     = $(or $(CHECKIN_TRAJ_PROFILE),full)
 WORKSHOP_PROFILE = $(or $(CHECKIN_TRAJ_PROFILE),workshop)
 
-.PHONY: book workshop test test-fast metrics bench system clean format-notebooks
+.PHONY: book workshop test test-fast metrics bench system clean format-notebooks constraints
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
+
+# The book's numbers are rebuilt with the versions they were made with (constraints.txt).
+BOOK_STAMP = $(VENV)/.constrained
+$(BOOK_STAMP): $(STAMP) constraints.txt
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[book]"
+	touch $(BOOK_STAMP)
 
 # Chromium for the reader test (Debian package); skipped without root or apt-get.
 system:
@@ -38,10 +45,10 @@ system:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium not installed and no root: the browser test will be skipped"; fi; }
 
-book: $(STAMP)
+book: $(BOOK_STAMP)
 	$(PY) -m checkin_traj.build --profile $(BOOK_PROFILE)
 
-workshop: $(STAMP)
+workshop: $(BOOK_STAMP)
 	$(PY) -m checkin_traj.build --profile $(WORKSHOP_PROFILE)
 
 test: $(STAMP) system
@@ -56,6 +63,12 @@ metrics: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_full_size.py --keep build/bench/checkins-full.txt --repeat 5 --write-record
 	$(PY) benchmarks/bench_nyc.py --write-record
+
+# Record the installed versions as the book's constraints (after a deliberate upgrade).
+constraints: $(STAMP)
+	{ echo "# The exact versions the book's numbers were built with (Python $$($(PY) -c 'import platform; print(platform.python_version())'), Linux x86_64)."; \
+	  echo "# make book installs with them: pip install -c constraints.txt -e \".[book]\"; make constraints re-writes this file."; \
+	  $(PY) -m pip freeze --exclude checkin-traj; } > constraints.txt
 
 format-notebooks: $(STAMP)
 	$(PY) tools/format_notebooks.py

@@ -45,11 +45,22 @@ MAPPED = {
         "make -n test-fast",
         "the unit tests run in this same suite; a dry run checks that the target exists",
     ),
+    "python -m venv .venv && . .venv/bin/activate": (
+        ". .venv/bin/activate",
+        "creating a virtual environment installs pip; the copy's .venv is the project's own",
+    ),
+    'pip install -c constraints.txt -e ".[book]"': (
+        None,
+        "installs from the registry; tests/test_package.py checks constraints.txt against pyproject.toml",
+    ),
     "checkin-traj fetch": (
         "checkin-traj fetch --help",
         "downloads 105 MB from SNAP (tests/test_fetch.py checks the download offline)",
     ),
 }
+
+#: make's install stamps, marked done in the copy (the Makefile's $(STAMP) and $(BOOK_STAMP)).
+INSTALL_STAMPS = (".installed", ".constrained")
 
 #: Blocks that read the real New York sample (chapter 01's DATA=auto, or its path): without
 #: it they would download the full SNAP file, so they skip, with this reason, instead.
@@ -252,9 +263,12 @@ def fresh_copy(tmp_path_factory):
     venv = Path(sys.prefix)
     (copy / ".venv").mkdir()
     for entry in venv.iterdir():
-        if entry.name != ".installed":
+        if entry.name not in INSTALL_STAMPS:
             (copy / ".venv" / entry.name).symlink_to(entry)
-    (copy / ".venv" / ".installed").touch()  # make's install step: already done (MAPPED: no pip install)
+    # make's install steps (`pip install -e ".[test]"`, `pip install -c constraints.txt ...`)
+    # are marked done: the test never installs into the project's environment.
+    for stamp in INSTALL_STAMPS:
+        (copy / ".venv" / stamp).touch()
     return copy
 
 
@@ -312,3 +326,58 @@ def shlex_quote(text: str) -> str:
     import shlex
 
     return shlex.quote(text)
+
+
+# ------------------------------------------------------------------------------ Binder
+
+
+def test_binder_installs_the_book_extra_with_the_constraints():
+    post_build = REPO_ROOT / "binder" / "postBuild"
+    assert os.access(post_build, os.X_OK), "binder/postBuild must be executable"
+    text = post_build.read_text()
+    assert 'pip install --no-cache-dir -c constraints.txt -e ".[book]"' in text
+    assert "binder/prepare_notebooks.py" in text
+    environment = (REPO_ROOT / "binder" / "environment.yml").read_text()
+    assert "-e ." not in environment  # repo2docker installs it before the repository is there
+    import yaml
+
+    config = yaml.safe_load((REPO_ROOT / "_config.yml").read_text())
+    assert config["repository"]["url"].startswith("https://github.com/")
+    assert config["launch_buttons"]["binderhub_url"] == "https://mybinder.org"
+    readme = (REPO_ROOT / "README.md").read_text()
+    assert "A fork changes ONE setting: `repository.url` in `_config.yml`" in readme
+
+
+def test_binder_notebooks_are_the_chapters_with_workshop_parameters_and_synthetic_data(tmp_path):
+    import nbformat
+
+    import jupytext
+
+    from checkin_traj import build
+
+    for name in ("_toc.yml", "notebooks"):
+        source = REPO_ROOT / name
+        (shutil.copytree if source.is_dir() else shutil.copy2)(source, tmp_path / name)
+    sys.path.insert(0, str(REPO_ROOT / "binder"))
+    try:
+        import prepare_notebooks
+    finally:
+        sys.path.pop(0)
+    workdir = tmp_path / "build" / "binder"
+    written = prepare_notebooks.prepare(tmp_path, workdir=workdir, profile="workshop", data="synthetic")
+    assert [path.stem for path in written] == build.toc_chapters(REPO_ROOT)
+    for path in written:
+        notebook = nbformat.read(path, as_version=4)
+        chapter = jupytext.read(REPO_ROOT / "notebooks" / f"{path.stem}.md")
+        tags = [cell.metadata.get("tags", []) for cell in notebook.cells]
+        where = next(i for i, cell_tags in enumerate(tags) if "parameters" in cell_tags)
+        assert "injected-parameters" in tags[where + 1], path.name
+        injected = notebook.cells[where + 1].source
+        assert f'WORKDIR = "{workdir}"' in injected, injected
+        expected = build.chapter_parameters(path.stem, profile="workshop", workdir=workdir, root=REPO_ROOT)
+        for key in expected:
+            assert f"{key} = " in injected, (path.name, key)
+        if path.stem.startswith("01_"):
+            assert 'DATA = "synthetic"' in injected
+        others = [cell.source for i, cell in enumerate(notebook.cells) if i != where + 1]
+        assert others == [cell.source for cell in chapter.cells], f"{path.name}: the chapter's cells changed"

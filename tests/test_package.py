@@ -164,3 +164,26 @@ def test_the_wheel_holds_data_md_and_the_license(tmp_path):
         assert any(name.endswith("licenses/LICENSE") for name in names), names
     assert "License-Expression: MIT" in metadata
     assert "Provides-Extra: models" in metadata and "Provides-Extra: book" in metadata
+
+
+def test_constraints_pin_versions_that_satisfy_the_declared_requirements():
+    lines = [line.strip() for line in (REPO_ROOT / "constraints.txt").read_text().splitlines()]
+    pins = {}
+    for number, line in enumerate(lines, 1):
+        if not line or line.startswith("#"):
+            continue
+        requirement = Requirement(line)
+        (specifier,) = requirement.specifier
+        assert specifier.operator == "==", f"constraints.txt, line {number}: not an exact pin: {line}"
+        pins[_name(requirement.name)] = specifier.version
+    assert "checkin-traj" not in pins  # the project itself is installed from the clone
+    assert {"tensorflow-cpu", "keras", "numpy", "pandas", "optuna", "jupyter-book", "papermill"} <= set(pins)
+    project = PYPROJECT["project"]
+    declared = project["dependencies"] + [r for extra in project["optional-dependencies"].values() for r in extra]
+    for text in declared:
+        requirement = Requirement(text)
+        name = _name(requirement.name)
+        if name in pins and (requirement.marker is None or requirement.marker.evaluate()):
+            assert requirement.specifier.contains(pins[name], prereleases=True), f"{text} vs constraints {pins[name]}"
+    makefile = (REPO_ROOT / "Makefile").read_text()
+    assert "pip install --quiet -c constraints.txt" in makefile
