@@ -8,7 +8,10 @@ the Makefile's ``book`` and ``workshop`` targets honour it (the documented mecha
 the Makefile's head). A command that needs the internet, installs something or is this test
 suite itself is replaced by an offline equivalent from :data:`MAPPED`, each with its reason;
 a command in no block and in :data:`MAPPED` fails :func:`test_every_mapped_command_is_in_the_docs`,
-so the table never holds a stale entry and nothing is skipped silently.
+so the table never holds a stale entry and nothing is skipped silently. make's install
+steps are marked done in the copy (:data:`book_session.INSTALL_STAMPS`): no test installs
+into the project's environment. The README's ``make book`` runs once per session
+(``book_session.made_book``) and ``tests/test_book.py`` opens the book it built.
 
 The chapters' text files must be exactly what jupytext writes (so that saving from Jupyter
 gives no diff): ``make format-notebooks`` re-writes them.
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -26,6 +30,7 @@ from pathlib import Path
 
 import pytest
 
+from .book_session import MAKE_BOOK, run_script, sample_dir
 from .conftest import REPO_ROOT
 
 DOCS = ("README.md", "CONTRIBUTING.md", "book/workshop.md")
@@ -58,9 +63,6 @@ MAPPED = {
         "downloads 105 MB from SNAP (tests/test_fetch.py checks the download offline)",
     ),
 }
-
-#: make's install stamps, marked done in the copy (the Makefile's $(STAMP) and $(BOOK_STAMP)).
-INSTALL_STAMPS = (".installed", ".constrained")
 
 #: Blocks that read the real New York sample (chapter 01's DATA=auto, or its path): without
 #: it they would download the full SNAP file, so they skip, with this reason, instead.
@@ -247,85 +249,29 @@ def test_format_notebooks_is_idempotent_and_keeps_the_cells(tmp_path):
 # ------------------------------------------------------------- the recipes, as written
 
 
-@pytest.fixture(scope="session")
-def fresh_copy(tmp_path_factory):
-    """A copy of the repository's tracked and unignored files, with a .venv that is the project's."""
-    copy = tmp_path_factory.mktemp("newcomer") / "checkin-traj"
-    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO_ROOT,
-                            capture_output=True, check=True).stdout.decode().split("\0")
-    for name in filter(None, listed):
-        source = REPO_ROOT / name
-        if name == ".venv" or not source.is_file():
-            continue
-        target = copy / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, target)
-    venv = Path(sys.prefix)
-    (copy / ".venv").mkdir()
-    for entry in venv.iterdir():
-        if entry.name not in INSTALL_STAMPS:
-            (copy / ".venv" / entry.name).symlink_to(entry)
-    # make's install steps (`pip install -e ".[test]"`, `pip install -c constraints.txt ...`)
-    # are marked done: the test never installs into the project's environment.
-    for stamp in INSTALL_STAMPS:
-        (copy / ".venv" / stamp).touch()
-    return copy
-
-
-def _environment(copy: Path) -> dict:
-    environment = dict(os.environ)
-    environment.pop("VIRTUAL_ENV", None)
-    environment.update(
-        PATH=f"{copy / '.venv' / 'bin'}{os.pathsep}{environment.get('PATH', '')}",
-        PYTHONPATH=str(copy / "src"),  # the copy's package, not the one the venv was installed from
-        CHECKIN_TRAJ_PROFILE="test",  # make book / make workshop run the test profile
-        CHECKIN_TRAJ_CACHE=str(copy / ".cache"),  # nothing from the user's cache
-    )
-    return environment
-
-
-def _sample_dir() -> Path | None:
-    from .conftest import _shared_data_dir
-
-    folder = _shared_data_dir()
-    return folder if (folder / "gowalla-nyc").is_dir() else None
-
-
 @pytest.mark.slow
-@pytest.mark.xdist_group("docs")
+@pytest.mark.xdist_group("book")  # with tests/test_book.py: one worker holds the shared `make book`
 @pytest.mark.parametrize("block", BLOCKS, ids=[block.id for block in BLOCKS])
-def test_every_shell_recipe_runs_as_written(block, fresh_copy):
-    environment = _environment(fresh_copy)
-    sample = _sample_dir()
-    if sample is None and block.id in NEEDS_SAMPLE:
+def test_every_shell_recipe_runs_as_written(block, newcomer_copy, request):
+    if sample_dir() is None and block.id in NEEDS_SAMPLE:
         pytest.skip(f"no New York sample (set GOWALLA_DATA_DIR): {NEEDS_SAMPLE[block.id]}")
-    if sample is not None:
-        environment["GOWALLA_DATA_DIR"] = str(sample)
-        (fresh_copy.parent / "shared").mkdir(exist_ok=True)  # ../shared/data beside the repository, as in the docs
-        data = fresh_copy.parent / "shared" / "data"
-        if not data.exists():
-            data.symlink_to(sample)
-    script = ["set -euo pipefail"]
+    commands = []
     for written, command in runnable(block):
         if command is None:
-            script.append(f"echo '>>> skipped (MAPPED): {written}'")
-            continue
-        script += [f"echo {shlex_quote('>>> ' + command)}", command]
-    completed = subprocess.run(["bash", "-c", "\n".join(script)], cwd=fresh_copy, env=environment,
-                               capture_output=True, text=True, timeout=900)
+            commands.append(f"echo {shlex.quote('skipped (MAPPED): ' + written)}")
+        elif command == MAKE_BOOK:
+            request.getfixturevalue("made_book")  # ran once, as written, for this session (book_session.py)
+            commands.append(f"echo {shlex.quote(MAKE_BOOK + ': ran once for the session by the made_book fixture')}")
+        else:
+            commands.append(command)
+    completed = run_script(newcomer_copy, commands)
     ran = [line[4:] for line in completed.stdout.splitlines() if line.startswith(">>> ")]
     assert completed.returncode == 0, (
         f"{block.doc}, block at line {block.line}: `{ran[-1] if ran else '?'}` failed "
         f"(status {completed.returncode}):\n{completed.stdout[-2000:]}\n{completed.stderr[-3000:]}"
     )
     for output in OUTPUTS.get(block.id, []):
-        assert (fresh_copy / output).exists(), f"{block.id} should have written {output}"
-
-
-def shlex_quote(text: str) -> str:
-    import shlex
-
-    return shlex.quote(text)
+        assert (newcomer_copy / output).exists(), f"{block.id} should have written {output}"
 
 
 # ------------------------------------------------------------------------------ Binder
