@@ -4,19 +4,39 @@
 #   make workshop   every chapter with workshop parameters (minutes), HTML in build/workshop
 #   make test-fast  unit tests only
 #   make metrics    model chapters' numbers against tests/recorded/metrics.json (long, on demand)
+#   make constraints  record the installed versions in constraints.txt (make book installs with them)
+#   make format-notebooks  re-write notebooks/*.md as jupytext writes them (no diff when saved from Jupyter)
+
+#   CHECKIN_TRAJ_PROFILE=test make book   forces one profile on `book` and `workshop` (test:
+#                   seconds, synthetic data; tests/test_docs.py runs the README's recipes so)
 
 PYTHON ?= python3
 VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
 
-.PHONY: book workshop test test-fast metrics bench system clean
+PROFILES = full workshop test
+ifneq ($(CHECKIN_TRAJ_PROFILE),)
+ifeq ($(filter $(CHECKIN_TRAJ_PROFILE),$(PROFILES)),)
+$(error CHECKIN_TRAJ_PROFILE must be one of $(PROFILES), got '$(CHECKIN_TRAJ_PROFILE)')
+endif
+endif
+BOOK_PROFILE     = $(or $(CHECKIN_TRAJ_PROFILE),full)
+WORKSHOP_PROFILE = $(or $(CHECKIN_TRAJ_PROFILE),workshop)
+
+.PHONY: book workshop test test-fast metrics bench system clean format-notebooks constraints
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
+
+# The book's numbers are rebuilt with the versions they were made with (constraints.txt).
+BOOK_STAMP = $(VENV)/.constrained
+$(BOOK_STAMP): $(STAMP) constraints.txt
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[book]"
+	touch $(BOOK_STAMP)
 
 # Chromium for the reader test (Debian package); skipped without root or apt-get.
 system:
@@ -25,11 +45,11 @@ system:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium not installed and no root: the browser test will be skipped"; fi; }
 
-book: $(STAMP)
-	$(PY) -m checkin_traj.build --profile full
+book: $(BOOK_STAMP)
+	$(PY) -m checkin_traj.build --profile $(BOOK_PROFILE)
 
-workshop: $(STAMP)
-	$(PY) -m checkin_traj.build --profile workshop
+workshop: $(BOOK_STAMP)
+	$(PY) -m checkin_traj.build --profile $(WORKSHOP_PROFILE)
 
 test: $(STAMP) system
 	$(PY) -m pytest -n 2 --dist loadgroup -m "not metrics"
@@ -43,6 +63,15 @@ metrics: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_full_size.py --keep build/bench/checkins-full.txt --repeat 5 --write-record
 	$(PY) benchmarks/bench_nyc.py --write-record
+
+# Record the installed versions as the book's constraints (after a deliberate upgrade).
+constraints: $(STAMP)
+	{ echo "# The exact versions the book's numbers were built with (Python $$($(PY) -c 'import platform; print(platform.python_version())'), Linux x86_64)."; \
+	  echo "# make book installs with them: pip install -c constraints.txt -e \".[book]\"; make constraints re-writes this file."; \
+	  $(PY) -m pip freeze --exclude checkin-traj; } > constraints.txt
+
+format-notebooks: $(STAMP)
+	$(PY) tools/format_notebooks.py
 
 clean:
 	rm -rf build book/_build .pytest_cache

@@ -39,3 +39,7 @@ def head_checkins_path() -> Path:
 @pytest.fixture(scope="session")
 def head_edges_path() -> Path:
     return _require(_shared_data_dir() / "gowalla-head" / "loc-gowalla_edges.head10k.txt.gz")
+
+
+# The fresh copy of the repository and its `make book`, shared by test_docs.py and test_book.py.
+from .book_session import made_book, newcomer_copy  # noqa: E402,F401

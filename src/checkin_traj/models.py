@@ -22,9 +22,15 @@ from __future__ import annotations
 
 import inspect
 
-import keras
 import numpy as np
-from keras import layers
+
+try:
+    import keras
+    from keras import layers
+except ImportError as _error:
+    from ._extras import missing_extra
+
+    raise missing_extra(_error, extra="models", module=__name__) from _error
 
 from .checks import check_choice, check_fraction, check_int, check_positive
 

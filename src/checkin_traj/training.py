@@ -29,9 +29,15 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-import keras
 import numpy as np
 import pandas as pd
+
+try:
+    import keras
+except ImportError as _error:
+    from ._extras import missing_extra
+
+    raise missing_extra(_error, extra="models", module=__name__) from _error
 
 # Reporting lives in results (tables) and verdicts (the one comparison rule); these names
 # are re-exported here so that older imports keep working.
