@@ -5,12 +5,11 @@ the provenance, the windowing protocol and the baselines' results.
 """
 
 import numpy as np
-import optuna
 import pytest
 import yaml
 
 from checkin_traj.results import load_results
-from checkin_traj.tuning import default_storage, grid_configurations
+from checkin_traj.tuning import default_storage, grid_configurations, load_study, storage_kind
 
 from .chapter_workdirs import assert_citations_glued, hopping_clean, prepare_workdir, run_chapter
 from .conftest import REPO_ROOT
@@ -35,10 +34,14 @@ def test_chapter_07_tunes_on_validation_scores_the_choice_on_test_and_stores_the
     assert values["tuning_baseline_rmse"] == pytest.approx(table["rmse"].min())
     assert values["tuning_article_reported_rmse"] == pytest.approx(0.071)
     assert values["tuning_seconds_per_trial"] > 0
+    # the article's form is tuned: its best configuration's "three LSTM layers", counted in the model
+    assert values["tuning_article_best_lstm_layers"] == 3
+    assert values["tuning_article_features"] == "time, lon, lat"
 
-    # the trials live in the default SQLite storage, one completed trial per configuration
+    # the trials live in the default storage, a journal file, one completed trial per configuration
     storage = default_storage(workdir)
-    grid_study = optuna.load_study(study_name="seq2seq-grid", storage=storage)
+    assert storage_kind(storage) == "journal" and (workdir / "results" / "tuning.journal").exists()
+    grid_study = load_study(storage, "seq2seq-grid")
     complete = [trial for trial in grid_study.trials if trial.state.name == "COMPLETE"]
     assert len(complete) == n_configs
     assert values["tuning_grid_best_val_rmse"] == pytest.approx(min(trial.value for trial in complete))
@@ -47,6 +50,7 @@ def test_chapter_07_tunes_on_validation_scores_the_choice_on_test_and_stores_the
     chosen = saved["extra"]["chosen"]
     if saved["extra"]["chosen_from"] == "grid":
         assert chosen in grid_configurations(test_profile["GRID"])
+    assert all(trial.params["num_layers"] >= 2 for trial in grid_study.trials if trial.params)
     assert len(saved["tables"]["grid_trials"]) == n_configs
     assert saved["arrays"]["chosen_seed_0"].shape == (len(data.test), 3)
     assert "secret" not in saved["extra"]["storage"]

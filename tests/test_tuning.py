@@ -13,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import numpy as np
 import optuna
@@ -22,22 +23,7 @@ import pytest
 from checkin_traj import tuning
 from checkin_traj.sequences import build_windows
 
-
-def tiny_check_ins(n_users=20, per_user=40, seed=0):
-    """Random walks around Manhattan, a check-in every 1 to 10 hours."""
-    rng = np.random.default_rng(seed)
-    user = np.repeat(np.arange(n_users), per_user)
-    hours = np.cumsum(rng.uniform(1, 10, size=(n_users, per_user)), axis=1).ravel()
-    steps = rng.normal(0, 0.005, size=(2, n_users, per_user)).cumsum(axis=2)
-    return pd.DataFrame(
-        {
-            "user": user,
-            "time": pd.Timestamp("2010-01-01", tz="UTC") + pd.to_timedelta(hours, unit="h"),
-            "lat": 40.7 + steps[0].ravel(),
-            "lon": -73.95 + steps[1].ravel(),
-            "location_id": np.arange(len(user)),
-        }
-    )
+from .tuning_workers import FakeModel, run_workers_one_killed, shift_of, tiny_check_ins
 
 
 @pytest.fixture(scope="module")
@@ -45,29 +31,17 @@ def data():
     return build_windows(tiny_check_ins(), window=5)
 
 
-def shift_of(config):
-    return 0.01 + 0.1 * config["dropout"]
-
-
-class FakeModel:
-    def __init__(self, data, config, log):
-        self.data, self.config, self.log, self.epochs_run = data, config, log, 1
-
-    def predict(self, split):
-        self.log.append(("predict", split))
-        return getattr(self.data, split).y + shift_of(self.config)
-
-
 class FakeTrainer:
     """Records every training call and prediction; optionally raises on call number ``fail_on``."""
 
     def __init__(self, fail_on=None, error=KeyboardInterrupt):
-        self.configs, self.log, self.kwargs = [], [], []
+        self.configs, self.log, self.kwargs, self.n_features = [], [], [], []
         self.fail_on, self.error = fail_on, error
 
     def __call__(self, name, data, *, hyperparameters, **kwargs):
         assert name == "seq2seq"
         self.configs.append(dict(hyperparameters))
+        self.n_features.append(data.train.x.shape[2])
         self.kwargs.append(kwargs)
         if self.fail_on is not None and len(self.configs) == self.fail_on:
             raise self.error()
@@ -75,7 +49,7 @@ class FakeTrainer:
 
 
 def small_grid(dropouts=(0.0, 0.5)):
-    return {"num_hiddens": [8], "dropout": list(dropouts), "num_layers": [1], "activation": ["tanh"]}
+    return {"num_hiddens": [8], "dropout": list(dropouts), "num_layers": [2], "activation": ["tanh"]}
 
 
 def states(study):
@@ -108,6 +82,7 @@ def test_shrunk_grid_is_a_full_product_that_keeps_the_article_best(max_configs, 
         ({"num_hiddens": [8, 8]}, "repeats"),
         ({"dropout": [0.2, 1.0]}, r"dropout.*\[0, 1\)"),
         ({"num_layers": [0]}, "num_layers"),
+        ({"num_layers": [1, 2]}, r"num_layers.*article form: LSTM layers\) must be an integer >= 2, got 1"),
         ({"activation": ["swish"]}, "activation"),
         ({"window": [5]}, "taken from the data"),
         ({}, "non-empty dict"),
@@ -130,9 +105,11 @@ def test_bad_max_configs_is_rejected():
 @pytest.mark.parametrize(
     "storage, message",
     [
-        ("ftp://host/tuning", "dialect"),
+        ("ftp://host/tuning", "kind"),
         ("sqlite://", "in-memory"),
         ("sqlite:///:memory:", "in-memory"),
+        ("journal://", "journal:///relative"),
+        ("journal:///", "journal:///relative"),
         (42, "URL string or a path"),
     ],
 )
@@ -141,15 +118,89 @@ def test_bad_storage_is_rejected(storage, message):
         tuning.storage_url(storage)
 
 
-def test_paths_and_postgres_urls_are_accepted_without_a_server(tmp_path):
+def test_paths_journals_and_postgres_urls_are_told_apart_without_a_server(tmp_path):
     assert tuning.storage_url(tmp_path / "t.db") == f"sqlite:///{tmp_path / 't.db'}"
+    assert tuning.storage_url(tmp_path / "t.journal") == f"journal:///{tmp_path / 't.journal'}"
+    assert tuning.storage_kind(tmp_path / "t.log") == "journal"
+    assert tuning.journal_path(f"journal:///{tmp_path}/a.journal") == tmp_path / "a.journal"
+    assert tuning.journal_path("journal:///rel/a.journal") == Path("rel/a.journal")
     url = "postgresql://worker:secret@db.example:5432/tuning"
-    assert tuning.storage_url(url) == url  # psycopg2 is installed; nothing connects yet
+    assert tuning.storage_url(url) == url and tuning.storage_kind(url) == "postgresql"  # nothing connects yet
     assert "secret" not in tuning.redact(url)
 
 
-def test_default_storage_is_a_sqlite_file_in_the_results_folder(tmp_path):
-    assert tuning.default_storage(tmp_path) == f"sqlite:///{tmp_path / 'results' / 'tuning.db'}"
+def test_default_storage_is_a_journal_file_in_the_results_folder(tmp_path):
+    assert tuning.default_storage(tmp_path) == f"journal:///{tmp_path / 'results' / 'tuning.journal'}"
+    assert tuning.storage_kind(tuning.default_storage(tmp_path)) == "journal"
+
+
+def test_sqlite_serves_one_worker_only(tmp_path):
+    assert tuning.check_workers(tmp_path / "t.db", 1) == 1
+    with pytest.raises(ValueError, match="SQLite, which serves a single process.*journal"):
+        tuning.check_workers(tmp_path / "t.db", 2)
+    assert tuning.check_workers(tmp_path / "t.journal", 4) == 4
+    assert tuning.check_workers("postgresql://u@h/db", 4) == 4
+    with pytest.raises(ValueError, match="workers"):
+        tuning.check_workers(tmp_path / "t.journal", 0)
+
+
+def test_a_second_process_on_a_sqlite_file_in_use_is_refused(data, tmp_path):
+    from checkin_traj.tuning.storage import exclusive_use
+
+    database = tmp_path / "t.db"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import fcntl, sys, time
+            lock = open({str(database) + ".lock"!r}, "a")
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            print("locked", flush=True)
+            time.sleep(60)
+        """)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(tuning.StorageError, match=f"{database} is in use by another process"):
+            tuning.run_study(data, study_name="g", storage=database, grid=small_grid(), trainer=FakeTrainer())
+    finally:
+        holder.kill()
+        holder.wait()
+    with exclusive_use(database):  # free again
+        pass
+
+
+def test_a_damaged_journal_is_named_with_its_line(data, tmp_path):
+    journal = tmp_path / "t.journal"
+    tuning.run_study(data, study_name="g", storage=journal, grid=small_grid(), trainer=FakeTrainer())
+    lines = journal.read_bytes().splitlines(keepends=True)
+    assert len(lines) > 3
+    damaged = tmp_path / "damaged.journal"
+    damaged.write_bytes(b"".join(lines[:2]) + b'{"op_code": 5, "trial_id"\n' + b"".join(lines[2:]))
+    with pytest.raises(tuning.StorageError, match=f"tuning journal {damaged} is damaged: line 3 is not JSON"):
+        tuning.open_storage(damaged)
+    cut = tmp_path / "cut.journal"
+    cut.write_bytes(b"".join(lines)[:-5])  # the last record without its end: a worker killed while writing
+    with pytest.raises(tuning.StorageError, match=f"{cut} is damaged: line {len(lines)} is incomplete"):
+        tuning.run_study(data, study_name="g", storage=cut, grid=small_grid(), trainer=FakeTrainer())
+    foreign = tmp_path / "foreign.journal"
+    foreign.write_text('{"hello": 1}\n')
+    with pytest.raises(tuning.StorageError, match="line 1 is not an Optuna journal record"):
+        tuning.open_storage(foreign)
+
+
+def test_a_damaged_sqlite_database_is_named(tmp_path):
+    database = tmp_path / "t.db"
+    database.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(tuning.StorageError, match=f"tuning database {database} cannot be opened"):
+        tuning.open_storage(database)
+
+
+def test_load_study_names_the_studies_a_storage_holds(data, tmp_path):
+    tuning.run_study(data, study_name="g", storage=tmp_path / "t.journal", grid=small_grid(), trainer=FakeTrainer())
+    assert len(tuning.load_study(tmp_path / "t.journal", "g").trials) == 2
+    with pytest.raises(ValueError, match=r"no study 'h'; it holds \['g'\]"):
+        tuning.load_study(tmp_path / "t.journal", "h")
 
 
 # --------------------------------------------------------------------------- running a grid
@@ -159,7 +210,7 @@ def test_grid_trains_exactly_its_configurations_and_scores_them_on_validation(da
     trainer = FakeTrainer()
     grid = small_grid()
     study = tuning.run_study(
-        data, study_name="g", storage=tmp_path / "t.db", grid=grid, epochs=1, patience=0, seed=3, trainer=trainer
+        data, study_name="g", storage=tmp_path / "t.journal", grid=grid, epochs=1, patience=0, seed=3, trainer=trainer
     )
     assert sorted(map(tuning.config_key, trainer.configs)) == sorted(map(tuning.config_key, tuning.grid_configurations(grid)))
     assert all(kwargs["epochs"] == 1 and kwargs["seed"] == 3 and kwargs["patience"] == 0 for kwargs in trainer.kwargs)
@@ -169,13 +220,14 @@ def test_grid_trains_exactly_its_configurations_and_scores_them_on_validation(da
     for _, row in frame.iterrows():
         assert row["rmse"] == pytest.approx(shift_of(row), rel=1e-5)
         assert row["r2"] < 1 and row["epochs_run"] == 1 and np.isfinite(row["km_mean"])
-    assert tuning.best_configuration(study) == {"num_hiddens": 8, "dropout": 0.0, "num_layers": 1, "activation": "tanh"}
+    assert all(kwargs["variant"] == "article" and kwargs["target_mode"] == "absolute" for kwargs in trainer.kwargs)
+    assert tuning.best_configuration(study) == {"num_hiddens": 8, "dropout": 0.0, "num_layers": 2, "activation": "tanh"}
 
 
 def test_a_repeated_run_trains_nothing(data, tmp_path):
     trainer = FakeTrainer()
     for _ in range(2):
-        study = tuning.run_study(data, study_name="g", storage=tmp_path / "t.db", grid=small_grid(), trainer=trainer)
+        study = tuning.run_study(data, study_name="g", storage=tmp_path / "t.journal", grid=small_grid(), trainer=trainer)
     assert len(trainer.configs) == 2
     assert states(study) == ["COMPLETE", "COMPLETE"]
 
@@ -184,9 +236,9 @@ def test_resume_after_an_interruption_retrains_only_the_interrupted_and_missing_
     grid = small_grid(dropouts=(0.0, 0.2, 0.5))
     interrupted = FakeTrainer(fail_on=2)  # Ctrl-C during the second trial
     with pytest.raises(KeyboardInterrupt):
-        tuning.run_study(data, study_name="g", storage=tmp_path / "t.db", grid=grid, trainer=interrupted)
+        tuning.run_study(data, study_name="g", storage=tmp_path / "t.journal", grid=grid, trainer=interrupted)
     resumed = FakeTrainer()
-    study = tuning.run_study(data, study_name="g", storage=tmp_path / "t.db", grid=grid, trainer=resumed)
+    study = tuning.run_study(data, study_name="g", storage=tmp_path / "t.journal", grid=grid, trainer=resumed)
     assert sorted(config["dropout"] for config in resumed.configs) == [0.2, 0.5]
     assert interrupted.configs[0]["dropout"] == 0.0
     assert states(study) == ["COMPLETE", "COMPLETE", "COMPLETE", "FAIL"]
@@ -196,20 +248,20 @@ def test_resume_after_an_interruption_retrains_only_the_interrupted_and_missing_
 def test_n_trials_caps_one_call_and_the_next_call_continues(data, tmp_path):
     trainer = FakeTrainer()
     grid = small_grid(dropouts=(0.0, 0.2, 0.5))
-    tuning.run_study(data, study_name="g", storage=tmp_path / "t.db", grid=grid, n_trials=1, trainer=trainer)
+    tuning.run_study(data, study_name="g", storage=tmp_path / "t.journal", grid=grid, n_trials=1, trainer=trainer)
     assert len(trainer.configs) == 1
-    study = tuning.run_study(data, study_name="g", storage=tmp_path / "t.db", grid=grid, trainer=trainer)
+    study = tuning.run_study(data, study_name="g", storage=tmp_path / "t.journal", grid=grid, trainer=trainer)
     assert len(trainer.configs) == 3 and len({tuning.config_key(c) for c in trainer.configs}) == 3
     assert states(study) == ["COMPLETE"] * 3
 
 
 def test_a_stored_study_with_other_settings_is_not_mixed_in(data, tmp_path):
-    tuning.run_study(data, study_name="g", storage=tmp_path / "t.db", grid=small_grid(), epochs=1, trainer=FakeTrainer())
+    tuning.run_study(data, study_name="g", storage=tmp_path / "t.journal", grid=small_grid(), epochs=1, trainer=FakeTrainer())
     with pytest.raises(ValueError, match="epochs: stored 1, now 2"):
-        tuning.run_study(data, study_name="g", storage=tmp_path / "t.db", grid=small_grid(), epochs=2, trainer=FakeTrainer())
+        tuning.run_study(data, study_name="g", storage=tmp_path / "t.journal", grid=small_grid(), epochs=2, trainer=FakeTrainer())
     other_data = build_windows(tiny_check_ins(seed=1), window=5)
     with pytest.raises(ValueError, match="data"):
-        tuning.run_study(other_data, study_name="g", storage=tmp_path / "t.db", grid=small_grid(), epochs=1, trainer=FakeTrainer())
+        tuning.run_study(other_data, study_name="g", storage=tmp_path / "t.journal", grid=small_grid(), epochs=1, trainer=FakeTrainer())
 
 
 @pytest.mark.parametrize(
@@ -221,7 +273,9 @@ def test_a_stored_study_with_other_settings_is_not_mixed_in(data, tmp_path):
         (dict(target_mode="delta"), "target_mode"),
         (dict(n_trials=-1), "n_trials"),
         (dict(study_name=""), "study_name"),
-        (dict(storage="ftp://x/y"), "dialect"),
+        (dict(storage="ftp://x/y"), "kind"),
+        (dict(variant="paper"), "variant"),
+        (dict(grid={"num_layers": [1]}), "article form"),
         (dict(sampler="tpe"), "n_trials is required"),
         (dict(grid={"dropout": [1.5]}), "dropout"),
         (dict(sampler="tpe", n_trials=2, space={"dropout": [0.1, 0.2]}), "FloatDistribution"),
@@ -230,7 +284,7 @@ def test_a_stored_study_with_other_settings_is_not_mixed_in(data, tmp_path):
 )
 def test_bad_parameters_are_rejected_before_any_training(data, tmp_path, kwargs, message):
     trainer = FakeTrainer()
-    arguments = dict(study_name="g", storage=tmp_path / "t.db", grid=small_grid(), trainer=trainer)
+    arguments = dict(study_name="g", storage=tmp_path / "t.journal", grid=small_grid(), trainer=trainer)
     arguments.update(kwargs)
     with pytest.raises(ValueError, match=message):
         tuning.run_study(data, **arguments)
@@ -239,93 +293,44 @@ def test_bad_parameters_are_rejected_before_any_training(data, tmp_path, kwargs,
 
 # --------------------------------------------------------------------------- several processes
 
-WORKER = """\
-import os, sys, time
-import numpy as np
-from checkin_traj import tuning
-from checkin_traj.sequences import build_windows
-from tests.test_tuning import FakeModel, tiny_check_ins
 
-storage, log_path, barrier, n_workers, sleep_s, hang_on = sys.argv[1:7]
-data = build_windows(tiny_check_ins(), window=5)
-grid = {"num_hiddens": [8], "dropout": [0.0, 0.2, 0.4, 0.5], "num_layers": [1], "activation": ["tanh"]}
-if hang_on != "none":
-    grid["dropout"] = [0.0, 0.2, 0.5]
-
-def trainer(name, data, *, hyperparameters, **kwargs):
-    with open(log_path, "a") as log:
-        log.write(f"{os.getpid()} {tuning.config_key(hyperparameters)}\\n")
-    if hang_on != "none" and hyperparameters["dropout"] == float(hang_on):
-        time.sleep(600)  # killed by the test
-    time.sleep(float(sleep_s))
-    return FakeModel(data, hyperparameters, [])
-
-# start together: wait until every worker has imported everything
-open(f"{barrier}.{os.getpid()}", "w").close()
-folder, stem = os.path.split(barrier)
-while len([name for name in os.listdir(folder) if name.startswith(stem + ".")]) < int(n_workers):
-    time.sleep(0.05)
-study = tuning.run_study(data, study_name="shared", storage=storage, grid=grid, trainer=trainer, heartbeat_s=1, poll_s=0.2)
-print(len(study.trials))
-"""
-
-
-def start_worker(tmp_path, *args):
-    script = tmp_path / "worker.py"
-    script.write_text(WORKER)
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    environment = {**os.environ, "PYTHONPATH": root, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.Popen(
-        [sys.executable, str(script), *map(str, args)],
-        cwd=root,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def logged(log_path):
-    lines = [line.split(" ", 1) for line in log_path.read_text().splitlines()] if log_path.exists() else []
-    return [(int(pid), json.loads(key)) for pid, key in lines]
-
-
-def test_two_processes_on_one_sqlite_storage_finish_the_grid_without_running_a_config_twice(data, tmp_path):
-    storage, log_path, barrier = f"sqlite:///{tmp_path / 'shared.db'}", tmp_path / "calls.log", tmp_path / "ready"
-    workers = [start_worker(tmp_path, storage, log_path, barrier, 2, 1.0, "none") for _ in range(2)]
-    for worker in workers:
-        try:
-            _, errors = worker.communicate(timeout=180)
-        except subprocess.TimeoutExpired:
-            for other in workers:
-                other.kill()
-            pytest.fail("the two workers did not finish the 4-config grid within 180 s")
-        assert worker.returncode == 0, errors[-3000:]
-    calls = logged(log_path)
-    keys = [tuning.config_key(config) for _, config in calls]
-    assert len(keys) == 4 and len(set(keys)) == 4  # every configuration once, none twice
-    assert {pid for pid, _ in calls} == {worker.pid for worker in workers}  # both did work
-    study = optuna.load_study(study_name="shared", storage=storage)
-    frame = tuning.trials_frame(study)
-    assert sorted(frame["dropout"]) == [0.0, 0.2, 0.4, 0.5]
-    assert all(trial.state.name in ("COMPLETE", "PRUNED") for trial in study.trials)
+def test_workers_on_one_journal_file_finish_the_grid_once_each_even_when_one_is_killed(data, tmp_path):
+    grid = {"num_hiddens": [8], "dropout": [0.0, 0.1, 0.2, 0.3, 0.4, 0.5], "num_layers": [2], "activation": ["tanh"]}
+    hang_on = {"num_hiddens": 8, "dropout": 0.5, "num_layers": 2, "activation": "tanh"}
+    storage = f"journal:///{tmp_path / 'shared.journal'}"
+    run = run_workers_one_killed(storage, tmp_path, grid=grid, hang_on=hang_on, n_workers=3)
+    keys = [tuning.config_key(config) for _, config in run["calls"]]
+    # every configuration trained once, but the killed one, tried twice: by the killed worker, then by another
+    assert sorted(keys) == sorted([tuning.config_key(c) for c in tuning.grid_configurations(grid)] + [tuning.config_key(hang_on)])
+    retried_by = [pid for pid, config in run["calls"] if config == hang_on]
+    assert retried_by[0] == run["killed"] and retried_by[1] != run["killed"]
+    assert len({pid for pid, _ in run["calls"]}) >= 2  # the work was shared
+    study = tuning.load_study(storage, "shared")
+    complete = [trial for trial in study.trials if trial.state.name == "COMPLETE"]
+    assert sorted(tuning.config_key(trial.params) for trial in complete) == sorted(map(tuning.config_key, tuning.grid_configurations(grid)))
+    assert [trial.state.name for trial in study.trials].count("FAIL") == 1  # the killed worker's trial
+    assert all(trial.state.name in ("COMPLETE", "PRUNED", "FAIL") for trial in study.trials)
+    # the same values as one process with the same seeds
+    single = tuning.run_study(data, study_name="single", storage=tmp_path / "single.journal", grid=grid, trainer=FakeTrainer())
+    both = tuning.trials_frame(study).set_index("label")["rmse"].sort_index()
+    assert both.to_numpy() == pytest.approx(tuning.trials_frame(single).set_index("label")["rmse"].sort_index().to_numpy())
+    # a run on the finished study trains nothing
+    again = FakeTrainer()
+    tuning.run_study(data, study_name="shared", storage=storage, grid=grid, trainer=again, epochs=1, patience=0, batch_size=128)
+    assert again.configs == []
 
 
 def test_a_trial_left_running_by_a_killed_worker_is_retried_once_its_heartbeat_stops(data, tmp_path):
-    storage, log_path, barrier = f"sqlite:///{tmp_path / 'shared.db'}", tmp_path / "calls.log", tmp_path / "ready"
-    worker = start_worker(tmp_path, storage, log_path, barrier, 1, 0.0, 0.5)
-    deadline = time.monotonic() + 120
-    while not any(config["dropout"] == 0.5 for _, config in logged(log_path)):
-        assert worker.poll() is None, worker.stderr.read()[-3000:]
-        assert time.monotonic() < deadline, "the worker never reached the hanging configuration"
-        time.sleep(0.1)
-    os.kill(worker.pid, signal.SIGKILL)  # dies mid-trial: its trial stays RUNNING
-    worker.wait(timeout=30)
+    grid = {"num_hiddens": [8], "dropout": [0.0, 0.2, 0.5], "num_layers": [2], "activation": ["tanh"]}
+    hang_on = {"num_hiddens": 8, "dropout": 0.5, "num_layers": 2, "activation": "tanh"}
+    storage = tmp_path / "shared.journal"
+    run = run_workers_one_killed(storage, tmp_path, grid=grid, hang_on=hang_on, n_workers=1, sleep_s=0.0)
+    assert [config["dropout"] for _, config in run["calls"]] == [0.0, 0.2, 0.5]
     trainer = FakeTrainer()
-    grid = {"num_hiddens": [8], "dropout": [0.0, 0.2, 0.5], "num_layers": [1], "activation": ["tanh"]}
     started = time.monotonic()
     study = tuning.run_study(
-        data, study_name="shared", storage=storage, grid=grid, trainer=trainer, heartbeat_s=1, poll_s=0.2
+        data, study_name="shared", storage=storage, grid=grid, trainer=trainer, heartbeat_s=1, poll_s=0.2,
+        epochs=1, patience=0, batch_size=128,
     )
     assert [config["dropout"] for config in trainer.configs] == [0.5]  # the completed ones are not re-run
     assert time.monotonic() - started < 60
@@ -337,16 +342,16 @@ def test_a_trial_left_running_by_a_killed_worker_is_retried_once_its_heartbeat_s
 
 def test_tpe_study_reaches_n_completed_trials_and_resumes_to_a_larger_n(data, tmp_path):
     trainer = FakeTrainer()
-    study = tuning.run_study(data, study_name="t", storage=tmp_path / "t.db", sampler="tpe", n_trials=3, trainer=trainer)
+    study = tuning.run_study(data, study_name="t", storage=tmp_path / "t.journal", sampler="tpe", n_trials=3, trainer=trainer)
     assert len(trainer.configs) == 3 and states(study) == ["COMPLETE"] * 3
-    tuning.run_study(data, study_name="t", storage=tmp_path / "t.db", sampler="tpe", n_trials=3, trainer=trainer)
+    tuning.run_study(data, study_name="t", storage=tmp_path / "t.journal", sampler="tpe", n_trials=3, trainer=trainer)
     assert len(trainer.configs) == 3
-    study = tuning.run_study(data, study_name="t", storage=tmp_path / "t.db", sampler="tpe", n_trials=4, trainer=trainer)
+    study = tuning.run_study(data, study_name="t", storage=tmp_path / "t.journal", sampler="tpe", n_trials=4, trainer=trainer)
     assert len(trainer.configs) == 4
     space = tuning.search_space()
     for config in trainer.configs:
         assert set(config) == set(space)
-        assert 16 <= config["num_hiddens"] <= 128 and 1 <= config["num_layers"] <= 3 and 0.0 <= config["dropout"] <= 0.6
+        assert 16 <= config["num_hiddens"] <= 128 and 2 <= config["num_layers"] <= 4 and 0.0 <= config["dropout"] <= 0.6
     frame = tuning.trials_frame(study)
     assert frame["rmse"].to_numpy() == pytest.approx([shift_of(c) for c in trainer.configs], rel=1e-5)
 
@@ -355,8 +360,8 @@ def test_tpe_study_reaches_n_completed_trials_and_resumes_to_a_larger_n(data, tm
 
 
 def test_importance_finds_the_only_hyperparameter_that_matters(data, tmp_path):
-    grid = {"num_hiddens": [4, 8], "dropout": [0.0, 0.3], "num_layers": [1, 2], "activation": ["tanh"]}
-    study = tuning.run_study(data, study_name="g", storage=tmp_path / "t.db", grid=grid, trainer=FakeTrainer())
+    grid = {"num_hiddens": [4, 8], "dropout": [0.0, 0.3], "num_layers": [2, 3], "activation": ["tanh"]}
+    study = tuning.run_study(data, study_name="g", storage=tmp_path / "t.journal", grid=grid, trainer=FakeTrainer())
     importance = tuning.hyperparameter_importance(study)
     assert importance.attrs["method"] == "eta_squared"
     assert importance["dropout"] == pytest.approx(1.0)
@@ -366,10 +371,10 @@ def test_importance_finds_the_only_hyperparameter_that_matters(data, tmp_path):
 
 
 def test_importance_needs_two_trials_and_best_needs_one(data, tmp_path):
-    study = tuning.run_study(data, study_name="g", storage=tmp_path / "t.db", grid=small_grid((0.2,)), trainer=FakeTrainer())
+    study = tuning.run_study(data, study_name="g", storage=tmp_path / "t.journal", grid=small_grid((0.2,)), trainer=FakeTrainer())
     with pytest.raises(ValueError, match="at least 2"):
         tuning.hyperparameter_importance(study)
-    empty = tuning.run_study(data, study_name="e", storage=tmp_path / "t.db", grid=small_grid(), n_trials=0, trainer=FakeTrainer())
+    empty = tuning.run_study(data, study_name="e", storage=tmp_path / "t.journal", grid=small_grid(), n_trials=0, trainer=FakeTrainer())
     with pytest.raises(ValueError, match="no completed trial"):
         tuning.best_configuration(empty)
 
@@ -377,18 +382,46 @@ def test_importance_needs_two_trials_and_best_needs_one(data, tmp_path):
 # --------------------------------------------------------------------------- the test split, once
 
 
-def test_score_on_test_trains_each_seed_once_and_reads_test_once_per_seed(data):
+@pytest.fixture
+def fake_training(monkeypatch):
+    """``checkin_traj.training.train_model`` replaced by the fake trainer: what ``run_seeds`` calls."""
+    import checkin_traj.training
+
     trainer = FakeTrainer()
-    config = {"num_hiddens": 8, "dropout": 0.2, "num_layers": 1, "activation": "tanh"}
-    scored = tuning.score_on_test(data, config, seeds=(0, 1, 2), epochs=1, trainer=trainer)
-    assert [kwargs["seed"] for kwargs in trainer.kwargs] == [0, 1, 2]
-    assert trainer.log.count(("predict", "test")) == 3
+
+    def train_model(name, data, *, seed, hyperparameters=None, **kwargs):
+        model = trainer(name, data, hyperparameters=hyperparameters, seed=seed, **kwargs)
+        return model
+
+    monkeypatch.setattr(checkin_traj.training, "train_model", train_model)
+    return trainer
+
+
+def test_score_on_test_goes_through_run_seeds_and_reads_test_once_per_seed(data, fake_training):
+    config = {"num_hiddens": 8, "dropout": 0.2, "num_layers": 3, "activation": "tanh"}
+    scored = tuning.score_on_test(data, config, seeds=(0, 1, 2), epochs=1)
+    assert [kwargs["seed"] for kwargs in fake_training.kwargs] == [0, 1, 2]
+    assert all(kwargs["variant"] == "article" and kwargs["target_mode"] == "absolute" for kwargs in fake_training.kwargs)
+    assert fake_training.log.count(("predict", "test")) == 3
     assert list(scored.metrics.index) == [0, 1, 2] and scored.split == "test"
     summary = scored.summary()
     assert summary.loc["rmse", "mean"] == pytest.approx(shift_of(config), rel=1e-5)
+    assert summary.loc["val_rmse", "mean"] == pytest.approx(shift_of(config), rel=1e-5)
     assert summary.loc["rmse", "std"] == pytest.approx(0.0, abs=1e-7)
     assert summary.loc["rmse", "n_seeds"] == 3
     assert scored.predictions[1].shape == data.test.y.shape
+
+
+def test_the_article_form_reads_the_article_features(data, fake_training, tmp_path):
+    from checkin_traj.models import VARIANT_FEATURES
+
+    tuning.run_study(data, study_name="g", storage=tmp_path / "t.journal", grid=small_grid(), trainer=fake_training)
+    tuning.score_on_test(data, {"dropout": 0.2}, seeds=(0,), epochs=1)
+    article = len(VARIANT_FEATURES["article"])
+    assert article == 3 and data.train.x.shape[2] > article
+    assert fake_training.n_features == [article] * 3  # two trials, one seed on test
+    assert tuning.model_data(data).train.x.shape[2] == article
+    assert tuning.model_data(data, "book") is data
 
 
 @pytest.mark.parametrize(
@@ -396,28 +429,28 @@ def test_score_on_test_trains_each_seed_once_and_reads_test_once_per_seed(data):
     [
         ({}, (0,), "config"),
         ({"num_hiddens": 8, "units": 3}, (0,), "unknown hyperparameter"),
+        ({"num_layers": 1}, (0,), "article form"),
         ({"num_hiddens": 8}, (), "seeds"),
         ({"num_hiddens": 8}, (0, 0), "distinct"),
         ({"num_hiddens": 8}, (-1,), "seeds"),
     ],
 )
-def test_score_on_test_rejects_bad_inputs(data, config, seeds, message):
-    trainer = FakeTrainer()
+def test_score_on_test_rejects_bad_inputs(data, fake_training, config, seeds, message):
     with pytest.raises(ValueError, match=message):
-        tuning.score_on_test(data, config, seeds=seeds, trainer=trainer)
-    assert trainer.configs == []
+        tuning.score_on_test(data, config, seeds=seeds)
+    assert fake_training.configs == []
 
 
 # --------------------------------------------------------------------------- with real training
 
 
 def test_a_real_two_config_grid_trains_seq2seq_for_one_epoch(data, tmp_path):
-    grid = {"num_hiddens": [4], "dropout": [0.0], "num_layers": [1, 2], "activation": ["tanh"]}
+    grid = {"num_hiddens": [4], "dropout": [0.0], "num_layers": [2, 3], "activation": ["tanh"]}
     study = tuning.run_study(
-        data, study_name="real", storage=tmp_path / "t.db", grid=grid, epochs=1, patience=0, batch_size=128
+        data, study_name="real", storage=tmp_path / "t.journal", grid=grid, epochs=1, patience=0, batch_size=128
     )
     frame = tuning.trials_frame(study)
-    assert sorted(frame["num_layers"]) == [1, 2]
+    assert sorted(frame["num_layers"]) == [2, 3]
     assert np.isfinite(frame["rmse"]).all() and (frame["epochs_run"] == 1).all()
     assert (frame["rmse"] > 0).all()
 

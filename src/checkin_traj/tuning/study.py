@@ -1,0 +1,461 @@
+"""Running a study: the objective (train one configuration, score it on validation) and the queue.
+
+How the grid is run. Each configuration of the grid is put in Optuna's queue
+(:meth:`optuna.study.Study.enqueue_trial`) as a ``WAITING`` trial, and each worker takes
+the next one; the storage hands a waiting trial to exactly one worker. Before running,
+:func:`run_study` queues only the configurations that have no ``COMPLETE``, ``WAITING`` or
+``RUNNING`` trial, so a repeated call resumes: completed configurations are not trained
+again, and one whose trial failed (an exception, Ctrl-C) or was left ``RUNNING`` by a
+worker that died (no heartbeat for ``2 * heartbeat_s`` seconds) is trained again. If two
+workers queue the same configuration at the same moment, the trial with the higher number
+is skipped without training (state ``PRUNED``, user attribute ``skipped``). Optuna's own
+:class:`~optuna.samplers.GridSampler` is not used because it may run a configuration twice
+when workers run concurrently, never retries a failed configuration, and re-runs one when
+an exhausted study is optimized again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import numbers
+import sys
+import time
+import warnings
+
+import numpy as np
+
+from ..checks import check_choice, check_int, check_positive
+from .space import (
+    ARTICLE_GRID,
+    MODEL,
+    VARIANT,
+    check_space,
+    config_key,
+    config_label,
+    grid_configurations,
+    grid_space,
+    space_json,
+)
+from .storage import exclusive_use, open_storage, study_exists
+
+SAMPLERS = ("grid", "tpe")
+#: Study settings that must match when a study is loaded again (else its trials would mix).
+STUDY_SETTINGS = ("sampler", "space", "variant", "epochs", "batch_size", "patience", "seed", "target_mode", "data")
+
+TRAINED = "trained"  # user attribute set on trials that trained a model
+SKIPPED = "skipped"  # user attribute set on trials skipped without training
+CONFIG = "config"  # user attribute: the configuration as canonical JSON
+
+
+# --------------------------------------------------------------------------- checks and data
+
+
+def check_training(target_mode, epochs, batch_size, patience, variant=VARIANT):
+    """The training settings every trial or seed uses: ``(target_mode, epochs, batch_size, patience)``.
+
+    ``target_mode=None`` is the form's own (:data:`checkin_traj.models.VARIANT_TARGET_MODES`).
+    """
+    from ..models import VARIANT_TARGET_MODES, VARIANTS
+    from ..training import TARGET_MODES
+
+    check_choice("variant", variant, VARIANTS)
+    target_mode = VARIANT_TARGET_MODES[variant] if target_mode is None else check_choice("target_mode", target_mode, TARGET_MODES)
+    return (
+        target_mode,
+        check_int("epochs", epochs, minimum=1),
+        check_int("batch_size", batch_size, minimum=1),
+        check_int("patience", patience, minimum=0),
+    )
+
+
+def check_data(data):
+    """Windows with train and validation splits of at least 2 windows each."""
+    for split in ("train", "val"):
+        part = getattr(data, split, None)
+        if part is None or not all(hasattr(part, name) for name in ("x", "y", "last")):
+            raise ValueError(f"data.{split} must hold x, y and last: pass a WindowedData from build_windows")
+        if len(part.y) < 2:
+            raise ValueError(f"data.{split} has {len(part.y)} windows; validation scores need at least 2")
+
+
+def model_data(data, variant=VARIANT):
+    """The windows a form reads: the article's three features (time, lon, lat), or all of them."""
+    from ..models import VARIANT_FEATURES
+
+    features = VARIANT_FEATURES[variant]
+    if features is None or not hasattr(data, "with_features"):
+        return data
+    return data.with_features(features)
+
+
+def data_fingerprint(data) -> dict:
+    """Window counts, shapes and a hash of the validation targets, to tell data sets apart."""
+    val_y = np.ascontiguousarray(np.asarray(data.val.y, dtype=np.float32))
+    x_shape = np.shape(data.train.x)
+    return {
+        "windows": {split: len(getattr(data, split).y) for split in ("train", "val", "test") if hasattr(data, split)},
+        "window": int(x_shape[1]),
+        "n_features": int(x_shape[2]),
+        "val_sha1": hashlib.sha1(val_y.tobytes()).hexdigest()[:16],
+    }
+
+
+# --------------------------------------------------------------------------- the objective
+
+
+def train_one(name, data, **kwargs):
+    """The default trainer: :func:`checkin_traj.training.train_model` on a fresh Keras session."""
+    import keras
+
+    from ..training import train_model
+
+    keras.backend.clear_session()
+    return train_model(name, data, **kwargs)
+
+
+def numbers_of(scores) -> dict:
+    """The real-number entries of a metrics dict as Python floats (JSON-able); others dropped."""
+    return {
+        key: float(value)
+        for key, value in scores.items()
+        if isinstance(value, (numbers.Real, np.generic)) and not isinstance(value, bool)
+    }
+
+
+def _suggest(trial, name, distribution):
+    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+    if isinstance(distribution, CategoricalDistribution):
+        return trial.suggest_categorical(name, list(distribution.choices))
+    low, high, step, log = distribution.low, distribution.high, distribution.step, distribution.log
+    if isinstance(distribution, IntDistribution):
+        return trial.suggest_int(name, low, high, step=step, log=log)
+    if isinstance(distribution, FloatDistribution):
+        return trial.suggest_float(name, low, high, step=step, log=log)
+    raise ValueError(f"space[{name!r}] must be an optuna Int, Float or Categorical distribution")
+
+
+def _duplicate_of(trial, key):
+    """The number of an earlier live trial of the same configuration, or None."""
+    from optuna.trial import TrialState
+
+    live = (TrialState.WAITING, TrialState.RUNNING, TrialState.COMPLETE)
+    for other in trial.study.get_trials(deepcopy=False, states=live):
+        if other.number < trial.number and other.user_attrs.get(CONFIG) == key:
+            return other.number
+    return None
+
+
+class Objective:
+    """Train one configuration, return its validation RMSE; metrics go to user attributes."""
+
+    def __init__(self, data, *, sampler, grid, space, trainer, train_kwargs, verbose):
+        self.data, self.sampler, self.grid, self.space = data, sampler, grid, space
+        self.trainer, self.train_kwargs, self.verbose = trainer, train_kwargs, verbose
+        self.trained = 0
+
+    def __call__(self, trial):
+        import optuna
+
+        from ..metrics import evaluate
+
+        if self.sampler == "grid":
+            key = trial.user_attrs.get(CONFIG)
+            if key is None:  # another worker took the last queued configuration first
+                trial.set_user_attr(SKIPPED, "no queued configuration left")
+                raise optuna.TrialPruned()
+            earlier = _duplicate_of(trial, key)
+            if earlier is not None:
+                trial.set_user_attr(SKIPPED, f"duplicate of trial {earlier}")
+                raise optuna.TrialPruned()
+            config = {name: trial.suggest_categorical(name, values) for name, values in self.grid.items()}
+        else:
+            config = {name: _suggest(trial, name, distribution) for name, distribution in self.space.items()}
+            trial.set_user_attr(CONFIG, config_key(config))
+        started = time.perf_counter()
+        trained = self.trainer(MODEL, self.data, hyperparameters=config, **self.train_kwargs)
+        scores = numbers_of(evaluate(self.data, trained.predict("val"), split="val"))
+        seconds = time.perf_counter() - started
+        for name, value in scores.items():
+            trial.set_user_attr(f"val_{name}", value)
+        trial.set_user_attr("epochs_run", int(trained.epochs_run))
+        trial.set_user_attr("seconds", float(seconds))
+        trial.set_user_attr(TRAINED, True)
+        self.trained += 1
+        if self.verbose:
+            print(
+                f"trial {trial.number} ({config_label(config)}): val RMSE {scores['rmse']:.4f}, "
+                f"R² {scores.get('r2', float('nan')):.3f}, {trained.epochs_run} epochs, {seconds:.1f} s",
+                flush=True,
+            )
+        return scores["rmse"]
+
+
+# --------------------------------------------------------------------------- running a study
+
+
+def _check_study_settings(study, settings):
+    stored = study.user_attrs
+    if not any(name in stored for name in STUDY_SETTINGS):
+        for name, value in settings.items():
+            study.set_user_attr(name, value)
+        return
+    differ = {
+        name: (stored.get(name), settings[name])
+        for name in STUDY_SETTINGS
+        if json.loads(json.dumps(stored.get(name))) != json.loads(json.dumps(settings[name]))
+    }
+    if differ:
+        lines = "; ".join(f"{name}: stored {old!r}, now {new!r}" for name, (old, new) in differ.items())
+        raise ValueError(
+            f"study {study.study_name!r} already exists in this storage with other settings ({lines}); "
+            "its trials would not be comparable: use another study_name or storage"
+        )
+
+
+def _trials_by_key(study):
+    from optuna.trial import TrialState
+
+    states = {}
+    for trial in study.get_trials(deepcopy=False):
+        key = trial.user_attrs.get(CONFIG)
+        if key is not None and trial.state != TrialState.PRUNED:
+            states.setdefault(key, set()).add(trial.state)
+    return states
+
+
+def _queue_missing(study, configurations, retried):
+    """Queue the configurations with no COMPLETE, WAITING or RUNNING trial; return how many."""
+    from optuna.trial import TrialState
+
+    live = {TrialState.COMPLETE, TrialState.WAITING, TrialState.RUNNING}
+    states = _trials_by_key(study)
+    queued = 0
+    for config in configurations:
+        key = config_key(config)
+        seen = states.get(key, set())
+        if seen & live:
+            continue
+        if seen:  # failed before (exception, interrupted or dead worker): retry once per call
+            if key in retried:
+                continue
+            retried.add(key)
+        study.enqueue_trial(config, user_attrs={CONFIG: key})
+        queued += 1
+    return queued
+
+
+def _count(study, state):
+    return len(study.get_trials(deepcopy=False, states=(state,)))
+
+
+def _fail_stale(study):
+    import optuna
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)
+
+
+def run_study(
+    data,
+    *,
+    study_name,
+    storage,
+    sampler="grid",
+    grid=ARTICLE_GRID,
+    space=None,
+    n_trials=None,
+    epochs=30,
+    batch_size=256,
+    patience=5,
+    seed=0,
+    variant=VARIANT,
+    target_mode=None,
+    wait=True,
+    poll_s=2.0,
+    timeout_s=120.0,
+    heartbeat_s=30,
+    trainer=None,
+    verbose=0,
+):
+    """Search Seq2Seq hyperparameters with Optuna, resuming whatever the storage already holds.
+
+    Parameters
+    ----------
+    data : WindowedData
+        Windows from :func:`checkin_traj.sequences.build_windows`; trials train on
+        ``train``, stop early and are scored on ``val``. ``test`` is never read. The
+        article's form reads the article's three features of them.
+    study_name : str
+        The study's name in the storage; calls with the same name and storage share trials.
+    storage : str or Path
+        A journal file (``journal:///path``, or a plain path; several processes on one
+        machine), ``postgresql://user:password@host:5432/db`` (several machines) or
+        ``sqlite:///path.db`` (one process); see :mod:`checkin_traj.tuning.storage`.
+    sampler : {"grid", "tpe"}
+        ``"grid"`` trains every configuration of ``grid``; ``"tpe"`` lets Optuna's
+        TPE sampler (seeded) choose ``n_trials`` configurations from ``space``.
+    grid : dict of str to list
+        The grid (``sampler="grid"``), checked by :func:`checkin_traj.tuning.grid_space`.
+    space : dict of str to optuna distribution, optional
+        The sampler's space (``sampler="tpe"``); :func:`checkin_traj.tuning.search_space` by default.
+    n_trials : int, optional
+        ``"grid"``: the most configurations this call trains (None: all that remain).
+        ``"tpe"``: the number of completed trials the study should hold, counting earlier
+        calls and other workers (required).
+    epochs, batch_size, patience : int
+        Training settings of every trial (:func:`checkin_traj.training.train_model`).
+    seed : int
+        Training seed of every trial; the TPE sampler's seed is derived from it and from
+        the number of trials already stored.
+    variant : {"article", "book"}
+        The model form trained (default the article's, :data:`checkin_traj.tuning.VARIANT`).
+    target_mode : {"absolute", "offset"}, optional
+        What the networks are trained on; default the form's own (absolute for the article).
+    wait : bool
+        When the queue is empty but other workers still run trials, wait for them (and
+        retry those whose worker died), so the returned study is complete.
+    poll_s : float
+        Seconds between checks while waiting.
+    timeout_s : float
+        Seconds to wait for SQLite's lock.
+    heartbeat_s : int
+        Heartbeat period of running trials, seconds (see :func:`checkin_traj.tuning.open_storage`).
+    trainer : callable, optional
+        Called as ``trainer("seq2seq", data, hyperparameters=..., target_mode=...,
+        epochs=..., batch_size=..., patience=..., seed=..., variant=..., verbose=0)``;
+        returns an object with ``predict(split)`` (scaled absolute predictions) and
+        ``epochs_run``. Default: :func:`checkin_traj.training.train_model`.
+    verbose : int
+        0 silent; 1 one line per trial.
+
+    Returns
+    -------
+    optuna.Study
+        Trials' values are validation RMSEs (scaled); user attributes ``val_r2``,
+        ``val_km_mean``, ``val_minutes_mean``, ..., ``epochs_run`` and ``seconds``.
+
+    Raises
+    ------
+    ValueError
+        For bad parameters, a bad grid or storage URL, or a stored study of the same name
+        run with other settings, before any training.
+    checkin_traj.tuning.StorageError
+        For a storage that cannot be read (named), or a SQLite file another process uses.
+    """
+    import optuna
+
+    if not isinstance(study_name, str) or not study_name.strip():
+        raise ValueError(f"study_name must be a non-empty string, got {study_name!r}")
+    check_choice("sampler", sampler, SAMPLERS)
+    target_mode, epochs, batch_size, patience = check_training(target_mode, epochs, batch_size, patience, variant)
+    seed = check_int("seed", seed, minimum=0)
+    if n_trials is not None:
+        n_trials = check_int("n_trials", n_trials, minimum=0)
+    poll_s = check_positive("poll_s", poll_s)
+    verbose = check_int("verbose", verbose, minimum=0)
+    if sampler == "grid":
+        grid = grid_space(grid, variant=variant)
+        space_description = grid
+    else:
+        if n_trials is None:
+            raise ValueError("n_trials is required with sampler='tpe': how many completed trials the study should hold")
+        space = check_space(space, variant=variant)
+        space_description = space_json(space)
+    check_data(data)
+    data = model_data(data, variant)
+    rdb = open_storage(storage, timeout_s=timeout_s, heartbeat_s=heartbeat_s)
+
+    settings = {
+        "sampler": sampler,
+        "space": space_description,
+        "variant": variant,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "patience": patience,
+        "seed": seed,
+        "target_mode": target_mode,
+        "data": data_fingerprint(data),
+    }
+    train_kwargs = dict(
+        target_mode=target_mode, epochs=epochs, batch_size=batch_size, patience=patience, seed=seed, variant=variant, verbose=0
+    )
+    objective = Objective(
+        data,
+        sampler=sampler,
+        grid=grid,
+        space=space,
+        trainer=train_one if trainer is None else trainer,
+        train_kwargs=train_kwargs,
+        verbose=verbose,
+    )
+    verbosity = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    try:
+        with exclusive_use(storage):
+            if sampler == "grid":
+                study = optuna.create_study(
+                    storage=rdb,
+                    study_name=study_name,
+                    direction="minimize",
+                    sampler=optuna.samplers.RandomSampler(seed=seed),  # never consulted: every trial is queued
+                    load_if_exists=True,
+                )
+                _check_study_settings(study, settings)
+                _run_grid(study, objective, grid_configurations(grid), n_trials=n_trials, wait=wait, poll_s=poll_s)
+            else:
+                stored = 0
+                if study_exists(rdb, study_name):
+                    stored = len(optuna.load_study(study_name=study_name, storage=rdb).trials)
+                sampler_seed = int(np.random.SeedSequence([seed, stored]).generate_state(1)[0])
+                study = optuna.create_study(
+                    storage=rdb,
+                    study_name=study_name,
+                    direction="minimize",
+                    sampler=optuna.samplers.TPESampler(seed=sampler_seed, multivariate=True, constant_liar=True),
+                    load_if_exists=True,
+                )
+                _check_study_settings(study, settings)
+                _run_sampler(study, objective, n_trials=n_trials, wait=wait, poll_s=poll_s)
+    finally:
+        optuna.logging.set_verbosity(verbosity)
+    return study
+
+
+def _run_grid(study, objective, configurations, *, n_trials, wait, poll_s):
+    from optuna.trial import TrialState
+
+    retried = set()
+    while n_trials is None or objective.trained < n_trials:
+        _fail_stale(study)
+        _queue_missing(study, configurations, retried)
+        if _count(study, TrialState.WAITING):
+            study.optimize(objective, n_trials=1)
+        elif wait and _count(study, TrialState.RUNNING):
+            time.sleep(poll_s)
+        else:
+            break
+    if n_trials is not None and objective.trained >= n_trials:
+        return
+    running = _count(study, TrialState.RUNNING)
+    if running:
+        print(
+            f"{running} trial(s) of study {study.study_name!r} are still RUNNING in other workers "
+            "(or in a worker that stopped less than 2 * heartbeat_s ago); the next run_study retries them",
+            file=sys.stderr,
+        )
+
+
+def _run_sampler(study, objective, *, n_trials, wait, poll_s):
+    from optuna.study import MaxTrialsCallback
+    from optuna.trial import TrialState
+
+    remaining = n_trials - _count(study, TrialState.COMPLETE)
+    if remaining > 0:
+        stop = MaxTrialsCallback(n_trials, states=(TrialState.COMPLETE,))  # counts other workers' trials too
+        study.optimize(objective, n_trials=remaining, callbacks=[stop])
+    while wait and _count(study, TrialState.RUNNING):
+        _fail_stale(study)
+        time.sleep(poll_s)
