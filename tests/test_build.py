@@ -11,7 +11,7 @@ from checkin_traj.build import chapter_parameters, toc_chapters
 from .conftest import REPO_ROOT
 
 
-def test_the_toc_lists_the_seven_chapters_in_order():
+def test_the_toc_lists_the_eight_chapters_in_order():
     assert toc_chapters(REPO_ROOT) == [
         "01_data_cleaning",
         "02_evaluation",
@@ -19,6 +19,7 @@ def test_the_toc_lists_the_seven_chapters_in_order():
         "04_seq2seq_attention",
         "05_transformer",
         "06_comparison",
+        "08_next_venue",
         "07_tuning",
     ]
 

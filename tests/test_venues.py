@@ -82,13 +82,23 @@ def test_candidates_by_hand():
     assert recall(cand, np.array([9])).tolist() == [0.0]
 
 
-def test_difference_detects_a_clear_gap():
-    from checkin_traj.venues.verdict import difference
+def test_venue_metrics_are_judged_by_the_one_rule():
+    from checkin_traj.verdicts import BEATS, LOSES, compare
 
     users = np.repeat(np.arange(20), 5)
-    interval, wins = difference(np.ones(100), np.zeros(100), users, n_boot=200)
-    assert interval.estimate == pytest.approx(1.0)
-    assert wins
+    hits = np.ones(100)
+    misses = np.zeros(100)
+    assert compare(hits, misses, users, metric="acc@1", n_boot=200).outcome == BEATS  # higher is better
+    assert compare(misses, hits, users, metric="mrr", n_boot=200).outcome == LOSES
+    verdict = compare(hits, misses, users, metric="acc@1", n_boot=200, contender="ranker", reference="user_frequent")
+    assert "Acc@1" in verdict.sentence() and "hit rate" in verdict.sentence()
+
+
+def test_window_losses_refuse_a_venue_metric():
+    from checkin_traj.verdicts import window_losses
+
+    with pytest.raises(ValueError, match="venue ranking"):
+        window_losses(None, np.zeros((1, 3)), "acc@1")
 
 
 def test_baseline_table_on_synthetic_windows():

@@ -57,7 +57,9 @@ BEATS, LOSES, WITHIN_NOISE = "beats", "loses", "within noise"
 OUTCOMES = (BEATS, LOSES, WITHIN_NOISE)
 
 #: Metrics where a larger value is better; for all others lower is better.
-HIGHER_IS_BETTER = frozenset({"r2", "r2_gap", "r2_lon", "r2_lat", "r2_spatial", "within_1km"})
+HIGHER_IS_BETTER = frozenset(
+    {"r2", "r2_gap", "r2_lon", "r2_lat", "r2_spatial", "within_1km", "acc@1", "acc@5", "acc@10", "mrr", "ndcg@10"}
+)
 
 #: Metric -> (per-window loss, statistic over windows) the verdict is decided on.
 #: R² on fixed windows is 1 - MSE / variance, so it is decided on the squared error too.
@@ -69,6 +71,12 @@ LOSSES = {
     "within_1km": ("within_1km", "mean"),
     "minutes_mean": ("minutes", "mean"),
     "minutes_median": ("minutes", "median"),
+    # next-venue ranking (checkin_traj.venues.metrics gives the per-window values)
+    "acc@1": ("hit", "mean"),
+    "acc@5": ("hit", "mean"),
+    "acc@10": ("hit", "mean"),
+    "mrr": ("reciprocal_rank", "mean"),
+    "ndcg@10": ("ndcg", "mean"),
 }
 
 #: How the difference of :data:`LOSSES` reads in a sentence.
@@ -77,6 +85,9 @@ _DIFFERENCE_NAMES = {
     "km": "km",
     "within_1km": "share within 1 km",
     "minutes": "minutes",
+    "hit": "hit rate",
+    "reciprocal_rank": "reciprocal rank",
+    "ndcg": "NDCG",
 }
 
 #: How metric names read in sentences.
@@ -88,6 +99,11 @@ METRIC_NAMES = {
     "within_1km": "share within 1 km",
     "minutes_mean": "mean time error (minutes)",
     "minutes_median": "median time error (minutes)",
+    "acc@1": "Acc@1",
+    "acc@5": "Acc@5",
+    "acc@10": "Acc@10",
+    "mrr": "MRR",
+    "ndcg@10": "NDCG@10",
 }
 
 
@@ -114,6 +130,8 @@ def window_losses(data, prediction, metric, *, split="test") -> np.ndarray:
     from .metrics import errors_km, errors_minutes
 
     check_choice("metric", metric, LOSSES)
+    if LOSSES[metric][0] in ("hit", "reciprocal_rank", "ndcg"):
+        raise ValueError(f"{metric!r} scores a venue ranking, not a prediction: use checkin_traj.venues.metrics")
     part = data.split(split)
     prediction = np.asarray(prediction, dtype=np.float64)
     if prediction.shape != np.shape(part.y):

@@ -1,0 +1,325 @@
+"""Chapter 08 skeleton: next-venue ranking on chapter 02's windows, judged by the one rule.
+
+::
+
+    chapter = VenueChapter.open(WORKDIR, size=CANDIDATES, n_near=N_NEAR)  # chapter 02's windows, hash checked
+    chapter.baselines_table()                                             # venue baselines on the test windows
+    chapter.train(FORMS, seeds=SEEDS, epochs=EPOCHS, ...)                 # the ranker, per form and seed
+    chapter.results_table()                                               # every ranker, baseline and persistence
+    chapter.judge()                                                       # best form (on validation) vs the bars
+    chapter.save(); chapter.record()
+
+Every metric is computed per window (:mod:`checkin_traj.venues.metrics`) so that the verdicts
+(:func:`checkin_traj.verdicts.compare`) resample users. Persistence in km is chapter 02's
+``persistence`` prediction (the last position) on the same windows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..checks import check_int
+from ..verdicts import compare, record, window_losses
+from .evaluate import baseline_rankings
+from .features import VenueContext
+from .metrics import acc_at_k, ndcg_at_k, reciprocal_rank, top_km_error
+
+__all__ = ["VenueChapter", "TABLE_METRICS", "window_metrics"]
+
+#: Columns of the chapter's tables, in order.
+TABLE_METRICS = ("acc@1", "acc@5", "acc@10", "mrr", "ndcg@10", "km_mean", "km_median", "within_1km")
+
+#: How the rankers' forms are named in tables and text.
+FORM_LABELS = {"features": "ranker (features)", "sequence": "ranker (features + GRU)"}
+
+
+def window_metrics(ranked, target, km) -> dict:
+    """Per-window values of every metric of :data:`TABLE_METRICS` (km: the top venue's error)."""
+    km = np.asarray(km, dtype=float)
+    values = {f"acc@{k}": acc_at_k(ranked, target, k) for k in (1, 5, 10)}
+    values["mrr"] = reciprocal_rank(ranked, target)
+    values["ndcg@10"] = ndcg_at_k(ranked, target, 10)
+    values["km"] = km
+    values["within_1km"] = (km <= 1.0).astype(float)
+    return values
+
+
+def _summary(values) -> dict:
+    out = {key: float(np.mean(values[key])) for key in ("acc@1", "acc@5", "acc@10", "mrr", "ndcg@10", "within_1km")}
+    out["km_mean"] = float(np.nanmean(values["km"]))
+    out["km_median"] = float(np.nanmedian(values["km"]))
+    return {key: out[key] for key in TABLE_METRICS}
+
+
+def _losses(metric):
+    return "km" if metric in ("km_mean", "km_median") else metric
+
+
+class VenueChapter:
+    """State of chapter 08: the windows, the venue counts, the baselines and the rankers' runs."""
+
+    def __init__(self, workdir, data, persistence_prediction, *, size=200, n_near=50):
+        self.workdir, self.data = workdir, data
+        self.context = VenueContext(data, size=size, n_near=n_near)
+        self.persistence_prediction = persistence_prediction
+        self.windows = {}
+        self.runs = {}  # form -> seed -> {"val": per-window values, "test": ..., "ranked": (n, 10), "history"}
+        self.verdicts = []
+        self.training = {}
+
+    @classmethod
+    def open(cls, workdir, *, size=200, n_near=50):
+        """Chapter 02's windows (rebuilt from the clean check-ins, test-window hash checked) and
+        its persistence prediction."""
+        from ..model_chapter import ModelChapter
+
+        opened = ModelChapter.open(workdir, "venues")
+        if "persistence" not in opened.baselines["arrays"]:
+            raise ValueError(f"chapter 02's baselines in {workdir} have no 'persistence' prediction; rerun chapter 02")
+        return cls(workdir, opened.data, opened.baselines["arrays"]["persistence"], size=size, n_near=n_near)
+
+    # ------------------------------------------------------------------ windows and baselines
+
+    def split_windows(self, split):
+        if split not in self.windows:
+            self.windows[split] = self.context.windows(split)
+        return self.windows[split]
+
+    def _km(self, ranked, split):
+        part = self.data.split(split)
+        return top_km_error(ranked, part.y_raw[:, 2], part.y_raw[:, 1], self.context.venue_lat, self.context.venue_lon)
+
+    def baseline_values(self, split="test") -> dict:
+        """Baseline name -> per-window metric values (venue baselines and chapter 02's persistence km)."""
+        ctx = self.context
+        target = ctx.ids[self.data.split(split).target_row]
+        values = {
+            name: window_metrics(ranked, target, self._km(ranked, split))
+            for name, ranked in baseline_rankings(self.data, split).items()
+        }
+        if split == "test":
+            km = window_losses(self.data, self.persistence_prediction, "km_median", split="test")
+            values["persistence (last position)"] = {"km": km, "within_1km": (km <= 1.0).astype(float)}
+        return values
+
+    def baselines_table(self, split="test") -> pd.DataFrame:
+        """The baselines' metrics on ``split`` (persistence: distances only, NaN elsewhere)."""
+        values = self.baseline_values(split)
+        return pd.DataFrame({name: _summary_partial(v) for name, v in values.items()}).T
+
+    def facts_table(self) -> pd.DataFrame:
+        """Where the test next check-ins go: known venues, the last venue, absent venues, candidate recall."""
+        ctx, part = self.context, self.data.test
+        target = ctx.ids[part.target_row]
+        user = ctx.users[part.target_row]
+        nv = np.int64(ctx.n_venues)
+        from .features import _lookup
+
+        visited = _lookup(ctx.user_visits, user * nv + np.maximum(target, 0)) > 0
+        windows = self.split_windows("test")
+        rows = {
+            "a venue the user visited in training": float(np.mean(visited & (target >= 0))),
+            "the last input check-in's venue": float(np.mean((target >= 0) & (target == ctx.ids[part.target_row - 1]))),
+            "a venue absent from every training row": float(np.mean(target < 0)),
+            f"one of the {ctx.size} candidates": windows.recall,
+        }
+        return pd.DataFrame({"share of test windows": rows})
+
+    # ------------------------------------------------------------------ training
+
+    def train(self, forms, *, seeds, verbose=0, **options):
+        """Train the ranker of every form once per seed (:func:`checkin_traj.venues.model.train_ranker`)."""
+        from .model import train_ranker
+
+        if not forms:
+            raise ValueError("forms is empty: give at least one of 'features', 'sequence'")
+        if len(seeds) < 1:
+            raise ValueError("seeds is empty: give at least one seed")
+        train, val, test = (self.split_windows(split) for split in ("train", "val", "test"))
+        self.training = {**{k: v for k, v in options.items() if np.isscalar(v)}, "seeds": list(seeds), "forms": list(forms)}
+        for form in forms:
+            self.runs[form] = {}
+            for seed in seeds:
+                trained = train_ranker(
+                    train, val, n_venues=self.context.n_venues, n_users=self.context.n_users,
+                    form=form, seed=int(seed), verbose=verbose, **options,
+                )
+                run = {"history": trained.history, "best_epoch": trained.best_epoch}
+                for split, windows in (("val", val), ("test", test)):
+                    ranked = trained.rank(windows)
+                    run[split] = window_metrics(ranked, windows.target, self._km(ranked, split))
+                    run[f"ranked_{split}"] = ranked
+                self.runs[form][int(seed)] = run
+        return self.runs
+
+    def seed_table(self, split="test") -> pd.DataFrame:
+        """One row per form and seed: the metrics on ``split`` and the epochs run."""
+        rows = []
+        for form, by_seed in self._trained().items():
+            for seed, run in by_seed.items():
+                rows.append({"form": form, "seed": seed, **_summary(run[split]), "epochs_run": len(run["history"]["loss"])})
+        return pd.DataFrame(rows)
+
+    def best_form(self, *, metric="acc@1") -> str:
+        """The form with the best mean validation ``metric`` over seeds (never the test windows)."""
+        table = self.seed_table("val").groupby("form", sort=False)[metric].mean()
+        return str(table.idxmax())
+
+    def _trained(self):
+        if not self.runs:
+            raise ValueError("no rankers yet: call train(...) first")
+        return self.runs
+
+    # ------------------------------------------------------------------ results
+
+    def results_table(self) -> pd.DataFrame:
+        """Test metrics of every baseline and every form (mean over seeds, with ± std columns)."""
+        rows = {name: _summary_partial(values) for name, values in self.baseline_values("test").items()}
+        seeds = self.seed_table("test")
+        for form, group in seeds.groupby("form", sort=False):
+            label = FORM_LABELS.get(form, form)
+            rows[label] = {metric: float(group[metric].mean()) for metric in TABLE_METRICS}
+            rows[label]["seeds"] = len(group)
+            for metric in ("acc@1", "km_median", "within_1km"):
+                rows[label][f"{metric} std"] = float(group[metric].std(ddof=1)) if len(group) > 1 else 0.0
+        table = pd.DataFrame(rows).T
+        return table.reindex(columns=[*TABLE_METRICS, "acc@1 std", "km_median std", "within_1km std", "seeds"])
+
+    def judge(self, *, n_boot=1000):
+        """The best form (chosen on validation) against persistence, the last venue and the user's
+        most frequent venues, by :func:`checkin_traj.verdicts.compare`."""
+        form = self.best_form()
+        by_seed = self._trained()[form]
+        users = self.data.test.user
+        baselines = self.baseline_values("test")
+        bars = [
+            ("persistence (last position)", "km_median"),
+            ("persistence (last position)", "within_1km"),
+            ("last_venue", "km_median"),
+            ("last_venue", "within_1km"),
+            ("user_frequent", "acc@1"),
+            ("user_frequent", "mrr"),
+        ]
+        self.verdicts = []
+        for reference, metric in bars:
+            loss = _losses(metric)
+            contender_losses = np.stack([run["test"][loss] for run in by_seed.values()])
+            values = [_summary(run["test"])[metric] for run in by_seed.values()]
+            reference_values = [_summary_partial(baselines[reference])[metric]]
+            self.verdicts.append(
+                compare(
+                    contender_losses, baselines[reference][loss], users, metric=metric,
+                    contender=FORM_LABELS.get(form, form), reference=reference,
+                    values=values, reference_values=reference_values, n_boot=n_boot,
+                )
+            )
+        return self.verdicts
+
+    def goals(self) -> dict:
+        """The issue's goals, each True only when its verdict *beats* (interval excluding 0)."""
+        if not self.verdicts:
+            raise ValueError("no verdicts yet: call judge() first")
+        beats = {(v.reference, v.metric): v.beats for v in self.verdicts}
+        return {
+            "median km below persistence": beats[("persistence (last position)", "km_median")],
+            "more within 1 km than persistence": beats[("persistence (last position)", "within_1km")],
+            "Acc@1 above the user's most frequent venues": beats[("user_frequent", "acc@1")],
+        }
+
+    def verdict_md(self) -> str:
+        """The verdicts as a Markdown list, then one sentence on the goals, worded from the run."""
+        lines = [f"- {verdict.sentence()}" for verdict in self.judge_or_verdicts()]
+        goals = self.goals()
+        met = [name for name, ok in goals.items() if ok]
+        missed = [name for name, ok in goals.items() if not ok]
+        if not missed:
+            lines.append("\nEvery goal is met: each interval above excludes 0 on the better side.")
+        else:
+            lines.append(
+                f"\nGoals met: {', '.join(met) if met else 'none'}. Goals not met: {', '.join(missed)}; "
+                "the intervals above say by how much."
+            )
+        return "\n".join(lines)
+
+    def judge_or_verdicts(self):
+        return self.verdicts or self.judge()
+
+    # ------------------------------------------------------------------ saving and glue
+
+    def save(self):
+        """Save tables, per-seed rankings, histories and verdicts as ``results/venues.json|.npz``."""
+        from ..results import save_results
+
+        table = self.results_table()
+        arrays = {
+            f"{form}_seed{seed}_ranked_test": run["ranked_test"] for form, by_seed in self._trained().items()
+            for seed, run in by_seed.items()
+        }
+        extra = {
+            "best_form": self.best_form(),
+            "training": self.training,
+            "candidates": {"size": self.context.size, "n_near": self.context.generator.n_near},
+            "histories": {
+                form: {str(seed): run["history"] for seed, run in by_seed.items()} for form, by_seed in self._trained().items()
+            },
+            "verdicts": [verdict.as_dict() for verdict in self.judge_or_verdicts()],
+            "goals": self.goals(),
+        }
+        metrics = {
+            f"{name}_{metric}".replace("@", "_at_").replace(" ", "_"): float(value)
+            for name, row in table.iterrows() for metric, value in row.items() if np.isfinite(value)
+        }
+        tables = {"test": table, "seeds": self.seed_table("test"), "val_seeds": self.seed_table("val"), "facts": self.facts_table()}
+        return save_results(self.workdir, "venues", metrics=metrics, tables=tables, arrays=arrays, extra=extra)
+
+    def glue_values(self) -> dict:
+        """The values chapter 08 glues, named ``venues_...``."""
+        table = self.results_table()
+        form = self.best_form()
+        label = FORM_LABELS.get(form, form)
+        facts = self.facts_table()["share of test windows"]
+        seconds = [s for by_seed in self._trained().values() for run in by_seed.values() for s in run["history"]["seconds"]]
+        values = {
+            "venues_best_form": label,
+            "venues_best_form_md": f"**{label}**",
+            "venues_candidates": self.context.size,
+            "venues_recall": float(facts.iloc[3]),
+            "venues_share_visited": float(facts.iloc[0]),
+            "venues_share_last": float(facts.iloc[1]),
+            "venues_share_absent": float(facts.iloc[2]),
+            "venues_n_venues": self.context.n_venues,
+            "venues_train_windows": len(self.data.train),
+            "venues_seconds_per_epoch": float(np.mean(seconds)) if seconds else float("nan"),
+            "venues_verdict_md": self.verdict_md(),
+            "venues_goals_met": int(sum(self.goals().values())),
+            "venues_goals": len(self.goals()),
+        }
+        for name, key in (
+            (label, "best"), ("user_frequent", "user_frequent"), ("last_venue", "last_venue"),
+            ("persistence (last position)", "persistence"), ("transition", "transition"), ("popular", "popular"),
+        ):
+            for metric in TABLE_METRICS:
+                value = table.loc[name, metric]
+                if np.isfinite(value):
+                    values[f"venues_{key}_{metric.replace('@', '_at_')}"] = float(value)
+        for verdict in self.judge_or_verdicts():
+            key = f"venues_vs_{verdict.reference.split(' ')[0]}_{verdict.metric.replace('@', '_at_')}"
+            values[f"{key}_outcome"] = verdict.outcome
+        return values
+
+    def record(self, **extra):
+        """Glue :meth:`glue_values` and ``extra`` (keys ending ``_md`` as Markdown)."""
+        record({**self.glue_values(), **extra})
+
+
+def _summary_partial(values) -> dict:
+    """:func:`_summary` for a baseline that has only some metrics (persistence: km only)."""
+    out = {metric: float("nan") for metric in TABLE_METRICS}
+    for key in ("acc@1", "acc@5", "acc@10", "mrr", "ndcg@10", "within_1km"):
+        if key in values:
+            out[key] = float(np.mean(values[key]))
+    if "km" in values:
+        out["km_mean"] = float(np.nanmean(values["km"]))
+        out["km_median"] = float(np.nanmedian(values["km"]))
+    return out

@@ -1,0 +1,301 @@
+"""Candidate sets and cheap candidate features for every window of a split (fit on training rows).
+
+:class:`VenueContext` holds what is counted on the training check-ins once: dense venue ids
+(:func:`checkin_traj.venues.evaluate.venue_ids`), the venue baselines, the candidate
+generator, visit counts per user and venue, global popularity and transition counts (per
+user and across users). :meth:`VenueContext.windows` gives, for one split, the candidate
+ids (n, size), their features (n, size, F) and the target's position among them.
+
+What a training window may count
+--------------------------------
+The counts are made on the training rows, which hold every training window's own target
+and, for most of them, the user's later check-ins too. Counting those would leak the answer
+(a venue visited once "by this user" would always be the target), and would make the
+training windows' candidate sets richer than the test windows' ones. So on a training
+window the user's own counts (visits, transitions, check-ins, the user's own venues among
+the candidates) are those of the user's training rows *before* the target, as on a test
+window; the counts over all users (popularity, transitions, hour slots) leave the target's
+own row out, and a target left with no training visit at all is not a candidate (as a venue
+absent from training is not one on the test windows). The validation and test windows see
+the full training counts: their targets come after every training row of their user.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..checks import check_choice, check_int
+from ..geo import haversine_km
+from .baselines import VenueBaselines
+from .candidates import CandidateGenerator
+
+__all__ = ["FEATURE_NAMES", "VenueContext", "VenueWindows"]
+
+#: The features of a (window, candidate) pair, in the order of the last axis.
+FEATURE_NAMES = (
+    "log_km_from_last",  # log1p of the km from the last check-in to the candidate
+    "log_user_visits",  # log1p of the user's training visits of the candidate
+    "user_visit_share",  # the user's visits of the candidate / the user's training check-ins
+    "log_popularity",  # log1p of the candidate's training check-ins (all users)
+    "log_user_transitions",  # log1p of the user's training moves last venue -> candidate
+    "log_transitions",  # log1p of all users' training moves last venue -> candidate
+    "transition_share",  # all users' moves last -> candidate / all moves out of the last venue
+    "is_last_venue",  # 1 where the candidate is the last check-in's venue
+    "window_share",  # share of the window's check-ins at the candidate
+    "window_recency",  # 1 / (1 + check-ins since the candidate's last visit in the window), 0 if absent
+    "log_km_from_home",  # log1p of the km from the user's median training position
+    "hour_share",  # share of the candidate's training check-ins in the last check-in's 3-hour slot
+    "source_rank",  # position in the candidate list (own, near, transitions, popular) / size
+)
+
+_SPLITS = ("train", "val", "test")
+
+
+def _count_table(keys):
+    keys, counts = np.unique(np.asarray(keys, dtype=np.int64), return_counts=True)
+    return keys, counts.astype(np.float64)
+
+
+def _before_table(keys, rows):
+    """(key, row) pairs as one sorted composite, to count a key's rows before a given row."""
+    keys = np.asarray(keys, dtype=np.int64)
+    rows = np.asarray(rows, dtype=np.int64)
+    stride = np.int64(rows.max() + 2) if len(rows) else np.int64(1)
+    return np.sort(keys * stride + rows), stride
+
+
+def _count_before(table, keys, rows):
+    """How many (key, row) pairs of ``table`` have this key and a row below ``rows``."""
+    composite, stride = table
+    keys = np.asarray(keys, dtype=np.int64)
+    rows = np.minimum(np.asarray(rows, dtype=np.int64), stride - 1)
+    return (np.searchsorted(composite, keys * stride + rows) - np.searchsorted(composite, keys * stride)).astype(np.float64)
+
+
+def _lookup(table, query):
+    keys, counts = table
+    query = np.asarray(query, dtype=np.int64)
+    if len(keys) == 0:
+        return np.zeros(query.shape)
+    pos = np.clip(np.searchsorted(keys, query), 0, len(keys) - 1)
+    return np.where(keys[pos] == query, counts[pos], 0.0)
+
+
+@dataclass
+class VenueWindows:
+    """Candidates and features of one split's windows.
+
+    Attributes
+    ----------
+    candidates : numpy.ndarray, int64, (n, size)
+        Venue ids, -1 padded (never a candidate).
+    features : numpy.ndarray, float32, (n, size, len(FEATURE_NAMES))
+        Raw (unscaled) features; 0 on padding.
+    label : numpy.ndarray, int64, (n,)
+        Position of the target among the candidates, -1 where it is not one.
+    target : numpy.ndarray, int64, (n,)
+        The target venue (-1: absent from training).
+    user, last_venue : numpy.ndarray, int64, (n,)
+    window_venues : numpy.ndarray, int64, (n, window)
+        The window's venues, oldest first (-1: absent from training).
+    hour, weekday : numpy.ndarray, int64, (n,)
+        Local hour (0-23) and weekday (0 = Monday) of the last check-in.
+    """
+
+    candidates: np.ndarray
+    features: np.ndarray
+    label: np.ndarray
+    target: np.ndarray
+    user: np.ndarray
+    last_venue: np.ndarray
+    window_venues: np.ndarray
+    hour: np.ndarray
+    weekday: np.ndarray
+
+    def __len__(self):
+        return len(self.target)
+
+    @property
+    def recall(self) -> float:
+        """Share of windows whose target is a candidate (the ceiling of any scorer)."""
+        return float(np.mean(self.label >= 0)) if len(self) else float("nan")
+
+
+class VenueContext:
+    """Everything counted on the training check-ins of ``data`` (a ``WindowedData``).
+
+    Parameters
+    ----------
+    data : WindowedData
+        Chapter 02's windows (:func:`checkin_traj.sequences.build_windows`).
+    size : int
+        Candidates per window.
+    n_near : int
+        Venues nearest the last check-in put in each candidate set.
+    """
+
+    def __init__(self, data, *, size=200, n_near=50):
+        from .evaluate import venue_ids
+
+        self.data = data
+        self.size = check_int("size", size, minimum=1)
+        check_ins = data.check_ins
+        self.ids, self.venue_lat, self.venue_lon = venue_ids(check_ins)
+        self.n_venues = len(self.venue_lat)
+        if self.n_venues == 0:
+            raise ValueError("the training check-ins hold no venue: there is nothing to rank")
+        self.users = pd.factorize(check_ins["user"])[0].astype(np.int64)
+        self.n_users = int(self.users.max()) + 1
+        train_rows = np.flatnonzero((check_ins["split"] == "train").to_numpy())
+        times = check_ins["time"].to_numpy()
+        order = np.lexsort((times[train_rows], self.users[train_rows]))
+        rows = train_rows[order]
+        self.train_rows = rows
+        u, v = self.users[rows], self.ids[rows]
+        self.baselines = VenueBaselines(u, v, k=self.size)
+        self.generator = CandidateGenerator(self.baselines, self.venue_lat, self.venue_lon, n_near=n_near)
+        nv = np.int64(self.n_venues)
+        self.popularity = np.bincount(v, minlength=self.n_venues).astype(np.float64)
+        self.user_total = np.bincount(u, minlength=self.n_users).astype(np.float64)
+        self.user_visits = _count_table(u * nv + v)
+        same = np.r_[False, u[1:] == u[:-1]]
+        prev, nxt, who = v[:-1][same[1:]], v[1:][same[1:]], u[1:][same[1:]]
+        self.transitions = _count_table(prev * nv + nxt)
+        self.user_transitions = _count_table((who * nv + prev) * nv + nxt)
+        self.out_degree = np.bincount(prev, minlength=self.n_venues).astype(np.float64)
+        # the same user counts, each row kept with its position: "rows before the target"
+        self.user_visits_before = _before_table(u * nv + v, rows)
+        self.user_rows_before = _before_table(u, rows)
+        trans_rows = rows[1:][same[1:]]
+        self.user_transitions_before = _before_table((who * nv + prev) * nv + nxt, trans_rows)
+        starts = np.flatnonzero(np.r_[True, u[1:] != u[:-1]])  # rows are sorted by user
+        self.user_rows = dict(zip(u[starts].tolist(), np.split(rows, starts[1:])))
+        # the user's median training position ("home")
+        frame = pd.DataFrame({"u": u, "lat": check_ins["lat"].to_numpy()[rows], "lon": check_ins["lon"].to_numpy()[rows]})
+        home = frame.groupby("u")[["lat", "lon"]].median()
+        self.home_lat = np.full(self.n_users, np.nan)
+        self.home_lon = np.full(self.n_users, np.nan)
+        self.home_lat[home.index.to_numpy()] = home["lat"].to_numpy()
+        self.home_lon[home.index.to_numpy()] = home["lon"].to_numpy()
+        # local time of every check-in, and each venue's share of check-ins per 3-hour slot
+        timezone = data.parameters.get("timezone", "America/New_York")
+        local = pd.DatetimeIndex(check_ins["time"])
+        local = local.tz_convert(timezone) if timezone else local
+        self.hour = local.hour.to_numpy().astype(np.int64)
+        self.weekday = local.weekday.to_numpy().astype(np.int64)
+        slot = self.hour[rows] // 3
+        self.slot_counts = np.zeros((self.n_venues, 8))
+        np.add.at(self.slot_counts, (v, slot), 1.0)
+
+    # ------------------------------------------------------------------ one split
+
+    def _own_before(self, user, row):
+        """The user's venues among their training rows before ``row``, most visited first."""
+        rows = self.user_rows.get(user)
+        if rows is None:
+            return []
+        venues = self.ids[rows[rows < row]]
+        if len(venues) == 0:
+            return []
+        values, counts = np.unique(venues, return_counts=True)
+        order = np.lexsort((values, -counts))
+        return values[order][: self.size].tolist()
+
+    def windows(self, split) -> VenueWindows:
+        """Candidates, features and labels of the windows of ``split``."""
+        check_choice("split", split, _SPLITS)
+        part = self.data.split(split)
+        target_rows = np.asarray(part.target_row, dtype=np.int64)
+        n, width = len(target_rows), self.data.window
+        target = self.ids[target_rows]
+        last = self.ids[target_rows - 1]
+        user = self.users[target_rows]
+        last_lat, last_lon = part.last_raw[:, 2], part.last_raw[:, 1]
+        window_rows = target_rows[:, None] - np.arange(width, 0, -1)[None, :]
+        window_venues = self.ids[window_rows]
+        nv = np.int64(self.n_venues)
+
+        loo = split == "train"
+        own = None
+        if loo:  # only the user's training rows before the target; the target row left out of the rest
+            pop_left = self.popularity[np.maximum(target, 0)] - 1
+            drop_all = np.where((target >= 0) & (pop_left <= 0), target, -1)
+            own = [self._own_before(u, t) for u, t in zip(user.tolist(), target_rows.tolist())]
+        else:
+            drop_all = None
+        candidates = self.generator.generate(
+            user, last, last_lat, last_lon, size=self.size, drop_all=drop_all, own=own
+        )
+        valid = candidates >= 0
+        cand = np.where(valid, candidates, 0)
+        is_target = valid & (candidates == target[:, None]) & (target[:, None] >= 0)
+
+        km_last = haversine_km(last_lat[:, None], last_lon[:, None], self.venue_lat[cand], self.venue_lon[cand])
+        km_home = haversine_km(
+            self.home_lat[user][:, None], self.home_lon[user][:, None], self.venue_lat[cand], self.venue_lon[cand]
+        )
+        km_home = np.where(np.isfinite(km_home), km_home, km_last)
+        visits = _lookup(self.user_visits, user[:, None] * nv + cand)
+        pop = self.popularity[cand].copy()
+        last_ok = (last >= 0)[:, None]
+        last_id = np.maximum(last, 0)[:, None]
+        user_trans = np.where(last_ok, _lookup(self.user_transitions, (user[:, None] * nv + last_id) * nv + cand), 0.0)
+        trans = np.where(last_ok, _lookup(self.transitions, last_id * nv + cand), 0.0)
+        out_degree = np.where(last >= 0, self.out_degree[np.maximum(last, 0)], 0.0)
+        slots = self.slot_counts[cand].copy()
+        if loo:
+            one = is_target.astype(np.float64)
+            keys = user[:, None] * nv + cand
+            visits = _count_before(self.user_visits_before, keys, target_rows[:, None])
+            user_trans = np.where(
+                last_ok,
+                _count_before(self.user_transitions_before, (user[:, None] * nv + last_id) * nv + cand, target_rows[:, None]),
+                0.0,
+            )
+            pop -= one
+            trans -= one * last_ok
+            out_degree = out_degree - (last >= 0) * (target >= 0)
+            slot_now = self.hour[target_rows] // 3
+            rows_i, cols_i = np.nonzero(is_target)
+            slots[rows_i, cols_i, slot_now[rows_i]] -= 1.0
+            total = np.maximum(_count_before(self.user_rows_before, user, target_rows), 1.0)
+        else:
+            total = np.maximum(self.user_total[user], 1.0)
+        slot_last = self.hour[target_rows - 1] // 3
+        slot_share = np.take_along_axis(slots, slot_last[:, None, None].repeat(cand.shape[1], 1), axis=2)[..., 0]
+        slot_share = slot_share / np.maximum(slots.sum(axis=2), 1.0)
+
+        in_window = (window_venues[:, None, :] == candidates[:, :, None]) & valid[:, :, None]
+        since = np.where(in_window, np.arange(width - 1, -1, -1)[None, None, :], width + 1).min(axis=2)
+        columns = [
+            np.log1p(km_last),
+            np.log1p(np.maximum(visits, 0)),
+            np.maximum(visits, 0) / total[:, None],
+            np.log1p(np.maximum(pop, 0)),
+            np.log1p(np.maximum(user_trans, 0)),
+            np.log1p(np.maximum(trans, 0)),
+            np.maximum(trans, 0) / np.maximum(out_degree, 1.0)[:, None],
+            (candidates == last[:, None]) & (last[:, None] >= 0),
+            in_window.mean(axis=2),
+            np.where(since <= width, 1.0 / (1.0 + since), 0.0),
+            np.log1p(km_home),
+            slot_share,
+            np.broadcast_to(np.arange(candidates.shape[1]) / candidates.shape[1], candidates.shape),
+        ]
+        features = np.stack([np.asarray(column, dtype=np.float32) for column in columns], axis=-1)
+        features[~valid] = 0.0
+        label = np.where(is_target.any(axis=1), is_target.argmax(axis=1), -1)
+        return VenueWindows(
+            candidates=candidates,
+            features=features,
+            label=label.astype(np.int64),
+            target=target,
+            user=user,
+            last_venue=last,
+            window_venues=window_venues,
+            hour=self.hour[target_rows - 1],
+            weekday=self.weekday[target_rows - 1],
+        )

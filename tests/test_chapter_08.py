@@ -1,0 +1,76 @@
+"""Chapter 08 (next-venue ranking), executed with the test profile on hand-made check-ins."""
+
+import numpy as np
+import pytest
+
+from checkin_traj.results import load_results
+from checkin_traj.venues.chapter import TABLE_METRICS
+from checkin_traj.venues.baselines import VenueBaselines
+
+from .chapter_workdirs import assert_citations_glued, hopping_clean, prepare_workdir, run_chapter
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("venues")
+    prepare_workdir(workdir, hopping_clean(), source_path="tests/test_chapter_08.py")
+    return workdir, run_chapter(workdir, "08_next_venue")
+
+
+def test_the_table_holds_every_baseline_and_every_form(executed):
+    workdir, values = executed
+    saved = load_results(workdir, "venues")
+    table = saved["tables"]["test"]
+    assert set(VenueBaselines.NAMES) <= set(table.index)
+    assert "persistence (last position)" in table.index
+    assert {"ranker (features)", "ranker (features + GRU)"} <= set(table.index)  # the test profile's FORMS
+    ranked = table.drop(index="persistence (last position)")
+    for metric in ("acc@1", "acc@5", "acc@10", "mrr", "ndcg@10", "within_1km"):
+        assert ((ranked[metric] >= 0) & (ranked[metric] <= 1)).all(), metric
+    assert (ranked["acc@1"] <= ranked["acc@5"]).all() and (ranked["acc@5"] <= ranked["acc@10"]).all()
+    assert (ranked["mrr"] >= ranked["acc@1"] - 1e-12).all()
+    assert (table["km_median"] >= 0).all()
+    assert list(table.columns[: len(TABLE_METRICS)]) == list(TABLE_METRICS)
+
+
+def test_seeds_rankings_and_verdicts_are_saved(executed):
+    workdir, values = executed
+    saved = load_results(workdir, "venues")
+    n_test = load_results(workdir, "protocol")["metrics"]["windows_test"]
+    seeds = saved["tables"]["seeds"]
+    assert sorted(set(seeds["seed"])) == [0, 1]
+    assert (seeds["epochs_run"].between(1, 2)).all()  # the test profile's EPOCHS
+    for form in ("features", "sequence"):
+        for seed in (0, 1):
+            ranked = saved["arrays"][f"{form}_seed{seed}_ranked_test"]
+            assert ranked.shape == (n_test, 10)
+            assert (ranked[:, 0] >= 0).all()  # every window has a top venue
+    verdicts = saved["extra"]["verdicts"]
+    assert [(v["reference"], v["metric"]) for v in verdicts][:2] == [
+        ("persistence (last position)", "km_median"),
+        ("persistence (last position)", "within_1km"),
+    ]
+    assert all(v["outcome"] in ("beats", "loses", "within noise") for v in verdicts)
+    assert all(v["difference_low"] <= v["difference"] <= v["difference_high"] for v in verdicts)
+    # the best form is chosen on validation
+    val = saved["tables"]["val_seeds"].groupby("form")["acc@1"].mean()
+    assert saved["extra"]["best_form"] == val.idxmax()
+
+
+def test_glued_numbers_match_the_saved_table(executed):
+    workdir, values = executed
+    table = load_results(workdir, "venues")["tables"]["test"]
+    assert values["venues_user_frequent_acc_at_1"] == pytest.approx(table.loc["user_frequent", "acc@1"])
+    assert values["venues_persistence_km_median"] == pytest.approx(table.loc["persistence (last position)", "km_median"])
+    assert 0 < values["venues_recall"] <= 1
+    assert values["venues_goals"] == 3 and 0 <= values["venues_goals_met"] <= 3
+    goals = [
+        values["venues_vs_persistence_km_median_outcome"],
+        values["venues_vs_persistence_within_1km_outcome"],
+        values["venues_vs_user_frequent_acc_at_1_outcome"],
+    ]
+    assert values["venues_goals_met"] == sum(outcome == "beats" for outcome in goals)
+    assert np.isfinite(values["venues_seconds_per_epoch"])
+    assert_citations_glued(values, "08_next_venue")
