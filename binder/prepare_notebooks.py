@@ -39,6 +39,9 @@ def prepare(root: Path, *, workdir: Path, profile: str, data: str) -> list[Path]
         target = source.with_suffix(".ipynb")
         jupytext.write(jupytext.read(source), target, fmt="ipynb")
         parameters = build.chapter_parameters(name, profile=profile, workdir=workdir, root=root)
+        # Jupyter starts a notebook's kernel in notebooks/, not in the root the build runs
+        # from, so the build's root-relative WORKDIR would point elsewhere: give Binder's own path.
+        parameters["WORKDIR"] = str(Path(workdir).resolve())
         if name.startswith("01_"):
             parameters["DATA"] = data
         papermill.execute_notebook(
