@@ -88,3 +88,25 @@ def test_the_committed_readme_table_is_the_committed_record():
     begin, end = quality.README_MARKERS
     section = text.split(begin, 1)[1].split(end, 1)[0].strip()
     assert section == quality.readme_table(quality.load_record()).strip()
+
+
+def test_the_next_venue_chapter_joins_the_record_and_the_headline(workdir):
+    table = pd.DataFrame({"acc@1": [0.08, 0.13], "km_median": [1.0, 0.7]}, index=["user_most_frequent", "ranker (features)"])
+    verdict = {"metric": "acc@1", "reference": "user_most_frequent", "outcome": "beats", "mean": 0.13, "reference_mean": 0.08,
+               "difference": 0.05, "difference_low": 0.04, "difference_high": 0.06, "std": 0.0, "seeds_better": 3}
+    save_results(workdir, "venues", tables={"test": table}, extra={"best_form": "features", "verdicts": [verdict]})
+    record = quality.collect(workdir, profile="test", date="2026-12-02", commit="abc")
+    assert record["venues"]["ranker (features)"] == {"acc@1": 0.13, "km_median": 0.7}
+    assert "| ranker (features) | 13.0 % | – | – | 0.70 | – |" in quality.readme_table(record)
+    assert ("acc@1: 0.130 against 0.080 for `user_most_frequent` (beats; difference +0.050, 95 % interval +0.040 to +0.060)"
+            in quality.headline_markdown(record))
+
+
+def test_stage_headline_writes_the_page_the_introduction_includes(workdir, tmp_path):
+    site = tmp_path / "site"
+    assert quality.stage_headline(workdir, site, profile="test")["models"]["lstm"]
+    assert "LSTM" in (site / quality.HEADLINE).read_text()
+    empty = tmp_path / "empty"
+    assert quality.stage_headline(empty, site, profile="test") is None
+    assert "have not all run" in (site / quality.HEADLINE).read_text()
+    assert "{include} _headline.md" in (quality.ROOT / "book" / "intro.md").read_text()

@@ -57,6 +57,8 @@ from pathlib import Path
 
 import yaml
 
+from . import quality
+
 PROFILES = ("full", "workshop", "test")
 BOOK_FILES = ("_config.yml", "_toc.yml")
 BOOK_DIRS = ("book", "benchmarks")  # benchmarks/RESULTS.md is included by the speed appendix
@@ -584,6 +586,10 @@ def run(
         started = time.perf_counter()
         print(f"[{profile}] jupyter-book build ...", flush=True)
         stage_book(root, site)
+        record = quality.stage_headline(workdir, site, profile=profile)
+        if record is not None and record_times and profile == "full":
+            quality.write_record(record, root / quality.RECORD.relative_to(quality.ROOT))
+            quality.update_readme(root / "README.md", record)
         output = root / "book" if profile == "full" else workdir
         result.html = build_html(site, output, strict=profile == "test" if strict is None else strict)
         result.seconds["jupyter-book build"] = time.perf_counter() - started

@@ -42,6 +42,8 @@ __all__ = [
     "readme_table",
     "update_readme",
     "headline_markdown",
+    "stage_headline",
+    "HEADLINE",
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,6 +51,8 @@ ROOT = Path(__file__).resolve().parents[2]
 RECORD = ROOT / "benchmarks" / "records" / "quality.json"
 #: The README section made from the record.
 README_MARKERS = ("<!-- begin quality -->", "<!-- end quality -->")
+#: The page the introduction includes, written into the staged book by every build.
+HEADLINE = Path("book") / "_headline.md"
 #: Result name -> the model's name in the book, for the chapters that train regression models.
 MODEL_CHAPTERS = {"lstm": "LSTM", "seq2seq": "Seq2Seq with attention", "transformer": "Transformer"}
 #: Test metrics kept per run and baseline (those every regression chapter saves).
@@ -139,8 +143,11 @@ def collect(workdir, *, profile, date=None, commit=None) -> dict:
     if "venues" in saved:
         venues = load_results(workdir, "venues")
         record["venues"] = _table_rows(venues["tables"]["test"], VENUE_METRICS)
-        if "verdicts" in venues["extra"]:
-            record["venue_verdicts"] = venues["extra"]["verdicts"]
+        record["venue_best"] = venues["extra"].get("best_form")
+        record["venue_verdicts"] = [
+            {key: verdict[key] for key in ("metric", "reference", "outcome", "mean", "reference_mean", "difference", "difference_low", "difference_high")}
+            for verdict in venues["extra"].get("verdicts", [])
+        ]
     return record
 
 
@@ -253,13 +260,29 @@ def headline_markdown(record) -> str:
 
 
 def _venue_headlines(record):
-    for verdict in (record.get("venue_verdicts") or {}).values():
-        if isinstance(verdict, dict) and {"contender", "reference", "outcome", "metric"} <= set(verdict):
-            yield (
-                f"- **Next venue** ({verdict['contender']}): {verdict['metric']} {verdict['outcome']} "
-                f"`{verdict['reference']}` by {verdict['difference']:+.3f} (95 % interval "
-                f"{verdict['difference_low']:+.3f} to {verdict['difference_high']:+.3f})."
-            )
+    best = record.get("venue_best") or "ranker"
+    for verdict in record.get("venue_verdicts") or []:
+        yield (
+            f"- **Next venue** (the `{best}` ranker), {verdict['metric']}: {_fmt(verdict['mean'])} against "
+            f"{_fmt(verdict['reference_mean'])} for `{verdict['reference']}` ({verdict['outcome']}; difference "
+            f"{verdict['difference']:+.3f}, 95 % interval {verdict['difference_low']:+.3f} to {verdict['difference_high']:+.3f})."
+        )
+
+
+def stage_headline(workdir, site, *, profile) -> dict | None:
+    """Write :data:`HEADLINE` into the staged book ``site`` from the run in ``workdir``.
+
+    The introduction includes that page, so the book opens with what *this* run found.
+    Returns the record (``None`` when chapters 01-02 have not run in ``workdir``).
+    """
+    try:
+        record = collect(workdir, profile=profile)
+    except FileNotFoundError:
+        record = None
+    target = Path(site) / HEADLINE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(headline_markdown(record) + "\n")
+    return record
 
 
 def main(argv=None) -> int:
