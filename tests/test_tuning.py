@@ -125,7 +125,10 @@ def test_paths_journals_and_postgres_urls_are_told_apart_without_a_server(tmp_pa
     assert tuning.journal_path(f"journal:///{tmp_path}/a.journal") == tmp_path / "a.journal"
     assert tuning.journal_path("journal:///rel/a.journal") == Path("rel/a.journal")
     url = "postgresql://worker:secret@db.example:5432/tuning"
-    assert tuning.storage_url(url) == url and tuning.storage_kind(url) == "postgresql"  # nothing connects yet
+    # the driver is named (SQLAlchemy 2.1 would take psycopg 3 for a bare postgresql://); nothing connects yet
+    assert tuning.storage_url(url) == url.replace("postgresql://", "postgresql+psycopg2://")
+    assert tuning.storage_url("postgresql+psycopg2://u@h/db") == "postgresql+psycopg2://u@h/db"
+    assert tuning.storage_kind(url) == "postgresql"
     assert "secret" not in tuning.redact(url)
 
 

@@ -43,6 +43,7 @@ SAMPLERS = ("grid", "tpe")
 #: Study settings that must match when a study is loaded again (else its trials would mix).
 STUDY_SETTINGS = ("sampler", "space", "variant", "epochs", "batch_size", "patience", "seed", "target_mode", "data")
 
+SETTINGS_ATTR = "settings"  # study user attribute: the settings, one JSON record
 TRAINED = "trained"  # user attribute set on trials that trained a model
 SKIPPED = "skipped"  # user attribute set on trials skipped without training
 CONFIG = "config"  # user attribute: the configuration as canonical JSON
@@ -196,22 +197,28 @@ class Objective:
 
 
 def _check_study_settings(study, settings):
-    stored = study.user_attrs
-    if not any(name in stored for name in STUDY_SETTINGS):
-        for name, value in settings.items():
-            study.set_user_attr(name, value)
+    """Record a new study's settings, or refuse a stored study run with other settings.
+
+    The settings are one user attribute (``settings``), written at once, so that a worker
+    never sees another's half-written record.
+    """
+    settings = json.loads(json.dumps(settings))
+    stored = study.user_attrs.get(SETTINGS_ATTR)
+    if stored is None:
+        study.set_user_attr(SETTINGS_ATTR, settings)
         return
-    differ = {
-        name: (stored.get(name), settings[name])
-        for name in STUDY_SETTINGS
-        if json.loads(json.dumps(stored.get(name))) != json.loads(json.dumps(settings[name]))
-    }
+    differ = {name: (stored.get(name), settings[name]) for name in STUDY_SETTINGS if stored.get(name) != settings[name]}
     if differ:
         lines = "; ".join(f"{name}: stored {old!r}, now {new!r}" for name, (old, new) in differ.items())
         raise ValueError(
             f"study {study.study_name!r} already exists in this storage with other settings ({lines}); "
             "its trials would not be comparable: use another study_name or storage"
         )
+
+
+def study_settings(study) -> dict:
+    """The settings a study was run with (:data:`STUDY_SETTINGS`); empty for a study not made by :func:`run_study`."""
+    return dict(study.user_attrs.get(SETTINGS_ATTR) or {})
 
 
 def _trials_by_key(study):
