@@ -494,14 +494,20 @@ def test_figures_draw_one_panel_per_pair_and_one_bar_per_configuration():
     from checkin_traj.plots import tuning as plots
 
     trials = hand_made_trials()
-    assert len([ax for ax in plots.rmse_heatmaps(trials).axes if ax.get_visible() and ax.images]) == 3
+    figure = plots.rmse_heatmaps(trials)
+    panels = [ax for ax in figure.axes if ax.get_visible() and ax.collections]  # seaborn: a QuadMesh per heatmap
+    assert len(panels) == 3 * 2  # three heatmaps, each with its colour bar
+    heatmap = next(ax for ax in panels if ax.get_xlabel() == "num_hiddens" and ax.get_ylabel() == "dropout")
+    assert [text.get_text() for text in heatmap.texts] == ["0.111", "0.121", "0.611", "0.621"]  # min over layers
+    outline = [patch for patch in heatmap.patches if patch.get_edgecolor()[:3] == (1.0, 0.0, 0.0)]
+    assert len(outline) == 1 and outline[0].get_xy() == (0, 0)  # the best cell: 32 units, no dropout
     figure = plots.config_bars(trials, metric="r2", highlight={trials["label"][0]: "tab:red"})
     assert len(figure.axes[0].patches) == len(trials)
     importance = pd.Series({"dropout": 0.9, "num_hiddens": 0.1})
     importance.attrs["method"] = "fanova"
     assert "fANOVA" in plots.importance_bars(importance).axes[0].get_xlabel()
     one_varying = trials[(trials["num_hiddens"] == 32) & (trials["num_layers"] == 1)]
-    panels = [ax for ax in plots.rmse_heatmaps(one_varying).axes if ax.get_visible() and ax.images]
-    assert len(panels) == 1 and panels[0].images[0].get_array().shape == (1, 2)
+    panels = [ax for ax in plots.rmse_heatmaps(one_varying).axes if ax.get_visible() and ax.get_xlabel()]
+    assert len(panels) == 1 and np.size(panels[0].collections[0].get_array()) == 2
     table = pd.DataFrame({"rmse_mean": [0.07, 0.08], "rmse_std": [0.001, np.nan]}, index=["best", "baseline"])
     assert len(plots.comparison_bars(table).axes[0].patches) == 2
