@@ -511,3 +511,29 @@ def test_figures_draw_one_panel_per_pair_and_one_bar_per_configuration():
     assert len(panels) == 1 and np.size(panels[0].collections[0].get_array()) == 2
     table = pd.DataFrame({"rmse_mean": [0.07, 0.08], "rmse_std": [0.001, np.nan]}, index=["best", "baseline"])
     assert len(plots.comparison_bars(table).axes[0].patches) == 2
+
+
+# --------------------------------------------------------------------------- checkin-traj tune
+
+
+def test_tune_refuses_several_workers_on_sqlite_and_a_folder_without_the_data(tmp_path, capsys):
+    from checkin_traj.cli import main
+
+    assert main(["tune", "--workdir", str(tmp_path), "--storage", f"sqlite:///{tmp_path / 't.db'}", "--workers", "2"]) == 2
+    assert "SQLite, which serves a single process" in capsys.readouterr().err
+    assert main(["tune", "--workdir", str(tmp_path / "empty"), "--profile", "test"]) == 2
+    error = capsys.readouterr().err
+    assert "lacks what chapters 01 and 02 write" in error and "checkin-traj build --chapters 01 02" in error
+
+
+def test_the_workers_studies_are_the_chapters(tmp_path):
+    from checkin_traj.tuning.cli import chapter_parameters, studies
+
+    parameters = chapter_parameters(tmp_path, profile="test", overrides={"STUDY_NAME": "nyc"})
+    found = studies(parameters)
+    assert list(found) == ["nyc-grid", "nyc-tpe"]
+    assert found["nyc-grid"]["grid"] == parameters["GRID"] and found["nyc-grid"]["epochs"] == parameters["EPOCHS"]
+    assert found["nyc-tpe"]["n_trials"] == parameters["N_TPE_TRIALS"] and found["nyc-tpe"]["seed"] == parameters["SEEDS"][0]
+    assert studies({**parameters, "GRID": None, "N_TPE_TRIALS": 0}) == {
+        "nyc-grid": {**found["nyc-grid"], "grid": tuning.ARTICLE_GRID}
+    }

@@ -148,11 +148,24 @@ def _duplicate_of(trial, key):
     return None
 
 
+def _enough_ahead(trial, n_trials):
+    """Why a sampler trial is not needed: the completed trials and those running before it reach ``n_trials``."""
+    from optuna.trial import TrialState
+
+    if n_trials is None:
+        return None
+    others = trial.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.RUNNING))
+    ahead = [other for other in others if other.state == TrialState.COMPLETE or other.number < trial.number]
+    if len(ahead) >= n_trials:
+        return f"{len(ahead)} trials completed or running before it reach n_trials={n_trials}"
+    return None
+
+
 class Objective:
     """Train one configuration, return its validation RMSE; metrics go to user attributes."""
 
-    def __init__(self, data, *, sampler, grid, space, trainer, train_kwargs, verbose):
-        self.data, self.sampler, self.grid, self.space = data, sampler, grid, space
+    def __init__(self, data, *, sampler, grid, space, trainer, train_kwargs, verbose, n_trials=None):
+        self.data, self.sampler, self.grid, self.space, self.n_trials = data, sampler, grid, space, n_trials
         self.trainer, self.train_kwargs, self.verbose = trainer, train_kwargs, verbose
         self.trained = 0
 
@@ -172,6 +185,10 @@ class Objective:
                 raise optuna.TrialPruned()
             config = {name: trial.suggest_categorical(name, values) for name, values in self.grid.items()}
         else:
+            ahead = _enough_ahead(trial, self.n_trials)
+            if ahead is not None:
+                trial.set_user_attr(SKIPPED, ahead)
+                raise optuna.TrialPruned()
             config = {name: _suggest(trial, name, distribution) for name, distribution in self.space.items()}
             trial.set_user_attr(CONFIG, config_key(config))
         started = time.perf_counter()
@@ -397,6 +414,7 @@ def run_study(
         trainer=train_one if trainer is None else trainer,
         train_kwargs=train_kwargs,
         verbose=verbose,
+        n_trials=n_trials if sampler == "tpe" else None,
     )
     verbosity = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -456,13 +474,22 @@ def _run_grid(study, objective, configurations, *, n_trials, wait, poll_s):
 
 
 def _run_sampler(study, objective, *, n_trials, wait, poll_s):
-    from optuna.study import MaxTrialsCallback
+    """One trial at a time until the study holds ``n_trials`` completed ones, counting other workers'.
+
+    A trial that would overshoot (other workers' running trials would complete the count) is
+    skipped before training; one whose worker died is failed when its heartbeat stops, and
+    replaced.
+    """
     from optuna.trial import TrialState
 
-    remaining = n_trials - _count(study, TrialState.COMPLETE)
-    if remaining > 0:
-        stop = MaxTrialsCallback(n_trials, states=(TrialState.COMPLETE,))  # counts other workers' trials too
-        study.optimize(objective, n_trials=remaining, callbacks=[stop])
-    while wait and _count(study, TrialState.RUNNING):
+    while True:
         _fail_stale(study)
-        time.sleep(poll_s)
+        complete = _count(study, TrialState.COMPLETE)
+        if complete >= n_trials:
+            return
+        if complete + _count(study, TrialState.RUNNING) < n_trials:
+            study.optimize(objective, n_trials=1)
+        elif wait:
+            time.sleep(poll_s)
+        else:
+            return
