@@ -359,6 +359,18 @@ def test_tpe_study_reaches_n_completed_trials_and_resumes_to_a_larger_n(data, tm
     assert frame["rmse"].to_numpy() == pytest.approx([shift_of(c) for c in trainer.configs], rel=1e-5)
 
 
+def test_tpe_counts_other_workers_running_trials_and_does_not_overshoot(data, tmp_path):
+    storage = tmp_path / "t.journal"
+    trainer = FakeTrainer()
+    tuning.run_study(data, study_name="t", storage=storage, sampler="tpe", n_trials=1, trainer=trainer)
+    other_worker = tuning.load_study(storage, "t").ask()  # a trial another worker is running
+    tuning.run_study(data, study_name="t", storage=storage, sampler="tpe", n_trials=2, wait=False, trainer=trainer)
+    assert len(trainer.configs) == 1  # one complete + one running make 2: nothing to add
+    study = tuning.run_study(data, study_name="t", storage=storage, sampler="tpe", n_trials=3, wait=False, trainer=trainer)
+    assert len(trainer.configs) == 2
+    assert sorted(states(study)) == ["COMPLETE", "COMPLETE", "RUNNING"] and other_worker.number == 1
+
+
 # --------------------------------------------------------------------------- reading a study
 
 
