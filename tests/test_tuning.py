@@ -363,7 +363,8 @@ def test_tpe_counts_other_workers_running_trials_and_does_not_overshoot(data, tm
     storage = tmp_path / "t.journal"
     trainer = FakeTrainer()
     tuning.run_study(data, study_name="t", storage=storage, sampler="tpe", n_trials=1, trainer=trainer)
-    other_worker = tuning.load_study(storage, "t").ask()  # a trial another worker is running
+    with pytest.warns(UserWarning, match="Heartbeat"):  # optuna: heartbeats are meant for optimize, not ask
+        other_worker = tuning.load_study(storage, "t").ask()  # a trial another worker is running
     tuning.run_study(data, study_name="t", storage=storage, sampler="tpe", n_trials=2, wait=False, trainer=trainer)
     assert len(trainer.configs) == 1  # one complete + one running make 2: nothing to add
     study = tuning.run_study(data, study_name="t", storage=storage, sampler="tpe", n_trials=3, wait=False, trainer=trainer)
