@@ -38,12 +38,17 @@ $(BOOK_STAMP): $(STAMP) constraints.txt
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[book]"
 	touch $(BOOK_STAMP)
 
-# Chromium for the reader test (Debian package); skipped without root or apt-get.
+# Chromium for the reader test and the PostgreSQL server for the tuning workers test (Debian
+# packages); skipped without root or apt-get.
 system:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium not installed and no root: the browser test will be skipped"; fi; }
+	@command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	  else echo "postgresql not installed and no root: the PostgreSQL tuning test will be skipped"; fi; }
 
 book: $(BOOK_STAMP)
 	$(PY) -m checkin_traj.build --profile $(BOOK_PROFILE)

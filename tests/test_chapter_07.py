@@ -1,13 +1,16 @@
-"""Chapter 07 (hyperparameter tuning), executed with the test profile.
+"""Chapter 07 (hyperparameter tuning), executed with the test profile, after two ``checkin-traj tune`` workers.
 
 The run folder is prepared by hand, as chapters 01 and 02 would leave it: clean check-ins,
-the provenance, the windowing protocol and the baselines' results.
+the provenance, the windowing protocol and the baselines' results. Two worker processes
+(``checkin-traj tune --workers 2``) then fill the chapter's studies in the default journal
+file, and the chapter, run last, must find them complete and train no trial again.
 """
 
 import numpy as np
 import pytest
 import yaml
 
+from checkin_traj.cli import main
 from checkin_traj.results import load_results
 from checkin_traj.tuning import default_storage, grid_configurations, load_study, storage_kind
 
@@ -20,6 +23,9 @@ pytestmark = pytest.mark.slow
 def test_chapter_07_tunes_on_validation_scores_the_choice_on_test_and_stores_the_study(tmp_path):
     workdir = tmp_path / "run"
     data, table = prepare_workdir(workdir, hopping_clean(), source_path="tests/test_chapter_07.py")
+
+    assert main(["tune", "--workdir", str(workdir), "--profile", "test", "--workers", "2"]) == 0
+    stored = {name: load_study(default_storage(workdir), name).trials for name in ("seq2seq-grid", "seq2seq-tpe")}
 
     values = run_chapter(workdir, "07_tuning")
     assert_citations_glued(values, "07_tuning")
@@ -45,6 +51,11 @@ def test_chapter_07_tunes_on_validation_scores_the_choice_on_test_and_stores_the
     complete = [trial for trial in grid_study.trials if trial.state.name == "COMPLETE"]
     assert len(complete) == n_configs
     assert values["tuning_grid_best_val_rmse"] == pytest.approx(min(trial.value for trial in complete))
+    # the chapter trained no trial: its studies are the workers', unchanged
+    for name, trials in stored.items():
+        assert [(t.number, t.state, t.value) for t in load_study(storage, name).trials] == [(t.number, t.state, t.value) for t in trials]
+    tpe_complete = [trial for trial in stored["seq2seq-tpe"] if trial.state.name == "COMPLETE"]
+    assert len(tpe_complete) == test_profile["N_TPE_TRIALS"]  # two workers, no overshoot
 
     saved = load_results(workdir, "tuning")
     chosen = saved["extra"]["chosen"]

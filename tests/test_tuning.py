@@ -125,7 +125,10 @@ def test_paths_journals_and_postgres_urls_are_told_apart_without_a_server(tmp_pa
     assert tuning.journal_path(f"journal:///{tmp_path}/a.journal") == tmp_path / "a.journal"
     assert tuning.journal_path("journal:///rel/a.journal") == Path("rel/a.journal")
     url = "postgresql://worker:secret@db.example:5432/tuning"
-    assert tuning.storage_url(url) == url and tuning.storage_kind(url) == "postgresql"  # nothing connects yet
+    # the driver is named (SQLAlchemy 2.1 would take psycopg 3 for a bare postgresql://); nothing connects yet
+    assert tuning.storage_url(url) == url.replace("postgresql://", "postgresql+psycopg2://")
+    assert tuning.storage_url("postgresql+psycopg2://u@h/db") == "postgresql+psycopg2://u@h/db"
+    assert tuning.storage_kind(url) == "postgresql"
     assert "secret" not in tuning.redact(url)
 
 
@@ -356,6 +359,19 @@ def test_tpe_study_reaches_n_completed_trials_and_resumes_to_a_larger_n(data, tm
     assert frame["rmse"].to_numpy() == pytest.approx([shift_of(c) for c in trainer.configs], rel=1e-5)
 
 
+def test_tpe_counts_other_workers_running_trials_and_does_not_overshoot(data, tmp_path):
+    storage = tmp_path / "t.journal"
+    trainer = FakeTrainer()
+    tuning.run_study(data, study_name="t", storage=storage, sampler="tpe", n_trials=1, trainer=trainer)
+    with pytest.warns(UserWarning, match="Heartbeat"):  # optuna: heartbeats are meant for optimize, not ask
+        other_worker = tuning.load_study(storage, "t").ask()  # a trial another worker is running
+    tuning.run_study(data, study_name="t", storage=storage, sampler="tpe", n_trials=2, wait=False, trainer=trainer)
+    assert len(trainer.configs) == 1  # one complete + one running make 2: nothing to add
+    study = tuning.run_study(data, study_name="t", storage=storage, sampler="tpe", n_trials=3, wait=False, trainer=trainer)
+    assert len(trainer.configs) == 2
+    assert sorted(states(study)) == ["COMPLETE", "COMPLETE", "RUNNING"] and other_worker.number == 1
+
+
 # --------------------------------------------------------------------------- reading a study
 
 
@@ -491,14 +507,46 @@ def test_figures_draw_one_panel_per_pair_and_one_bar_per_configuration():
     from checkin_traj.plots import tuning as plots
 
     trials = hand_made_trials()
-    assert len([ax for ax in plots.rmse_heatmaps(trials).axes if ax.get_visible() and ax.images]) == 3
+    figure = plots.rmse_heatmaps(trials)
+    panels = [ax for ax in figure.axes if ax.get_visible() and ax.collections]  # seaborn: a QuadMesh per heatmap
+    assert len(panels) == 3 * 2  # three heatmaps, each with its colour bar
+    heatmap = next(ax for ax in panels if ax.get_xlabel() == "num_hiddens" and ax.get_ylabel() == "dropout")
+    assert [text.get_text() for text in heatmap.texts] == ["0.111", "0.121", "0.611", "0.621"]  # min over layers
+    outline = [patch for patch in heatmap.patches if patch.get_edgecolor()[:3] == (1.0, 0.0, 0.0)]
+    assert len(outline) == 1 and outline[0].get_xy() == (0, 0)  # the best cell: 32 units, no dropout
     figure = plots.config_bars(trials, metric="r2", highlight={trials["label"][0]: "tab:red"})
     assert len(figure.axes[0].patches) == len(trials)
     importance = pd.Series({"dropout": 0.9, "num_hiddens": 0.1})
     importance.attrs["method"] = "fanova"
     assert "fANOVA" in plots.importance_bars(importance).axes[0].get_xlabel()
     one_varying = trials[(trials["num_hiddens"] == 32) & (trials["num_layers"] == 1)]
-    panels = [ax for ax in plots.rmse_heatmaps(one_varying).axes if ax.get_visible() and ax.images]
-    assert len(panels) == 1 and panels[0].images[0].get_array().shape == (1, 2)
+    panels = [ax for ax in plots.rmse_heatmaps(one_varying).axes if ax.get_visible() and ax.get_xlabel()]
+    assert len(panels) == 1 and np.size(panels[0].collections[0].get_array()) == 2
     table = pd.DataFrame({"rmse_mean": [0.07, 0.08], "rmse_std": [0.001, np.nan]}, index=["best", "baseline"])
     assert len(plots.comparison_bars(table).axes[0].patches) == 2
+
+
+# --------------------------------------------------------------------------- checkin-traj tune
+
+
+def test_tune_refuses_several_workers_on_sqlite_and_a_folder_without_the_data(tmp_path, capsys):
+    from checkin_traj.cli import main
+
+    assert main(["tune", "--workdir", str(tmp_path), "--storage", f"sqlite:///{tmp_path / 't.db'}", "--workers", "2"]) == 2
+    assert "SQLite, which serves a single process" in capsys.readouterr().err
+    assert main(["tune", "--workdir", str(tmp_path / "empty"), "--profile", "test"]) == 2
+    error = capsys.readouterr().err
+    assert "lacks what chapters 01 and 02 write" in error and "checkin-traj build --chapters 01 02" in error
+
+
+def test_the_workers_studies_are_the_chapters(tmp_path):
+    from checkin_traj.tuning.cli import chapter_parameters, studies
+
+    parameters = chapter_parameters(tmp_path, profile="test", overrides={"STUDY_NAME": "nyc"})
+    found = studies(parameters)
+    assert list(found) == ["nyc-grid", "nyc-tpe"]
+    assert found["nyc-grid"]["grid"] == parameters["GRID"] and found["nyc-grid"]["epochs"] == parameters["EPOCHS"]
+    assert found["nyc-tpe"]["n_trials"] == parameters["N_TPE_TRIALS"] and found["nyc-tpe"]["seed"] == parameters["SEEDS"][0]
+    assert studies({**parameters, "GRID": None, "N_TPE_TRIALS": 0}) == {
+        "nyc-grid": {**found["nyc-grid"], "grid": tuning.ARTICLE_GRID}
+    }

@@ -61,11 +61,13 @@ def heatmap_table(trials, *, x="num_hiddens", y="dropout", metric="rmse", aggreg
 
 
 def rmse_heatmap(trials, *, x="num_hiddens", y="dropout", metric="rmse", aggregate="min", ax=None, annotate=True):
-    """Heatmap of a validation score over two hyperparameters (see :func:`heatmap_table`).
+    """Heatmap of a validation score over two hyperparameters (see :func:`heatmap_table`), drawn by seaborn.
 
-    The best cell is outlined. Returns the figure.
+    Each cell is annotated with its value (``annotate``); cells no trial filled stay blank;
+    the best cell is outlined in red. Returns the figure.
     """
     import matplotlib.pyplot as plt
+    import seaborn as sns
 
     table = heatmap_table(trials, x=x, y=y, metric=metric, aggregate=aggregate)
     if ax is None:
@@ -74,27 +76,26 @@ def rmse_heatmap(trials, *, x="num_hiddens", y="dropout", metric="rmse", aggrega
         fig = ax.figure
     values = table.to_numpy(dtype=float)
     lower_better = _LOWER_IS_BETTER.get(metric, True)
-    image = ax.imshow(values, cmap="viridis_r" if lower_better else "viridis", aspect="auto")
-    ax.set_xticks(range(table.shape[1]), [str(value) for value in table.columns])
-    ax.set_yticks(range(table.shape[0]), [str(value) for value in table.index])
+    sns.heatmap(
+        table.astype(float),
+        ax=ax,
+        cmap="viridis_r" if lower_better else "viridis",
+        annot=annotate,
+        fmt=".3f",
+        annot_kws={"fontsize": "small"},
+        cbar_kws={"label": _metric_label(metric)},
+        xticklabels=[str(value) for value in table.columns],
+        yticklabels=[str(value) for value in table.index],
+    )
+    ax.tick_params(axis="y", rotation=0)
     ax.set_xlabel(x)
     ax.set_ylabel(y)
     which = "best" if aggregate == "min" else "mean"
     ax.set_title(f"{which} over the other hyperparameters", fontsize="medium")
-    if annotate:
-        finite = values[np.isfinite(values)]
-        middle = (finite.min() + finite.max()) / 2 if finite.size else 0.0
-        for row, column in itertools.product(range(values.shape[0]), range(values.shape[1])):
-            value = values[row, column]
-            if np.isfinite(value):
-                dark = (value > middle) if lower_better else (value < middle)
-                colour = "white" if dark else "black"
-                ax.text(column, row, f"{value:.3f}", ha="center", va="center", fontsize="small", color=colour)
     if np.isfinite(values).any():
         best = np.nanargmin(values) if lower_better else np.nanargmax(values)
         row, column = np.unravel_index(best, values.shape)
-        ax.add_patch(plt.Rectangle((column - 0.5, row - 0.5), 1, 1, fill=False, edgecolor="red", linewidth=2))
-    fig.colorbar(image, ax=ax, label=_metric_label(metric))
+        ax.add_patch(plt.Rectangle((column, row), 1, 1, fill=False, edgecolor="red", linewidth=2))
     return fig
 
 

@@ -52,7 +52,7 @@ from .storage import (
     storage_kind,
     storage_url,
 )
-from .study import SAMPLERS, STUDY_SETTINGS, data_fingerprint, model_data, run_study
+from .study import SAMPLERS, STUDY_SETTINGS, data_fingerprint, model_data, run_study, study_settings
 
 __all__ = [
     "ARTICLE_BEST",
@@ -86,5 +86,6 @@ __all__ = [
     "search_space",
     "storage_kind",
     "storage_url",
+    "study_settings",
     "trials_frame",
 ]

@@ -11,6 +11,7 @@ import pandas as pd
 
 from ..checks import check_choice, check_int
 from .space import config_label
+from .study import study_settings
 
 #: Completed trials from which :func:`hyperparameter_importance` uses fANOVA (else eta squared).
 FANOVA_MIN_TRIALS = 16
@@ -32,7 +33,7 @@ def trials_frame(study) -> pd.DataFrame:
     from optuna.trial import TrialState
 
     trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    space = study.user_attrs.get("space") or {}
+    space = study_settings(study).get("space") or {}
     names = list(space) if space else sorted({name for trial in trials for name in trial.params})
     rows = {}
     for trial in trials:

@@ -37,11 +37,12 @@ ARTICLE_GRID = {
 #: (its reported scores are ``checkin_traj.metrics.ARTICLE_SCORES["tuned Seq2Seq"]``).
 ARTICLE_BEST = {"num_hiddens": 64, "dropout": 0.5, "num_layers": 3, "activation": "sigmoid"}
 
-_RESERVED = ("window", "n_features", "n_targets")
-
-
 def min_layers(variant=VARIANT) -> int:
-    """The fewest ``num_layers`` a form accepts: 2 in the article's (encoder and decoder), 1 in the book's."""
+    """The fewest ``num_layers`` a form accepts: 2 in the article's (encoder and decoder), 1 in the book's.
+
+    (``build_article_seq2seq`` counts every LSTM layer, the decoder included; ``build_seq2seq``
+    counts encoder layers. The builders reject fewer; this names it before any training.)
+    """
     from ..models import VARIANTS
 
     return 2 if check_choice("variant", variant, VARIANTS) == "article" else 1
@@ -153,7 +154,9 @@ def grid_space(grid=ARTICLE_GRID, *, max_configs=None, variant=VARIANT) -> dict:
         raise ValueError(f"grid must be a non-empty dict of hyperparameter name to values, got {grid!r}")
     if max_configs is not None:
         max_configs = check_int("max_configs", max_configs, minimum=1)
-    reserved = sorted(set(grid) & set(_RESERVED))
+    from ..models import SHAPE_ARGUMENTS
+
+    reserved = sorted(set(grid) & set(SHAPE_ARGUMENTS))
     if reserved:
         raise ValueError(f"grid must not set {reserved}: they are taken from the data")
     check_names(grid, what="grid", variant=variant)

@@ -109,12 +109,30 @@ def storage_url(storage) -> str:
             f"storage {storage!r} is an in-memory SQLite database: it can be neither resumed nor shared; "
             "give a file, e.g. 'journal:///results/tuning.journal'"
         )
-    if kind == "postgresql" and url.get_driver_name() == "psycopg2":
-        try:
-            import psycopg2  # noqa: F401
-        except ImportError:
-            raise ValueError("a postgresql:// storage needs psycopg2: pip install 'checkin-traj[postgres]'") from None
+    if kind == "postgresql":
+        return _with_postgres_driver(url)
     return storage
+
+
+def _importable(module) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+def _with_postgres_driver(url) -> str:
+    """A ``postgresql://`` URL with its driver named: psycopg2 (the ``postgres`` extra) unless psycopg 3 is there.
+
+    SQLAlchemy 2.1 takes a bare ``postgresql://`` for psycopg 3; older versions for psycopg2.
+    """
+    driver = url.drivername.partition("+")[2]
+    if not driver:
+        driver = "psycopg" if _importable("psycopg") else "psycopg2"
+        url = url.set(drivername=f"postgresql+{driver}")
+    module = {"psycopg": "psycopg", "psycopg2": "psycopg2"}.get(driver, driver)
+    if not _importable(module):
+        raise ValueError(f"a postgresql storage needs the driver {module}: pip install 'checkin-traj[postgres]' (psycopg2)")
+    return url.render_as_string(hide_password=False)
 
 
 def redact(storage) -> str:

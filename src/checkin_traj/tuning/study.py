@@ -43,6 +43,7 @@ SAMPLERS = ("grid", "tpe")
 #: Study settings that must match when a study is loaded again (else its trials would mix).
 STUDY_SETTINGS = ("sampler", "space", "variant", "epochs", "batch_size", "patience", "seed", "target_mode", "data")
 
+SETTINGS_ATTR = "settings"  # study user attribute: the settings, one JSON record
 TRAINED = "trained"  # user attribute set on trials that trained a model
 SKIPPED = "skipped"  # user attribute set on trials skipped without training
 CONFIG = "config"  # user attribute: the configuration as canonical JSON
@@ -147,11 +148,24 @@ def _duplicate_of(trial, key):
     return None
 
 
+def _enough_ahead(trial, n_trials):
+    """Why a sampler trial is not needed: the completed trials and those running before it reach ``n_trials``."""
+    from optuna.trial import TrialState
+
+    if n_trials is None:
+        return None
+    others = trial.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.RUNNING))
+    ahead = [other for other in others if other.state == TrialState.COMPLETE or other.number < trial.number]
+    if len(ahead) >= n_trials:
+        return f"{len(ahead)} trials completed or running before it reach n_trials={n_trials}"
+    return None
+
+
 class Objective:
     """Train one configuration, return its validation RMSE; metrics go to user attributes."""
 
-    def __init__(self, data, *, sampler, grid, space, trainer, train_kwargs, verbose):
-        self.data, self.sampler, self.grid, self.space = data, sampler, grid, space
+    def __init__(self, data, *, sampler, grid, space, trainer, train_kwargs, verbose, n_trials=None):
+        self.data, self.sampler, self.grid, self.space, self.n_trials = data, sampler, grid, space, n_trials
         self.trainer, self.train_kwargs, self.verbose = trainer, train_kwargs, verbose
         self.trained = 0
 
@@ -171,6 +185,10 @@ class Objective:
                 raise optuna.TrialPruned()
             config = {name: trial.suggest_categorical(name, values) for name, values in self.grid.items()}
         else:
+            ahead = _enough_ahead(trial, self.n_trials)
+            if ahead is not None:
+                trial.set_user_attr(SKIPPED, ahead)
+                raise optuna.TrialPruned()
             config = {name: _suggest(trial, name, distribution) for name, distribution in self.space.items()}
             trial.set_user_attr(CONFIG, config_key(config))
         started = time.perf_counter()
@@ -196,22 +214,28 @@ class Objective:
 
 
 def _check_study_settings(study, settings):
-    stored = study.user_attrs
-    if not any(name in stored for name in STUDY_SETTINGS):
-        for name, value in settings.items():
-            study.set_user_attr(name, value)
+    """Record a new study's settings, or refuse a stored study run with other settings.
+
+    The settings are one user attribute (``settings``), written at once, so that a worker
+    never sees another's half-written record.
+    """
+    settings = json.loads(json.dumps(settings))
+    stored = study.user_attrs.get(SETTINGS_ATTR)
+    if stored is None:
+        study.set_user_attr(SETTINGS_ATTR, settings)
         return
-    differ = {
-        name: (stored.get(name), settings[name])
-        for name in STUDY_SETTINGS
-        if json.loads(json.dumps(stored.get(name))) != json.loads(json.dumps(settings[name]))
-    }
+    differ = {name: (stored.get(name), settings[name]) for name in STUDY_SETTINGS if stored.get(name) != settings[name]}
     if differ:
         lines = "; ".join(f"{name}: stored {old!r}, now {new!r}" for name, (old, new) in differ.items())
         raise ValueError(
             f"study {study.study_name!r} already exists in this storage with other settings ({lines}); "
             "its trials would not be comparable: use another study_name or storage"
         )
+
+
+def study_settings(study) -> dict:
+    """The settings a study was run with (:data:`STUDY_SETTINGS`); empty for a study not made by :func:`run_study`."""
+    return dict(study.user_attrs.get(SETTINGS_ATTR) or {})
 
 
 def _trials_by_key(study):
@@ -390,6 +414,7 @@ def run_study(
         trainer=train_one if trainer is None else trainer,
         train_kwargs=train_kwargs,
         verbose=verbose,
+        n_trials=n_trials if sampler == "tpe" else None,
     )
     verbosity = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -449,13 +474,22 @@ def _run_grid(study, objective, configurations, *, n_trials, wait, poll_s):
 
 
 def _run_sampler(study, objective, *, n_trials, wait, poll_s):
-    from optuna.study import MaxTrialsCallback
+    """One trial at a time until the study holds ``n_trials`` completed ones, counting other workers'.
+
+    A trial that would overshoot (other workers' running trials would complete the count) is
+    skipped before training; one whose worker died is failed when its heartbeat stops, and
+    replaced.
+    """
     from optuna.trial import TrialState
 
-    remaining = n_trials - _count(study, TrialState.COMPLETE)
-    if remaining > 0:
-        stop = MaxTrialsCallback(n_trials, states=(TrialState.COMPLETE,))  # counts other workers' trials too
-        study.optimize(objective, n_trials=remaining, callbacks=[stop])
-    while wait and _count(study, TrialState.RUNNING):
+    while True:
         _fail_stale(study)
-        time.sleep(poll_s)
+        complete = _count(study, TrialState.COMPLETE)
+        if complete >= n_trials:
+            return
+        if complete + _count(study, TrialState.RUNNING) < n_trials:
+            study.optimize(objective, n_trials=1)
+        elif wait:
+            time.sleep(poll_s)
+        else:
+            return
