@@ -43,6 +43,7 @@ metrics: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_full_size.py --keep build/bench/checkins-full.txt --repeat 5 --write-record
 	$(PY) benchmarks/bench_nyc.py --write-record
+	$(PY) benchmarks/bench_build.py --profile test --write-record
 
 clean:
 	rm -rf build book/_build .pytest_cache
