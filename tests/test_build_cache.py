@@ -281,3 +281,19 @@ def test_only_a_complete_full_or_workshop_build_writes_the_committed_record(proj
     assert entry["chapters"]["01_first"]["cached"] is True  # executed with --chapters 01 just before
     assert entry["chapters"]["02_second"]["cached"] is False
     assert "### The `workshop` profile" in (project / "benchmarks" / "BUILD_TIMES.md").read_text()
+
+
+def test_the_command_line_passes_force_to_the_build(monkeypatch):
+    from checkin_traj import cli
+
+    calls = []
+
+    def fake_run(profile, **kwargs):
+        calls.append((profile, kwargs))
+        return build.BuildResult(profile=profile, workdir=None)
+
+    monkeypatch.setattr(build, "run", fake_run)
+    assert cli.main(["build", "--profile", "test", "--no-book", "--force"]) == 0
+    assert calls[0][0] == "test" and calls[0][1]["force"] is True and calls[0][1]["book"] is False
+    assert build.main(["--profile", "test", "--no-book", "--force", "--no-progress"]) == 0
+    assert calls[1][1]["force"] is True and calls[1][1]["progress"] is False
