@@ -68,6 +68,7 @@ metrics: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_full_size.py --keep build/bench/checkins-full.txt --repeat 5 --write-record
 	$(PY) benchmarks/bench_nyc.py --write-record
+	$(PY) benchmarks/bench_build.py --profile test --write-record
 
 # Record the installed versions as the book's constraints (after a deliberate upgrade).
 constraints: $(STAMP)

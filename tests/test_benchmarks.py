@@ -241,3 +241,32 @@ def test_nyc_benchmark_on_tiny_synthetic_data(tmp_path):
     markdown = (tmp_path / "nyc.md").read_text()
     assert "| model | weights | train windows |" in markdown and "> **Note:** Synthetic data" in markdown
     assert "<!-- begin nyc -->" in (tmp_path / "record" / "RESULTS.md").read_text()
+
+
+# --------------------------------------------------------------------------- book builds, tiny
+
+
+@pytest.mark.slow
+def test_build_benchmark_times_cold_warm_and_prose_edit_builds(tmp_path):
+    from .test_build_cache import make_project
+
+    project = make_project(tmp_path / "project")
+    record = tmp_path / "record" / "benchmarks"
+    completed = _run(
+        "bench_build.py", "--profile", "test", "--root", project, "--scratch", tmp_path / "scratch",
+        "--json", tmp_path / "build.json", "--write-record", "--record-dir", record,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert re.search(r"^cold\s+[\d.]+\s+2\s+0$", completed.stdout, re.MULTILINE), completed.stdout
+    assert re.search(r"^warm\s+[\d.]+\s+0\s+2$", completed.stdout, re.MULTILINE)
+    assert re.search(r"^prose edit\s+[\d.]+\s+0\s+2$", completed.stdout, re.MULTILINE)
+    result = json.loads((tmp_path / "build.json").read_text())
+    assert result["runs"]["prose edit"]["sentence_on_page"] is True
+    assert result["runs"]["warm"]["seconds"] < result["runs"]["cold"]["seconds"]
+    assert "bench_build.py" not in (project / "notebooks" / "01_first.md").read_text()  # only the scratch copy is edited
+    assert "<!-- begin build -->" in (record / "RESULTS.md").read_text()
+    times = json.loads((record / "records" / "build_times.json").read_text())
+    assert set(times["profiles"]["test"]["chapters"]) == {"01_first", "02_second"}
+    assert times["cold_warm"]["runs"]["warm"]["executed"] == 0
+    page = (record / "BUILD_TIMES.md").read_text()
+    assert "### The `test` profile" in page and "| 01_first |" in page and "| warm |" in page

@@ -1,6 +1,8 @@
 """The book pipeline: chapters from _toc.yml, parameters per profile, and a tiny end-to-end run."""
 
 import json
+import os
+import shutil
 import textwrap
 
 import pytest
@@ -101,3 +103,17 @@ def test_tiny_project_is_executed_with_profile_parameters_and_built_strictly(tmp
     page = (result.html / "notebooks" / "01_tiny.html").read_text()
     assert "The answer is" in page and "42" in page
     assert set(json.loads((workdir / "timings.json").read_text())) == {"01_tiny", "jupyter-book build"}
+
+
+@pytest.mark.slow
+def test_chapter_01_executed_in_the_repository_shows_no_absolute_path_of_it():
+    # issue 16: WORKDIR used to be injected as "/home/.../build/full"; warnings printed the venv's absolute path
+    workdir = REPO_ROOT / "build" / f"pytest-paths-{os.getpid()}"
+    try:
+        result = build.run("test", chapters=["01"], book=False, workdir=workdir, root=REPO_ROOT, progress=False)
+        text = result.notebooks["01_data_cleaning"].read_text()
+        assert f'WORKDIR = \\"build/{workdir.name}\\"' in text
+        for spelling in {str(REPO_ROOT), str(REPO_ROOT.resolve())}:
+            assert spelling not in text
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)

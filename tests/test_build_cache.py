@@ -242,3 +242,58 @@ def test_chapter_key_ignores_prose_and_sees_code_parameters_and_package(project)
 def test_an_unreadable_cache_file_means_everything_executes(tmp_path):
     (tmp_path / "cache.json").write_text("{not json")
     assert build.read_cache(tmp_path) == {"version": build.CACHE_VERSION, "chapters": {}}
+
+
+def test_the_build_times_page_marks_reused_chapters_and_says_when():
+    document = {
+        "profiles": {
+            "workshop": {
+                "measured": "2026-12-02 18:00 UTC",
+                "machine": "a CPU, 2 usable cores",
+                "commit": "abc1234",
+                "chapters": {
+                    "01_data_cleaning": {"seconds": 12.25, "executed_at": "2026-12-01T10:00:00.0Z", "cached": True},
+                    "02_evaluation": {"seconds": 3.0, "executed_at": "2026-12-02T17:59:00.0Z", "cached": False},
+                },
+                "book_seconds": 20.0,
+            }
+        }
+    }
+    page = build.render_build_times(document)
+    assert "Measured 2026-12-02 18:00 UTC on a CPU, 2 usable cores; commit `abc1234`." in page
+    assert "| 01_data_cleaning | 12.2 | reused (executed 2026-12-01 10:00 UTC) |" in page
+    assert "| 02_evaluation | 3.0 | executed |" in page
+    assert "| **all chapters** | **15.2** | |" in page and "| jupyter-book build | 20.0 | |" in page
+    assert "No build has been recorded yet." in build.render_build_times({})
+
+
+@pytest.mark.slow
+def test_only_a_complete_full_or_workshop_build_writes_the_committed_record(project):
+    record = project / "benchmarks" / "records" / "build_times.json"
+    run(project, book=True)  # test profile
+    build.run("workshop", root=project, progress=False, chapters=["01"], book=False)  # not complete
+    assert not record.exists()
+    build.run("workshop", root=project, progress=False)
+    times = json.loads(record.read_text())
+    assert set(times["profiles"]) == {"workshop"}
+    entry = times["profiles"]["workshop"]
+    assert set(entry["chapters"]) == {"01_first", "02_second"} and entry["book_seconds"] > 0
+    assert entry["chapters"]["01_first"]["cached"] is True  # executed with --chapters 01 just before
+    assert entry["chapters"]["02_second"]["cached"] is False
+    assert "### The `workshop` profile" in (project / "benchmarks" / "BUILD_TIMES.md").read_text()
+
+
+def test_the_command_line_passes_force_to_the_build(monkeypatch):
+    from checkin_traj import cli
+
+    calls = []
+
+    def fake_run(profile, **kwargs):
+        calls.append((profile, kwargs))
+        return build.BuildResult(profile=profile, workdir=None)
+
+    monkeypatch.setattr(build, "run", fake_run)
+    assert cli.main(["build", "--profile", "test", "--no-book", "--force"]) == 0
+    assert calls[0][0] == "test" and calls[0][1]["force"] is True and calls[0][1]["book"] is False
+    assert build.main(["--profile", "test", "--no-book", "--force", "--no-progress"]) == 0
+    assert calls[1][1]["force"] is True and calls[1][1]["progress"] is False

@@ -489,3 +489,17 @@ def test_a_nul_byte_in_a_field_is_named(tmp_path):
     path.write_bytes((GOOD[0] + "\x00\n").encode())
     with pytest.raises(InputError, match="line 1: location id"):
         read_checkins(path)
+
+
+def test_a_binary_file_is_not_called_a_header(tmp_path):
+    path = tmp_path / "binary.txt"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    with pytest.raises(InputError, match="line 1: (?!looks like a header)"):
+        read_checkins(path)
+
+
+def test_a_csv_table_that_is_not_utf8_is_named(tmp_path):
+    path = tmp_path / "table.csv"
+    path.write_bytes(b"user,name\n1,caf\xe9\n")
+    with pytest.raises(InputError, match=r"table.csv: the columns \['name'\] are not valid UTF-8"):
+        read_table(path)

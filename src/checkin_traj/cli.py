@@ -2,7 +2,7 @@
 
 Subcommands::
 
-    checkin-traj build [--profile full|workshop|test] [--chapters 01 02] [--no-book]
+    checkin-traj build [--profile full|workshop|test] [--chapters 01 02] [--no-book] [--force]
     checkin-traj run CHAPTER --workdir DIR [-p NAME VALUE ...] [--with-prerequisites]
     checkin-traj clean IN OUT [--max-speed-kmh 500] [--stay-radius-m 50] [--min-stay-minutes 30]
     checkin-traj fetch [NAME ...] [--cache-dir DIR]
@@ -41,7 +41,9 @@ def _off_or_number(text: str):
 def _build(args) -> int:
     from . import build
 
-    result = build.run(args.profile, chapters=args.chapters, book=not args.no_book, workdir=args.workdir)
+    result = build.run(
+        args.profile, chapters=args.chapters, book=not args.no_book, workdir=args.workdir, force=args.force
+    )
     print(result.summary())
     return 0
 
@@ -197,6 +199,7 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument("--chapters", nargs="+", help="chapter names or number prefixes (default: all)")
     build.add_argument("--no-book", action="store_true", help="execute the chapters only")
     build.add_argument("--workdir", help="the run's folder (default: build/<profile>)")
+    build.add_argument("--force", action="store_true", help="execute every chapter, even those whose inputs are unchanged")
     build.set_defaults(func=_build)
 
     run = subparsers.add_parser(

@@ -411,7 +411,8 @@ def _slow_parse(path_text, schema, *, on_bad_lines, what):
     if non_blank.size and code[non_blank[0]] >= 3:
         first = non_blank[0]
         first_field = lines[first].as_py().split(b"\t")[0]
-        if re.search(rb"[A-Za-z]", first_field):
+        # a header is a printable word ("user"), not the first bytes of a binary file
+        if re.search(rb"[A-Za-z]", first_field) and re.fullmatch(rb"[\x20-\x7e]+", first_field):
             code[first] = 2
 
     bad = np.flatnonzero(code >= 2)

@@ -100,7 +100,18 @@ def read_table(path):
             frame = pv.read_csv(path_text).to_pandas()
         except pa.ArrowInvalid as exc:
             raise InputError(path_text, None, f"not a readable CSV table ({exc})") from exc
+        binary = [name for name, dtype in zip(frame.columns, frame.dtypes) if _is_bytes_column(frame[name])]
+        if binary:
+            raise InputError(path_text, None, f"the columns {binary} are not valid UTF-8 text (a file in another encoding?)")
     for name in frame.columns:
         if isinstance(frame[name].dtype, pd.DatetimeTZDtype):
             frame[name] = frame[name].dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
     return frame
+
+
+def _is_bytes_column(values) -> bool:
+    """Whether pyarrow read a CSV column as binary (it does for bytes that are not UTF-8)."""
+    if values.dtype != object or values.empty:
+        return False
+    first = values.dropna()
+    return not first.empty and isinstance(first.iloc[0], bytes)
