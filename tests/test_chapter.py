@@ -53,3 +53,18 @@ def test_the_record_of_declared_names_is_not_itself_an_unknown_parameter():
     namespace = {"EPOCHS": 15}
     namespace["PARAMETERS"] = declared_parameters(namespace)
     check_parameters(namespace, namespace["PARAMETERS"])  # passes: only PARAMETERS was added
+
+
+def test_in_a_notebook_an_injected_value_of_the_wrong_type_is_named_or_converted():
+    namespace = {"BOX_LAT_MIN": 40.4774, "EPOCHS": 15, "SEEDS": (0, 1, 2), "MAX_STAY": None}
+    declared = declared_parameters(namespace)
+    namespace.update(BOX_LAT_MIN="40.5", EPOCHS=3, SEEDS=[0, 1], MAX_STAY=30.0)  # papermill -r / -p / -y
+    check_parameters(namespace, declared)
+    assert namespace["BOX_LAT_MIN"] == 40.5 and isinstance(namespace["BOX_LAT_MIN"], float)
+    assert namespace["SEEDS"] == (0, 1) and namespace["EPOCHS"] == 3
+    namespace["BOX_LAT_MIN"] = "north"
+    with pytest.raises(ParameterTypeError, match=r"BOX_LAT_MIN must be a number like its default 40.4774, got 'north'"):
+        check_parameters(namespace, declared)
+    namespace.update(BOX_LAT_MIN=None, EPOCHS=2.5)  # None is the chapter's to judge; 2.5 epochs is not
+    with pytest.raises(ParameterTypeError, match="EPOCHS must be an integer"):
+        check_parameters(namespace, declared)

@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import ast
 import difflib
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from pathlib import Path
 
 __all__ = [
@@ -257,13 +259,20 @@ def parse_value(parameter: Parameter, text):
     return value
 
 
-def declared_parameters(namespace) -> frozenset:
-    """The upper-case names of ``namespace`` now: call it on the parameters cell's last line.
+def declared_parameters(namespace) -> MappingProxyType:
+    """The upper-case names of ``namespace`` now, with their values: call it on the parameters cell's last line.
 
     ``PARAMETERS = declared_parameters(globals())`` records the names the chapter declares
-    (with the upper-case names its set-up cell imported), before papermill injects its cell.
+    (with the upper-case names its set-up cell imported) and their defaults, before papermill
+    injects its cell; :func:`check_parameters` then checks the injected values against them.
     """
-    return frozenset(name for name in namespace if name.isupper() and not name.startswith("_"))
+    return MappingProxyType(
+        {
+            name: Parameter(name=name, default=value, type=type(value))
+            for name, value in namespace.items()
+            if name.isupper() and not name.startswith("_")
+        }
+    )
 
 
 def check_parameters(namespace_or_given, declared=None, *, chapter=None) -> None:
@@ -284,11 +293,17 @@ def check_parameters(namespace_or_given, declared=None, *, chapter=None) -> None
     ------
     UnknownParameterError
         An upper-case name in ``namespace_or_given`` that is not declared.
+    ParameterTypeError
+        A value not of its declared default's type (when ``declared`` maps names to
+        :class:`Parameter`, as :func:`declared_parameters` and :func:`read_parameters` do).
+        Text that reads as a value of that type (``"40.5"`` for a float, papermill's ``-r``)
+        is converted in ``namespace_or_given``, as ``checkin-traj run`` converts it.
     """
     if declared is None:
         if chapter is None:
             raise TypeError("check_parameters needs declared names or a chapter")
         declared = read_parameters(chapter)
+    parameters = declared if isinstance(declared, Mapping) else {}
     declared = set(declared) | {"PARAMETERS"}  # the record of the declared names itself
     unknown = {name for name in declared_parameters(namespace_or_given) if name not in declared}
     if unknown:
@@ -296,6 +311,13 @@ def check_parameters(namespace_or_given, declared=None, *, chapter=None) -> None
         if chapter is None:
             shown = {name for name in shown if isinstance(namespace_or_given.get(name), (int, float, str, tuple, list, dict, type(None)))}
         raise UnknownParameterError(_unknown_message(unknown, sorted(shown), chapter))
+    for name, parameter in parameters.items():
+        value = namespace_or_given.get(name)
+        if value is None or not isinstance(parameter, Parameter):
+            continue  # None is the chapter's to judge ("off", "all"); its own checks name it
+        converted = parse_value(parameter, value)  # "40.5" from papermill's -r becomes 40.5, "fast" stops
+        if converted is not value:
+            namespace_or_given[name] = converted
 
 
 @dataclass(frozen=True)
