@@ -237,3 +237,8 @@ def test_ranker_masks_padding_and_learns_the_obvious():
     assert (ranked[:, 0] == val.target).mean() > 0.9
     assert (ranked[:, -1] == -1).all()  # the padded candidate comes last, as -1
     assert trained.history["val_loss"][trained.best_epoch] == min(trained.history["val_loss"])
+
+
+def test_last_venue_absent_from_training_falls_back_to_popular():
+    b = VenueBaselines(USERS, VENUES, k=3)
+    assert b.rank("last_venue", [0], [-1]).tolist() == [[5, 8, 6]]
