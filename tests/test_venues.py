@@ -242,3 +242,17 @@ def test_ranker_masks_padding_and_learns_the_obvious():
 def test_last_venue_absent_from_training_falls_back_to_popular():
     b = VenueBaselines(USERS, VENUES, k=3)
     assert b.rank("last_venue", [0], [-1]).tolist() == [[5, 8, 6]]
+
+
+def test_place_mass_picks_the_centre_of_the_probability():
+    from checkin_traj.venues.model import place_mass, probabilities
+
+    lat = np.array([40.700, 40.705, 40.800])  # venues 0 and 1 are 0.56 km apart, venue 2 is 11 km north
+    lon = np.full(3, -74.0)
+    probs = np.array([[0.40, 0.35, 0.25]])  # candidates 2, 0, 1: the single most probable venue is 2
+    mass = place_mass(probs, np.array([[2, 0, 1]]), lat, lon, [40.80], [-74.0])
+    assert mass.mass[0].tolist() == pytest.approx([0.40, 0.60, 0.60])
+    assert mass.near_last.tolist() == [[1.0, 0.0, 0.0]]
+    assert mass.pick(0.0, k=3).tolist() == [[0, 1, 2]]  # ties keep the probability order
+    assert mass.pick(0.5, k=2).tolist() == [[2, 0]]  # staying near the last check-in outweighs
+    assert probabilities(np.array([[0.0, np.log(3.0), -np.inf]]))[0].tolist() == pytest.approx([0.25, 0.75, 0.0])
