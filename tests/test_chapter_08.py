@@ -74,3 +74,9 @@ def test_glued_numbers_match_the_saved_table(executed):
     assert values["venues_goals_met"] == sum(outcome == "beats" for outcome in goals)
     assert np.isfinite(values["venues_seconds_per_epoch"])
     assert_citations_glued(values, "08_next_venue")
+
+
+def test_the_chapter_names_what_it_loads():
+    from checkin_traj.chapter import chapter_io
+
+    assert set(chapter_io("08_next_venue").reads) == {"clean", "protocol", "baselines"}

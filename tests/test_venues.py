@@ -116,3 +116,143 @@ def test_baseline_table_on_synthetic_windows():
     assert {"acc@1", "acc@5", "acc@10", "mrr", "ndcg@10", "km_median", "within_1km"} <= set(table.columns)
     assert ((table["acc@1"] <= table["acc@5"]) & (table["acc@5"] <= table["acc@10"])).all()
     assert (table["mrr"] >= table["acc@1"]).all()
+
+
+# ---------------------------------------------------------------- candidates, features, ranker
+
+from checkin_traj.venues.candidates import _first_unique  # noqa: E402
+
+
+def test_first_unique_keeps_first_positions_and_pads():
+    merged = np.array([[3, 1, 3, -1, 2, 1], [-1, -1, 4, 4, -1, -1]])
+    assert _first_unique(merged, 3).tolist() == [[3, 1, 2], [4, -1, -1]]
+
+
+def test_generate_drops_a_venue_everywhere():
+    from checkin_traj.venues.candidates import CandidateGenerator
+
+    lat = np.linspace(40.70, 40.79, 10)
+    b = VenueBaselines(USERS, VENUES, k=6)
+    gen = CandidateGenerator(b, lat, np.full(10, -74.0), n_near=2)
+    full = gen.generate([1], [8], [40.70], [-74.0], size=6)
+    assert full.tolist() == [[8, 5, 0, 1, 6, 7]]
+    dropped = gen.generate([1], [8], [40.70], [-74.0], size=6, drop_all=[5])
+    assert dropped.tolist() == [[8, 0, 1, 6, 7, -1]]
+    own = gen.generate([1], [8], [40.70], [-74.0], size=3, own=[[1]])
+    assert own.tolist() == [[1, 0, 8]]  # own list replaced, then near (0), then transitions after 8
+
+
+@pytest.fixture(scope="module")
+def venue_context():
+    from tests.chapter_workdirs import hopping_clean
+    from checkin_traj.sequences import build_windows
+    from checkin_traj.venues.features import VenueContext
+
+    data = build_windows(hopping_clean(users=12, seed=3), window=3)
+    return VenueContext(data, size=8, n_near=2)
+
+
+def _feature(windows, name):
+    from checkin_traj.venues.features import FEATURE_NAMES
+
+    return windows.features[..., FEATURE_NAMES.index(name)]
+
+
+def test_training_features_count_only_what_came_before(venue_context):
+    ctx = venue_context
+    data = ctx.data
+    w = ctx.windows("train")
+    check_ins = data.check_ins
+    train = check_ins[check_ins["split"] == "train"]
+    train_ids = ctx.ids[train.index.to_numpy()]
+    rows = data.train.target_row
+    checked = 0
+    for i in range(len(w)):
+        row = rows[i]
+        earlier_user = (train["user"].to_numpy() == check_ins["user"].iat[row]) & (train.index.to_numpy() < row)
+        earlier_time = ctx.time_rank[train.index.to_numpy()] < ctx.time_rank[row]
+        for j, venue in enumerate(w.candidates[i]):
+            if venue < 0:
+                continue
+            visits = np.sum(earlier_user & (train_ids == venue))
+            popularity = np.sum(earlier_time & (train_ids == venue))
+            assert _feature(w, "log_user_visits")[i, j] == pytest.approx(np.log1p(visits))
+            assert _feature(w, "log_popularity")[i, j] == pytest.approx(np.log1p(popularity))
+            assert popularity >= 1  # only venues visited before the target are candidates
+            checked += 1
+    assert checked > 100
+
+
+def test_test_features_count_every_training_row(venue_context):
+    ctx = venue_context
+    w = ctx.windows("test")
+    train = ctx.data.check_ins[ctx.data.check_ins["split"] == "train"]
+    train_ids = ctx.ids[train.index.to_numpy()]
+    for i in range(0, len(w), 7):
+        for j, venue in enumerate(w.candidates[i]):
+            if venue >= 0:
+                assert _feature(w, "log_popularity")[i, j] == pytest.approx(np.log1p(np.sum(train_ids == venue)))
+                mine = (train["user"].to_numpy() == ctx.data.check_ins["user"].iat[ctx.data.test.target_row[i]])
+                assert _feature(w, "log_user_visits")[i, j] == pytest.approx(np.log1p(np.sum(mine & (train_ids == venue))))
+
+
+def test_labels_last_venue_and_padding(venue_context):
+    ctx = venue_context
+    for split in ("train", "val", "test"):
+        w = ctx.windows(split)
+        hit = w.label >= 0
+        assert (w.candidates[hit, w.label[hit]] == w.target[hit]).all()
+        found = (w.candidates == w.target[:, None]) & (w.target[:, None] >= 0)
+        assert not found[~hit].any()
+        is_last = _feature(w, "is_last_venue")
+        assert ((is_last == 1) == ((w.candidates == w.last_venue[:, None]) & (w.last_venue[:, None] >= 0))).all()
+        assert (w.features[w.candidates < 0] == 0).all()
+        km = np.expm1(_feature(w, "log_km_from_last"))
+        assert (km >= 0).all()
+
+
+def test_ranker_masks_padding_and_learns_the_obvious():
+    from checkin_traj.venues.features import FEATURE_NAMES, VenueWindows
+    from checkin_traj.venues.model import train_ranker
+
+    rng = np.random.default_rng(0)
+    n, size, nf = 400, 6, len(FEATURE_NAMES)
+    features = rng.normal(size=(n, size, nf)).astype(np.float32)
+    label = rng.integers(0, size - 1, size=n)
+    features[np.arange(n), label, FEATURE_NAMES.index("is_last_venue")] = 5.0  # the answer is marked
+    candidates = np.tile(np.arange(size), (n, 1))
+    candidates[:, -1] = -1  # padding never ranked
+    features[:, -1] = 0.0
+
+    def windows(rows):
+        return VenueWindows(
+            candidates=candidates[rows], features=features[rows], label=label[rows], target=label[rows],
+            user=np.zeros(len(rows), int), last_venue=np.zeros(len(rows), int),
+            window_venues=np.zeros((len(rows), 3), int), hour=np.zeros(len(rows), int), weekday=np.zeros(len(rows), int),
+        )
+
+    train, val = windows(np.arange(300)), windows(np.arange(300, 400))
+    trained = train_ranker(train, val, n_venues=size, n_users=1, hidden=8, epochs=15, batch_size=32, patience=3, learning_rate=1e-2)
+    ranked = trained.rank(val, k=size)
+    assert (ranked[:, 0] == val.target).mean() > 0.9
+    assert (ranked[:, -1] == -1).all()  # the padded candidate comes last, as -1
+    assert trained.history["val_loss"][trained.best_epoch] == min(trained.history["val_loss"])
+
+
+def test_last_venue_absent_from_training_falls_back_to_popular():
+    b = VenueBaselines(USERS, VENUES, k=3)
+    assert b.rank("last_venue", [0], [-1]).tolist() == [[5, 8, 6]]
+
+
+def test_place_mass_picks_the_centre_of_the_probability():
+    from checkin_traj.venues.model import place_mass, probabilities
+
+    lat = np.array([40.700, 40.705, 40.800])  # venues 0 and 1 are 0.56 km apart, venue 2 is 11 km north
+    lon = np.full(3, -74.0)
+    probs = np.array([[0.40, 0.35, 0.25]])  # candidates 2, 0, 1: the single most probable venue is 2
+    mass = place_mass(probs, np.array([[2, 0, 1]]), lat, lon, [40.80], [-74.0])
+    assert mass.mass[0].tolist() == pytest.approx([0.40, 0.60, 0.60])
+    assert mass.near_last.tolist() == [[1.0, 0.0, 0.0]]
+    assert mass.pick(0.0, k=3).tolist() == [[0, 1, 2]]  # ties keep the probability order
+    assert mass.pick(0.5, k=2).tolist() == [[2, 0]]  # staying near the last check-in outweighs
+    assert probabilities(np.array([[0.0, np.log(3.0), -np.inf]]))[0].tolist() == pytest.approx([0.25, 0.75, 0.0])

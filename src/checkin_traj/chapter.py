@@ -333,7 +333,10 @@ _READERS = {"load_clean": "clean", "load_results": None}
 _MODEL_READERS = ("comparison_table", "loss_histories")
 #: Methods that load saved results on a chapter's behalf (``ModelChapter.open`` reads
 #: chapter 01's data and chapter 02's protocol and baselines).
-_METHOD_READERS = {("ModelChapter", "open"): ("clean", "protocol", "baselines")}
+_METHOD_READERS = {
+    ("ModelChapter", "open"): ("clean", "protocol", "baselines"),
+    ("VenueChapter", "open"): ("clean", "protocol", "baselines"),  # chapter 08 (checkin_traj.venues.chapter)
+}
 
 
 def chapter_io(chapter, root=None, *, parameters=None) -> ChapterIO:

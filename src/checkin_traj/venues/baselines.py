@@ -73,7 +73,7 @@ class VenueBaselines:
             elif name == "transition":
                 first = _fill(self.user_trans.get((u, last), []), self.global_trans.get(last, []), self.k)
                 first = [v for v in first if v >= 0]
-            else:
-                first = [last]
+            else:  # a last venue absent from training cannot be ranked: popular venues only
+                first = [last] if last >= 0 else []
             rows.append(_fill(first, self.popular, self.k))
         return np.asarray(rows, dtype=np.int64).reshape(-1, self.k)

@@ -33,6 +33,9 @@ TABLE_METRICS = ("acc@1", "acc@5", "acc@10", "mrr", "ndcg@10", "km_mean", "km_me
 #: How the rankers' forms are named in tables and text.
 FORM_LABELS = {"features": "ranker (features)", "sequence": "ranker (features + GRU)"}
 
+#: The row of the best form's venue picked for the place (:meth:`VenueChapter.place_picks`).
+PLACE_LABEL = "ranker, place pick"
+
 
 def window_metrics(ranked, target, km) -> dict:
     """Per-window values of every metric of :data:`TABLE_METRICS` (km: the top venue's error)."""
@@ -67,6 +70,7 @@ class VenueChapter:
         self.runs = {}  # form -> seed -> {"val": per-window values, "test": ..., "ranked": (n, 10), "history"}
         self.verdicts = []
         self.training = {}
+        self.place_form, self.stay_weight = None, None
 
     @classmethod
     def open(cls, workdir, *, size=200, n_near=50):
@@ -130,7 +134,7 @@ class VenueChapter:
 
     def train(self, forms, *, seeds, verbose=0, **options):
         """Train the ranker of every form once per seed (:func:`checkin_traj.venues.model.train_ranker`)."""
-        from .model import train_ranker
+        from .model import probabilities, train_ranker
 
         if not forms:
             raise ValueError("forms is empty: give at least one of 'features', 'sequence'")
@@ -147,11 +151,58 @@ class VenueChapter:
                 )
                 run = {"history": trained.history, "best_epoch": trained.best_epoch}
                 for split, windows in (("val", val), ("test", test)):
-                    ranked = trained.rank(windows)
+                    scores = trained.scores(windows)
+                    order = np.argsort(-scores, axis=1, kind="stable")[:, :10]
+                    ranked = np.where(
+                        np.isfinite(np.take_along_axis(scores, order, axis=1)), np.take_along_axis(windows.candidates, order, axis=1), -1
+                    )
                     run[split] = window_metrics(ranked, windows.target, self._km(ranked, split))
                     run[f"ranked_{split}"] = ranked
+                    run[f"probs_{split}"] = probabilities(scores).astype(np.float32)
                 self.runs[form][int(seed)] = run
         return self.runs
+
+    def place_picks(self, *, stay_weights=(0.0, 0.25, 0.5, 1.0, 2.0), radius_km=1.0) -> pd.DataFrame:
+        """The best form's venue picked for the *place* (:func:`checkin_traj.venues.model.place_mass`).
+
+        For every stay weight, the validation share of windows whose picked venue lies within
+        1 km of the real check-in (mean over seeds); the weight with the highest share is
+        kept, and the test windows are scored with it (never the other way round).
+        """
+        from .model import place_mass
+
+        form = self.best_form()
+        by_seed = self._trained()[form]
+        masses = {}
+        for split in ("val", "test"):
+            windows, part = self.split_windows(split), self.data.split(split)
+            masses[split] = {
+                seed: place_mass(
+                    run[f"probs_{split}"], windows.candidates, self.context.venue_lat, self.context.venue_lon,
+                    part.last_raw[:, 2], part.last_raw[:, 1], radius_km=radius_km,
+                )
+                for seed, run in by_seed.items()
+            }
+        target_val = self.split_windows("val").target
+        rows = {}
+        for weight in stay_weights:
+            values = [
+                window_metrics(mass.pick(weight), target_val, self._km(mass.pick(weight), "val"))
+                for mass in masses["val"].values()
+            ]
+            rows[float(weight)] = {
+                "val within_1km": float(np.mean([v["within_1km"].mean() for v in values])),
+                "val km_median": float(np.mean([np.nanmedian(v["km"]) for v in values])),
+                "val acc@1": float(np.mean([v["acc@1"].mean() for v in values])),
+            }
+        table = pd.DataFrame(rows).T.rename_axis("stay weight")
+        self.stay_weight = float(table["val within_1km"].idxmax())
+        target_test = self.split_windows("test").target
+        for seed, mass in masses["test"].items():
+            ranked = mass.pick(self.stay_weight)
+            by_seed[seed]["place_test"] = window_metrics(ranked, target_test, self._km(ranked, "test"))
+        self.place_form = form
+        return table
 
     def seed_table(self, split="test") -> pd.DataFrame:
         """One row per form and seed: the metrics on ``split`` and the epochs run."""
@@ -183,6 +234,14 @@ class VenueChapter:
             rows[label]["seeds"] = len(group)
             for metric in ("acc@1", "km_median", "within_1km"):
                 rows[label][f"{metric} std"] = float(group[metric].std(ddof=1)) if len(group) > 1 else 0.0
+        if self.place_form is not None:
+            runs = self.runs[self.place_form]
+            label = PLACE_LABEL
+            per_seed = [_summary(run["place_test"]) for run in runs.values()]
+            rows[label] = {metric: float(np.mean([v[metric] for v in per_seed])) for metric in TABLE_METRICS}
+            rows[label]["seeds"] = len(per_seed)
+            for metric in ("acc@1", "km_median", "within_1km"):
+                rows[label][f"{metric} std"] = float(np.std([v[metric] for v in per_seed], ddof=1)) if len(per_seed) > 1 else 0.0
         table = pd.DataFrame(rows).T
         return table.reindex(columns=[*TABLE_METRICS, "acc@1 std", "km_median std", "within_1km std", "seeds"])
 
@@ -204,13 +263,16 @@ class VenueChapter:
         self.verdicts = []
         for reference, metric in bars:
             loss = _losses(metric)
-            contender_losses = np.stack([run["test"][loss] for run in by_seed.values()])
-            values = [_summary(run["test"])[metric] for run in by_seed.values()]
+            place = self.place_form is not None and metric in ("km_median", "within_1km")
+            key, name = ("place_test", PLACE_LABEL) if place else ("test", FORM_LABELS.get(form, form))
+            runs = self.runs[self.place_form] if place else by_seed
+            contender_losses = np.stack([run[key][loss] for run in runs.values()])
+            values = [_summary(run[key])[metric] for run in runs.values()]
             reference_values = [_summary_partial(baselines[reference])[metric]]
             self.verdicts.append(
                 compare(
                     contender_losses, baselines[reference][loss], users, metric=metric,
-                    contender=FORM_LABELS.get(form, form), reference=reference,
+                    contender=name, reference=reference,
                     values=values, reference_values=reference_values, n_boot=n_boot,
                 )
             )
@@ -258,6 +320,8 @@ class VenueChapter:
         }
         extra = {
             "best_form": self.best_form(),
+            "place_form": self.place_form,
+            "stay_weight": self.stay_weight,
             "training": self.training,
             "candidates": {"size": self.context.size, "n_near": self.context.generator.n_near},
             "histories": {
@@ -295,8 +359,11 @@ class VenueChapter:
             "venues_goals_met": int(sum(self.goals().values())),
             "venues_goals": len(self.goals()),
         }
+        if self.place_form is not None:
+            values["venues_stay_weight"] = self.stay_weight
+        names = [(label, "best")] + ([(PLACE_LABEL, "place")] if self.place_form is not None else [])
         for name, key in (
-            (label, "best"), ("user_frequent", "user_frequent"), ("last_venue", "last_venue"),
+            *names, ("user_frequent", "user_frequent"), ("last_venue", "last_venue"),
             ("persistence (last position)", "persistence"), ("transition", "transition"), ("popular", "popular"),
         ):
             for metric in TABLE_METRICS:

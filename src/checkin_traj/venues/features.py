@@ -9,15 +9,17 @@ ids (n, size), their features (n, size, F) and the target's position among them.
 What a training window may count
 --------------------------------
 The counts are made on the training rows, which hold every training window's own target
-and, for most of them, the user's later check-ins too. Counting those would leak the answer
-(a venue visited once "by this user" would always be the target), and would make the
-training windows' candidate sets richer than the test windows' ones. So on a training
-window the user's own counts (visits, transitions, check-ins, the user's own venues among
-the candidates) are those of the user's training rows *before* the target, as on a test
-window; the counts over all users (popularity, transitions, hour slots) leave the target's
-own row out, and a target left with no training visit at all is not a candidate (as a venue
-absent from training is not one on the test windows). The validation and test windows see
-the full training counts: their targets come after every training row of their user.
+and, for most of them, later check-ins of the user and of everyone else. Counting those
+would leak the answer (a venue visited once "by this user" would always be the target) and
+would make the training windows' candidate sets richer than the test windows' ones (venues
+first visited after the window would be candidates). So on a training window every count is
+made on the training rows *before* its target: the user's own counts (visits, transitions,
+check-ins, the user's own venues) on the user's earlier rows, the counts over all users
+(popularity, transitions) on check-ins earlier in time, and only venues visited before the
+target are candidates, as on a test window, whose candidates are venues of the training
+period. The hour-slot shares leave the target's own row out. The validation and test
+windows see the full training counts: their targets come after every training row of their
+user.
 """
 
 from __future__ import annotations
@@ -171,6 +173,13 @@ class VenueContext:
         self.user_rows_before = _before_table(u, rows)
         trans_rows = rows[1:][same[1:]]
         self.user_transitions_before = _before_table((who * nv + prev) * nv + nxt, trans_rows)
+        # the counts over all users, each row kept with its rank in time: "rows before the target's time"
+        rank = np.empty(len(check_ins), dtype=np.int64)
+        rank[np.argsort(times, kind="stable")] = np.arange(len(check_ins))
+        self.time_rank = rank
+        self.popularity_before = _before_table(v, rank[rows])
+        self.transitions_before = _before_table(prev * nv + nxt, rank[trans_rows])
+        self.out_degree_before = _before_table(prev, rank[trans_rows])
         starts = np.flatnonzero(np.r_[True, u[1:] != u[:-1]])  # rows are sorted by user
         self.user_rows = dict(zip(u[starts].tolist(), np.split(rows, starts[1:])))
         # the user's median training position ("home")
@@ -185,7 +194,7 @@ class VenueContext:
         local = pd.DatetimeIndex(check_ins["time"])
         local = local.tz_convert(timezone) if timezone else local
         self.hour = local.hour.to_numpy().astype(np.int64)
-        self.weekday = local.weekday.to_numpy().astype(np.int64)
+        self.weekday = local.day_of_week.to_numpy().astype(np.int64)
         slot = self.hour[rows] // 3
         self.slot_counts = np.zeros((self.n_venues, 8))
         np.add.at(self.slot_counts, (v, slot), 1.0)
@@ -219,16 +228,15 @@ class VenueContext:
         nv = np.int64(self.n_venues)
 
         loo = split == "train"
-        own = None
-        if loo:  # only the user's training rows before the target; the target row left out of the rest
-            pop_left = self.popularity[np.maximum(target, 0)] - 1
-            drop_all = np.where((target >= 0) & (pop_left <= 0), target, -1)
+        if loo:  # only what was counted before the target: the user's earlier rows, everyone's earlier check-ins
             own = [self._own_before(u, t) for u, t in zip(user.tolist(), target_rows.tolist())]
+            now = self.time_rank[target_rows]
+            wide = self.generator.generate(user, last, last_lat, last_lon, size=self.size + self.size // 2, own=own)
+            existed = (wide >= 0) & (_count_before(self.popularity_before, np.maximum(wide, 0), now[:, None]) > 0)
+            order = np.argsort(~existed, axis=1, kind="stable")[:, : self.size]
+            candidates = np.where(np.take_along_axis(existed, order, axis=1), np.take_along_axis(wide, order, axis=1), -1)
         else:
-            drop_all = None
-        candidates = self.generator.generate(
-            user, last, last_lat, last_lon, size=self.size, drop_all=drop_all, own=own
-        )
+            candidates = self.generator.generate(user, last, last_lat, last_lon, size=self.size)
         valid = candidates >= 0
         cand = np.where(valid, candidates, 0)
         is_target = valid & (candidates == target[:, None]) & (target[:, None] >= 0)
@@ -245,9 +253,10 @@ class VenueContext:
         user_trans = np.where(last_ok, _lookup(self.user_transitions, (user[:, None] * nv + last_id) * nv + cand), 0.0)
         trans = np.where(last_ok, _lookup(self.transitions, last_id * nv + cand), 0.0)
         out_degree = np.where(last >= 0, self.out_degree[np.maximum(last, 0)], 0.0)
-        slots = self.slot_counts[cand].copy()
+        slot_last = self.hour[target_rows - 1] // 3
+        in_slot = self.slot_counts[cand, slot_last[:, None]]
+        slot_total = self.slot_counts.sum(axis=1)[cand]
         if loo:
-            one = is_target.astype(np.float64)
             keys = user[:, None] * nv + cand
             visits = _count_before(self.user_visits_before, keys, target_rows[:, None])
             user_trans = np.where(
@@ -255,18 +264,16 @@ class VenueContext:
                 _count_before(self.user_transitions_before, (user[:, None] * nv + last_id) * nv + cand, target_rows[:, None]),
                 0.0,
             )
-            pop -= one
-            trans -= one * last_ok
-            out_degree = out_degree - (last >= 0) * (target >= 0)
-            slot_now = self.hour[target_rows] // 3
-            rows_i, cols_i = np.nonzero(is_target)
-            slots[rows_i, cols_i, slot_now[rows_i]] -= 1.0
+            pop = _count_before(self.popularity_before, cand, now[:, None])
+            trans = np.where(last_ok, _count_before(self.transitions_before, last_id * nv + cand, now[:, None]), 0.0)
+            out_degree = np.where(last >= 0, _count_before(self.out_degree_before, np.maximum(last, 0), now), 0.0)
+            # the hour-slot shares leave the target's own row out
+            slot_total = slot_total - is_target
+            in_slot = in_slot - is_target * (self.hour[target_rows] // 3 == slot_last)[:, None]
             total = np.maximum(_count_before(self.user_rows_before, user, target_rows), 1.0)
         else:
             total = np.maximum(self.user_total[user], 1.0)
-        slot_last = self.hour[target_rows - 1] // 3
-        slot_share = np.take_along_axis(slots, slot_last[:, None, None].repeat(cand.shape[1], 1), axis=2)[..., 0]
-        slot_share = slot_share / np.maximum(slots.sum(axis=2), 1.0)
+        slot_share = np.maximum(in_slot, 0) / np.maximum(slot_total, 1.0)
 
         in_window = (window_venues[:, None, :] == candidates[:, :, None]) & valid[:, :, None]
         since = np.where(in_window, np.arange(width - 1, -1, -1)[None, None, :], width + 1).min(axis=2)

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..checks import check_choice, check_int, check_positive
 
-__all__ = ["FORMS", "FeatureScaler", "build_ranker", "train_ranker", "TrainedRanker"]
+__all__ = ["FORMS", "FeatureScaler", "build_ranker", "train_ranker", "TrainedRanker", "probabilities", "place_mass", "PlaceMass"]
 
 FORMS = ("features", "sequence")
 
@@ -191,3 +191,71 @@ def train_ranker(
     history["seconds"] = seconds
     best = int(np.argmin(history["val_loss"]))
     return TrainedRanker(model=model, scaler=scaler, form=form, n_venues=n_venues, history=history, best_epoch=best)
+
+
+def probabilities(scores) -> np.ndarray:
+    """Softmax of each row of ``scores`` (-inf for padding gives 0)."""
+    scores = np.asarray(scores, dtype=np.float64)
+    top = np.max(np.where(np.isfinite(scores), scores, -np.inf), axis=1, keepdims=True)
+    weights = np.where(np.isfinite(scores), np.exp(scores - top), 0.0)
+    return weights / weights.sum(axis=1, keepdims=True)
+
+
+@dataclass
+class PlaceMass:
+    """For each window's ``pool`` most probable candidates: their ids, probabilities, the
+    probability mass within the radius of each, and whether each lies within the radius of
+    the last check-in (see :func:`km_pick`)."""
+
+    top: np.ndarray
+    top_p: np.ndarray
+    mass: np.ndarray
+    near_last: np.ndarray
+
+    def pick(self, stay_weight=0.0, *, k=10) -> np.ndarray:
+        """The top ``k`` venues by ``mass + stay_weight * near_last`` (ties: by probability), -1 padded."""
+        score = self.mass + float(stay_weight) * self.near_last
+        score = np.where((self.top >= 0) & (self.top_p > 0), score, -np.inf)
+        rerank = np.argsort(-score, axis=1, kind="stable")  # the pool is sorted by probability: ties keep it
+        ranked = np.take_along_axis(self.top, rerank, axis=1)[:, :k]
+        out = np.where(np.take_along_axis(np.isfinite(score), rerank, axis=1)[:, :k], ranked, -1)
+        if out.shape[1] < k:
+            out = np.pad(out, ((0, 0), (0, k - out.shape[1])), constant_values=-1)
+        return out
+
+
+def place_mass(probs, candidates, venue_lat, venue_lon, last_lat, last_lon, *, radius_km=1.0, pool=50) -> PlaceMass:
+    """The probability that the next check-in lies within ``radius_km`` of each likely venue.
+
+    The ranker's probabilities say where the next venue is likely to be; when they are
+    spread over venues close together, the venue at the centre of that mass is a better
+    guess of the *place* than the single most probable venue. Each of the ``pool`` most
+    probable candidates ``j`` gets ``sum_c p_c [d(j, c) <= radius]``;
+    :meth:`PlaceMass.pick` adds ``stay_weight [d(j, last) <= radius]``, which stands for the
+    next check-ins outside the candidates (they mostly stay near the last one), and ranks.
+    Distances are planar (equirectangular at the last check-in's latitude), within a fraction
+    of a per cent of the haversine distance over a city.
+    """
+    probs = np.asarray(probs, dtype=np.float64)
+    candidates = np.asarray(candidates)
+    check_positive("radius_km", radius_km)
+    pool = min(check_int("pool", pool, minimum=1), candidates.shape[1])
+    n = len(probs)
+    order = np.argsort(-probs, axis=1, kind="stable")[:, :pool]
+    top = np.take_along_axis(candidates, order, axis=1)
+    top_p = np.take_along_axis(probs, order, axis=1)
+    safe = np.where(candidates >= 0, candidates, 0)
+    km_per_deg = 111.195
+    scale = np.cos(np.radians(np.asarray(last_lat, float)))[:, None]
+    y = np.asarray(venue_lat, float)[safe] * km_per_deg
+    x = np.asarray(venue_lon, float)[safe] * km_per_deg * scale
+    ty, tx = np.take_along_axis(y, order, axis=1), np.take_along_axis(x, order, axis=1)
+    mass = np.empty((n, pool))
+    for start in range(0, n, 1024):
+        s = slice(start, start + 1024)
+        d2 = (ty[s, :, None] - y[s, None, :]) ** 2 + (tx[s, :, None] - x[s, None, :]) ** 2
+        mass[s] = ((d2 <= radius_km**2) * probs[s, None, :]).sum(axis=2)
+    ly = np.asarray(last_lat, float)[:, None] * km_per_deg
+    lx = np.asarray(last_lon, float)[:, None] * km_per_deg * scale
+    near_last = (((ty - ly) ** 2 + (tx - lx) ** 2) <= radius_km**2).astype(np.float64)
+    return PlaceMass(top=top, top_p=top_p, mass=mass, near_last=near_last)
