@@ -18,7 +18,7 @@ import pytest
 
 from checkin_traj import build
 
-from .conftest import REPO_ROOT, _shared_data_dir
+REPO_ROOT = Path(__file__).resolve().parents[1]  # as in conftest.py, which imports this module
 
 #: make's install stamps, marked done in the copy (the Makefile's $(STAMP) and $(BOOK_STAMP)):
 #: `pip install -e ".[test]"` and `pip install -c constraints.txt ...` never run into the
@@ -31,6 +31,8 @@ MAKE_BOOK = "make book"
 
 def sample_dir() -> Path | None:
     """The folder holding ``gowalla-nyc/`` (the real New York sample), or None."""
+    from .conftest import _shared_data_dir
+
     folder = _shared_data_dir()
     return folder if (folder / "gowalla-nyc").is_dir() else None
 
