@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +19,7 @@ import pytest
 
 from checkin_traj import build
 
-from .conftest import REPO_ROOT, _shared_data_dir
+REPO_ROOT = Path(__file__).resolve().parents[1]  # as in conftest.py, which imports this module
 
 #: make's install stamps, marked done in the copy (the Makefile's $(STAMP) and $(BOOK_STAMP)):
 #: `pip install -e ".[test]"` and `pip install -c constraints.txt ...` never run into the
@@ -31,6 +32,8 @@ MAKE_BOOK = "make book"
 
 def sample_dir() -> Path | None:
     """The folder holding ``gowalla-nyc/`` (the real New York sample), or None."""
+    from .conftest import _shared_data_dir
+
     folder = _shared_data_dir()
     return folder if (folder / "gowalla-nyc").is_dir() else None
 
@@ -77,21 +80,29 @@ def newcomer_copy(tmp_path_factory) -> Path:
     return copy
 
 
-def run_script(copy: Path, commands: list[str], *, timeout: float = 900) -> subprocess.CompletedProcess:
+def run_script(copy: Path, commands: list[str], *, timeout: float = 1800) -> subprocess.CompletedProcess:
     """Run commands in one bash (``set -euo pipefail``); each is echoed as ``>>> command`` first."""
     import shlex
 
     script = ["set -euo pipefail"]
     for command in commands:
         script += [f"echo {shlex.quote('>>> ' + command)}", command]
-    return subprocess.run(["bash", "-c", "\n".join(script)], cwd=copy, env=environment(copy),
-                          capture_output=True, text=True, timeout=timeout)
+    process = subprocess.Popen(["bash", "-c", "\n".join(script)], cwd=copy, env=environment(copy), text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)  # the commands' kernels too, not only bash
+        stdout, stderr = process.communicate()
+        stderr += f"\n[killed after {timeout:.0f} s]"
+        return subprocess.CompletedProcess(process.args, -signal.SIGKILL, stdout, stderr)
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
 @pytest.fixture(scope="session")
 def made_book(newcomer_copy) -> build.BuildResult:
     """The README's ``make book`` in the fresh copy (test profile): the executed chapters and the HTML."""
-    completed = run_script(newcomer_copy, [MAKE_BOOK], timeout=1800)
+    completed = run_script(newcomer_copy, [MAKE_BOOK], timeout=2400)
     assert completed.returncode == 0, f"`{MAKE_BOOK}` failed:\n{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}"
     workdir = newcomer_copy / "build" / "test"
     result = build.BuildResult(profile="test", workdir=workdir, html=workdir / "_build" / "html")

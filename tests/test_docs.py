@@ -68,7 +68,7 @@ MAPPED = {
 #: it they would download the full SNAP file, so they skip, with this reason, instead.
 NEEDS_SAMPLE = {
     "README.md#2": "chapter 01 with DATA=auto reads the New York sample (else downloads SNAP)",
-    "README.md#3": "the workshop profile reads the sample; `checkin-traj clean` names its path",
+    "README.md#3": "`checkin-traj clean` names the sample's path",
     "book/workshop.md#2": "chapter 01 with DATA=auto reads the New York sample (else downloads SNAP)",
 }
 
@@ -77,7 +77,7 @@ OUTPUTS = {
     "README.md#2": ["build/strict/01.ipynb", "build/strict/02.ipynb", "build/strict/data/clean.parquet"],
     "book/workshop.md#2": ["build/strict/01.ipynb"],
     "README.md#1": ["build/test/_build/html/index.html", "build/test/_build/html/notebooks/07_tuning.html"],
-    "README.md#3": ["build/workshop/data/clean.parquet", "build/clean-nyc.csv"],
+    "README.md#3": ["build/test/data/clean.parquet", "build/clean-nyc.csv"],
 }
 
 
