@@ -11,7 +11,7 @@ from checkin_traj.model_chapter import ModelChapter
 from checkin_traj.results import MODEL_NAMES, baseline_scores, load_results
 from checkin_traj.verdicts import strongest_baseline
 
-from .chapter_workdirs import hopping_clean, prepare_workdir, run_chapter
+from .chapter_workdirs import assert_citations_glued, hopping_clean, prepare_workdir, run_chapter
 
 pytestmark = pytest.mark.slow
 
@@ -85,6 +85,7 @@ def test_the_one_table_holds_forms_baseline_peer_and_intervals(workdir):
 def test_recurrent_chapters_train_both_target_modes_and_save_them(workdir, chapter, name, prefix):
     saved_name = MODEL_NAMES[name]
     values = run_chapter(workdir, chapter)
+    assert_citations_glued(values, chapter)
     n_test = load_results(workdir, "protocol")["metrics"]["windows_test"]
     saved = _check_saved(workdir, name, ["absolute", "offset"], n_test)
     for mode in ("absolute", "offset"):
@@ -107,6 +108,7 @@ def test_recurrent_chapters_train_both_target_modes_and_save_them(workdir, chapt
 
 def test_transformer_chapter_trains_with_and_without_positions(workdir):
     values = run_chapter(workdir, "05_transformer")
+    assert_citations_glued(values, "05_transformer")
     n_test = load_results(workdir, "protocol")["metrics"]["windows_test"]
     runs = ["positions_absolute", "positions_offset", "no_positions_absolute", "no_positions_offset"]
     saved = _check_saved(workdir, "transformer", runs, n_test)

@@ -459,3 +459,17 @@ def test_plot_modules_import_no_private_helper_of_another():
         for names in re.findall(r"^from \.+\w* import (.+)$", path.read_text(), flags=re.M):
             imported = [name.strip().split(" as ")[0] for name in names.strip("()").split(",")]
             assert not [name for name in imported if name.startswith("_")], (path.name, names)
+
+
+def test_error_cdf_draws_one_empirical_distribution_per_predictor():
+    from checkin_traj.plots.evaluation import error_cdf
+
+    ax = error_cdf({"near": np.array([0.1, 0.2]), "far": np.array([0.5, 1.5, 3.0])}, max_km=5.0)
+    curves = [line for line in ax.lines if len(line.get_xdata()) > 2]
+    assert [round(float(line.get_ydata()[-1]), 6) for line in curves] == [1.0, 1.0]  # every window counted
+    far = next(line for line in curves if len(line.get_xdata()) == 4)
+    np.testing.assert_allclose(far.get_ydata()[1:], [1 / 3, 2 / 3, 1.0])
+    assert [text.get_text() for text in ax.get_legend().get_texts()] == ["near", "far"]
+    plt.close(ax.figure)
+    with pytest.raises(ValueError, match="at least one"):
+        error_cdf({})
