@@ -71,10 +71,10 @@ LOSSES = {
     "minutes_median": ("minutes", "median"),
 }
 
-#: Per-window losses of :data:`LOSSES` where a larger value is better (a hit); for every
+#: Per-window losses of :data:`LOSSES` where a larger value is better (a hit, a rank score); for every
 #: other loss lower is better, whatever the metric's own direction (R² is decided on the
 #: squared error, so a lower squared error is a higher R²).
-HIGHER_LOSS_IS_BETTER = frozenset({"within_1km"})
+HIGHER_LOSS_IS_BETTER = frozenset({"within_1km", "hit", "reciprocal_rank", "ndcg"})  # the last three: venue rankings
 
 #: How the difference of :data:`LOSSES` reads in a sentence.
 _DIFFERENCE_NAMES = {
