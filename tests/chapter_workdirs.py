@@ -23,10 +23,10 @@ import numpy as np
 import pandas as pd
 
 from checkin_traj import build
-from checkin_traj.baselines import run_baselines
+from checkin_traj.baselines import BOOSTED_BASELINES, run_baselines
 from checkin_traj.data.provenance import save_clean
 from checkin_traj.results import save_results
-from checkin_traj.sequences import build_windows
+from checkin_traj.sequences import build_windows, test_windows_hash
 
 from .conftest import REPO_ROOT
 from .notebook_outputs import error_outputs, glued
@@ -119,18 +119,22 @@ def save_protocol_and_baselines(workdir, clean, *, window=4):
     (WindowedData, pandas.DataFrame)
         The windows of ``clean`` and the baselines' test table (one row per baseline),
         saved as ``protocol`` and ``baselines`` (predictions, and ``extra["strongest"]``:
-        the baseline with the lowest RMSE).
+        the baseline with the lowest RMSE), and the boosted-tree peers as ``boosted``; every
+        result with the test windows' hash.
     """
     data = build_windows(clean, window=window)
-    save_results(workdir, "protocol", metrics=data.report, extra=data.protocol())
+    windows_hash = test_windows_hash(data)
+    save_results(workdir, "protocol", metrics={**data.report, "test_windows_hash": windows_hash}, extra=data.protocol())
     table, predictions = run_baselines(data, return_predictions=True)
     save_results(
         workdir,
         "baselines",
         tables={"test": table},
         arrays=predictions,
-        extra={"strongest": str(table["rmse"].idxmin())},
+        extra={"strongest": str(table["rmse"].idxmin()), "test_windows_hash": windows_hash},
     )
+    boosted, boosted_predictions = run_baselines(data, baselines=BOOSTED_BASELINES, return_predictions=True)
+    save_results(workdir, "boosted", tables={"test": boosted}, arrays=boosted_predictions, extra={"test_windows_hash": windows_hash})
     return data, table
 
 

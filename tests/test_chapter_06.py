@@ -13,7 +13,7 @@ from checkin_traj.comparison import Judge, comparison_table
 from checkin_traj.metrics import ARTICLE_SCORES
 from checkin_traj.data.provenance import load_clean
 from checkin_traj.results import baseline_scores, load_results, save_results
-from checkin_traj.sequences import build_windows
+from checkin_traj.sequences import build_windows, test_windows_hash
 from checkin_traj.verdicts import strongest_baseline
 
 from .chapter_workdirs import assert_citations_glued, prepare_workdir, run_chapter, synthetic_clean
@@ -51,7 +51,9 @@ def workdir(tmp_path_factory):
             for label, (hyperparameters, mode) in runs.items()
         }
         hyperparameters = {label: hyperparameters for label, (hyperparameters, _) in runs.items()}
-        save_results(workdir, model, **results_payload(seed_runs, hyperparameters=hyperparameters, training={"epochs": 1}))
+        payload = results_payload(seed_runs, hyperparameters=hyperparameters, training={"epochs": 1})
+        payload["extra"]["test_windows_hash"] = test_windows_hash(data)  # as ModelChapter.save records it
+        save_results(workdir, model, **payload)
     return workdir
 
 

@@ -11,7 +11,7 @@ from checkin_traj.model_chapter import ModelChapter
 from checkin_traj.results import MODEL_NAMES, baseline_scores, load_results
 from checkin_traj.verdicts import strongest_baseline
 
-from .chapter_workdirs import hopping_clean, prepare_workdir, run_chapter
+from .chapter_workdirs import assert_citations_glued, hopping_clean, prepare_workdir, run_chapter
 
 pytestmark = pytest.mark.slow
 
@@ -35,6 +35,49 @@ def _check_saved(workdir, name, runs, n_test):
     return saved
 
 
+def _check_one_table(workdir, name, values, prefix, saved):
+    """The chapter's counts of runs ended by the cap, its forms verdict and its one table."""
+    seeds = saved["tables"]["seeds"]
+    assert values[f"{prefix}_runs_total"] == len(seeds)
+    assert values[f"{prefix}_runs_at_cap"] == int(seeds["hit_epoch_cap"].sum())
+    assert values[f"{prefix}_runs_at_cap"] + values[f"{prefix}_runs_stopped_early"] == len(seeds)
+    assert values[f"{prefix}_epochs_cap"] == 2  # the test profile's EPOCHS
+    assert values[f"{prefix}_forms_outcome"] in {"beats", "loses", "within noise"}
+    assert f"{prefix}_forms_md" in values  # the sentence, glued as Markdown
+    assert saved["extra"]["test_windows_hash"] == load_results(workdir, "protocol")["metrics"]["test_windows_hash"]
+
+
+def test_the_one_table_holds_forms_baseline_peer_and_intervals(workdir):
+    """ModelChapter's table, on one quick run per form (the same call every model chapter makes)."""
+    chapter = ModelChapter.open(workdir, "lstm", {"SEEDS": [0, 1], "EPOCHS": 1, "BATCH_SIZE": 64, "PATIENCE": 1, "NUM_HIDDENS": 4})
+    assert chapter.hyperparameters == {"num_hiddens": 4}
+    assert list(chapter.form_runs()) == ["absolute", "offset"]
+    assert chapter.form_runs()["absolute"]["variant"] == "article"
+    chapter.train_forms(verbose=0)
+    table = chapter.results_frame(n_boot=50)
+    assert list(table.columns) == [
+        "LSTM (absolute)",
+        "LSTM (offset)",
+        f"strongest baseline: {chapter.strongest}",
+        "boosted trees: hist_gradient_boosting_squared_error",
+    ]
+    rows = list(table.index)
+    assert rows[:2] == ["RMSE, pooled (article's form)", "R², pooled (article's form)"]
+    for label in ("R², gap", "R², longitude", "R², latitude", "R², place (longitude and latitude)",
+                  "median error (km), pooled", "median error (km), per user"):
+        assert label in rows
+    rmse = chapter.runs["offset"].metrics["rmse"]
+    assert table.loc[rows[0], "LSTM (offset)"] == f"{rmse.mean():.3f} ± {rmse.std(ddof=1):.3f}"
+    versus = next(row for row in rows if row.startswith(f"vs `{chapter.strongest}`: Δ MSE"))
+    assert table.loc[versus, "LSTM (offset)"].endswith(chapter.verdicts["rmse"]["offset"].outcome)
+    forms = next(row for row in rows if row.startswith("article's form vs book's"))
+    assert table.loc[forms, "LSTM (absolute)"].endswith(chapter.forms_verdict.outcome)
+    assert table.loc[forms, "LSTM (offset)"] == ""
+    assert table.loc["runs ended by the epoch cap", "LSTM (offset)"] == "2 of 2"  # one epoch: the cap ends both
+    with pytest.raises(ValueError, match="no parameter 'SEEDS'"):
+        ModelChapter.open(workdir, "lstm", {}).train_forms()
+
+
 @pytest.mark.parametrize(
     "chapter, name, prefix",
     [("03_lstm", "lstm", "lstm"), ("04_seq2seq_attention", "seq2seq", "seq2seq")],
@@ -42,6 +85,7 @@ def _check_saved(workdir, name, runs, n_test):
 def test_recurrent_chapters_train_both_target_modes_and_save_them(workdir, chapter, name, prefix):
     saved_name = MODEL_NAMES[name]
     values = run_chapter(workdir, chapter)
+    assert_citations_glued(values, chapter)
     n_test = load_results(workdir, "protocol")["metrics"]["windows_test"]
     saved = _check_saved(workdir, name, ["absolute", "offset"], n_test)
     for mode in ("absolute", "offset"):
@@ -59,10 +103,12 @@ def test_recurrent_chapters_train_both_target_modes_and_save_them(workdir, chapt
     assert set(outcomes) == {f"{saved_name} ({mode})" for mode in ("absolute", "offset")}
     assert saved["extra"]["verdicts"]["rmse"]["absolute"]["outcome"] == outcomes[f"{saved_name} (absolute)"]
     assert 1 <= values[f"{prefix}_epochs_mean"] <= 2  # the test profile's EPOCHS
+    _check_one_table(workdir, name, values, prefix, saved)
 
 
 def test_transformer_chapter_trains_with_and_without_positions(workdir):
     values = run_chapter(workdir, "05_transformer")
+    assert_citations_glued(values, "05_transformer")
     n_test = load_results(workdir, "protocol")["metrics"]["windows_test"]
     runs = ["positions_absolute", "positions_offset", "no_positions_absolute", "no_positions_offset"]
     saved = _check_saved(workdir, "transformer", runs, n_test)

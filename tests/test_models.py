@@ -248,3 +248,15 @@ def test_variants_are_checked_by_name():
     with pytest.raises(ValueError, match=r"unknown hyperparameter.*num_heads.*article form"):
         build_model("seq2seq", variant="article", window=5, num_heads=2)
     assert default_hyperparameters("seq2seq", "article")["num_layers"] == 2
+
+
+def test_article_hyperparameters_read_the_book_form_the_articles_way():
+    from checkin_traj.models import article_hyperparameters, hyperparameter_names
+
+    book = {"num_hiddens": 8, "dropout": 0.1, "num_layers": 1, "activation": "tanh", "num_heads": 2, "learning_rate": 1e-3}
+    article = article_hyperparameters("seq2seq", book)
+    assert article["num_layers"] == 2  # the article counts the decoder too
+    assert "num_heads" not in article and set(article) <= set(hyperparameter_names("seq2seq", "article"))
+    assert book["num_layers"] == 1  # the book's dict is not changed
+    assert article_hyperparameters("lstm", {"num_hiddens": 4, "dropout": 0.0}) == {"num_hiddens": 4, "dropout": 0.0}
+    assert article_hyperparameters("transformer", {"positional_encoding": True, "num_blocks": 1})["positional_encoding"] is True

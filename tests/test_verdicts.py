@@ -77,3 +77,29 @@ def test_glue_values_make_a_markdown_list():
     assert values["lstm_verdict_md"].splitlines()[0].startswith("- **A** **beats**")
     assert values["lstm_verdict_beating"] == 2
     assert values["lstm_verdict_outcomes"] == {"A": BEATS, "B": BEATS}
+
+
+def test_r2_is_decided_on_the_squared_error_lower_wins():
+    """R² is decided on the per-window squared error: the contender with the lower error
+    (the higher R²) beats, never the reverse."""
+    from checkin_traj.verdicts import compare as decide
+
+    users = np.repeat(np.arange(20), 5)
+    low, high = np.full(100, 0.01), np.full(100, 0.04)
+    assert decide(low, high, users, metric="r2", n_boot=50).outcome == "beats"
+    assert decide(high, low, users, metric="r2", n_boot=50).outcome == "loses"
+    assert decide(low, high, users, metric="rmse", n_boot=50).outcome == "beats"
+    hits, misses = np.ones(100), np.zeros(100)
+    assert decide(hits, misses, users, metric="within_1km", n_boot=50).outcome == "beats"  # a hit is better
+
+
+def test_every_higher_is_better_metric_but_r2_has_a_higher_is_better_loss():
+    """The side a verdict reads from follows the per-window loss: only R² (decided on the squared
+    error) is a higher-is-better metric with a lower-is-better loss."""
+    from checkin_traj.verdicts import HIGHER_IS_BETTER, HIGHER_LOSS_IS_BETTER, LOSSES
+
+    for metric, (loss, _) in LOSSES.items():
+        if metric in HIGHER_IS_BETTER and not metric.startswith("r2"):
+            assert loss in HIGHER_LOSS_IS_BETTER, metric
+        if metric not in HIGHER_IS_BETTER:
+            assert loss not in HIGHER_LOSS_IS_BETTER, metric

@@ -696,6 +696,21 @@ def hyperparameter_names(name, variant="book"):
     return tuple(key for key in inspect.signature(builder).parameters if key not in SHAPE_ARGUMENTS)
 
 
+def article_hyperparameters(name, hyperparameters):
+    """The book form's ``hyperparameters`` read for the article's form of model ``name``.
+
+    Keeps those the article's builder accepts (e.g. Seq2Seq's article form has no
+    attention heads) and reads the rest as the article does: its Seq2Seq counts every LSTM
+    layer, the decoder's included, so ``num_layers`` grows by one
+    (:data:`VARIANT_DIFFERENCES` words each difference).
+    """
+    accepted = hyperparameter_names(name, "article")
+    article = {key: value for key, value in dict(hyperparameters).items() if key in accepted}
+    if name == "seq2seq" and "num_layers" in article:
+        article["num_layers"] = int(article["num_layers"]) + 1  # the article's count includes the decoder
+    return article
+
+
 def default_hyperparameters(name, variant="book"):
     """The builder's default hyperparameters, e.g. ``{"num_hiddens": 64, "dropout": 0.2, ...}``."""
     builder = _builder(name, variant)

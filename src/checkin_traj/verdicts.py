@@ -79,6 +79,11 @@ LOSSES = {
     "ndcg@10": ("ndcg", "mean"),
 }
 
+#: Per-window losses of :data:`LOSSES` where a larger value is better (a hit, a rank score); for every
+#: other loss lower is better, whatever the metric's own direction (R² is decided on the
+#: squared error, so a lower squared error is a higher R²).
+HIGHER_LOSS_IS_BETTER = frozenset({"within_1km", "hit", "reciprocal_rank", "ndcg"})  # the last three: venue rankings
+
 #: How the difference of :data:`LOSSES` reads in a sentence.
 _DIFFERENCE_NAMES = {
     "squared_error": "MSE",
@@ -320,7 +325,7 @@ def compare(
     statistic = LOSSES[metric][1]
     interval = paired_bootstrap(a, b, users, statistic=statistic, n_boot=n_boot, seed=seed, level=level)
     lower_side, upper_side = interval.high < 0.0, interval.low > 0.0
-    if metric in HIGHER_IS_BETTER:
+    if LOSSES[metric][0] in HIGHER_LOSS_IS_BETTER:  # the loss's direction, not the metric's (R²: squared error)
         lower_side, upper_side = upper_side, lower_side
     outcome = BEATS if lower_side else LOSES if upper_side else WITHIN_NOISE
 

@@ -13,8 +13,8 @@ from matplotlib.collections import LineCollection
 
 from ..geo import NYC_BOX
 from ..sequences import gap_minutes
-from .maps import _check_count, _frame_map
-from .models import _check_predictions, _loss_legend, _plot_loss, _style_loss_axes
+from .models import loss_legend, plot_loss, style_loss_axes
+from .style import CONTENT_WIDTH, check_count, check_predictions, frame_map
 from .style import colour as _colour
 from .style import subsample as _subsample
 
@@ -25,15 +25,16 @@ METRIC_LABELS = {"rmse": "RMSE", "r2": "R²", "km_median": "median distance erro
 
 def _windows_and_sample(data, predictions, *, split, sample, seed):
     """The windows of ``split`` (the predictions checked against them) and the rows drawn for the panels."""
-    windows = _check_predictions(data, predictions, split)
-    _check_count("sample", sample, unit=" of windows")
+    windows = check_predictions(data, predictions, split)
+    check_count("sample", sample, unit=" of windows")
     return windows, _subsample(len(windows.y_raw), sample, seed)
 
 
-def _panels(count, *, ncols, size):
+def _panels(count, *, ncols, height):
+    """``count`` panels, ``ncols`` a row, as wide together as the book's text (:data:`CONTENT_WIDTH`)."""
     ncols = min(ncols, count)
     nrows = int(np.ceil(count / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size[0] * ncols, size[1] * nrows), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(CONTENT_WIDTH, height * nrows), squeeze=False)
     for ax in axes.flat[count:]:
         ax.set_visible(False)
     return fig, list(axes.flat[:count])
@@ -59,14 +60,14 @@ def loss_comparison(histories, *, title=None):
     """
     if not histories or not all(histories.values()):
         raise ValueError("histories must map a panel title to a non-empty {run name: history}")
-    fig, axes = _panels(len(histories), ncols=2, size=(6.4, 4.4))
+    fig, axes = _panels(len(histories), ncols=2, height=4.2)
     for ax, (panel, runs) in zip(axes, histories.items()):
         for number, (label, history) in enumerate(runs.items()):
             if not history.get("loss") or len(history["loss"]) != len(history.get("val_loss", [])):
                 raise ValueError(f"history of {label!r} must hold lists 'loss' and 'val_loss' of equal, non-zero length")
-            _plot_loss(ax, history, colour=_colour(number), label=label, train_linewidth=1.1)
-        _style_loss_axes(ax, panel)
-        _loss_legend(ax, runs_from=ax, fontsize=7)
+            plot_loss(ax, history, colour=_colour(number), label=label, train_linewidth=1.1)
+        style_loss_axes(ax, panel)
+        loss_legend(ax, runs_from=ax, fontsize=6.5)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
@@ -101,7 +102,7 @@ def time_scatter(data, predictions, *, split="test", sample=2000, seed=0, ncols=
     windows, rows = _windows_and_sample(data, predictions, split=split, sample=sample, seed=seed)
     real_hours = gap_minutes(windows.y_raw[:, 0]) / 60.0
     limit = max(1.0, float(np.nanpercentile(np.abs(real_hours), 99.5)))
-    fig, axes = _panels(len(predictions), ncols=ncols, size=(4.6, 4.3))
+    fig, axes = _panels(len(predictions), ncols=ncols, height=3.6)
     for number, (ax, (label, prediction)) in enumerate(zip(axes, predictions.items())):
         predicted_hours = gap_minutes(data.inverse_targets(prediction)[:, 0]) / 60.0
         colour = _colour(number)
@@ -143,7 +144,7 @@ def place_map(data, predictions, *, split="test", sample=300, seed=0, box=NYC_BO
 
     windows, rows = _windows_and_sample(data, predictions, split=split, sample=sample, seed=seed)
     real = windows.y_raw
-    fig, axes = _panels(len(predictions), ncols=ncols, size=(5.0, 5.0))
+    fig, axes = _panels(len(predictions), ncols=ncols, height=3.8)
     for number, (ax, (label, prediction)) in enumerate(zip(axes, predictions.items())):
         predicted = data.inverse_targets(prediction)
         colour = _colour(number)
@@ -151,7 +152,7 @@ def place_map(data, predictions, *, split="test", sample=300, seed=0, box=NYC_BO
         ax.add_collection(LineCollection(segments, colors=colour, linewidths=0.4, alpha=0.35))
         ax.scatter(real[rows, 1], real[rows, 2], s=6, color="0.45", linewidths=0, label="real")
         ax.scatter(predicted[rows, 1], predicted[rows, 2], s=6, color=colour, linewidths=0, label="predicted")
-        _frame_map(ax, box, 0.02)
+        frame_map(ax, box, 0.02)
         median = float(np.median(errors_km(real, predicted)))
         ax.set_title(f"{label}\nmedian error {median:.2f} km", fontsize=10)
         ax.legend(loc="upper left", fontsize=7, markerscale=2)
@@ -159,8 +160,8 @@ def place_map(data, predictions, *, split="test", sample=300, seed=0, box=NYC_BO
     return fig
 
 
-def metric_bars(table, *, metric="rmse", ax=None, article=True):
-    """Each model run's mean test score ± one standard deviation over seeds, baselines as lines.
+def metric_bars(table, *, metric="rmse", seeds=None, ax=None, article=True):
+    """Each model run's mean test score ± one standard deviation over seeds, each seed a dot, baselines as lines.
 
     Parameters
     ----------
@@ -170,6 +171,9 @@ def metric_bars(table, *, metric="rmse", ax=None, article=True):
         numbers).
     metric : str
         A metric of the table, e.g. ``"rmse"`` or ``"km_median"``.
+    seeds : pandas.DataFrame, optional
+        One row per run and seed, columns ``name`` (a model row of ``table``) and ``value``
+        (:func:`checkin_traj.comparison.seed_values`): drawn as a seaborn strip of dots.
     ax : matplotlib.axes.Axes, optional
         Draw here; a new figure otherwise.
     article : bool
@@ -189,13 +193,26 @@ def metric_bars(table, *, metric="rmse", ax=None, article=True):
     if models.empty:
         raise ValueError("table has no model rows to draw")
     if ax is None:
-        _, ax = plt.subplots(figsize=(9.0, 0.45 * len(models) + 1.8), layout="constrained")
+        _, ax = plt.subplots(figsize=(CONTENT_WIDTH, 0.42 * len(models) + 2.6), layout="constrained")
     positions = np.arange(len(models))
     means = models[mean_column].to_numpy(dtype=float)
     stds = np.nan_to_num(models[std_column].to_numpy(dtype=float))
-    ax.barh(positions, means, xerr=stds, color="tab:blue", alpha=0.8, capsize=3, label="model (mean ± std over seeds)")
+    ax.barh(positions, means, xerr=stds, color="tab:blue", alpha=0.55, capsize=3, label="model (mean ± std over seeds)")
+    if seeds is not None:
+        import seaborn as sns
+
+        unknown = sorted(set(seeds["name"]) - set(models.index))
+        if unknown:
+            raise ValueError(f"seeds name runs {unknown} that are not model rows of the table")
+        where = {name: position for position, name in enumerate(models.index)}
+        dots = seeds.assign(position=seeds["name"].map(where).astype(float))
+        sns.stripplot(
+            data=dots, x="value", y="position", orient="h", native_scale=True, jitter=0.12, size=4,
+            color="black", alpha=0.7, ax=ax, zorder=4, label="one seed",
+        )
     ax.set_yticks(positions, [str(name) for name in models.index])
-    ax.invert_yaxis()
+    ax.set_ylabel("")
+    ax.set_ylim(len(models) - 0.5, -0.5)  # the first run on top
     for number, (name, value) in enumerate(baselines[mean_column].astype(float).items()):
         ax.axvline(value, color=plt.get_cmap("Dark2").colors[number % 8], linestyle="--", linewidth=1.2, label=f"baseline: {name}")
     article_column = f"article_{metric}"
@@ -211,5 +228,6 @@ def metric_bars(table, *, metric="rmse", ax=None, article=True):
     unit = " (km)" if metric.startswith("km_") else " (scaled targets)" if metric.startswith(("rmse", "r2")) else ""
     ax.set_xlabel(f"{METRIC_LABELS.get(metric, metric)} on the test windows{unit}")
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    # below the axes, never over the bars, and within the book's width
+    ax.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncols=2, frameon=False)
     return ax

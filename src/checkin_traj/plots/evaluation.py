@@ -124,18 +124,23 @@ def error_cdf(errors_by_name, *, ax=None, max_km=20.0, mark_km=1.0):
     mark_km : float
         A dashed vertical line at this distance (the 1 km of ``within_1km``).
     """
+    import seaborn as sns
+
     if not errors_by_name:
         raise ValueError("errors_by_name must hold at least one predictor's errors")
     _, ax = axes(ax, (7, 4))
-    for name, errors in errors_by_name.items():
-        errors = np.sort(np.asarray(errors, dtype=float))
-        share = np.arange(1, len(errors) + 1) / len(errors)
-        ax.step(errors, share, where="post", label=name)
+    long = pd.concat(
+        [pd.DataFrame({"km": np.asarray(errors, dtype=float), "predictor": str(name)}) for name, errors in errors_by_name.items()],
+        ignore_index=True,
+    )
+    # one empirical distribution per predictor (seaborn's ECDF: a step at each window's error)
+    sns.ecdfplot(data=long, x="km", hue="predictor", hue_order=[str(name) for name in errors_by_name], ax=ax)
     ax.axvline(mark_km, color="grey", linestyle="--", linewidth=1)
     ax.set_xlim(0.0, max_km)
     ax.set_ylim(0.0, 1.0)
     ax.set_xlabel("distance between predicted and real next check-in (km)")
     ax.set_ylabel("share of test windows")
-    ax.legend(fontsize="small")
+    if ax.get_legend() is not None:
+        sns.move_legend(ax, "lower right", fontsize="small", title=None)
     ax.grid(alpha=0.3)
     return ax

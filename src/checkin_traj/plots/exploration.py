@@ -133,8 +133,10 @@ def inter_checkin_times(check_ins, *, ax=None, mark_minutes=None, title: str | N
         ax.axvline(value, color=colour, linestyle="--", linewidth=1, label=f"{label} ({value:g} min)")
     for value, name in ((60, "1 hour"), (24 * 60, "1 day"), (7 * 24 * 60, "1 week")):
         ax.axvline(value, color="0.7", linewidth=0.8)
-        ax.annotate(name, (value, 0.5), xycoords=("data", "axes fraction"), xytext=(2, 0), rotation=90,
-                    textcoords="offset points", fontsize="x-small", color="0.4", va="center")
+        # above the bars (zorder), on a white box, at the top of the axes where the bars are lowest
+        ax.annotate(name, (value, 0.97), xycoords=("data", "axes fraction"), xytext=(2, 0), rotation=90,
+                    textcoords="offset points", fontsize="x-small", color="0.25", va="top", zorder=6,
+                    bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.85})
     ax.set_xlabel("time to the user's next check-in (minutes, log scale)")
     ax.set_ylabel("pairs of consecutive check-ins (count)")
     ax.legend(fontsize="small", loc="upper left")

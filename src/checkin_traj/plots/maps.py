@@ -2,43 +2,12 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from .style import axes, subsample
+from .style import axes, check_count, frame_map, subsample
 from ..geo import NYC_BOX, BoundingBox
 
 REASON_COLOURS = {"duplicate": "tab:purple", "speed": "tab:red", "stay": "tab:orange", "outside": "tab:blue"}
-
-
-def _check_count(name, value, *, unit=""):
-    """Reject ``value`` unless it is an integer >= 1 (a bool is not).
-
-    ``unit`` follows "integer" in the message, e.g. ``" of windows"``.
-    """
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer{unit}, got {value!r}")
-
-
-def _frame_map(ax, box, margin):
-    """Box outline, equal-distance aspect, view limits and labelled axes."""
-    lat_pad = (box.lat_max - box.lat_min) * margin
-    lon_pad = (box.lon_max - box.lon_min) * margin
-    ax.plot(
-        [box.lon_min, box.lon_max, box.lon_max, box.lon_min, box.lon_min],
-        [box.lat_min, box.lat_min, box.lat_max, box.lat_max, box.lat_min],
-        color="black",
-        linewidth=0.8,
-        linestyle="--",
-        label="city box",
-    )
-    ax.set_xlim(box.lon_min - lon_pad, box.lon_max + lon_pad)
-    ax.set_ylim(box.lat_min - lat_pad, box.lat_max + lat_pad)
-    # one degree of longitude is cos(latitude) degrees of latitude long: equal km both ways
-    ax.set_aspect(1.0 / math.cos(math.radians(box.center[0])))
-    ax.set_xlabel("longitude (degrees east)")
-    ax.set_ylabel("latitude (degrees north)")
 
 
 def _legend(ax):
@@ -93,14 +62,14 @@ def scatter_checkins(
     matplotlib.figure.Figure
         The figure; points outside the view are counted in the legend.
     """
-    _check_count("max_points", max_points)
+    check_count("max_points", max_points)
     fig, ax = axes(ax, (6.0, 6.0))
     lat = check_ins["lat"].to_numpy(dtype=float)
     lon = check_ins["lon"].to_numpy(dtype=float)
     shown = subsample(len(lat), max_points, seed)
     label = f"{len(shown):,} check-ins" + (f" (sample of {len(lat):,})" if len(shown) < len(lat) else "")
     ax.scatter(lon[shown], lat[shown], s=1.0, alpha=0.3, color=colour, linewidths=0, rasterized=True, label=label)
-    _frame_map(ax, box, margin)
+    frame_map(ax, box, margin)
     outside = _outside_view(ax, lat, lon)
     if outside:
         ax.plot([], [], " ", label=f"{outside:,} outside this view")
@@ -135,7 +104,7 @@ def removed_checkins_map(
     -------
     matplotlib.figure.Figure
     """
-    _check_count("max_points", max_points)
+    check_count("max_points", max_points)
     if "removed_by" not in labelled.columns:
         raise ValueError("labelled must have a 'removed_by' column: pass the output of cleaning.label_removals")
     fig, ax = axes(ax, (6.0, 6.0))
@@ -145,7 +114,7 @@ def removed_checkins_map(
     kept = np.flatnonzero(reason == "")
     kept = kept[subsample(len(kept), max_points, seed)]
     ax.scatter(lon[kept], lat[kept], s=1.0, alpha=0.15, color="0.6", linewidths=0, rasterized=True, label="kept")
-    _frame_map(ax, box, margin)
+    frame_map(ax, box, margin)
     for name, colour in REASON_COLOURS.items():
         rows = reason == name
         if not rows.any():

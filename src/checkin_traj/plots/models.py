@@ -7,11 +7,12 @@ import numpy as np
 
 from ..geo import haversine_km
 from ..sequences import gap_minutes
+from .style import CONTENT_WIDTH, check_predictions
 from .style import colour as _colour
 from .style import subsample as _subsample
 
 
-def _plot_loss(ax, history, *, colour, label, train_linewidth):
+def plot_loss(ax, history, *, colour, label, train_linewidth):
     """One run's training (dashed) and validation (solid) loss per epoch, a dot on the best validation epoch."""
     epochs = np.arange(1, len(history["loss"]) + 1)
     ax.plot(epochs, history["loss"], linestyle="--", color=colour, linewidth=train_linewidth)
@@ -20,7 +21,7 @@ def _plot_loss(ax, history, *, colour, label, train_linewidth):
     ax.plot(epochs[best], history["val_loss"][best], "o", color=colour, markersize=5)
 
 
-def _style_loss_axes(ax, title):
+def style_loss_axes(ax, title):
     """Log-scaled loss against whole epochs, titled ``title``."""
     ax.set_yscale("log")
     ax.set_xlabel("epoch")
@@ -30,23 +31,12 @@ def _style_loss_axes(ax, title):
     ax.xaxis.get_major_locator().set_params(integer=True)
 
 
-def _loss_legend(ax, *, runs_from, fontsize):
+def loss_legend(ax, *, runs_from, fontsize):
     """A legend on ``ax``: the runs drawn on ``runs_from``, then what dashed and solid lines mean."""
     handles, labels = runs_from.get_legend_handles_labels()
     handles += [plt.Line2D([], [], color="black", linestyle="--"), plt.Line2D([], [], color="black")]
     labels += ["training (dashed)", "validation (solid)"]
     ax.legend(handles, labels, fontsize=fontsize, loc="upper right")
-
-
-def _check_predictions(data, predictions, split):
-    """The windows of ``split``, after checking every prediction has their targets' shape."""
-    if not predictions:
-        raise ValueError("predictions is empty: pass {label: scaled predictions (n, 3)}")
-    windows = data.split(split)
-    for label, prediction in predictions.items():
-        if np.shape(prediction) != windows.y_raw.shape:
-            raise ValueError(f"predictions[{label!r}] must have shape {windows.y_raw.shape}, got {np.shape(prediction)}")
-    return windows
 
 
 def loss_curves(histories, *, title=None, sharey=False):
@@ -74,15 +64,15 @@ def loss_curves(histories, *, title=None, sharey=False):
     # at most two panels a row, so that the figure keeps a readable size at the book's width
     ncols = min(2, len(histories))
     nrows = -(-len(histories) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.6 * ncols, 3.4 * nrows), sharey=sharey, squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(CONTENT_WIDTH, 3.3 * nrows), sharey=sharey, squeeze=False)
     panels = axes.ravel()
     for ax, (label, by_seed) in zip(panels, histories.items()):
         for number, (seed, history) in enumerate(by_seed.items()):
-            _plot_loss(ax, history, colour=_colour(number), label=f"seed {seed}", train_linewidth=1.2)
-        _style_loss_axes(ax, label)
+            plot_loss(ax, history, colour=_colour(number), label=f"seed {seed}", train_linewidth=1.2)
+        style_loss_axes(ax, label)
     for ax in panels[len(histories):]:
         ax.set_visible(False)
-    _loss_legend(panels[len(histories) - 1], runs_from=panels[0], fontsize=9)
+    loss_legend(panels[len(histories) - 1], runs_from=panels[0], fontsize=9)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
@@ -113,7 +103,7 @@ def predictions_figure(data, predictions, *, split="test", sample=1500, seed=0):
         real (grey) and predicted next places of the sample, degrees. Right: the share of
         windows whose predicted place is within x km of the real one (all windows).
     """
-    windows = _check_predictions(data, predictions, split)
+    windows = check_predictions(data, predictions, split)
     y_raw, last_raw = np.asarray(windows.y_raw), np.asarray(windows.last_raw)
     rows = _subsample(len(y_raw), sample, seed)
     fig, (ax_time, ax_map, ax_km) = plt.subplots(1, 3, figsize=(15, 4.6))
