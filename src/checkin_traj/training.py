@@ -24,7 +24,6 @@ verdicts by :mod:`checkin_traj.verdicts`.
 from __future__ import annotations
 
 import math
-import numbers
 import sys
 import time
 from dataclasses import dataclass, field
@@ -65,8 +64,7 @@ def set_seed(seed, *, deterministic="auto"):
         it can slow training, so there it is left off unless asked for. Once on, it stays
         on for the process.
     """
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+    _check_int("seed", seed, minimum=0)
     if deterministic not in (True, False, "auto"):
         raise ValueError(f"deterministic must be True, False or 'auto', got {deterministic!r}")
     import tensorflow as tf

@@ -31,6 +31,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pv
 
+from ..checks import check_int
 from ..geo import EARTH_RADIUS_KM, NYC_BOX, BoundingBox, haversine_km
 from .atomic import atomic_path
 
@@ -68,11 +69,6 @@ _MIN_FAR_KM = 1000.0  # far cities closer than this to the box centre are not us
 def _check_rate(name, value):
     if not (isinstance(value, (int, float)) and 0.0 <= value < 0.5):
         raise ValueError(f"{name} must be a fraction in [0, 0.5), got {value!r}")
-
-
-def _check_count(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
 
 
 def _rngs(seed, count):
@@ -190,9 +186,9 @@ def generate_checkins(
         ``return_faults``, also a string Series aligned with the rows holding ``""``
         or one of ``"teleport"``, ``"repeat"``, ``"outside"``, ``"duplicate"``.
     """
-    _check_count("n_users", n_users, 1)
-    _check_count("seed", seed, 0)
-    _check_count("days", days, 1)
+    check_int("n_users", n_users, minimum=1)
+    check_int("seed", seed, minimum=0)
+    check_int("days", days, minimum=1)
     if not isinstance(box, BoundingBox):
         raise ValueError(f"box must be a BoundingBox, got {type(box).__name__}")
     try:
@@ -202,7 +198,7 @@ def generate_checkins(
     start_time = start_time.tz_localize("UTC") if start_time.tzinfo is None else start_time.tz_convert("UTC")
     if n_venues is None:
         n_venues = max(20, int(VENUES_PER_USER * n_users))
-    _check_count("n_venues", n_venues, 1)
+    check_int("n_venues", n_venues, minimum=1)
     rates = dict(
         teleport_rate=teleport_rate,
         repeat_burst_rate=repeat_burst_rate,
@@ -425,8 +421,8 @@ def generate_edges(*, n_users=300, seed=0, mean_degree=10):
         ``user``, ``friend`` (int64), both directions of every friendship, no self
         loops or repeats, sorted by ``user`` then ``friend`` like SNAP.
     """
-    _check_count("n_users", n_users, 2)
-    _check_count("seed", seed, 0)
+    check_int("n_users", n_users, minimum=2)
+    check_int("seed", seed, minimum=0)
     if not (isinstance(mean_degree, (int, float)) and 0 < mean_degree < n_users):
         raise ValueError(f"mean_degree must be a number in (0, n_users={n_users}), got {mean_degree!r}")
     users = _user_ids(n_users, seed)

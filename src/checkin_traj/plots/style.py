@@ -11,6 +11,8 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 
+from ..checks import check_int
+
 #: Width of the book's text column in inches (the theme's content width): a figure this wide
 #: is shown at its own size, so its text keeps the size it was drawn at.
 CONTENT_WIDTH = 7.5
@@ -39,12 +41,8 @@ def subsample(count, max_points, seed):
 
 
 def check_count(name, value, *, unit=""):
-    """Reject ``value`` unless it is an integer >= 1 (a bool is not).
-
-    ``unit`` follows "integer" in the message, e.g. ``" of windows"``.
-    """
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer{unit}, got {value!r}")
+    """``value`` as an integer >= 1 (:func:`checkin_traj.checks.check_int`); ``unit`` names what is counted."""
+    return check_int(f"{name}{unit and ' (' + unit.strip() + ')'}", value, minimum=1)
 
 
 def frame_map(ax, box, margin):
