@@ -58,6 +58,27 @@ MAPPED = {
         None,
         "installs from the registry; tests/test_package.py checks constraints.txt against pyproject.toml",
     ),
+    # README "A study spread over several machines" (PostgreSQL shared by several machines):
+    "createdb tuning": (
+        None,
+        "needs a PostgreSQL server and the right to create a database; tests/test_tuning.py runs a PostgreSQL study",
+    ),
+    "URL=postgresql://tuner:secret@db.example.org:5432/tuning": (
+        "URL=journal:///build/full/results/tuning-doc.journal",
+        "db.example.org is an example server; a journal file (several workers, one machine) stands in",
+    ),
+    "checkin-traj build --chapters 01 02 --no-book --workdir build/full": (
+        "checkin-traj build --profile test --chapters 01 02 --no-book --workdir build/full",
+        "the full profile takes minutes on real data; the test profile's parameters stand in",
+    ),
+    'checkin-traj tune --workdir build/full --storage "$URL" --workers 2': (
+        'checkin-traj tune --profile test --workdir build/full --storage "$URL" --workers 2',
+        "chapter 07's full grid takes about half an hour; the test profile's grid stands in",
+    ),
+    'checkin-traj run 07 --workdir build/full -p STORAGE "$URL"': (
+        'checkin-traj run 07 --profile test --workdir build/full -p STORAGE "$URL"',
+        "as the tune line: the test profile, so the chapter finds the trials the workers stored",
+    ),
     "checkin-traj fetch": (
         "checkin-traj fetch --help",
         "downloads 105 MB from SNAP (tests/test_fetch.py checks the download offline)",
@@ -78,6 +99,7 @@ OUTPUTS = {
     "book/workshop.md#2": ["build/strict/01.ipynb"],
     "README.md#1": ["build/test/_build/html/index.html", "build/test/_build/html/notebooks/07_tuning.html"],
     "README.md#3": ["build/test/data/clean.parquet", "build/clean-nyc.csv"],
+    "README.md#4": ["build/full/results/tuning-doc.journal", "build/full/page/07_tuning/_build/html/notebooks/07_tuning.html"],
 }
 
 
