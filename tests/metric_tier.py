@@ -12,6 +12,7 @@ Re-record after a change that is meant to move the numbers (e.g. a new time targ
 
     python -m tests.metric_tier --record sample     # chapters 01-02
     python -m tests.metric_tier --record metrics    # chapters 03-05 (runs 01-02 first)
+    python -m tests.metric_tier --record metrics --from-build build/workshop   # from `make workshop`
 
 and commit the file with the change that explains it.
 """
@@ -44,6 +45,8 @@ def key_values(tier, values) -> dict:
     for name, value in values.items():
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             continue
+        if "seconds" in name:  # timings measure the machine, not the chapter
+            continue
         if tier == "metrics" and not MODEL_KEY.match(name):
             continue
         keep[name] = value
@@ -62,15 +65,29 @@ def run_tier(tier, workdir) -> dict:
     return {chapter: key_values(tier, glued(result.notebooks[chapter])) for chapter in TIERS[tier]}
 
 
+def read_build(tier, workdir) -> dict:
+    """The tier's values from the executed notebooks of a build already made in ``workdir`` (workshop profile)."""
+    from .notebook_outputs import glued
+
+    site = Path(workdir) / "site" / "notebooks"
+    missing = [chapter for chapter in TIERS[tier] if not (site / f"{chapter}.ipynb").exists()]
+    if missing:
+        raise FileNotFoundError(f"{site}: no executed {', '.join(missing)}; build them with --profile workshop first")
+    return {chapter: key_values(tier, glued(site / f"{chapter}.ipynb")) for chapter in TIERS[tier]}
+
+
 def load_recorded() -> dict:
     return json.loads(RECORDED.read_text()) if RECORDED.exists() else {}
 
 
-def record(tier, workdir=None) -> Path:
-    """Run a tier and write its values into :data:`RECORDED` (other tiers kept)."""
+def record(tier, workdir=None, *, from_build=None) -> Path:
+    """Run a tier (or read it from a workshop build in ``from_build``) and write its values into :data:`RECORDED`."""
     recorded = load_recorded()
-    with tempfile.TemporaryDirectory(prefix=f"metric-tier-{tier}-") as scratch:
-        recorded[tier] = run_tier(tier, workdir or scratch)
+    if from_build:
+        recorded[tier] = read_build(tier, from_build)
+    else:
+        with tempfile.TemporaryDirectory(prefix=f"metric-tier-{tier}-") as scratch:
+            recorded[tier] = run_tier(tier, workdir or scratch)
     RECORDED.parent.mkdir(parents=True, exist_ok=True)
     RECORDED.write_text(json.dumps(recorded, indent=1, sort_keys=True) + "\n")
     return RECORDED
@@ -80,8 +97,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--record", choices=sorted(TIERS), required=True, help="the tier to run and record")
     parser.add_argument("--workdir", help="run folder (a temporary one by default)")
+    parser.add_argument("--from-build", help="read the values from a workshop build already made in this folder")
     arguments = parser.parse_args(argv)
-    print(f"recorded {arguments.record} in {record(arguments.record, arguments.workdir)}")
+    print(f"recorded {arguments.record} in {record(arguments.record, arguments.workdir, from_build=arguments.from_build)}")
 
 
 if __name__ == "__main__":

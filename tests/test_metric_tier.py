@@ -1,6 +1,6 @@
 """The metric tier (see tests/metric_tier.py): a regression in quality fails a test.
 
-``sample``: chapters 01-02 on the real NYC sample, exact; ``metrics``: chapters 03-05 in
+``sample``: chapters 01-02 on the real NYC sample, counts exact and other numbers to 1e-6; ``metrics``: chapters 03-05 in
 the workshop profile, with tolerances (``make metrics``; deselected by default).
 """
 
@@ -16,15 +16,16 @@ def _recorded(tier):
     return recorded
 
 
-def _compare(recorded, found, *, rel, abs_):
+def _compare(recorded, found, *, rel, abs_, exact_counts=False):
     mismatches = []
     for chapter, values in recorded.items():
         for name, expected in values.items():
             actual = found.get(chapter, {}).get(name)
             if actual is None:
                 mismatches.append(f"{chapter}: {name} no longer glued")
-            elif isinstance(expected, int) and rel == 0 and actual != expected:
-                mismatches.append(f"{chapter}: {name} = {actual}, recorded {expected}")
+            elif isinstance(expected, int) and exact_counts:
+                if actual != expected:
+                    mismatches.append(f"{chapter}: {name} = {actual}, recorded {expected}")
             elif actual != pytest.approx(expected, rel=rel, abs=abs_):
                 mismatches.append(f"{chapter}: {name} = {actual}, recorded {expected}")
     assert not mismatches, "\n".join(mismatches)
@@ -34,7 +35,8 @@ def _compare(recorded, found, *, rel, abs_):
 @pytest.mark.sample
 def test_chapters_01_02_match_the_recorded_numbers_exactly(nyc_checkins_path, tmp_path):
     recorded = _recorded("sample")
-    _compare(recorded, run_tier("sample", tmp_path), rel=0, abs_=1e-9)
+    # counts exactly; other numbers to 1e-6 (library versions move the last digits of a float)
+    _compare(recorded, run_tier("sample", tmp_path), rel=1e-6, abs_=1e-9, exact_counts=True)
 
 
 @pytest.mark.slow
