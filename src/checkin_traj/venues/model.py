@@ -17,7 +17,6 @@ validation windows' loss; the best validation epoch's weights are kept.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -145,7 +144,7 @@ def train_ranker(
     """
     import keras
 
-    from ..training import set_seed
+    from ..training import EpochProgress, set_seed
 
     check_choice("form", form, FORMS)
     epochs = check_int("epochs", epochs, minimum=1)
@@ -174,21 +173,14 @@ def train_ranker(
     x_train, y_train = subset(train)
     x_val, y_val = subset(val)
 
-    class Clock(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            self.start = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            seconds.append(time.perf_counter() - self.start)
-
-    seconds = []
+    progress = EpochProgress(label=f"ranker/{form} seed {seed}", epochs=epochs, verbose=verbose)  # the project's epoch log and clock
     stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
     fit = model.fit(
         x_train, y_train, validation_data=(x_val, y_val), epochs=epochs, batch_size=batch_size,
-        shuffle=True, callbacks=[stop, Clock()], verbose=verbose,
+        shuffle=True, callbacks=[stop, progress], verbose=0,
     )
     history = {key: [float(v) for v in values] for key, values in fit.history.items()}
-    history["seconds"] = seconds
+    history["seconds"] = [float(s) for s in progress.seconds]
     best = int(np.argmin(history["val_loss"]))
     return TrainedRanker(model=model, scaler=scaler, form=form, n_venues=n_venues, history=history, best_epoch=best)
 
