@@ -3,15 +3,16 @@
 Two tiers (the recommenders project's habit), both read ``tests/recorded/metrics.json``:
 
 ``sample``  chapters 01-02 on the real NYC sample (workshop profile): every numeric glued
-            value, checked exactly (integers) or to 1e-9 (floats). Minutes; in CI.
-``metrics`` chapters 03-05 in the workshop profile: the per-run RMSE, R² and median km
-            glued by the model chapters, checked with :data:`TOLERANCE`. Longer; on demand
+            value but timings, counts exactly and other numbers to 1e-6. Minutes; in CI.
+``metrics`` chapters 03-05 and 08 in the workshop profile: the per-run RMSE, R² and median
+            km of the model chapters, Acc@1, MRR and median km of the next-venue ranker,
+            checked with :data:`TOLERANCE`. Longer; on demand
             (``make metrics``), not in ``make test``.
 
 Re-record after a change that is meant to move the numbers (e.g. a new time target)::
 
     python -m tests.metric_tier --record sample     # chapters 01-02
-    python -m tests.metric_tier --record metrics    # chapters 03-05 (runs 01-02 first)
+    python -m tests.metric_tier --record metrics    # chapters 03-05 and 08 (runs 01-02 first)
     python -m tests.metric_tier --record metrics --from-build build/workshop   # from `make workshop`
 
 and commit the file with the change that explains it.
@@ -29,11 +30,14 @@ from pathlib import Path
 RECORDED = Path(__file__).resolve().parent / "recorded" / "metrics.json"
 TIERS = {
     "sample": ("01_data_cleaning", "02_evaluation"),
-    "metrics": ("03_lstm", "04_seq2seq_attention", "05_transformer"),
+    "metrics": ("03_lstm", "04_seq2seq_attention", "05_transformer", "08_next_venue"),
 }
 PREREQUISITES = {"metrics": TIERS["sample"]}
 #: Glue names checked in the metrics tier (model chapters: per run, mean over seeds).
-MODEL_KEY = re.compile(r"^(lstm|seq2seq|transformer)_.+_(rmse|r2|km_median)_mean$")
+MODEL_KEY = re.compile(
+    r"^(lstm|seq2seq|transformer)_.+_(rmse|r2|km_median)_mean$"
+    r"|^venues_(best|place)_(acc_at_1|mrr|km_median|within_1km)$"  # chapter 08: the best ranker and its place pick
+)
 #: Relative and absolute tolerance of the metrics tier (training on CPU is seeded, but
 #: library versions and thread counts move the last digits).
 TOLERANCE = {"rel": 0.05, "abs": 0.005}

@@ -1,6 +1,6 @@
 """The metric tier (see tests/metric_tier.py): a regression in quality fails a test.
 
-``sample``: chapters 01-02 on the real NYC sample, counts exact and other numbers to 1e-6; ``metrics``: chapters 03-05 in
+``sample``: chapters 01-02 on the real NYC sample, counts exact and other numbers to 1e-6; ``metrics``: chapters 03-05 and 08 in
 the workshop profile, with tolerances (``make metrics``; deselected by default).
 """
 
