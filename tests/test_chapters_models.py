@@ -55,12 +55,20 @@ def test_the_one_table_holds_forms_baseline_peer_and_intervals(workdir):
     assert chapter.form_runs()["absolute"]["variant"] == "article"
     chapter.train_forms(verbose=0)
     table = chapter.results_frame(n_boot=50)
+    # each verdict's bar is the baseline strongest on validation by that verdict's metric
+    val = baseline_scores(workdir, chapter.data, split="val")
+    km_bar = strongest_baseline(val, metric="km_median")
+    assert chapter.references == {"rmse": strongest_baseline(val), "km_median": km_bar}
+    km_column = [] if km_bar == chapter.strongest else [f"strongest by median error (km), pooled: {km_bar}"]
     assert list(table.columns) == [
         "LSTM (absolute)",
         "LSTM (offset)",
         f"strongest baseline: {chapter.strongest}",
+        *km_column,
         "boosted trees: hist_gradient_boosting_squared_error",
     ]
+    assert chapter.verdicts["km_median"]["offset"].reference == km_bar
+    assert any(row.startswith(f"vs `{km_bar}`: ") for row in table.index)
     rows = list(table.index)
     assert rows[:2] == ["RMSE, pooled (article's form)", "R², pooled (article's form)"]
     for label in ("R², gap", "R², longitude", "R², latitude", "R², place (longitude and latitude)",

@@ -111,6 +111,9 @@ class ModelChapter:
         self.baselines, self.baseline_val, self.boosted = baselines, baseline_val, boosted
         self.parameters = _upper_case(parameters)
         self.strongest = strongest_baseline(baseline_val, metric=metric)
+        # each verdict's bar: the baseline strongest on validation by that verdict's own metric
+        # (by RMSE a conditional mean, by median km persistence)
+        self.references = {name: strongest_baseline(baseline_val, metric=name) for name in VERDICT_METRICS}
         self.runs, self.arguments, self.verdicts, self.training = {}, {}, {}, {}
         self.forms_verdict = None
 
@@ -337,17 +340,16 @@ class ModelChapter:
         return self.baselines["arrays"][name or self.strongest]
 
     def judge(self, *, metrics=tuple(VERDICT_METRICS), n_boot=1000):
-        """Every run against the strongest baseline, by the book's one rule (:func:`versus_baseline`)."""
-        baseline_metrics = self.baseline_test.loc[self.strongest]
+        """Every run against the baseline strongest by each metric (:attr:`references`), by the book's one rule (:func:`versus_baseline`)."""
         self.verdicts = {
             metric: {
                 run: versus_baseline(
                     self.label(run),
                     seed_runs,
                     self.data,
-                    baseline=self.strongest,
-                    baseline_prediction=self.baseline_prediction(),
-                    baseline_metrics=baseline_metrics,
+                    baseline=self.references.get(metric, self.strongest),
+                    baseline_prediction=self.baseline_prediction(self.references.get(metric, self.strongest)),
+                    baseline_metrics=self.baseline_test.loc[self.references.get(metric, self.strongest)],
                     metric=metric,
                     n_boot=n_boot,
                 )
@@ -390,7 +392,9 @@ class ModelChapter:
             self.compare_runs(article, book, metric="rmse", n_boot=n_boot) if article and book and article != book else None
         )
         rows = {METRIC_LABELS.get(metric, metric): metric for metric in TABLE_METRICS}
-        verdict_rows = {metric: f"vs `{self.strongest}`: {_DIFFERENCE_LABELS[metric]}" for metric in verdicts}
+        verdict_rows = {
+            metric: f"vs `{self.references.get(metric, self.strongest)}`: {_DIFFERENCE_LABELS[metric]}" for metric in verdicts
+        }
         forms_row = f"article's form vs book's: {_DIFFERENCE_LABELS['rmse']}"
         cap_row = "runs ended by the epoch cap"
         columns = {}
@@ -406,6 +410,9 @@ class ModelChapter:
             column[cap_row] = f"{counts['at_cap']} of {counts['runs']}"
             columns[self.label(run)] = column
         reference = {f"strongest baseline: {self.strongest}": self.baseline_test.loc[self.strongest]}
+        for metric, name in self.references.items():
+            if name != self.strongest:
+                reference[f"strongest by {METRIC_LABELS.get(metric, metric)}: {name}"] = self.baseline_test.loc[name]
         if self.boosted is not None and BOOSTED_PEER in self.boosted["tables"]["test"].index:
             reference[f"boosted trees: {BOOSTED_PEER}"] = self.boosted["tables"]["test"].loc[BOOSTED_PEER]
         for name, scores in reference.items():
@@ -485,6 +492,7 @@ class ModelChapter:
             f"{prefix}_runs_stopped_early": counts["stopped_early"],
             f"{prefix}_strongest_baseline": self.strongest,
             f"{prefix}_strongest_md": f"`{self.strongest}`",
+            f"{prefix}_km_strongest_md": f"`{self.references['km_median']}`",
             f"{prefix}_baseline_rmse": float(self.baseline_test.loc[self.strongest, "rmse"]),
             "article_time_reading": ARTICLE_TIME_READING,
         }
