@@ -256,3 +256,46 @@ def test_place_mass_picks_the_centre_of_the_probability():
     assert mass.pick(0.0, k=3).tolist() == [[0, 1, 2]]  # ties keep the probability order
     assert mass.pick(0.5, k=2).tolist() == [[2, 0]]  # staying near the last check-in outweighs
     assert probabilities(np.array([[0.0, np.log(3.0), -np.inf]]))[0].tolist() == pytest.approx([0.25, 0.75, 0.0])
+
+
+# ---------------------------------------------------------------- the field's protocol
+
+
+def test_trajectories_start_24_hours_after_their_first_check_in():
+    from checkin_traj.venues.evaluate import trajectory_ids
+
+    hours = np.array([0, 10, 23.5, 24.5, 30, 49, 0, 1], dtype=float)
+    users = np.array([0, 0, 0, 0, 0, 0, 1, 1])
+    times = np.datetime64("2010-01-01T00:00") + (hours * 60).astype("timedelta64[m]")
+    # 24.5 h is more than 24 h after the first check-in (0 h): a new trajectory; so is 49 h
+    # (24.5 h after 24.5 h); another user always starts a new one
+    assert trajectory_ids(users, times).tolist() == [0, 0, 0, 1, 1, 2, 3, 3]
+    assert trajectory_ids(users, times, trajectory_hours=12).tolist() == [0, 0, 1, 1, 1, 2, 3, 3]
+    with pytest.raises(ValueError, match="sorted by user, then time"):
+        trajectory_ids(users[::-1], times)
+    with pytest.raises(ValueError, match="trajectory_hours"):
+        trajectory_ids(users, times, trajectory_hours=0)
+
+
+def test_field_windows_keep_the_last_check_in_of_trajectories_of_frequent_users_and_venues():
+    import pandas as pd
+    from types import SimpleNamespace
+
+    from checkin_traj.venues.evaluate import field_windows
+
+    hours = [0, 1, 2, 30, 31, 60, 0, 1]  # user 0: trajectories {0,1,2}, {30,31}, {60}; user 1: {0,1}
+    check_ins = pd.DataFrame(
+        {
+            "user": [0, 0, 0, 0, 0, 0, 1, 1],
+            "time": pd.Timestamp("2010-01-01") + pd.to_timedelta(hours, unit="h"),
+            "location_id": [7, 7, 7, 7, 9, 7, 7, 7],
+        }
+    )
+    data = SimpleNamespace(check_ins=check_ins, split=lambda name: SimpleNamespace(target_row=np.arange(1, 8)))
+    # targets 1..7: row 2 ends {0,1,2}; row 4 ends {30,31} but venue 9 is rare at min 2;
+    # row 5 is a trajectory of one check-in; row 7 ends user 1's, who has 2 check-ins
+    assert field_windows(data, min_checkins=2).tolist() == [False, True, False, False, False, False, True]
+    assert field_windows(data, min_checkins=1).tolist() == [False, True, False, True, False, False, True]
+    assert field_windows(data, min_checkins=3).tolist() == [False, True, False, False, False, False, False]
+    with pytest.raises(ValueError, match="min_checkins"):
+        field_windows(data, min_checkins=0)

@@ -7,6 +7,7 @@
     chapter.train(FORMS, seeds=SEEDS, epochs=EPOCHS, ...)                 # the ranker, per form and seed
     chapter.results_table()                                               # every ranker, baseline and persistence
     chapter.judge()                                                       # best form (on validation) vs the bars
+    chapter.field_table()                                                 # the windows the field's protocol scores
     chapter.save(); chapter.record()
 
 Every metric is computed per window (:mod:`checkin_traj.venues.metrics`) so that the verdicts
@@ -21,7 +22,7 @@ import pandas as pd
 
 from ..checks import check_int
 from ..verdicts import compare, record, window_losses
-from .evaluate import baseline_rankings
+from .evaluate import FIELD_PROTOCOL, baseline_rankings, field_windows
 from .features import VenueContext
 from .metrics import acc_at_k, ndcg_at_k, reciprocal_rank, top_km_error
 
@@ -48,10 +49,9 @@ def window_metrics(ranked, target, km) -> dict:
     return values
 
 
-def _summary(values) -> dict:
-    out = {key: float(np.mean(values[key])) for key in ("acc@1", "acc@5", "acc@10", "mrr", "ndcg@10", "within_1km")}
-    out["km_mean"] = float(np.nanmean(values["km"]))
-    out["km_median"] = float(np.nanmedian(values["km"]))
+def _summary(values, windows=None) -> dict:
+    """Every metric of :data:`TABLE_METRICS` over the windows (a boolean mask; all by default)."""
+    out = _summary_partial(values, windows)
     return {key: out[key] for key in TABLE_METRICS}
 
 
@@ -71,6 +71,7 @@ class VenueChapter:
         self.verdicts = []
         self.training = {}
         self.place_form, self.stay_weight = None, None
+        self.field = None  # the field protocol's settings and windows, after field_table()
 
     @classmethod
     def open(cls, workdir, *, size=200, n_near=50):
@@ -204,12 +205,15 @@ class VenueChapter:
         self.place_form = form
         return table
 
-    def seed_table(self, split="test") -> pd.DataFrame:
-        """One row per form and seed: the metrics on ``split`` and the epochs run."""
+    def seed_table(self, split="test", *, windows=None) -> pd.DataFrame:
+        """One row per form and seed: the metrics on ``split`` (on ``windows`` only, a boolean
+        mask, when given) and the epochs run."""
         rows = []
         for form, by_seed in self._trained().items():
             for seed, run in by_seed.items():
-                rows.append({"form": form, "seed": seed, **_summary(run[split]), "epochs_run": len(run["history"]["loss"])})
+                rows.append(
+                    {"form": form, "seed": seed, **_summary(run[split], windows), "epochs_run": len(run["history"]["loss"])}
+                )
         return pd.DataFrame(rows)
 
     def best_form(self, *, metric="acc@1") -> str:
@@ -224,10 +228,11 @@ class VenueChapter:
 
     # ------------------------------------------------------------------ results
 
-    def results_table(self) -> pd.DataFrame:
-        """Test metrics of every baseline and every form (mean over seeds, with ± std columns)."""
-        rows = {name: _summary_partial(values) for name, values in self.baseline_values("test").items()}
-        seeds = self.seed_table("test")
+    def results_table(self, *, windows=None) -> pd.DataFrame:
+        """Test metrics of every baseline and every form (mean over seeds, with ± std columns),
+        on the test windows ``windows`` selects (a boolean mask; all by default)."""
+        rows = {name: _summary_partial(values, windows) for name, values in self.baseline_values("test").items()}
+        seeds = self.seed_table("test", windows=windows)
         for form, group in seeds.groupby("form", sort=False):
             label = FORM_LABELS.get(form, form)
             rows[label] = {metric: float(group[metric].mean()) for metric in TABLE_METRICS}
@@ -237,13 +242,30 @@ class VenueChapter:
         if self.place_form is not None:
             runs = self.runs[self.place_form]
             label = PLACE_LABEL
-            per_seed = [_summary(run["place_test"]) for run in runs.values()]
+            per_seed = [_summary(run["place_test"], windows) for run in runs.values()]
             rows[label] = {metric: float(np.mean([v[metric] for v in per_seed])) for metric in TABLE_METRICS}
             rows[label]["seeds"] = len(per_seed)
             for metric in ("acc@1", "km_median", "within_1km"):
                 rows[label][f"{metric} std"] = float(np.std([v[metric] for v in per_seed], ddof=1)) if len(per_seed) > 1 else 0.0
         table = pd.DataFrame(rows).T
         return table.reindex(columns=[*TABLE_METRICS, "acc@1 std", "km_median std", "within_1km std", "seeds"])
+
+    def field_table(self, *, min_checkins=FIELD_PROTOCOL["min_checkins"], trajectory_hours=FIELD_PROTOCOL["trajectory_hours"]):
+        """:meth:`results_table` on the test windows the field's common protocol scores
+        (:func:`checkin_traj.venues.evaluate.field_windows`): the same models and baselines,
+        only the windows scored change. Also keeps the protocol and its windows in ``field``."""
+        windows = field_windows(self.data, "test", min_checkins=min_checkins, trajectory_hours=trajectory_hours)
+        users = self.data.test.user
+        self.field = {
+            "min_checkins": int(min_checkins),
+            "trajectory_hours": float(trajectory_hours),
+            "windows": int(windows.sum()),
+            "share": float(windows.mean()) if len(windows) else float("nan"),
+            "users": int(len(np.unique(users[windows]))),
+        }
+        table = self.results_table(windows=windows)
+        self.field["table"] = table
+        return table
 
     def judge(self, *, n_boot=1000):
         """The best form (chosen on validation) against persistence, the last venue and the user's
@@ -335,6 +357,9 @@ class VenueChapter:
             for name, row in table.iterrows() for metric, value in row.items() if np.isfinite(value)
         }
         tables = {"test": table, "seeds": self.seed_table("test"), "val_seeds": self.seed_table("val"), "facts": self.facts_table()}
+        if self.field is not None:
+            tables["field"] = self.field["table"]
+            extra["field"] = {key: value for key, value in self.field.items() if key != "table"}
         return save_results(self.workdir, "venues", metrics=metrics, tables=tables, arrays=arrays, extra=extra)
 
     def glue_values(self) -> dict:
@@ -370,6 +395,12 @@ class VenueChapter:
                 value = table.loc[name, metric]
                 if np.isfinite(value):
                     values[f"venues_{key}_{metric.replace('@', '_at_')}"] = float(value)
+        if self.field is not None:
+            field = self.field
+            values.update({f"venues_field_{key}": field[key] for key in ("min_checkins", "trajectory_hours", "windows", "share", "users")})
+            for name, key in ((label, "best"), ("user_frequent", "user_frequent"), ("transition", "transition")):
+                for metric in ("acc@1", "acc@5", "acc@10", "mrr"):
+                    values[f"venues_field_{key}_{metric.replace('@', '_at_')}"] = float(field["table"].loc[name, metric])
         for verdict in self.judge_or_verdicts():
             key = f"venues_vs_{verdict.reference.split(' ')[0]}_{verdict.metric.replace('@', '_at_')}"
             values[f"{key}_outcome"] = verdict.outcome
@@ -380,13 +411,18 @@ class VenueChapter:
         record({**self.glue_values(), **extra})
 
 
-def _summary_partial(values) -> dict:
-    """:func:`_summary` for a baseline that has only some metrics (persistence: km only)."""
+def _summary_partial(values, windows=None) -> dict:
+    """:func:`_summary` for a baseline that has only some metrics (persistence: km only);
+    NaN where no window is kept."""
     out = {metric: float("nan") for metric in TABLE_METRICS}
+    if windows is not None:
+        values = {key: np.asarray(value)[windows] for key, value in values.items()}
+    if not len(next(iter(values.values()))):
+        return out
     for key in ("acc@1", "acc@5", "acc@10", "mrr", "ndcg@10", "within_1km"):
         if key in values:
             out[key] = float(np.mean(values[key]))
-    if "km" in values:
+    if "km" in values and np.isfinite(values["km"]).any():
         out["km_mean"] = float(np.nanmean(values["km"]))
         out["km_median"] = float(np.nanmedian(values["km"]))
     return out

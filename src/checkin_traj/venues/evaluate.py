@@ -5,6 +5,11 @@ clean data, split and test windows as chapter 02; nothing is re-split here) and 
 table indexed by baseline name with ``acc@1``, ``acc@5``, ``acc@10``, ``mrr``, ``ndcg@10``,
 ``km_mean``, ``km_median`` and ``within_1km``. Venues are factorized from the training rows
 only; a venue never seen in training gets id -1 and can never be hit (counted as a miss).
+
+``field_windows(data)`` marks the windows that the preprocessing most next-POI papers share
+would score (users and venues with at least 10 check-ins, trajectories of 24 hours, the
+last check-in of each trajectory as the target), so that a chapter can report its metrics
+on those windows beside the published figures.
 """
 
 from __future__ import annotations
@@ -12,10 +17,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..checks import check_int, check_positive
 from .baselines import VenueBaselines
 from .metrics import summary, top_km_error
 
-__all__ = ["venue_ids", "baseline_rankings", "baseline_table"]
+__all__ = ["venue_ids", "baseline_rankings", "baseline_table", "FIELD_PROTOCOL", "trajectory_ids", "field_windows"]
+
+#: The preprocessing shared by most next-POI papers on Foursquare NYC/Tokyo and Gowalla
+#: (GETNext, STHGCN and the models they compare): users and venues with fewer than
+#: ``min_checkins`` check-ins are left out, each user's check-ins are cut into trajectories
+#: of ``trajectory_hours``, and the last check-in of each trajectory is the one scored.
+FIELD_PROTOCOL = {"min_checkins": 10, "trajectory_hours": 24.0}
 
 
 def venue_ids(check_ins: pd.DataFrame):
@@ -52,3 +64,66 @@ def baseline_table(data, split: str = "test", *, k: int = 10) -> pd.DataFrame:
         km = top_km_error(ranked, part.y_raw[:, 2], part.y_raw[:, 1], lat, lon)
         table[name] = summary(ranked, target, km)
     return pd.DataFrame(table).T
+
+
+def trajectory_ids(users, times, *, trajectory_hours=FIELD_PROTOCOL["trajectory_hours"]) -> np.ndarray:
+    """A trajectory number per check-in: a user's trajectory holds the check-ins within
+    ``trajectory_hours`` of its first one, and the next check-in after that starts a new one.
+
+    Parameters
+    ----------
+    users : array of int
+        The user of each check-in, rows sorted by user, then time (as the clean check-ins are).
+    times : array of datetime64
+        The time of each check-in.
+    trajectory_hours : float
+        The length of a trajectory, from its first check-in.
+    """
+    check_positive("trajectory_hours", trajectory_hours)
+    users = np.asarray(users)
+    minutes = np.asarray(times).astype("datetime64[s]").astype(np.int64) / 60.0
+    if len(users) > 1 and ((np.diff(users) < 0).any() or ((np.diff(users) == 0) & (np.diff(minutes) < 0)).any()):
+        raise ValueError("trajectory_ids needs the check-ins sorted by user, then time")
+    span = trajectory_hours * 60.0
+    ids = np.empty(len(users), dtype=np.int64)
+    current, start = -1, 0.0
+    for row in range(len(users)):
+        if row == 0 or users[row] != users[row - 1] or minutes[row] - start > span:
+            current += 1
+            start = minutes[row]
+        ids[row] = current
+    return ids
+
+
+def field_windows(
+    data,
+    split: str = "test",
+    *,
+    min_checkins: int = FIELD_PROTOCOL["min_checkins"],
+    trajectory_hours: float = FIELD_PROTOCOL["trajectory_hours"],
+) -> np.ndarray:
+    """Which windows of ``split`` the field's common protocol (:data:`FIELD_PROTOCOL`) would score.
+
+    A window is kept when its target check-in is the last of its trajectory
+    (:func:`trajectory_ids`) and not its first (a trajectory of one check-in has no input),
+    and its user and its venue each have at least ``min_checkins`` check-ins in the clean
+    data. The windows, the models and their training are the book's own; only the windows
+    scored change.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        One value per window of ``split``.
+    """
+    check_int("min_checkins", min_checkins, minimum=1)
+    check_ins = data.check_ins
+    users = check_ins["user"].to_numpy()
+    trajectory = trajectory_ids(users, check_ins["time"].to_numpy(), trajectory_hours=trajectory_hours)
+    last = np.ones(len(trajectory), dtype=bool)
+    last[:-1] = trajectory[1:] != trajectory[:-1]
+    first = np.ones(len(trajectory), dtype=bool)
+    first[1:] = trajectory[1:] != trajectory[:-1]
+    venue_counts = check_ins["location_id"].map(check_ins["location_id"].value_counts()).to_numpy()
+    user_counts = check_ins["user"].map(check_ins["user"].value_counts()).to_numpy()
+    rows = data.split(split).target_row
+    return last[rows] & ~first[rows] & (venue_counts[rows] >= min_checkins) & (user_counts[rows] >= min_checkins)
