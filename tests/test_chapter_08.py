@@ -80,3 +80,32 @@ def test_the_chapter_names_what_it_loads():
     from checkin_traj.chapter import chapter_io
 
     assert set(chapter_io("08_next_venue").reads) == {"clean", "protocol", "baselines"}
+
+
+def test_field_protocol_and_distance_tables_are_saved_and_glued(executed):
+    from checkin_traj.model_chapter import ModelChapter
+    from checkin_traj.venues.evaluate import field_windows
+
+    workdir, values = executed
+    saved = load_results(workdir, "venues")
+    data = ModelChapter.open(workdir, "venues").data
+    kept = field_windows(data, "test", min_checkins=10, trajectory_hours=24.0)  # the chapter's defaults
+    assert 0 < kept.sum() < len(kept)  # the fixture has windows on both sides
+    assert values["venues_field_windows"] == int(kept.sum()) == saved["extra"]["field"]["windows"]
+    assert values["venues_field_share"] == pytest.approx(kept.mean())
+    assert values["venues_field_users"] == len(set(data.test.user[kept]))
+    field = saved["tables"]["field"]
+    assert list(field.index) == list(saved["tables"]["test"].index)
+    # the user's most frequent venue on the kept windows, recomputed from its ranking
+    from checkin_traj.venues.evaluate import baseline_rankings, venue_ids
+
+    ranked = baseline_rankings(data, "test")["user_frequent"]
+    target = venue_ids(data.check_ins)[0][data.test.target_row]
+    expected = float((ranked[kept, 0] == target[kept]).mean()) if kept.any() else float("nan")
+    assert field.loc["user_frequent", "acc@1"] == pytest.approx(expected, nan_ok=True)
+    # persistence is within 1 km on every near window and on no far one, by definition
+    distances = saved["tables"]["distances"]
+    assert distances.iloc[:, 1].tolist() == [1.0, 0.0]
+    assert distances["share of test windows"].sum() == pytest.approx(1.0)
+    assert values["venues_near_share"] == pytest.approx(distances.iloc[0, 0])
+    assert values["venues_pick_far_within"] == pytest.approx(distances.iloc[1, 2])

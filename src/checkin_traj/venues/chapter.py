@@ -7,6 +7,7 @@
     chapter.train(FORMS, seeds=SEEDS, epochs=EPOCHS, ...)                 # the ranker, per form and seed
     chapter.results_table()                                               # every ranker, baseline and persistence
     chapter.judge()                                                       # best form (on validation) vs the bars
+    chapter.distance_table()                                              # why persistence is hard to beat on km
     chapter.field_table()                                                 # the windows the field's protocol scores
     chapter.save(); chapter.record()
 
@@ -20,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..checks import check_int
+from ..checks import check_int, check_positive
 from ..verdicts import compare, record, window_losses
 from .evaluate import FIELD_PROTOCOL, baseline_rankings, field_windows
 from .features import VenueContext
@@ -72,6 +73,7 @@ class VenueChapter:
         self.training = {}
         self.place_form, self.stay_weight = None, None
         self.field = None  # the field protocol's settings and windows, after field_table()
+        self.distances = None  # persistence and the place pick by the length of the step, after distance_table()
 
     @classmethod
     def open(cls, workdir, *, size=200, n_near=50):
@@ -250,6 +252,36 @@ class VenueChapter:
         table = pd.DataFrame(rows).T
         return table.reindex(columns=[*TABLE_METRICS, "acc@1 std", "km_median std", "within_1km std", "seeds"])
 
+    def distance_table(self, *, radius_km=1.0) -> pd.DataFrame:
+        """Why persistence is hard to beat on distance: the test windows split by whether the
+        next check-in lies within ``radius_km`` of the last one.
+
+        Persistence is within ``radius_km`` on every window of the first part and on none of
+        the second, by definition; the place pick (:meth:`place_picks`) has to win on the
+        second part what it loses on the first. Per part: its share of the test windows, and
+        the share within ``radius_km`` and the median km of persistence and of the place pick
+        (mean over seeds).
+        """
+        check_positive("radius_km", radius_km)
+        if self.place_form is None:
+            raise ValueError("no place pick yet: call place_picks() first")
+        # persistence's error is the length of the step from the last check-in to the next
+        persistence = window_losses(self.data, self.persistence_prediction, "km_median", split="test")
+        picks = [run["place_test"]["km"] for run in self.runs[self.place_form].values()]
+        near = persistence <= radius_km
+        rows = {}
+        for name, mask in ((f"next check-in within {radius_km:g} km of the last", near), ("farther", ~near)):
+            rows[name] = {
+                "share of test windows": float(mask.mean()),
+                f"persistence: within {radius_km:g} km": float((persistence[mask] <= radius_km).mean()) if mask.any() else np.nan,
+                f"place pick: within {radius_km:g} km": float(np.mean([(km[mask] <= radius_km).mean() for km in picks]))
+                if mask.any() else np.nan,
+                "persistence: median km": float(np.median(persistence[mask])) if mask.any() else np.nan,
+                "place pick: median km": float(np.mean([np.nanmedian(km[mask]) for km in picks])) if mask.any() else np.nan,
+            }
+        self.distances = pd.DataFrame(rows).T
+        return self.distances
+
     def field_table(self, *, min_checkins=FIELD_PROTOCOL["min_checkins"], trajectory_hours=FIELD_PROTOCOL["trajectory_hours"]):
         """:meth:`results_table` on the test windows the field's common protocol scores
         (:func:`checkin_traj.venues.evaluate.field_windows`): the same models and baselines,
@@ -357,6 +389,8 @@ class VenueChapter:
             for name, row in table.iterrows() for metric, value in row.items() if np.isfinite(value)
         }
         tables = {"test": table, "seeds": self.seed_table("test"), "val_seeds": self.seed_table("val"), "facts": self.facts_table()}
+        if self.distances is not None:
+            tables["distances"] = self.distances
         if self.field is not None:
             tables["field"] = self.field["table"]
             extra["field"] = {key: value for key, value in self.field.items() if key != "table"}
@@ -395,6 +429,11 @@ class VenueChapter:
                 value = table.loc[name, metric]
                 if np.isfinite(value):
                     values[f"venues_{key}_{metric.replace('@', '_at_')}"] = float(value)
+        if self.distances is not None:
+            near, far = self.distances.index
+            values["venues_near_share"] = float(self.distances.loc[near, "share of test windows"])
+            values["venues_pick_near_within"] = float(self.distances.loc[near].iloc[2])
+            values["venues_pick_far_within"] = float(self.distances.loc[far].iloc[2])
         if self.field is not None:
             field = self.field
             values.update({f"venues_field_{key}": field[key] for key in ("min_checkins", "trajectory_hours", "windows", "share", "users")})
