@@ -64,6 +64,16 @@ def _input(window, n_features):
     return keras.Input(shape=(window, n_features), name="check_ins")
 
 
+def _stacked_encoder(hidden, num_layers, *, num_hiddens, activation, **options):
+    """The encoder's LSTM layers ``encoder_lstm_1`` to ``encoder_lstm_<num_layers - 1>`` (sequences),
+    the layers before its last; ``options``: more LSTM settings (the article's ``dropout=``)."""
+    for layer in range(1, num_layers):
+        hidden = layers.LSTM(
+            num_hiddens, activation=activation, return_sequences=True, name=f"encoder_lstm_{layer}", **options
+        )(hidden)
+    return hidden
+
+
 def _output_model(inputs, hidden, *, n_targets, name, learning_rate):
     """The linear output layer on ``hidden``; the model compiled with Adam and mean squared error."""
     outputs = layers.Dense(n_targets, name="next_check_in")(hidden)
@@ -175,11 +185,7 @@ def build_seq2seq(
     learning_rate = check_positive("learning_rate", learning_rate)
 
     inputs = _input(window, n_features)
-    hidden = inputs
-    for layer in range(1, num_layers):
-        hidden = layers.LSTM(
-            num_hiddens, activation=activation, return_sequences=True, name=f"encoder_lstm_{layer}"
-        )(hidden)
+    hidden = _stacked_encoder(inputs, num_layers, num_hiddens=num_hiddens, activation=activation)
     encoded, state_h, state_c = layers.LSTM(
         num_hiddens, activation=activation, return_sequences=True, return_state=True, name=f"encoder_lstm_{num_layers}"
     )(hidden)
@@ -441,11 +447,7 @@ def build_article_seq2seq(
     learning_rate = check_positive("learning_rate", learning_rate)
 
     inputs = _input(None, n_features)
-    hidden = inputs
-    for layer in range(1, num_layers):
-        hidden = layers.LSTM(
-            num_hiddens, activation=activation, return_sequences=True, dropout=dropout, name=f"encoder_lstm_{layer}"
-        )(hidden)
+    hidden = _stacked_encoder(inputs, num_layers, num_hiddens=num_hiddens, activation=activation, dropout=dropout)
     decoded = layers.LSTM(
         num_hiddens, activation=activation, return_sequences=True, dropout=dropout, name="decoder_lstm"
     )(hidden)
