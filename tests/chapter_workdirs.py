@@ -27,6 +27,7 @@ from checkin_traj.baselines import BOOSTED_BASELINES, run_baselines
 from checkin_traj.data.provenance import save_clean
 from checkin_traj.results import save_results
 from checkin_traj.sequences import build_windows, test_windows_hash
+from checkin_traj.verdicts import HIGHER_LOSS_IS_BETTER, LOSSES
 
 from .conftest import REPO_ROOT
 from .notebook_outputs import error_outputs, glued
@@ -150,6 +151,19 @@ def run_chapter(workdir, chapter):
     notebook = result.notebooks[chapter]
     assert error_outputs(notebook) == []
     return glued(notebook)
+
+
+def executed_notebook(workdir, chapter):
+    """Where :func:`run_chapter` left ``chapter`` executed (``checkin_traj.build.run``'s site)."""
+    return workdir / "site" / "notebooks" / f"{chapter}.ipynb"
+
+
+def outcome_by_the_rule(metric, low, high):
+    """The verdict the book's rule gives a difference ``contender - reference`` whose interval is
+    ``[low, high]``: beats when all of it lies on the better side of 0, loses on the worse side."""
+    below, above = high < 0.0, low > 0.0
+    better, worse = (above, below) if LOSSES[metric][0] in HIGHER_LOSS_IS_BETTER else (below, above)
+    return "beats" if better else "loses" if worse else "within noise"
 
 
 def assert_citations_glued(values, chapter):

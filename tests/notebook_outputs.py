@@ -9,8 +9,12 @@ import nbformat
 GLUE_PREFIX = "application/papermill.record/"
 
 
-def glued(notebook_path) -> dict:
-    """Values a notebook recorded with ``myst_nb.glue``, parsed back from their text form."""
+def glued(notebook_path, mime="text/plain") -> dict:
+    """Values a notebook recorded with ``myst_nb.glue``, parsed back from their text form.
+
+    ``mime="text/markdown"``: the text of the values glued as Markdown (``*_md``), whose plain
+    form is only the ``Markdown`` object's repr; ``None`` for every other value.
+    """
     notebook = nbformat.read(notebook_path, as_version=4)
     values = {}
     for cell in notebook.cells:
@@ -18,7 +22,7 @@ def glued(notebook_path) -> dict:
             name = output.get("metadata", {}).get("scrapbook", {}).get("name")
             if name is None:
                 continue
-            text = output["data"].get(GLUE_PREFIX + "text/plain")
+            text = output["data"].get(GLUE_PREFIX + mime)
             if text is None:
                 values[name] = None
                 continue

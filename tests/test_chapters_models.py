@@ -4,6 +4,8 @@ The run folder is prepared by hand, as chapters 01 and 02 would leave it: clean 
 the provenance, the windowing protocol and the baselines' results.
 """
 
+import re
+
 import numpy as np
 import pytest
 
@@ -11,7 +13,15 @@ from checkin_traj.model_chapter import ModelChapter
 from checkin_traj.results import MODEL_NAMES, baseline_scores, load_results
 from checkin_traj.verdicts import strongest_baseline
 
-from .chapter_workdirs import assert_citations_glued, hopping_clean, prepare_workdir, run_chapter
+from .chapter_workdirs import (
+    assert_citations_glued,
+    executed_notebook,
+    hopping_clean,
+    outcome_by_the_rule,
+    prepare_workdir,
+    run_chapter,
+)
+from .notebook_outputs import glued
 
 pytestmark = pytest.mark.slow
 
@@ -35,15 +45,17 @@ def _check_saved(workdir, name, runs, n_test):
     return saved
 
 
-def _check_one_table(workdir, name, values, prefix, saved):
+def _check_one_table(workdir, chapter, values, prefix, saved):
     """The chapter's counts of runs ended by the cap, its forms verdict and its one table."""
     seeds = saved["tables"]["seeds"]
     assert values[f"{prefix}_runs_total"] == len(seeds)
     assert values[f"{prefix}_runs_at_cap"] == int(seeds["hit_epoch_cap"].sum())
     assert values[f"{prefix}_runs_at_cap"] + values[f"{prefix}_runs_stopped_early"] == len(seeds)
     assert values[f"{prefix}_epochs_cap"] == 2  # the test profile's EPOCHS
-    assert values[f"{prefix}_forms_outcome"] in {"beats", "loses", "within noise"}
-    assert f"{prefix}_forms_md" in values  # the sentence, glued as Markdown
+    # the forms verdict (article's form against the book's, RMSE) is the rule's on the interval its sentence gives
+    sentence = glued(executed_notebook(workdir, chapter), mime="text/markdown")[f"{prefix}_forms_md"]
+    low, high = map(float, re.search(r"interval over users \[([^,\]]+), ([^\]]+)\]", sentence).groups())
+    assert values[f"{prefix}_forms_outcome"] == outcome_by_the_rule("rmse", low, high)
     assert saved["extra"]["test_windows_hash"] == load_results(workdir, "protocol")["metrics"]["test_windows_hash"]
 
 
@@ -111,7 +123,7 @@ def test_recurrent_chapters_train_both_target_modes_and_save_them(workdir, chapt
     assert set(outcomes) == {f"{saved_name} ({mode})" for mode in ("absolute", "offset")}
     assert saved["extra"]["verdicts"]["rmse"]["absolute"]["outcome"] == outcomes[f"{saved_name} (absolute)"]
     assert 1 <= values[f"{prefix}_epochs_mean"] <= 2  # the test profile's EPOCHS
-    _check_one_table(workdir, name, values, prefix, saved)
+    _check_one_table(workdir, chapter, values, prefix, saved)
 
 
 def test_transformer_chapter_trains_with_and_without_positions(workdir):

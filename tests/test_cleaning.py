@@ -541,8 +541,8 @@ def test_box_given_as_a_tuple_is_refused_naming_the_parameter():
 
 def test_numpy_box_edges_are_accepted_as_numbers():
     box = BoundingBox(np.float64(40.5), np.float32(40.9), np.int64(-75), -73.5)
-    assert (box.lat_min, box.lon_min) == (40.5, -75.0)
-    assert isinstance(box.lat_max, float)
+    assert (box.lat_min, box.lat_max, box.lon_min, box.lon_max) == (40.5, float(np.float32(40.9)), -75.0, -73.5)
+    assert [type(edge) for edge in (box.lat_min, box.lat_max, box.lon_min, box.lon_max)] == [float] * 4  # numpy scalars converted
 
 
 # --------------------------------------------------------------------------- issue 15: the report always adds up

@@ -9,6 +9,7 @@ import socket
 import threading
 
 import pytest
+import requests
 
 from checkin_traj.data import fetch
 from checkin_traj.data.fetch import (
@@ -176,11 +177,13 @@ def _closed_port_url() -> str:
 
 def test_unreachable_server_gives_a_clear_error_naming_data_and_synthetic(registry, tmp_path):
     with pytest.raises(DownloadError) as raised:
-        fetch_snap("tiny_checkins.txt.gz", cache_dir=tmp_path, base_url=_closed_port_url(), progress=False)
+        fetch_snap("tiny_checkins.txt.gz", cache_dir=tmp_path, base_url=(url := _closed_port_url()), progress=False)
     message = str(raised.value)
     assert "-p DATA path/to/loc-gowalla_totalCheckins.txt.gz" in message
     assert "-p DATA synthetic" in message
-    assert isinstance(raised.value, ConnectionError)
+    # caused by the refused connection itself (not, say, a 404 or a checksum)
+    assert isinstance(raised.value.__cause__, requests.exceptions.ConnectionError)
+    assert f"from {url}/" in message
     assert _cache_files(tmp_path) == []
 
 

@@ -41,29 +41,37 @@ LSTM_ACTIVATIONS = ("tanh", "sigmoid", "relu", "elu", "softsign", "linear")
 # --------------------------------------------------------------------------- checks
 
 
-def _check_int(name, value, *, minimum):
-    return check_int(name, value, minimum=minimum)
-
-
-def _check_fraction(name, value):
-    return check_fraction(name, value)
-
-
-def _check_positive(name, value):
-    return check_positive(name, value)
-
-
 def _check_shape(window, n_features, n_targets):
     return (
-        _check_int("window", window, minimum=1),
-        _check_int("n_features", n_features, minimum=1),
-        _check_int("n_targets", n_targets, minimum=1),
+        check_int("window", window, minimum=1),
+        check_int("n_features", n_features, minimum=1),
+        check_int("n_targets", n_targets, minimum=1),
+    )
+
+
+def _check_recurrent(window, n_features, n_targets, num_hiddens, dropout):
+    """The checks every LSTM and Seq2Seq form starts with: the shape, then ``num_hiddens`` and ``dropout``."""
+    return (
+        *_check_shape(window, n_features, n_targets),
+        check_int("num_hiddens", num_hiddens, minimum=1),
+        check_fraction("dropout", dropout),
     )
 
 
 def _input(window, n_features):
-    """The input of every model: ``window`` check-ins of ``n_features`` each."""
+    """The input of every model: ``window`` check-ins of ``n_features`` each (``window=None``:
+    a window of any length, the article's ``Input(shape=(None, input_feat))``)."""
     return keras.Input(shape=(window, n_features), name="check_ins")
+
+
+def _stacked_encoder(hidden, num_layers, *, num_hiddens, activation, **options):
+    """The encoder's LSTM layers ``encoder_lstm_1`` to ``encoder_lstm_<num_layers - 1>`` (sequences),
+    the layers before its last; ``options``: more LSTM settings (the article's ``dropout=``)."""
+    for layer in range(1, num_layers):
+        hidden = layers.LSTM(
+            num_hiddens, activation=activation, return_sequences=True, name=f"encoder_lstm_{layer}", **options
+        )(hidden)
+    return hidden
 
 
 def _output_model(inputs, hidden, *, n_targets, name, learning_rate):
@@ -75,9 +83,11 @@ def _output_model(inputs, hidden, *, n_targets, name, learning_rate):
 
 
 def _averaged_output_model(inputs, sequence, *, dropout, n_targets, name, learning_rate):
-    """``sequence`` averaged over time, then dropout and the output layer (Seq2Seq and Transformer)."""
+    """``sequence`` averaged over time, then dropout (none where ``dropout`` is ``None``: the
+    article's forms) and the output layer (Seq2Seq and Transformer)."""
     pooled = layers.GlobalAveragePooling1D(name="average_over_time")(sequence)
-    pooled = layers.Dropout(dropout, name="dropout")(pooled)
+    if dropout is not None:
+        pooled = layers.Dropout(dropout, name="dropout")(pooled)
     return _output_model(inputs, pooled, n_targets=n_targets, name=name, learning_rate=learning_rate)
 
 
@@ -109,10 +119,10 @@ def build_lstm(*, window, n_features, n_targets=3, num_hiddens=64, dropout=0.2, 
     keras.Model
         Compiled with Adam and mean squared error.
     """
-    window, n_features, n_targets = _check_shape(window, n_features, n_targets)
-    num_hiddens = _check_int("num_hiddens", num_hiddens, minimum=1)
-    dropout = _check_fraction("dropout", dropout)
-    learning_rate = _check_positive("learning_rate", learning_rate)
+    window, n_features, n_targets, num_hiddens, dropout = _check_recurrent(
+        window, n_features, n_targets, num_hiddens, dropout
+    )
+    learning_rate = check_positive("learning_rate", learning_rate)
 
     inputs = _input(window, n_features)
     hidden = layers.LSTM(num_hiddens, return_sequences=True, name="lstm_1")(inputs)
@@ -166,21 +176,16 @@ def build_seq2seq(
     keras.Model
         Compiled with Adam and mean squared error.
     """
-    window, n_features, n_targets = _check_shape(window, n_features, n_targets)
-    num_hiddens = _check_int("num_hiddens", num_hiddens, minimum=1)
-    dropout = _check_fraction("dropout", dropout)
-    num_layers = _check_int("num_layers", num_layers, minimum=1)
-    num_heads = _check_int("num_heads", num_heads, minimum=1)
-    if activation not in LSTM_ACTIVATIONS:
-        raise ValueError(f"activation must be one of {LSTM_ACTIVATIONS}, got {activation!r}")
-    learning_rate = _check_positive("learning_rate", learning_rate)
+    window, n_features, n_targets, num_hiddens, dropout = _check_recurrent(
+        window, n_features, n_targets, num_hiddens, dropout
+    )
+    num_layers = check_int("num_layers", num_layers, minimum=1)
+    num_heads = check_int("num_heads", num_heads, minimum=1)
+    activation = check_choice("activation", activation, LSTM_ACTIVATIONS)
+    learning_rate = check_positive("learning_rate", learning_rate)
 
     inputs = _input(window, n_features)
-    hidden = inputs
-    for layer in range(1, num_layers):
-        hidden = layers.LSTM(
-            num_hiddens, activation=activation, return_sequences=True, name=f"encoder_lstm_{layer}"
-        )(hidden)
+    hidden = _stacked_encoder(inputs, num_layers, num_hiddens=num_hiddens, activation=activation)
     encoded, state_h, state_c = layers.LSTM(
         num_hiddens, activation=activation, return_sequences=True, return_state=True, name=f"encoder_lstm_{num_layers}"
     )(hidden)
@@ -215,8 +220,8 @@ def positional_encoding(window, depth):
         float32 array (window, depth): ``sin(pos / 10000^(2i/depth))`` in even columns,
         ``cos`` of the same angle in odd columns.
     """
-    window = _check_int("window", window, minimum=1)
-    depth = _check_int("depth", depth, minimum=1)
+    window = check_int("window", window, minimum=1)
+    depth = check_int("depth", depth, minimum=1)
     positions = np.arange(window, dtype=np.float64)[:, None]
     pairs = np.arange(depth, dtype=np.float64)[None, :] // 2
     angles = positions / np.power(10000.0, 2.0 * pairs / depth)
@@ -284,47 +289,29 @@ def build_transformer(
     keras.Model
         Compiled with Adam and mean squared error.
     """
-    return _transformer(
-        window=window,
-        n_features=n_features,
-        n_targets=n_targets,
-        num_heads=num_heads,
-        key_dim=key_dim,
-        ff_dim=ff_dim,
-        num_blocks=num_blocks,
-        dropout=dropout,
-        positional_encoding=positional_encoding,
-        learning_rate=learning_rate,
-        output_dropout=True,
-        name_prefix="",
-    )
+    return _transformer(_TRANSFORMER_FORMS["book"], **locals())  # locals(): the arguments above, as given
 
 
-def _transformer(
-    *,
-    window,
-    n_features,
-    n_targets,
-    num_heads,
-    key_dim,
-    ff_dim,
-    num_blocks,
-    dropout,
-    positional_encoding,
-    learning_rate,
-    output_dropout,
-    name_prefix,
-):
-    """The encoder of :func:`build_transformer`; ``output_dropout``: a Dropout after the pooling."""
+#: What sets the two forms of the Transformer apart besides their defaults: a Dropout after
+#: the pooling (the book's) or none (the article's, as its Seq2Seq), and the model's name.
+_TRANSFORMER_FORMS = {
+    "book": {"output_dropout": True, "name_prefix": ""},
+    "article": {"output_dropout": False, "name_prefix": "article_"},
+}
+
+
+def _transformer(form, *, window, n_features, n_targets, num_heads, key_dim, ff_dim, num_blocks, dropout,
+                 positional_encoding, learning_rate):
+    """The encoder of :func:`build_transformer` in ``form``, a row of :data:`_TRANSFORMER_FORMS`."""
     window, n_features, n_targets = _check_shape(window, n_features, n_targets)
-    num_heads = _check_int("num_heads", num_heads, minimum=1)
-    key_dim = _check_int("key_dim", key_dim, minimum=1)
-    ff_dim = _check_int("ff_dim", ff_dim, minimum=1)
-    num_blocks = _check_int("num_blocks", num_blocks, minimum=1)
-    dropout = _check_fraction("dropout", dropout)
+    num_heads = check_int("num_heads", num_heads, minimum=1)
+    key_dim = check_int("key_dim", key_dim, minimum=1)
+    ff_dim = check_int("ff_dim", ff_dim, minimum=1)
+    num_blocks = check_int("num_blocks", num_blocks, minimum=1)
+    dropout = check_fraction("dropout", dropout)
     if not isinstance(positional_encoding, (bool, np.bool_)):
         raise ValueError(f"positional_encoding must be True or False, got {positional_encoding!r}")
-    learning_rate = _check_positive("learning_rate", learning_rate)
+    learning_rate = check_positive("learning_rate", learning_rate)
 
     width = num_heads * key_dim
     inputs = _input(window, n_features)
@@ -343,29 +330,20 @@ def _transformer(
         fed = layers.Dropout(dropout, name=f"block_{block}_feed_forward_dropout")(fed)
         hidden = layers.Add(name=f"block_{block}_feed_forward_residual")([hidden, fed])
         hidden = layers.LayerNormalization(epsilon=1e-6, name=f"block_{block}_feed_forward_norm")(hidden)
-    name = name_prefix + ("transformer" if positional_encoding else "transformer_no_positions")
-    if output_dropout:
-        return _averaged_output_model(
-            inputs, hidden, dropout=dropout, n_targets=n_targets, name=name, learning_rate=learning_rate
-        )
-    pooled = layers.GlobalAveragePooling1D(name="average_over_time")(hidden)
-    return _output_model(inputs, pooled, n_targets=n_targets, name=name, learning_rate=learning_rate)
-
-
+    name = form["name_prefix"] + ("transformer" if positional_encoding else "transformer_no_positions")
+    return _averaged_output_model(
+        inputs,
+        hidden,
+        dropout=dropout if form["output_dropout"] else None,
+        n_targets=n_targets,
+        name=name,
+        learning_rate=learning_rate,
+    )
 
 
 # --------------------------------------------------------------------------- the article's forms
-
-
-def _article_input(n_features):
-    """The article's input: ``Input(shape=(None, input_feat))``, a window of any length."""
-    return keras.Input(shape=(None, n_features), name="check_ins")
-
-
-def _compile_article(model, learning_rate):
-    # The article compiles with optimizer='adam': Keras' Adam at its default rate, 1e-3.
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss="mse")
-    return model
+# The article compiles with optimizer='adam': Keras' Adam at its default rate, 1e-3, as
+# _output_model compiles every form; its input has any length: _input(None, n_features).
 
 
 def build_article_lstm(*, window, n_features=3, n_targets=3, num_hiddens=64, dropout=0.2, learning_rate=1e-3):
@@ -401,17 +379,16 @@ def build_article_lstm(*, window, n_features=3, n_targets=3, num_hiddens=64, dro
     learning_rate : float
         Adam's learning rate (the article's ``'adam'``: 1e-3).
     """
-    _check_shape(window, n_features, n_targets)
-    num_hiddens = check_int("num_hiddens", num_hiddens, minimum=1)
-    dropout = check_fraction("dropout", dropout)
+    _, n_features, n_targets, num_hiddens, dropout = _check_recurrent(
+        window, n_features, n_targets, num_hiddens, dropout
+    )
     learning_rate = check_positive("learning_rate", learning_rate)
 
-    inputs = _article_input(n_features)
+    inputs = _input(None, n_features)
     hidden = layers.LSTM(num_hiddens, return_sequences=True, dropout=dropout, name="lstm_1")(inputs)
     hidden = layers.LSTM(num_hiddens, return_sequences=False, dropout=dropout, name="lstm_2")(hidden)
     hidden = layers.Dense(num_hiddens, activation="relu", name="dense_relu")(hidden)
-    outputs = layers.Dense(n_targets, name="next_check_in")(hidden)
-    return _compile_article(keras.Model(inputs, outputs, name="article_lstm"), learning_rate)
+    return _output_model(inputs, hidden, n_targets=n_targets, name="article_lstm", learning_rate=learning_rate)
 
 
 def build_article_seq2seq(
@@ -462,26 +439,23 @@ def build_article_seq2seq(
     learning_rate : float
         Adam's learning rate (the article's ``'adam'``: 1e-3).
     """
-    _check_shape(window, n_features, n_targets)
-    num_hiddens = check_int("num_hiddens", num_hiddens, minimum=1)
-    dropout = check_fraction("dropout", dropout)
+    _, n_features, n_targets, num_hiddens, dropout = _check_recurrent(
+        window, n_features, n_targets, num_hiddens, dropout
+    )
     num_layers = check_int("num_layers", num_layers, minimum=2)
     activation = check_choice("activation", activation, LSTM_ACTIVATIONS)
     learning_rate = check_positive("learning_rate", learning_rate)
 
-    inputs = _article_input(n_features)
-    hidden = inputs
-    for layer in range(1, num_layers):
-        hidden = layers.LSTM(
-            num_hiddens, activation=activation, return_sequences=True, dropout=dropout, name=f"encoder_lstm_{layer}"
-        )(hidden)
+    inputs = _input(None, n_features)
+    hidden = _stacked_encoder(inputs, num_layers, num_hiddens=num_hiddens, activation=activation, dropout=dropout)
     decoded = layers.LSTM(
         num_hiddens, activation=activation, return_sequences=True, dropout=dropout, name="decoder_lstm"
     )(hidden)
     attended = layers.Attention(name="self_attention")([decoded, decoded])
-    context = layers.GlobalAveragePooling1D(name="average_over_time")(attended)
-    outputs = layers.Dense(n_targets, name="next_check_in")(context)
-    return _compile_article(keras.Model(inputs, outputs, name="article_seq2seq_attention"), learning_rate)
+    return _averaged_output_model(
+        inputs, attended, dropout=None, n_targets=n_targets, name="article_seq2seq_attention",
+        learning_rate=learning_rate,
+    )
 
 
 def build_article_transformer(
@@ -509,20 +483,7 @@ def build_article_transformer(
 
     Parameters are those of :func:`build_transformer`.
     """
-    return _transformer(
-        window=window,
-        n_features=n_features,
-        n_targets=n_targets,
-        num_heads=num_heads,
-        key_dim=key_dim,
-        ff_dim=ff_dim,
-        num_blocks=num_blocks,
-        dropout=dropout,
-        positional_encoding=positional_encoding,
-        learning_rate=learning_rate,
-        output_dropout=False,
-        name_prefix="article_",
-    )
+    return _transformer(_TRANSFORMER_FORMS["article"], **locals())  # locals(): the arguments above, as given
 
 
 # --------------------------------------------------------------------------- registry
@@ -557,48 +518,43 @@ ARTICLE_TIME_READING = (
     "is already within a few hours of it on a calendar of years."
 )
 
+# The rows that read the same for every model they concern (one row, one place).
+_INPUT_FEATURES = {
+    "aspect": "input features",
+    "article": "3: time, longitude, latitude",
+    "book": "8: time, longitude, latitude, hour and weekday (sine, cosine), log gap",
+    "why": "when a person checks in depends on the hour and the day, which a raw timestamp hides",
+}
+_INPUT_LENGTH = {
+    "aspect": "input length",
+    "article": "any (Input(shape=(None, 3)))",
+    "book": "fixed: the window",
+    "why": "every window has the same length; a fixed shape lets the diagram show it",
+}
+_TARGETS = {
+    "aspect": "targets",
+    "article": "absolute (gap, longitude, latitude)",
+    "book": "offset from the last check-in, standardised",
+    "why": "most next check-ins lie near the last one: the step is what is to learn",
+}
+
 #: Every difference between the article's form and the book's form of each model, one
 #: row per aspect: ``aspect``, ``article``, ``book`` and ``why`` (the book's reason).
 VARIANT_DIFFERENCES = {
     "lstm": (
-        {
-            "aspect": "input features",
-            "article": "3: time, longitude, latitude",
-            "book": "8: time, longitude, latitude, hour and weekday (sine, cosine), log gap",
-            "why": "when a person checks in depends on the hour and the day, which a raw timestamp hides",
-        },
-        {
-            "aspect": "input length",
-            "article": "any (Input(shape=(None, 3)))",
-            "book": "fixed: the window",
-            "why": "every window has the same length; a fixed shape lets the diagram show it",
-        },
+        _INPUT_FEATURES,
+        _INPUT_LENGTH,
         {
             "aspect": "dropout",
             "article": "the LSTM's own input dropout (dropout=)",
             "book": "a Dropout layer after each LSTM layer",
             "why": "drops the LSTM's outputs, which feed the next layer, not its raw inputs",
         },
-        {
-            "aspect": "targets",
-            "article": "absolute (gap, longitude, latitude)",
-            "book": "offset from the last check-in, standardised",
-            "why": "most next check-ins lie near the last one: the step is what is to learn",
-        },
+        _TARGETS,
     ),
     "seq2seq": (
-        {
-            "aspect": "input features",
-            "article": "3: time, longitude, latitude",
-            "book": "8: time, longitude, latitude, hour and weekday (sine, cosine), log gap",
-            "why": "when a person checks in depends on the hour and the day, which a raw timestamp hides",
-        },
-        {
-            "aspect": "input length",
-            "article": "any (Input(shape=(None, 3)))",
-            "book": "fixed: the window",
-            "why": "every window has the same length; a fixed shape lets the diagram show it",
-        },
+        _INPUT_FEATURES,
+        _INPUT_LENGTH,
         {
             "aspect": "dropout",
             "article": "every LSTM's own input dropout (dropout=)",
@@ -623,12 +579,7 @@ VARIANT_DIFFERENCES = {
             "book": "encoder LSTM layers; the decoder is one more (default 1)",
             "why": "kept for the tuning grids; the article's '3 LSTM layers' is article num_layers=3",
         },
-        {
-            "aspect": "targets",
-            "article": "absolute (gap, longitude, latitude)",
-            "book": "offset from the last check-in, standardised",
-            "why": "most next check-ins lie near the last one: the step is what is to learn",
-        },
+        _TARGETS,
     ),
     "transformer": (
         {
@@ -637,12 +588,7 @@ VARIANT_DIFFERENCES = {
             "book": "the book's encoder",
             "why": "the article names multi-head self-attention and no positional encoding, nothing more",
         },
-        {
-            "aspect": "input features",
-            "article": "3: time, longitude, latitude",
-            "book": "8: time, longitude, latitude, hour and weekday (sine, cosine), log gap",
-            "why": "when a person checks in depends on the hour and the day, which a raw timestamp hides",
-        },
+        _INPUT_FEATURES,
         {
             "aspect": "positional encoding",
             "article": "off by default (the article's suspected flaw)",
@@ -655,12 +601,7 @@ VARIANT_DIFFERENCES = {
             "book": "a Dropout layer after the pooling",
             "why": "regularises the pooled summary the output reads",
         },
-        {
-            "aspect": "targets",
-            "article": "absolute (gap, longitude, latitude)",
-            "book": "offset from the last check-in, standardised",
-            "why": "most next check-ins lie near the last one: the step is what is to learn",
-        },
+        _TARGETS,
     ),
 }
 

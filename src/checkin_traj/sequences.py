@@ -29,6 +29,8 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.preprocessing import MinMaxScaler
 
+from .checks import check_fraction, check_int
+
 #: What every model predicts for the next check-in: the gap after the last input check-in
 #: (``log1p`` of minutes), longitude and latitude (degrees). ``TARGETS[0]`` is the gap.
 TARGETS = ("gap", "lon", "lat")
@@ -212,36 +214,17 @@ class WindowedData:
         return dict(self.parameters)
 
 
-def _check_fraction(name, value, *, low_open=True):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be a number in (0, 1), got {value!r}")
-    value = float(value)
-    ok = (0.0 < value < 1.0) if low_open else (0.0 <= value < 1.0)
-    if not ok:
-        interval = "(0, 1)" if low_open else "[0, 1)"
-        raise ValueError(f"{name} must lie in {interval}, got {value!r}")
-    return value
-
-
-def _check_int(name, value, *, minimum):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
 def _check_parameters(window, test_fraction, val_fraction, min_checkins, features, held_out_users, seed, timezone):
-    window = _check_int("window", window, minimum=1)
-    test_fraction = _check_fraction("test_fraction", test_fraction)
-    val_fraction = _check_fraction("val_fraction", val_fraction)
+    window = check_int("window", window, minimum=1)
+    test_fraction = check_fraction("test_fraction", test_fraction, low_open=True)
+    val_fraction = check_fraction("val_fraction", val_fraction, low_open=True)
     if test_fraction + val_fraction >= 1.0:
         raise ValueError(
             f"test_fraction + val_fraction must be < 1 to leave training check-ins, got "
             f"{test_fraction} + {val_fraction} = {test_fraction + val_fraction}"
         )
     if min_checkins is not None:
-        min_checkins = _check_int("min_checkins", min_checkins, minimum=window + 1)
+        min_checkins = check_int("min_checkins", min_checkins, minimum=window + 1)
     if isinstance(features, str) or not isinstance(features, Sequence) or len(features) == 0:
         raise ValueError(f"features must be a non-empty sequence of names from {KNOWN_FEATURES}, got {features!r}")
     unknown = [name for name in features if name not in KNOWN_FEATURES]
@@ -249,8 +232,8 @@ def _check_parameters(window, test_fraction, val_fraction, min_checkins, feature
         raise ValueError(f"features: unknown names {unknown}; known features are {KNOWN_FEATURES}")
     if len(set(features)) != len(features):
         raise ValueError(f"features must not repeat a name, got {list(features)}")
-    held_out_users = _check_fraction("held_out_users", held_out_users, low_open=False)
-    seed = _check_int("seed", seed, minimum=0)
+    held_out_users = check_fraction("held_out_users", held_out_users)
+    seed = check_int("seed", seed, minimum=0)
     if timezone is not None:
         try:
             pd.Timestamp(0, tz="UTC").tz_convert(timezone)

@@ -56,8 +56,10 @@ def drop_exact_duplicates(check_ins: pd.DataFrame) -> pd.DataFrame:
     return check_ins[~mask]
 
 
-def _one_filter(check_ins: pd.DataFrame, thresholds: Thresholds) -> pd.DataFrame:
-    """The rows the kernel keeps with the speed and stay steps of ``thresholds`` (sorted input)."""
+def _one_filter(check_ins: pd.DataFrame, thresholds, overrides, *, off: str) -> pd.DataFrame:
+    """The rows the kernel keeps with one of the speed and stay steps (sorted input): those of
+    ``thresholds`` with ``overrides``, the other step's field ``off`` set to ``None``."""
+    thresholds = Thresholds.of(Thresholds.of(thresholds, **overrides), **{off: None})
     _check_frame(check_ins)
     _require_sorted(check_ins)
     user, time_ns, lat, lon = _columns(check_ins)
@@ -92,8 +94,7 @@ def filter_speed(check_ins: pd.DataFrame, thresholds: Thresholds | None = None, 
     pandas.DataFrame
         The kept rows (index kept).
     """
-    thresholds = Thresholds.of(thresholds, **overrides)
-    return _one_filter(check_ins, Thresholds.of(thresholds, stay_radius_m=None))
+    return _one_filter(check_ins, thresholds, overrides, off="stay_radius_m")
 
 
 def filter_stays(check_ins: pd.DataFrame, thresholds: Thresholds | None = None, **overrides) -> pd.DataFrame:
@@ -117,8 +118,7 @@ def filter_stays(check_ins: pd.DataFrame, thresholds: Thresholds | None = None, 
     pandas.DataFrame
         The kept rows (index kept).
     """
-    thresholds = Thresholds.of(thresholds, **overrides)
-    return _one_filter(check_ins, Thresholds.of(thresholds, max_speed_kmh=None))
+    return _one_filter(check_ins, thresholds, overrides, off="max_speed_kmh")
 
 
 def filter_box(check_ins: pd.DataFrame, thresholds: Thresholds | None = None, **overrides) -> pd.DataFrame:
