@@ -480,6 +480,18 @@ def test_ids_beyond_int64_are_refused_not_wrapped():
     assert kept["snap_user"].tolist()[-1] == 2**62
 
 
+@pytest.mark.parametrize("column", ["user", "location_id"])
+@pytest.mark.parametrize("value", [np.iinfo(np.int64).min, -1])
+def test_negative_ids_are_refused_as_the_reader_refuses_them(column, value):
+    # issue 15 probe: a missing id already cast to int64 (its minimum, pandas' and pyarrow's
+    # sentinel) or a -1 placeholder went through clean as a real user or venue; the reader
+    # refuses negative ids, so clean refuses them too
+    ids = three_rows()[column].to_numpy().copy()
+    ids[1] = value
+    with pytest.raises(ValueError, match=rf"check_ins\['{column}'\] has 1 negative ids \(first: {value} at index 1\)"):
+        clean(three_rows(**{column: ids}))
+
+
 @pytest.mark.parametrize("column", ["lat", "lon"])
 @pytest.mark.parametrize("value, kind", [(np.inf, "1 infinite"), (-np.inf, "1 infinite"), (np.nan, "1 missing")])
 @pytest.mark.parametrize("step", [clean, filter_stays, filter_speed, filter_box])
