@@ -24,7 +24,7 @@ def test_chapter_01_parameters_are_read_with_their_defaults_and_types():
 
 def test_a_misspelled_parameter_is_named_with_the_closest_declared_one():
     declared = read_parameters("01", root=REPO_ROOT)
-    with pytest.raises(UnknownParameterError, match=r"'MAX_SPEED' \(did you mean 'MAX_SPEED_KMH'\?\)"):
+    with pytest.raises(UnknownParameterError, match=r"'MAX_SPEED' \(did you mean 'MAX_SPEED_KMH'\?\); its parameters are .*MAX_SKIPPED, MAX_SPEED_KMH,"):
         check_parameters({"MAX_SPEED": 100.0}, declared, chapter="01_data_cleaning")
     check_parameters({"MAX_SPEED_KMH": 100.0}, declared, chapter="01_data_cleaning")  # a declared one passes
 
@@ -68,3 +68,42 @@ def test_in_a_notebook_an_injected_value_of_the_wrong_type_is_named_or_converted
     namespace.update(BOX_LAT_MIN=None, EPOCHS=2.5)  # None is the chapter's to judge; 2.5 epochs is not
     with pytest.raises(ParameterTypeError, match="EPOCHS must be an integer"):
         check_parameters(namespace, declared)
+
+
+def test_one_default_for_bad_lines_in_reader_command_line_chapter_01_and_readme():
+    # issue 15: "skipping bad lines by default" had several defaults; there is one, said everywhere
+    import inspect
+
+    from checkin_traj.cli import make_parser
+    from checkin_traj.data.snap import DEFAULT_MAX_SKIPPED, read_checkins, read_edges
+
+    parameters = read_parameters("01", root=REPO_ROOT)
+    clean_command = make_parser().parse_args(["clean", "in.txt", "out.csv"])
+    for function in (read_checkins, read_edges):
+        signature = inspect.signature(function).parameters
+        assert signature["on_bad_lines"].default == "error"
+        assert signature["max_skipped"].default == DEFAULT_MAX_SKIPPED
+    assert parameters["ON_BAD_LINES"].default == clean_command.on_bad_lines == "error"
+    assert parameters["MAX_SKIPPED"].default == clean_command.max_skipped == DEFAULT_MAX_SKIPPED
+    readme = " ".join((REPO_ROOT / "README.md").read_text().split())
+    assert "Bad lines stop the run (the default)" in readme
+    assert f"`MAX_SKIPPED` (default {DEFAULT_MAX_SKIPPED:g})" in readme
+    assert "Times are UTC: `Z`, `+00:00` or `+0000`" in readme
+    chapter = " ".join((REPO_ROOT / "notebooks" / "01_data_cleaning.md").read_text().split())
+    assert 'By default (`ON_BAD_LINES = "error"`) a malformed line stops the run' in chapter
+    assert "the run still stops when more than `MAX_SKIPPED` of the lines are bad" in chapter
+
+
+def test_checkin_traj_run_stops_on_a_misspelled_parameter_before_running(tmp_path, capsys, monkeypatch):
+    # issue 15: '-p MAX_SPEED 100' ran the chapter with the default; now it stops, naming the parameters
+    from checkin_traj.cli import main
+
+    monkeypatch.chdir(REPO_ROOT)
+    workdir = tmp_path / "run"
+    assert main(["run", "01", "--workdir", str(workdir), "-p", "MAX_SPEED", "100", "--no-page"]) == 2
+    error = capsys.readouterr().err
+    assert "chapter 01_data_cleaning has no parameter 'MAX_SPEED' (did you mean 'MAX_SPEED_KMH'?)" in error
+    assert "its parameters are BOX_LAT_MAX" in error and "WORKDIR" in error
+    assert not (workdir / "data").exists()
+    assert main(["run", "02", "--workdir", str(workdir), "-p", "WINDOW", "2.5", "--no-page"]) == 2
+    assert "WINDOW must be an integer like its default 10, got '2.5'" in capsys.readouterr().err
