@@ -193,3 +193,54 @@ def test_a_damaged_parquet_table_names_the_file(tmp_path, damage):
     parquet.write_bytes(parquet.read_bytes()[:100])
     with pytest.raises(ValueError, match="is not the file its provenance"):  # the checksum catches it first
         load_clean(tmp_path)
+
+
+# --------------------------------------------------------------------------- issue 15: chapter 01 writes its set last
+
+
+def test_chapter_01_writes_nothing_of_its_set_before_reading_and_cleaning_succeed():
+    # issue 15: provenance.json used to be written before reading, so a failed re-run left the old
+    # clean.parquet under the new banner; now save_clean, after read_checkins and clean, is the only write
+    import jupytext
+
+    from .conftest import REPO_ROOT
+
+    cells = [c.source for c in jupytext.read(REPO_ROOT / "notebooks" / "01_data_cleaning.md").cells if c.cell_type == "code"]
+
+    def first(text):
+        return next(i for i, source in enumerate(cells) if text in source)
+
+    saving = [i for i, source in enumerate(cells) if "save_clean(" in source]
+    assert len(saving) == 1
+    assert first("read_checkins(") < first("clean(raw") < saving[0]
+    assert first("data_banner(") < first("read_checkins(") and "data_banner(source=source)" in cells[first("data_banner(")]
+    for source in cells[: saving[0]]:
+        for writer in ("write_provenance(", "save_clean(", "save_results(", "write_set(", "write_table(", "provenance.json", "PROVENANCE", "json.dump", ".write_text(", "to_parquet("):
+            assert writer not in source, (writer, source)
+
+
+def test_a_failed_rerun_of_chapter_01_leaves_the_old_set_and_its_banner(tmp_path):
+    # chapter 01's calls in order, the second run failing at read_checkins: the chapters after it
+    # still read the first run's data under the first run's banner (outputs as one set)
+    from checkin_traj.cleaning import clean
+    from checkin_traj.data.snap import InputError, read_checkins
+    from checkin_traj.geo import BoundingBox
+
+    good = tmp_path / "good.txt"
+    good.write_text("0\t2010-10-12T00:21:28Z\t40.64\t-73.78\t1\n0\t2010-10-11T20:21:20Z\t40.74\t-73.98\t2\n")
+    bad = tmp_path / "bad.txt"
+    bad.write_text("0\t2010-02-29T00:21:28Z\t40.64\t-73.78\t1\n")
+    workdir = tmp_path / "run"
+    box = BoundingBox(40.0, 41.0, -75.0, -73.0)
+    for path, description in ((good, "the good file"), (bad, "the bad file")):
+        source = DataSource(path=path, kind="file", synthetic=False, description=description, citation="")
+        try:
+            kept, report = clean(read_checkins(source.path), box=box)
+        except InputError as error:
+            assert error.path == str(bad) and error.line == 1
+            break
+        save_clean(workdir, kept, source=source, parameters={"data": str(path)}, report=report)
+    assert "the good file" in banner_text(read_provenance(workdir))
+    assert len(load_clean(workdir, data=str(good))) == 2
+    with pytest.raises(ValueError, match="not from DATA="):
+        load_clean(workdir, data=str(bad))
