@@ -244,3 +244,21 @@ def test_a_failed_rerun_of_chapter_01_leaves_the_old_set_and_its_banner(tmp_path
     assert len(load_clean(workdir, data=str(good))) == 2
     with pytest.raises(ValueError, match="not from DATA="):
         load_clean(workdir, data=str(bad))
+
+
+@pytest.mark.parametrize(
+    "record", ['{"clean.parquet": ".clean.parq', "[1, 2]", '{"clean.parquet": 5}', '{"../clean.parquet": ".x.tmp"}', ""]
+)
+def test_a_damaged_commit_record_is_named_not_a_json_error(tmp_path, record):
+    # issue 15 probe: a damaged .commit.json raised JSONDecodeError or AttributeError without a path
+    # from every reader of the set; a name with a folder in it would have renamed a file elsewhere
+    from checkin_traj.data.snap import InputError
+
+    save_clean(tmp_path, _clean_frame(), source=_source(tmp_path), parameters={"data": "synthetic"})
+    journal = data_dir(tmp_path) / ".commit.json"
+    journal.write_text(record)
+    for attempt in (lambda: load_clean(tmp_path), lambda: read_provenance(tmp_path), lambda: recover(data_dir(tmp_path))):
+        with pytest.raises(InputError, match="damaged record of an interrupted save") as caught:
+            attempt()
+        assert caught.value.path == str(journal)
+    assert sorted(p.name for p in data_dir(tmp_path).iterdir()) == [".commit.json", "clean.csv", "clean.parquet", "provenance.json"]

@@ -106,7 +106,7 @@ def recover(folder) -> None:
     folder = Path(folder)
     journal = folder / _COMMIT
     if journal.exists():
-        for name, temporary in json.loads(journal.read_text()).items():
+        for name, temporary in _read_journal(journal).items():
             if (folder / temporary).exists():
                 os.replace(folder / temporary, folder / name)
         journal.unlink()
@@ -115,3 +115,27 @@ def recover(folder) -> None:
             if _PENDING.match(leftover.name) and leftover.is_file():
                 with contextlib.suppress(FileNotFoundError):
                     leftover.unlink()
+
+
+def _read_journal(journal: Path) -> dict:
+    """The names of a committed set (final name to temporary); InputError when the record is damaged."""
+    from .snap import InputError
+
+    try:
+        names = json.loads(journal.read_text())
+        problem = None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        names, problem = None, str(exc)
+    plain = lambda name: isinstance(name, str) and name not in ("", ".", "..") and Path(name).name == name  # noqa: E731
+    if problem is None and not (
+        isinstance(names, dict) and all(plain(name) and plain(temporary) for name, temporary in names.items())
+    ):
+        problem = "expected a JSON object of file names in this folder"
+    if problem is not None:
+        raise InputError(
+            str(journal),
+            None,
+            f"damaged record of an interrupted save ({problem}); the files of {journal.parent} may come from "
+            "two saves: delete this record and write them again",
+        )
+    return names
