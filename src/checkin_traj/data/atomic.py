@@ -65,7 +65,9 @@ def write_set(folder, writers: dict) -> dict:
     then each temporary is renamed onto its final name and the journal is removed. A run
     killed before the commit leaves the old files; one killed after it leaves a journal
     that :func:`recover` (run by the next :func:`write_set` and by readers) completes. Either
-    way :func:`recover` deletes any temporary left behind.
+    way :func:`recover` deletes any temporary left behind. The folder is locked meanwhile
+    (:func:`_folder_lock`), so two saves into one folder at once, or a reader's
+    :func:`recover`, wait for each other instead of deleting each other's temporaries.
 
     Parameters
     ----------
@@ -81,29 +83,60 @@ def write_set(folder, writers: dict) -> dict:
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    recover(folder)
-    token = uuid.uuid4().hex[:12]
-    staged = {}
-    try:
-        for name, writer in writers.items():
-            target = folder / name
-            temporary = folder / f".{name}.{token}.tmp{''.join(target.suffixes)}"
-            staged[name] = temporary
-            writer(temporary)
-        with atomic_path(folder / _COMMIT) as journal:
-            journal.write_text(json.dumps({name: path.name for name, path in staged.items()}))
-    except BaseException:
-        for temporary in staged.values():
-            with contextlib.suppress(FileNotFoundError):
-                temporary.unlink()
-        raise
-    recover(folder)
+    with _folder_lock(folder):
+        _recover(folder)
+        token = uuid.uuid4().hex[:12]
+        staged = {}
+        try:
+            for name, writer in writers.items():
+                target = folder / name
+                temporary = folder / f".{name}.{token}.tmp{''.join(target.suffixes)}"
+                staged[name] = temporary
+                writer(temporary)
+            with atomic_path(folder / _COMMIT) as journal:
+                journal.write_text(json.dumps({name: path.name for name, path in staged.items()}))
+        except BaseException:
+            for temporary in staged.values():
+                with contextlib.suppress(FileNotFoundError):
+                    temporary.unlink()
+            raise
+        _recover(folder)
     return {name: folder / name for name in writers}
 
 
+@contextlib.contextmanager
+def _folder_lock(folder: Path):
+    """An exclusive lock on ``folder`` (``flock`` on the folder itself: no lock file is left).
+
+    The lock belongs to the open folder, so it is released when its holder ends, even when
+    killed. Where ``fcntl`` is missing (Windows) nothing is locked.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on Linux or macOS
+        yield
+        return
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)  # releases the lock
+
+
 def recover(folder) -> None:
-    """Finish a committed :func:`write_set` in ``folder`` and delete leftover temporaries."""
+    """Finish a committed :func:`write_set` in ``folder`` and delete leftover temporaries.
+
+    Waits for a :func:`write_set` running in ``folder`` to end first.
+    """
     folder = Path(folder)
+    if not folder.is_dir():
+        return
+    with _folder_lock(folder):
+        _recover(folder)
+
+
+def _recover(folder: Path) -> None:
     journal = folder / _COMMIT
     if journal.exists():
         for name, temporary in _read_journal(journal).items():
