@@ -107,3 +107,38 @@ def test_checkin_traj_run_stops_on_a_misspelled_parameter_before_running(tmp_pat
     assert not (workdir / "data").exists()
     assert main(["run", "02", "--workdir", str(workdir), "-p", "WINDOW", "2.5", "--no-page"]) == 2
     assert "WINDOW must be an integer like its default 10, got '2.5'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "chapter, name, text, kind",
+    [
+        ("03", "SEEDS", "[0, 1.5]", "a list of integers"),
+        ("03", "SEEDS", "[true, 1]", "a list of integers"),
+        ("03", "SEEDS", "[a, b]", "a list of integers"),
+        ("06", "MODELS", "[lstm, 3]", "a list of texts"),
+        ("05", "POSITIONAL_ENCODINGS", "[1, 0]", "a list of true/false values"),
+    ],
+)
+def test_a_list_parameter_holds_items_of_its_defaults_kind(chapter, name, text, kind):
+    # issue 15 probe: -p SEEDS "[0, 1.5]" passed the parameter check and failed later, as 'seeds[...]'
+    parameter = read_parameters(chapter, root=REPO_ROOT)[name]
+    with pytest.raises(ParameterTypeError, match=rf"{name} must be {kind} like its default"):
+        parse_value(parameter, text)
+    namespace = {name: parameter.default}
+    declared = declared_parameters(namespace)
+    namespace[name] = _literal_list(text)  # papermill -y injects the list itself
+    with pytest.raises(ParameterTypeError, match=rf"{name} must be {kind}"):
+        check_parameters(namespace, declared)
+
+
+def _literal_list(text):
+    import yaml
+
+    return yaml.safe_load(text)
+
+
+def test_list_parameters_still_take_lists_of_their_kind():
+    seeds = read_parameters("03", root=REPO_ROOT)["SEEDS"]
+    assert parse_value(seeds, "[0, 1]") == (0, 1)
+    assert parse_value(seeds, "[]") == ()  # emptiness is the chapter's to judge (run_seeds names it)
+    assert parse_value(read_parameters("06", root=REPO_ROOT)["MODELS"], "[lstm]") == ("lstm",)
