@@ -290,3 +290,19 @@ def test_two_saves_into_one_folder_at_once_leave_one_whole_set(tmp_path):
     contents = {name: (folder / name).read_text() for name in ("a.txt", "b.txt")}
     assert contents["a.txt"] == contents["b.txt"] in ("first", "second"), contents
     assert sorted(p.name for p in folder.iterdir()) == ["a.txt", "b.txt"]
+
+
+@pytest.mark.parametrize("key", ["path", "kind", "synthetic", "description"])
+def test_a_provenance_source_without_one_of_its_fields_is_named(tmp_path, key):
+    # issue 15 probe: a record whose source lacked 'kind' or 'synthetic' raised a bare KeyError
+    from checkin_traj.data.snap import InputError
+
+    save_clean(tmp_path, _clean_frame(), source=_source(tmp_path), parameters={"data": "synthetic"})
+    path = data_dir(tmp_path) / "provenance.json"
+    document = json.loads(path.read_text())
+    del document["source"][key]
+    path.write_text(json.dumps(document))
+    for attempt in (lambda: load_clean(tmp_path, data="synthetic"), lambda: data_banner(tmp_path)):
+        with pytest.raises(InputError, match=rf"source record lacks \['{key}'\].*run chapter 01 again") as caught:
+            attempt()
+        assert caught.value.path == str(path)
