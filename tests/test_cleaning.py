@@ -605,3 +605,12 @@ def test_rows_in_equals_rows_out_plus_every_removal(rows, max_speed_kmh, stay_ra
     table = report.to_frame()
     assert table["rows_left"].iloc[-1] == report.rows_out
     assert report.users_out == kept["snap_user"].nunique() <= report.users_in == raw["user"].nunique()
+
+
+@pytest.mark.parametrize("column, value", [("lat", 91.0), ("lat", -90.5), ("lon", 181.0), ("lon", -180.01)])
+def test_coordinates_out_of_range_after_reading_are_refused(column, value):
+    # issue 15 probe: the reader refuses them; a frame edited after reading must not slip past clean
+    frame = three_rows()
+    frame.loc[2, column] = value
+    with pytest.raises(ValueError, match=rf"check_ins\['{column}'\] has 1 beyond \+-(90|180) degrees values \(first: {value!r} at index 2\)"):
+        clean(frame)
