@@ -142,3 +142,19 @@ def test_list_parameters_still_take_lists_of_their_kind():
     assert parse_value(seeds, "[0, 1]") == (0, 1)
     assert parse_value(seeds, "[]") == ()  # emptiness is the chapter's to judge (run_seeds names it)
     assert parse_value(read_parameters("06", root=REPO_ROOT)["MODELS"], "[lstm]") == ("lstm",)
+
+
+def test_every_chapter_checks_its_parameters_right_after_papermills_cell():
+    # issue 15: papermill only warns on an unknown -p; each chapter must stop itself, in the cell after
+    # its parameters cell (where papermill injects its own), before any work
+    import jupytext
+
+    from checkin_traj.chapter import chapter_names
+
+    names = chapter_names(REPO_ROOT)
+    assert len(names) >= 8
+    for name in names:
+        cells = [c for c in jupytext.read(REPO_ROOT / "notebooks" / f"{name}.md").cells if c.cell_type == "code"]
+        index = next(i for i, cell in enumerate(cells) if "parameters" in cell.metadata.get("tags", []))
+        assert cells[index].source.strip().endswith("PARAMETERS = declared_parameters(globals())"), name
+        assert "check_parameters(globals(), PARAMETERS)" in cells[index + 1].source, name
