@@ -24,7 +24,8 @@ def test_chapter_01_parameters_are_read_with_their_defaults_and_types():
 
 def test_a_misspelled_parameter_is_named_with_the_closest_declared_one():
     declared = read_parameters("01", root=REPO_ROOT)
-    with pytest.raises(UnknownParameterError, match=r"'MAX_SPEED' \(did you mean 'MAX_SPEED_KMH'\?\); its parameters are .*MAX_SKIPPED, MAX_SPEED_KMH,"):
+    named = r"'MAX_SPEED' \(did you mean 'MAX_SPEED_KMH'\?\); its parameters are .*MAX_SKIPPED, MAX_SPEED_KMH,"
+    with pytest.raises(UnknownParameterError, match=named):
         check_parameters({"MAX_SPEED": 100.0}, declared, chapter="01_data_cleaning")
     check_parameters({"MAX_SPEED_KMH": 100.0}, declared, chapter="01_data_cleaning")  # a declared one passes
 

@@ -198,6 +198,12 @@ def test_a_damaged_parquet_table_names_the_file(tmp_path, damage):
 # --------------------------------------------------------------------------- issue 15: chapter 01 writes its set last
 
 
+WRITERS = (
+    "write_provenance(", "save_clean(", "save_results(", "write_set(", "write_table(",
+    "provenance.json", "PROVENANCE", "json.dump", ".write_text(", "to_parquet(",
+)
+
+
 def test_chapter_01_writes_nothing_of_its_set_before_reading_and_cleaning_succeed():
     # issue 15: provenance.json used to be written before reading, so a failed re-run left the old
     # clean.parquet under the new banner; now save_clean, after read_checkins and clean, is the only write
@@ -215,7 +221,7 @@ def test_chapter_01_writes_nothing_of_its_set_before_reading_and_cleaning_succee
     assert first("read_checkins(") < first("clean(raw") < saving[0]
     assert first("data_banner(") < first("read_checkins(") and "data_banner(source=source)" in cells[first("data_banner(")]
     for source in cells[: saving[0]]:
-        for writer in ("write_provenance(", "save_clean(", "save_results(", "write_set(", "write_table(", "provenance.json", "PROVENANCE", "json.dump", ".write_text(", "to_parquet("):
+        for writer in WRITERS:
             assert writer not in source, (writer, source)
 
 
