@@ -109,7 +109,8 @@ def _folder_lock(folder: Path):
     """An exclusive lock on ``folder`` (``flock`` on the folder itself: no lock file is left).
 
     The lock belongs to the open folder, so it is released when its holder ends, even when
-    killed. Where ``fcntl`` is missing (Windows) nothing is locked.
+    killed. Where ``fcntl`` is missing (Windows), or the file system refuses locks, nothing is
+    locked.
     """
     try:
         import fcntl
@@ -118,7 +119,8 @@ def _folder_lock(folder: Path):
         return
     handle = os.open(folder, os.O_RDONLY)
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        with contextlib.suppress(OSError):  # a file system without locks (some network ones): as before
+            fcntl.flock(handle, fcntl.LOCK_EX)
         yield
     finally:
         os.close(handle)  # releases the lock
