@@ -480,6 +480,18 @@ def test_ids_beyond_int64_are_refused_not_wrapped():
     assert kept["snap_user"].tolist()[-1] == 2**62
 
 
+@pytest.mark.parametrize("column", ["user", "location_id"])
+@pytest.mark.parametrize("value", [np.iinfo(np.int64).min, -1])
+def test_negative_ids_are_refused_as_the_reader_refuses_them(column, value):
+    # issue 15 probe: a missing id already cast to int64 (its minimum, pandas' and pyarrow's
+    # sentinel) or a -1 placeholder went through clean as a real user or venue; the reader
+    # refuses negative ids, so clean refuses them too
+    ids = three_rows()[column].to_numpy().copy()
+    ids[1] = value
+    with pytest.raises(ValueError, match=rf"check_ins\['{column}'\] has 1 negative ids \(first: {value} at index 1\)"):
+        clean(three_rows(**{column: ids}))
+
+
 @pytest.mark.parametrize("column", ["lat", "lon"])
 @pytest.mark.parametrize("value, kind", [(np.inf, "1 infinite"), (-np.inf, "1 infinite"), (np.nan, "1 missing")])
 @pytest.mark.parametrize("step", [clean, filter_stays, filter_speed, filter_box])
@@ -593,3 +605,12 @@ def test_rows_in_equals_rows_out_plus_every_removal(rows, max_speed_kmh, stay_ra
     table = report.to_frame()
     assert table["rows_left"].iloc[-1] == report.rows_out
     assert report.users_out == kept["snap_user"].nunique() <= report.users_in == raw["user"].nunique()
+
+
+@pytest.mark.parametrize("column, value", [("lat", 91.0), ("lat", -90.5), ("lon", 181.0), ("lon", -180.01)])
+def test_coordinates_out_of_range_after_reading_are_refused(column, value):
+    # issue 15 probe: the reader refuses them; a frame edited after reading must not slip past clean
+    frame = three_rows()
+    frame.loc[2, column] = value
+    with pytest.raises(ValueError, match=rf"check_ins\['{column}'\] has 1 beyond \+-(90|180) degrees values \(first: {value!r} at index 2\)"):
+        clean(frame)

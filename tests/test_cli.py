@@ -54,3 +54,21 @@ def test_build_help_lists_the_profiles(capsys):
         main(["build", "--help"])
     assert exit_.value.code == 0
     assert "workshop" in capsys.readouterr().out
+
+
+def test_clean_checks_the_output_suffix_before_reading_anything(tmp_path, monkeypatch):
+    # issue 15 probe: 'out.txt' was refused only after the whole file was read and cleaned
+    from checkin_traj.data import snap
+
+    calls = []
+    monkeypatch.setattr(snap, "read_checkins", lambda *args, **kwargs: calls.append(args))
+    with pytest.raises(ValueError, match=r"path must end with one of \('.csv', '.parquet'\), got '.*out.txt'"):
+        main(["clean", str(snap_file(tmp_path)), str(tmp_path / "out.txt")])
+    assert calls == []
+
+
+def test_clean_makes_a_missing_output_folder(tmp_path):
+    out = tmp_path / "new" / "deeper" / "clean.parquet"
+    assert main(["clean", str(snap_file(tmp_path)), str(out)]) == 0
+    assert pd.read_parquet(out)["location_id"].tolist() == [1, 3]
+    assert sorted(p.name for p in out.parent.iterdir()) == ["clean.parquet"]  # no temporary left

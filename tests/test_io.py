@@ -503,3 +503,17 @@ def test_a_csv_table_that_is_not_utf8_is_named(tmp_path):
     path.write_bytes(b"user,name\n1,caf\xe9\n")
     with pytest.raises(InputError, match=r"table.csv: the columns \['name'\] are not valid UTF-8"):
         read_table(path)
+
+
+@pytest.mark.parametrize("separator", ["  ", " ", ",", ";"])
+def test_a_first_line_of_data_with_other_separators_is_not_called_a_header(tmp_path, separator):
+    # issue 15 probe: a file separated by spaces was told its first line "looks like a header line"
+    # and to skip it; a header is words, not a check-in with the wrong separators
+    path = write_lines(tmp_path, [line.replace("\t", separator) for line in GOOD])
+    with pytest.raises(InputError, match="line 1: expected 5 tab-separated fields .*, found 1"):
+        read_checkins(path)
+    with pytest.raises(InputError, match=r"no check-ins: none of its 3 lines is a valid line \(3 wrong column count\)"):
+        read_checkins(path, on_bad_lines="skip", max_skipped=1.0)
+    header = write_lines(tmp_path, ["user id,time,lat,lon,location id"] + GOOD, name="header.txt")
+    with pytest.raises(InputError, match="line 1: looks like a header line"):  # words are still a header
+        read_checkins(header)

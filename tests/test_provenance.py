@@ -193,3 +193,122 @@ def test_a_damaged_parquet_table_names_the_file(tmp_path, damage):
     parquet.write_bytes(parquet.read_bytes()[:100])
     with pytest.raises(ValueError, match="is not the file its provenance"):  # the checksum catches it first
         load_clean(tmp_path)
+
+
+# --------------------------------------------------------------------------- issue 15: chapter 01 writes its set last
+
+
+WRITERS = (
+    "write_provenance(", "save_clean(", "save_results(", "write_set(", "write_table(",
+    "provenance.json", "PROVENANCE", "json.dump", ".write_text(", "to_parquet(",
+)
+
+
+def test_chapter_01_writes_nothing_of_its_set_before_reading_and_cleaning_succeed():
+    # issue 15: provenance.json used to be written before reading, so a failed re-run left the old
+    # clean.parquet under the new banner; now save_clean, after read_checkins and clean, is the only write
+    import jupytext
+
+    from .conftest import REPO_ROOT
+
+    cells = [c.source for c in jupytext.read(REPO_ROOT / "notebooks" / "01_data_cleaning.md").cells if c.cell_type == "code"]
+
+    def first(text):
+        return next(i for i, source in enumerate(cells) if text in source)
+
+    saving = [i for i, source in enumerate(cells) if "save_clean(" in source]
+    assert len(saving) == 1
+    assert first("read_checkins(") < first("clean(raw") < saving[0]
+    assert first("data_banner(") < first("read_checkins(") and "data_banner(source=source)" in cells[first("data_banner(")]
+    for source in cells[: saving[0]]:
+        for writer in WRITERS:
+            assert writer not in source, (writer, source)
+
+
+def test_a_failed_rerun_of_chapter_01_leaves_the_old_set_and_its_banner(tmp_path):
+    # chapter 01's calls in order, the second run failing at read_checkins: the chapters after it
+    # still read the first run's data under the first run's banner (outputs as one set)
+    from checkin_traj.cleaning import clean
+    from checkin_traj.data.snap import InputError, read_checkins
+    from checkin_traj.geo import BoundingBox
+
+    good = tmp_path / "good.txt"
+    good.write_text("0\t2010-10-12T00:21:28Z\t40.64\t-73.78\t1\n0\t2010-10-11T20:21:20Z\t40.74\t-73.98\t2\n")
+    bad = tmp_path / "bad.txt"
+    bad.write_text("0\t2010-02-29T00:21:28Z\t40.64\t-73.78\t1\n")
+    workdir = tmp_path / "run"
+    box = BoundingBox(40.0, 41.0, -75.0, -73.0)
+    for path, description in ((good, "the good file"), (bad, "the bad file")):
+        source = DataSource(path=path, kind="file", synthetic=False, description=description, citation="")
+        try:
+            kept, report = clean(read_checkins(source.path), box=box)
+        except InputError as error:
+            assert error.path == str(bad) and error.line == 1
+            break
+        save_clean(workdir, kept, source=source, parameters={"data": str(path)}, report=report)
+    assert "the good file" in banner_text(read_provenance(workdir))
+    assert len(load_clean(workdir, data=str(good))) == 2
+    with pytest.raises(ValueError, match="not from DATA="):
+        load_clean(workdir, data=str(bad))
+
+
+@pytest.mark.parametrize(
+    "record", ['{"clean.parquet": ".clean.parq', "[1, 2]", '{"clean.parquet": 5}', '{"../clean.parquet": ".x.tmp"}', ""]
+)
+def test_a_damaged_commit_record_is_named_not_a_json_error(tmp_path, record):
+    # issue 15 probe: a damaged .commit.json raised JSONDecodeError or AttributeError without a path
+    # from every reader of the set; a name with a folder in it would have renamed a file elsewhere
+    from checkin_traj.data.snap import InputError
+
+    save_clean(tmp_path, _clean_frame(), source=_source(tmp_path), parameters={"data": "synthetic"})
+    journal = data_dir(tmp_path) / ".commit.json"
+    journal.write_text(record)
+    for attempt in (lambda: load_clean(tmp_path), lambda: read_provenance(tmp_path), lambda: recover(data_dir(tmp_path))):
+        with pytest.raises(InputError, match="damaged record of an interrupted save") as caught:
+            attempt()
+        assert caught.value.path == str(journal)
+    assert sorted(p.name for p in data_dir(tmp_path).iterdir()) == [".commit.json", "clean.csv", "clean.parquet", "provenance.json"]
+
+
+def test_two_saves_into_one_folder_at_once_leave_one_whole_set(tmp_path):
+    # issue 15 probe: write_set's recover() deleted the temporaries of a save running beside it (two builds
+    # sharing the synthetic cache), so the other save committed a set with a file missing: a mixed set
+    import threading
+
+    folder = tmp_path / "set"
+    write_set(folder, {"a.txt": lambda p: p.write_text("old"), "b.txt": lambda p: p.write_text("old")})
+    first_started, second_done = threading.Event(), threading.Event()
+
+    def slow_first(path):
+        path.write_text("first")
+        first_started.set()
+        second_done.wait(timeout=1.0)  # with the folder locked, the second save waits for this one instead
+
+    def second():
+        first_started.wait()
+        write_set(folder, {"a.txt": lambda p: p.write_text("second"), "b.txt": lambda p: p.write_text("second")})
+        second_done.set()
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    write_set(folder, {"a.txt": slow_first, "b.txt": lambda p: p.write_text("first")})
+    thread.join()
+    contents = {name: (folder / name).read_text() for name in ("a.txt", "b.txt")}
+    assert contents["a.txt"] == contents["b.txt"] in ("first", "second"), contents
+    assert sorted(p.name for p in folder.iterdir()) == ["a.txt", "b.txt"]
+
+
+@pytest.mark.parametrize("key", ["path", "kind", "synthetic", "description"])
+def test_a_provenance_source_without_one_of_its_fields_is_named(tmp_path, key):
+    # issue 15 probe: a record whose source lacked 'kind' or 'synthetic' raised a bare KeyError
+    from checkin_traj.data.snap import InputError
+
+    save_clean(tmp_path, _clean_frame(), source=_source(tmp_path), parameters={"data": "synthetic"})
+    path = data_dir(tmp_path) / "provenance.json"
+    document = json.loads(path.read_text())
+    del document["source"][key]
+    path.write_text(json.dumps(document))
+    for attempt in (lambda: load_clean(tmp_path, data="synthetic"), lambda: data_banner(tmp_path)):
+        with pytest.raises(InputError, match=rf"source record lacks \['{key}'\].*run chapter 01 again") as caught:
+            attempt()
+        assert caught.value.path == str(path)

@@ -46,3 +46,53 @@ def test_saving_again_replaces_the_file_whole(tmp_path):
     assert loaded["metrics"] == {"b": 2}
     assert loaded["arrays"] == {}
     assert sorted(p.name for p in (tmp_path / "results").iterdir()) == ["m.json", "m.npz"]
+
+
+# --------------------------------------------------------------------------- issue 15: damaged or mismatched results
+
+
+def _saved_with_arrays(workdir, values=(0, 1, 2)):
+    save_results(workdir, "r", metrics={"a": 1.0}, arrays={"x": np.asarray(values)})
+    return workdir / "results" / "r.json", workdir / "results" / "r.npz"
+
+
+@pytest.mark.parametrize("damage", ["truncated", "empty", "not a zip"])
+def test_a_damaged_npz_names_the_file_and_the_chapter_to_rerun(tmp_path, damage):
+    from checkin_traj.data.snap import InputError
+
+    _, npz = _saved_with_arrays(tmp_path, np.arange(1000))
+    whole = npz.read_bytes()
+    npz.write_bytes({"truncated": whole[: len(whole) // 2], "empty": b"", "not a zip": b"x" * 100}[damage])
+    with pytest.raises(InputError, match="run the chapter that writes 'r' again") as caught:
+        load_results(tmp_path, "r")
+    assert caught.value.path == str(npz)
+
+
+def test_a_missing_npz_names_the_file(tmp_path):
+    _, npz = _saved_with_arrays(tmp_path)
+    npz.unlink()
+    with pytest.raises(FileNotFoundError, match=f"{npz} not found.*run the chapter that writes 'r' again"):
+        load_results(tmp_path, "r")
+
+
+def test_an_npz_of_another_save_is_refused_not_mixed_in(tmp_path):
+    # issue 15 probe: the JSON and the arrays of two different runs were loaded together
+    from checkin_traj.data.snap import InputError
+
+    _, npz = _saved_with_arrays(tmp_path, (0, 1, 2))
+    _, other = _saved_with_arrays(tmp_path / "other", (0, 1, 2, 3, 4))
+    other.replace(npz)
+    with pytest.raises(InputError, match="is not the array file r.json describes") as caught:
+        load_results(tmp_path, "r")
+    assert caught.value.path == str(npz)
+
+
+@pytest.mark.parametrize("text", ['{"name": "r", "metr', "", "[1, 2]"])
+def test_a_damaged_results_record_names_the_file(tmp_path, text):
+    from checkin_traj.data.snap import InputError
+
+    json_path, _ = _saved_with_arrays(tmp_path)
+    json_path.write_text(text)
+    with pytest.raises(InputError, match="run the chapter that writes 'r' again") as caught:
+        load_results(tmp_path, "r")
+    assert caught.value.path == str(json_path)

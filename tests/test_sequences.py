@@ -234,3 +234,21 @@ def test_the_test_windows_hash_is_stable_and_changes_with_the_windows():
     assert check_windows_hash(again, test_windows_hash(data)) == test_windows_hash(data)
     with pytest.raises(ValueError, match="differ from those of chapter 02"):
         check_windows_hash(other, test_windows_hash(data), where="chapter 02")
+
+
+# --------------------------------------------------------------------------- issue 15 probes
+
+
+def test_a_single_check_in_user_is_dropped_and_every_row_is_accounted_for():
+    data = build_windows(make_check_ins([1, 30, 2]), window=3)
+    report = data.report
+    assert report["users_dropped_too_few"] == 2 and report["rows_dropped"] == 3
+    assert report["rows_in"] == report["rows_train"] + report["rows_val"] + report["rows_test"] + report["rows_dropped"] == 33
+    assert report["users_in"] == report["users_kept"] + report["users_dropped_too_few"]
+
+
+def test_a_window_longer_than_every_history_is_named():
+    with pytest.raises(ValueError, match=r"window=40 is longer than every user's history \(the longest has 30 check-ins\)"):
+        build_windows(make_check_ins([1, 30, 2]), window=40)
+    with pytest.raises(ValueError, match="window must be an integer >= 1, got 2.5"):
+        build_windows(make_check_ins([1, 30, 2]), window=2.5)

@@ -272,3 +272,19 @@ def test_a_damaged_cached_synthetic_file_is_made_again(synthetic_module, tmp_pat
     assert again.path.read_bytes() == whole
     assert len(read_checkins(again.path)) > 0
     assert sorted(p.name for p in again.path.parent.iterdir()) == [again.path.name, record.name]
+
+
+def test_a_gz_file_that_is_plain_text_is_read_by_its_bytes_not_its_name(tmp_path):
+    # issue 15 probe: the name says gzip, the bytes say text; both passes go by the bytes
+    import pandas as pd
+
+    from checkin_traj.data.snap import CHECKIN_COLUMNS, _read_snap, read_checkins
+
+    path = tmp_path / "plain.txt.gz"
+    path.write_bytes(LINES * 2)
+    source = resolve_checkins(str(path))
+    assert f"{len((LINES * 2).splitlines())} rows" in source.description
+    fast = read_checkins(source.path)
+    slow = _read_snap(source.path, CHECKIN_COLUMNS, on_bad_lines="error", what="check-ins", force_slow=True)
+    pd.testing.assert_frame_equal(fast, slow)
+    assert len(fast) == len((LINES * 2).splitlines())

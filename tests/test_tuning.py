@@ -192,6 +192,15 @@ def test_a_damaged_journal_is_named_with_its_line(data, tmp_path):
         tuning.open_storage(foreign)
 
 
+def test_a_folder_given_as_the_journal_is_named_not_an_os_error(tmp_path):
+    # issue 15 probe: --storage results/ raised a bare IsADirectoryError past the tune command's error line
+    folder = tmp_path / "results"
+    folder.mkdir()
+    for storage in (folder, f"journal:///{folder}"):
+        with pytest.raises(tuning.StorageError, match=f"tuning journal {folder} is a folder.*{folder / 'tuning.journal'}"):
+            tuning.open_storage(storage)
+
+
 def test_a_damaged_sqlite_database_is_named(tmp_path):
     database = tmp_path / "t.db"
     database.write_bytes(b"this is not a database" * 100)

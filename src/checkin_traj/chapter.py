@@ -242,6 +242,7 @@ def parse_value(parameter: Parameter, text):
             value = float(value)
     elif expected in (tuple, list):
         if isinstance(value, (list, tuple)):
+            value, problem = _items_of_kind(parameter.default, value)
             value = expected(value)
         else:
             problem = "a list such as [0, 1]"
@@ -257,6 +258,29 @@ def parse_value(parameter: Parameter, text):
             f"{parameter.name} must be {problem} like its default {parameter.default!r}, got {text!r}"
         )
     return value
+
+
+_ITEM_KINDS = {bool: "true/false values", int: "integers", float: "numbers", str: "texts"}
+
+
+def _items_of_kind(default, value):
+    """(items, problem): a list's items checked against its default's, when those are all of one kind.
+
+    ``SEEDS = (0, 1, 2)`` takes integers only (never ``True`` or ``1.5``); a float list takes
+    integers too, as floats. A default that is empty, mixed or of other items checks nothing.
+    """
+    kinds = {type(item) for item in default}
+    if len(kinds) != 1 or next(iter(kinds)) not in _ITEM_KINDS:
+        return list(value), None
+    kind = next(iter(kinds))
+    items = []
+    for item in value:
+        if kind is float and isinstance(item, int) and not isinstance(item, bool):
+            item = float(item)
+        if type(item) is not kind:
+            return list(value), f"a list of {_ITEM_KINDS[kind]}"
+        items.append(item)
+    return items, None
 
 
 def declared_parameters(namespace) -> MappingProxyType:

@@ -139,8 +139,9 @@ def _page(args) -> int:
 def _clean(args) -> int:
     from .cleaning import Thresholds, clean
     from .data.snap import read_checkins
-    from .data.tables import write_table
+    from .data.tables import _table_format, write_table
 
+    _table_format(args.output)  # a wrong suffix is named before the file is read and cleaned
     overrides = {
         name: getattr(args, name)
         for name in ("max_speed_kmh", "stay_radius_m", "min_stay_minutes")

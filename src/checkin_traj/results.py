@@ -2,8 +2,9 @@
 
 Saving: each result ``name`` lives in ``WORKDIR/results`` as ``name.json`` (metrics,
 tables, extra JSON-able data) and, when arrays are given, ``name.npz``. Both are written
-atomically, so an interrupted run never leaves a half-written file behind
-(:func:`save_results`, :func:`load_results`).
+atomically, so an interrupted run never leaves a half-written file behind, and the JSON
+records the SHA-256 of the ``.npz`` it goes with, so that :func:`load_results` never mixes
+the record of one run with the arrays of another (:func:`save_results`, :func:`load_results`).
 
 Reporting: the tables a model chapter shows and saves from its runs over seeds
 (:func:`seed_table`, :func:`results_payload`, :func:`format_mean_std`), and the baselines'
@@ -16,12 +17,16 @@ from __future__ import annotations
 import json
 import numbers
 import re
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .data.atomic import atomic_path
+from .data.provenance import _sha256
+from .data.snap import InputError
 
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
@@ -96,6 +101,7 @@ def save_results(workdir, name, *, metrics=None, tables=None, arrays=None, extra
         with atomic_path(folder / f"{name}.npz") as tmp:
             with open(tmp, "wb") as handle:
                 np.savez_compressed(handle, **{key: np.asarray(value) for key, value in arrays.items()})
+            document["arrays_sha256"] = _sha256(tmp)  # the JSON, written last, names its arrays
     json_path = folder / f"{name}.json"
     with atomic_path(json_path) as tmp:
         Path(tmp).write_text(json.dumps(document, indent=1, allow_nan=False))
@@ -114,7 +120,10 @@ def load_results(workdir, name) -> dict:
     Raises
     ------
     FileNotFoundError
-        When the result does not exist, naming the chapter-run folder to check.
+        When the result or its ``.npz`` does not exist, naming the chapter-run folder to check.
+    InputError
+        When ``name.json`` or ``name.npz`` cannot be read, or the ``.npz`` is not the one
+        the JSON was saved with (a checksum recorded by :func:`save_results`).
     """
     _check_name(name)
     json_path = results_dir(workdir) / f"{name}.json"
@@ -123,14 +132,33 @@ def load_results(workdir, name) -> dict:
             f"no results named {name!r} in {results_dir(workdir)}: run the chapter that writes them first "
             f"with the same WORKDIR"
         )
-    document = json.loads(json_path.read_text())
+    again = f"run the chapter that writes {name!r} again with WORKDIR={str(workdir)!r}"
+    try:
+        document = json.loads(json_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(str(json_path), None, f"not a readable results record ({exc}); {again}") from exc
+    if not isinstance(document, dict) or not {"metrics", "extra"} <= set(document):
+        raise InputError(
+            str(json_path), None, f"expected a results record (a JSON object with 'metrics' and 'extra'); {again}"
+        )
     tables = {}
     for key, table in document.get("tables", {}).items():
         tables[key] = pd.DataFrame(table["data"], index=table["index"], columns=table["columns"])
     arrays = {}
     if document.get("arrays"):
-        with np.load(json_path.with_suffix(".npz")) as stored:
-            arrays = {key: stored[key] for key in stored.files}
+        npz_path = json_path.with_suffix(".npz")
+        if not npz_path.exists():
+            raise FileNotFoundError(f"{npz_path} not found, though {json_path.name} names its arrays; {again}")
+        recorded = document.get("arrays_sha256")  # absent in results saved before it was recorded
+        if recorded is not None and recorded != _sha256(npz_path):
+            raise InputError(
+                str(npz_path), None, f"is not the array file {json_path.name} describes (SHA-256 recorded {recorded}); {again}"
+            )
+        try:
+            with np.load(npz_path) as stored:
+                arrays = {key: stored[key] for key in stored.files}
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error) as exc:
+            raise InputError(str(npz_path), None, f"not a readable array file ({type(exc).__name__}: {exc}); {again}") from exc
     return {"metrics": document["metrics"], "tables": tables, "extra": document["extra"], "arrays": arrays}
 
 

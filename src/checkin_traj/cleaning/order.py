@@ -23,8 +23,8 @@ _INT64_MAX = np.iinfo(np.int64).max
 def _check_frame(check_ins, *, columns=RAW_COLUMNS, name: str = "check_ins") -> None:
     """``ValueError`` unless ``check_ins`` is a frame with ``columns`` holding valid values.
 
-    Column names must be unique. Ids must be integers without missing values (a float column
-    would have to round or truncate them) that fit int64; times datetime64 without missing values; latitudes and longitudes finite
+    Column names must be unique. Ids must be non-negative integers without missing values (a
+    float column would have to round or truncate them) that fit int64; times datetime64 without missing values; latitudes and longitudes finite
     and within +-90 and +-180 degrees.
     """
     if not isinstance(check_ins, pd.DataFrame):
@@ -63,6 +63,15 @@ def _check_ids(values: pd.Series, label: str) -> None:
                 f"{label} has {too_large} ids above 2**63 - 1 (dtype {values.dtype}, largest {values.max()}); "
                 "they would wrap around to negative int64 ids"
             )
+        if pd.api.types.is_signed_integer_dtype(values.dtype) and len(values):
+            negative = values.to_numpy() < 0
+            if negative.any():
+                first = int(np.flatnonzero(negative)[0])
+                raise ValueError(
+                    f"{label} has {int(negative.sum())} negative ids (first: {values.iloc[first]} at index "
+                    f"{values.index[first]!r}); SNAP ids are non-negative, and a negative one is usually a "
+                    "missing id in disguise (-1, or -2**63 from a cast): drop or fix them first"
+                )
         return
     problem = f"found dtype {values.dtype}"
     if pd.api.types.is_float_dtype(values.dtype):

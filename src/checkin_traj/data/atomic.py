@@ -65,7 +65,9 @@ def write_set(folder, writers: dict) -> dict:
     then each temporary is renamed onto its final name and the journal is removed. A run
     killed before the commit leaves the old files; one killed after it leaves a journal
     that :func:`recover` (run by the next :func:`write_set` and by readers) completes. Either
-    way :func:`recover` deletes any temporary left behind.
+    way :func:`recover` deletes any temporary left behind. The folder is locked meanwhile
+    (:func:`_folder_lock`), so two saves into one folder at once, or a reader's
+    :func:`recover`, wait for each other instead of deleting each other's temporaries.
 
     Parameters
     ----------
@@ -81,32 +83,65 @@ def write_set(folder, writers: dict) -> dict:
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    recover(folder)
-    token = uuid.uuid4().hex[:12]
-    staged = {}
-    try:
-        for name, writer in writers.items():
-            target = folder / name
-            temporary = folder / f".{name}.{token}.tmp{''.join(target.suffixes)}"
-            staged[name] = temporary
-            writer(temporary)
-        with atomic_path(folder / _COMMIT) as journal:
-            journal.write_text(json.dumps({name: path.name for name, path in staged.items()}))
-    except BaseException:
-        for temporary in staged.values():
-            with contextlib.suppress(FileNotFoundError):
-                temporary.unlink()
-        raise
-    recover(folder)
+    with _folder_lock(folder):
+        _recover(folder)
+        token = uuid.uuid4().hex[:12]
+        staged = {}
+        try:
+            for name, writer in writers.items():
+                target = folder / name
+                temporary = folder / f".{name}.{token}.tmp{''.join(target.suffixes)}"
+                staged[name] = temporary
+                writer(temporary)
+            with atomic_path(folder / _COMMIT) as journal:
+                journal.write_text(json.dumps({name: path.name for name, path in staged.items()}))
+        except BaseException:
+            for temporary in staged.values():
+                with contextlib.suppress(FileNotFoundError):
+                    temporary.unlink()
+            raise
+        _recover(folder)
     return {name: folder / name for name in writers}
 
 
+@contextlib.contextmanager
+def _folder_lock(folder: Path):
+    """An exclusive lock on ``folder`` (``flock`` on the folder itself: no lock file is left).
+
+    The lock belongs to the open folder, so it is released when its holder ends, even when
+    killed. Where ``fcntl`` is missing (Windows), or the file system refuses locks, nothing is
+    locked.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on Linux or macOS
+        yield
+        return
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        with contextlib.suppress(OSError):  # a file system without locks (some network ones): as before
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)  # releases the lock
+
+
 def recover(folder) -> None:
-    """Finish a committed :func:`write_set` in ``folder`` and delete leftover temporaries."""
+    """Finish a committed :func:`write_set` in ``folder`` and delete leftover temporaries.
+
+    Waits for a :func:`write_set` running in ``folder`` to end first.
+    """
     folder = Path(folder)
+    if not folder.is_dir():
+        return
+    with _folder_lock(folder):
+        _recover(folder)
+
+
+def _recover(folder: Path) -> None:
     journal = folder / _COMMIT
     if journal.exists():
-        for name, temporary in json.loads(journal.read_text()).items():
+        for name, temporary in _read_journal(journal).items():
             if (folder / temporary).exists():
                 os.replace(folder / temporary, folder / name)
         journal.unlink()
@@ -115,3 +150,27 @@ def recover(folder) -> None:
             if _PENDING.match(leftover.name) and leftover.is_file():
                 with contextlib.suppress(FileNotFoundError):
                     leftover.unlink()
+
+
+def _read_journal(journal: Path) -> dict:
+    """The names of a committed set (final name to temporary); InputError when the record is damaged."""
+    from .snap import InputError
+
+    try:
+        names = json.loads(journal.read_text())
+        problem = None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        names, problem = None, str(exc)
+    plain = lambda name: isinstance(name, str) and name not in ("", ".", "..") and Path(name).name == name  # noqa: E731
+    if problem is None and not (
+        isinstance(names, dict) and all(plain(name) and plain(temporary) for name, temporary in names.items())
+    ):
+        problem = "expected a JSON object of file names in this folder"
+    if problem is not None:
+        raise InputError(
+            str(journal),
+            None,
+            f"damaged record of an interrupted save ({problem}); the files of {journal.parent} may come from "
+            "two saves: delete this record and write them again",
+        )
+    return names

@@ -170,6 +170,11 @@ def read_provenance(workdir) -> dict:
             f"expected a JSON object with a 'source' record, found {type(document).__name__}"
             f"{' without one' if isinstance(document, dict) else ''}; run chapter 01 again with WORKDIR={str(workdir)!r}",
         )
+    lacking = [key for key in ("path", "kind", "synthetic", "description") if key not in document["source"]]
+    if lacking:
+        raise InputError(
+            str(path), None, f"its source record lacks {lacking}; run chapter 01 again with WORKDIR={str(workdir)!r}"
+        )
     return document
 
 

@@ -411,8 +411,13 @@ def _slow_parse(path_text, schema, *, on_bad_lines, what):
     if non_blank.size and code[non_blank[0]] >= 3:
         first = non_blank[0]
         first_field = lines[first].as_py().split(b"\t")[0]
-        # a header is a printable word ("user"), not the first bytes of a binary file
-        if re.search(rb"[A-Za-z]", first_field) and re.fullmatch(rb"[\x20-\x7e]+", first_field):
+        # a header is printable words ("user"): not the first bytes of a binary file, nor a
+        # check-in with other separators (its digits give it away: "0 2010-10-12T00:21:28Z ...")
+        if (
+            re.search(rb"[A-Za-z]", first_field)
+            and not re.search(rb"[0-9]", first_field)
+            and re.fullmatch(rb"[\x20-\x7e]+", first_field)
+        ):
             code[first] = 2
 
     bad = np.flatnonzero(code >= 2)

@@ -277,6 +277,8 @@ def check_journal(path) -> None:
 def _open_journal(path, *, heartbeat_s):
     import optuna
 
+    if path.is_dir():
+        raise StorageError(f"tuning journal {path} is a folder, not a file; give a file in it, e.g. {path / 'tuning.journal'}")
     path.parent.mkdir(parents=True, exist_ok=True)
     check_journal(path)
     journal = optuna.storages.journal
