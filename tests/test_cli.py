@@ -40,8 +40,11 @@ def test_bad_threshold_and_unknown_subcommand_are_named(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["clean", str(snap_file(tmp_path)), str(tmp_path / "o.csv"), "--max-speed-kmh", "fast"])
     assert "expected a number or 'off', got 'fast'" in capsys.readouterr().err
-    with pytest.raises(ValueError, match="max_speed_kmh must be a positive number"):
-        main(["clean", str(snap_file(tmp_path)), str(tmp_path / "o.csv"), "--max-speed-kmh", "-5"])
+    # a value the checks refuse is one line and status 2, not a traceback
+    assert main(["clean", str(snap_file(tmp_path)), str(tmp_path / "o.csv"), "--max-speed-kmh", "-5"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("checkin-traj clean: ") and "max_speed_kmh must be a positive number" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
 def test_fetch_rejects_a_file_not_in_the_registry(capsys):
@@ -56,15 +59,15 @@ def test_build_help_lists_the_profiles(capsys):
     assert "workshop" in capsys.readouterr().out
 
 
-def test_clean_checks_the_output_suffix_before_reading_anything(tmp_path, monkeypatch):
+def test_clean_checks_the_output_suffix_before_reading_anything(tmp_path, monkeypatch, capsys):
     # issue 15 probe: 'out.txt' was refused only after the whole file was read and cleaned
     from checkin_traj.data import snap
 
     calls = []
     monkeypatch.setattr(snap, "read_checkins", lambda *args, **kwargs: calls.append(args))
-    with pytest.raises(ValueError, match=r"path must end with one of \('.csv', '.parquet'\), got '.*out.txt'"):
-        main(["clean", str(snap_file(tmp_path)), str(tmp_path / "out.txt")])
+    assert main(["clean", str(snap_file(tmp_path)), str(tmp_path / "out.txt")]) == 2
     assert calls == []
+    assert "path must end with one of ('.csv', '.parquet'), got" in capsys.readouterr().err
 
 
 def test_clean_makes_a_missing_output_folder(tmp_path):

@@ -247,7 +247,12 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    """Run ``checkin-traj``; returns the exit status (errors print one line, status 2)."""
+    """Run ``checkin-traj``; returns the exit status.
+
+    A bad input or argument (the package's :class:`~checkin_traj.data.snap.InputError`,
+    a missing file, a value refused by :mod:`checkin_traj.checks`, which raises
+    ``ValueError``) prints one line naming the subcommand and returns status 2.
+    """
     parser = make_parser()
     args = parser.parse_args(argv)
     from .chapter import ChapterError
@@ -255,7 +260,7 @@ def main(argv=None) -> int:
 
     try:
         return args.func(args)
-    except (ChapterError, InputError, FileNotFoundError) as error:
+    except (ChapterError, InputError, FileNotFoundError, ValueError) as error:
         print(f"checkin-traj {args.command}: {error}", file=sys.stderr)
         return 2
 
