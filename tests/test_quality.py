@@ -110,3 +110,18 @@ def test_stage_headline_writes_the_page_the_introduction_includes(workdir, tmp_p
     assert quality.stage_headline(empty, site, profile="test") is None
     assert "have not all run" in (site / quality.HEADLINE).read_text()
     assert "{include} _headline.md" in (quality.ROOT / "book" / "intro.md").read_text()
+
+
+def test_the_field_protocols_table_joins_the_record_and_the_readme(workdir):
+    table = pd.DataFrame({"acc@1": [0.08, 0.13], "km_median": [1.0, 0.7]}, index=["user_frequent", "ranker (features)"])
+    field = pd.DataFrame({"acc@1": [0.11, 0.19], "km_median": [0.9, 0.5]}, index=["user_frequent", "ranker (features)"])
+    protocol = {"min_checkins": 10, "trajectory_hours": 24.0, "windows": 2881, "share": 0.1373, "users": 1318}
+    save_results(workdir, "venues", tables={"test": table, "field": field}, extra={"best_form": "features", "field": protocol})
+    record = quality.collect(workdir, profile="test", date="2026-12-06", commit="abc")
+    assert record["venues_field"]["protocol"] == protocol
+    assert record["venues_field"]["scores"]["ranker (features)"] == {"acc@1": 0.19, "km_median": 0.5}
+    text = quality.readme_table(record)
+    assert "The same on the 2,881 test windows (13.7 %) the field's common protocol keeps" in text
+    assert "at least 10 check-ins, the last check-in of 24-hour trajectories" in text
+    # the field's rows come after the whole-test table
+    assert text.index("| ranker (features) | 19.0 % |") > text.index("| ranker (features) | 13.0 % |")

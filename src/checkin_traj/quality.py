@@ -148,6 +148,11 @@ def collect(workdir, *, profile, date=None, commit=None) -> dict:
             {key: verdict[key] for key in ("metric", "reference", "outcome", "mean", "reference_mean", "difference", "difference_low", "difference_high")}
             for verdict in venues["extra"].get("verdicts", [])
         ]
+        if "field" in venues["tables"]:  # the same on the windows the field's common protocol scores
+            record["venues_field"] = {
+                "protocol": venues["extra"]["field"],
+                "scores": _table_rows(venues["tables"]["field"], VENUE_METRICS),
+            }
     return record
 
 
@@ -187,8 +192,8 @@ def readme_table(record) -> str:
         return "No full-profile build has written `benchmarks/records/quality.json` yet: run `make book`."
     lines = [
         f"Test windows, {record['data']['description']}; profile `{record['profile']}`, commit "
-        f"`{record['commit']}`, {record['date']}. Mean over seeds; verdicts against the strongest baseline "
-        "(difference and 95 % user-bootstrap interval).",
+        f"`{record['commit']}`, {record['date']}. Mean over seeds; each verdict against the baseline strongest "
+        "by its metric on the validation windows (difference and 95 % user-bootstrap interval).",
         "",
         "| model | run | RMSE | median km | within 1 km | RMSE verdict | median km verdict |",
         "| --- | --- | ---: | ---: | ---: | --- | --- |",
@@ -210,11 +215,35 @@ def readme_table(record) -> str:
         cells = [f"baseline: {name}", "", _fmt(scores.get("rmse")), _fmt(scores.get("km_median"), 2), _fmt(scores.get("within_1km"), percent=True), "", ""]
         lines.append("| " + " | ".join(cells) + " |")
     if record.get("venues"):
-        lines += ["", "Next venue (ranking), test windows:", "", "| ranker | Acc@1 | Acc@10 | MRR | median km | within 1 km |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
-        for name, scores in record["venues"].items():
-            cells = [name, _fmt(scores.get("acc@1"), percent=True), _fmt(scores.get("acc@10"), percent=True), _fmt(scores.get("mrr")), _fmt(scores.get("km_median"), 2), _fmt(scores.get("within_1km"), percent=True)]
-            lines.append("| " + " | ".join(cells) + " |")
+        lines += ["", "Next venue (ranking), test windows:", "", *_venue_table(record["venues"])]
+    field = record.get("venues_field")
+    if field:
+        protocol = field["protocol"]
+        lines += [
+            "",
+            f"The same on the {protocol['windows']:,} test windows ({_fmt(protocol['share'], percent=True)}) the field's "
+            f"common protocol keeps (users and venues with at least {protocol['min_checkins']} check-ins, the last "
+            f"check-in of {protocol['trajectory_hours']:g}-hour trajectories):",
+            "",
+            *_venue_table(field["scores"]),
+        ]
     return "\n".join(lines)
+
+
+def _venue_table(rows) -> list:
+    """Markdown lines of a next-venue table: one row per ranker or baseline."""
+    lines = ["| ranker | Acc@1 | Acc@10 | MRR | median km | within 1 km |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    for name, scores in rows.items():
+        cells = [
+            name,
+            _fmt(scores.get("acc@1"), percent=True),
+            _fmt(scores.get("acc@10"), percent=True),
+            _fmt(scores.get("mrr")),
+            _fmt(scores.get("km_median"), 2),
+            _fmt(scores.get("within_1km"), percent=True),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
 
 
 def update_readme(readme, record) -> bool:
