@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..checks import check_int, check_positive
-from ..verdicts import compare, record, window_losses
+from ..verdicts import best_run, compare, record, window_losses
 from .evaluate import FIELD_PROTOCOL, baseline_rankings, field_windows
 from .features import VenueContext
 from .metrics import acc_at_k, ndcg_at_k, reciprocal_rank, top_km_error
@@ -219,9 +219,10 @@ class VenueChapter:
         return pd.DataFrame(rows)
 
     def best_form(self, *, metric="acc@1") -> str:
-        """The form with the best mean validation ``metric`` over seeds (never the test windows)."""
-        table = self.seed_table("val").groupby("form", sort=False)[metric].mean()
-        return str(table.idxmax())
+        """The form with the best mean validation ``metric`` over seeds (never the test windows),
+        by the book's one choice of a best run (:func:`checkin_traj.verdicts.best_run`)."""
+        means = self.seed_table("val").groupby("form", sort=False)[metric].mean()
+        return str(best_run(means.to_frame(f"val_{metric}_mean"), metric=metric))
 
     def _trained(self):
         if not self.runs:
