@@ -62,6 +62,7 @@ from . import quality
 PROFILES = ("full", "workshop", "test")
 BOOK_FILES = ("_config.yml", "_toc.yml")
 BOOK_DIRS = ("book", "benchmarks")  # benchmarks/RESULTS.md is included by the speed appendix
+BOOK_INCLUDES = ("notebooks/parameters.yml",)  # shown by the workshop page (literalinclude)
 CACHE_FILE = "cache.json"  # in the workdir: the key and outputs of each executed chapter
 CACHE_DIR = "cache"  # in the workdir: the last executed notebook of each chapter
 CACHE_VERSION = 1
@@ -451,6 +452,10 @@ def stage_book(root: Path, site: Path) -> None:
     site.mkdir(parents=True, exist_ok=True)
     for name in BOOK_FILES:
         shutil.copy2(root / name, site / name)
+    for name in BOOK_INCLUDES:  # a project without them builds all the same; a page that includes one fails strictly
+        if (root / name).is_file():
+            (site / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(root / name, site / name)
     for name in BOOK_DIRS:
         destination = site / name
         if destination.exists():
