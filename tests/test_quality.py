@@ -125,3 +125,14 @@ def test_the_field_protocols_table_joins_the_record_and_the_readme(workdir):
     assert "at least 10 check-ins, the last check-in of 24-hour trajectories" in text
     # the field's rows come after the whole-test table
     assert text.index("| ranker (features) | 19.0 % |") > text.index("| ranker (features) | 13.0 % |")
+
+
+def test_a_record_read_back_makes_the_same_readme_table(workdir, tmp_path):
+    # the rows keep the chapters' order (runs, baselines, rankers), not an alphabetical one
+    record = quality.collect(workdir, profile="test", date="2026-12-06", commit="abc")
+    (_, scores), = record["models"]["lstm"]["runs"].items()
+    record["models"]["lstm"]["runs"] = {"zeta": scores, "alpha": {**scores, "rmse": {"mean": 0.5, "std": 0.0}}}
+    path = quality.write_record(record, tmp_path / "quality.json")
+    again = quality.load_record(path)
+    assert list(again["models"]["lstm"]["runs"]) == list(record["models"]["lstm"]["runs"])
+    assert quality.readme_table(again) == quality.readme_table(record)

@@ -157,11 +157,12 @@ def collect(workdir, *, profile, date=None, commit=None) -> dict:
 
 
 def write_record(record, path=RECORD) -> Path:
-    """Write ``record`` as JSON, atomically."""
+    """Write ``record`` as JSON, atomically, its keys in the order the chapters made them (the
+    order of the README's rows), so that the record read back makes the same table."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as scratch:
-        Path(scratch).write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+        Path(scratch).write_text(json.dumps(record, indent=1) + "\n")
     return path
 
 
