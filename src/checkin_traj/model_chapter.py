@@ -339,6 +339,11 @@ class ModelChapter:
         """Test predictions of a baseline (the strongest by default), as chapter 02 saved them."""
         return self.baselines["arrays"][name or self.strongest]
 
+    def reference(self, metric) -> str:
+        """The baseline a ``metric``'s verdicts are against: the strongest on validation by that
+        metric (:attr:`references`), else the strongest by RMSE."""
+        return self.references.get(metric, self.strongest)
+
     def judge(self, *, metrics=tuple(VERDICT_METRICS), n_boot=1000):
         """Every run against the baseline strongest by each metric (:attr:`references`), by the book's one rule (:func:`versus_baseline`)."""
         self.verdicts = {
@@ -347,9 +352,9 @@ class ModelChapter:
                     self.label(run),
                     seed_runs,
                     self.data,
-                    baseline=self.references.get(metric, self.strongest),
-                    baseline_prediction=self.baseline_prediction(self.references.get(metric, self.strongest)),
-                    baseline_metrics=self.baseline_test.loc[self.references.get(metric, self.strongest)],
+                    baseline=self.reference(metric),
+                    baseline_prediction=self.baseline_prediction(self.reference(metric)),
+                    baseline_metrics=self.baseline_test.loc[self.reference(metric)],
                     metric=metric,
                     n_boot=n_boot,
                 )
@@ -393,7 +398,7 @@ class ModelChapter:
         )
         rows = {METRIC_LABELS.get(metric, metric): metric for metric in TABLE_METRICS}
         verdict_rows = {
-            metric: f"vs `{self.references.get(metric, self.strongest)}`: {_DIFFERENCE_LABELS[metric]}" for metric in verdicts
+            metric: f"vs `{self.reference(metric)}`: {_DIFFERENCE_LABELS[metric]}" for metric in verdicts
         }
         forms_row = f"article's form vs book's: {_DIFFERENCE_LABELS['rmse']}"
         cap_row = "runs ended by the epoch cap"

@@ -433,8 +433,9 @@ class VenueChapter:
         if self.distances is not None:
             near, far = self.distances.index
             values["venues_near_share"] = float(self.distances.loc[near, "share of test windows"])
-            values["venues_pick_near_within"] = float(self.distances.loc[near].iloc[2])
-            values["venues_pick_far_within"] = float(self.distances.loc[far].iloc[2])
+            pick = next(column for column in self.distances.columns if column.startswith("place pick: within"))
+            values["venues_pick_near_within"] = float(self.distances.loc[near, pick])
+            values["venues_pick_far_within"] = float(self.distances.loc[far, pick])
         if self.field is not None:
             field = self.field
             values.update({f"venues_field_{key}": field[key] for key in ("min_checkins", "trajectory_hours", "windows", "share", "users")})
