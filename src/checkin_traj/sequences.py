@@ -57,6 +57,9 @@ KNOWN_FEATURES = (
 #: The default input features (all of :data:`KNOWN_FEATURES`).
 FEATURES = KNOWN_FEATURES
 
+#: The three features the article's models read: the check-in's time, longitude and latitude.
+ARTICLE_FEATURES = ("time", "lon", "lat")
+
 SPLITS = ("train", "val", "test")
 SPLIT_LABELS = ("train", "val", "test", "dropped")
 _REQUIRED_COLUMNS = ("user", "time", "lat", "lon", "location_id")
@@ -152,6 +155,11 @@ class WindowedData:
     parameters: dict = field(default_factory=dict)
     held_out_user_ids: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
 
+    @property
+    def n_features(self) -> int:
+        """Features per check-in (the last axis of ``x``)."""
+        return len(self.feature_names)
+
     def split(self, name: str) -> Split:
         """The :class:`Split` called ``name`` (``"train"``, ``"val"`` or ``"test"``)."""
         if name not in SPLITS:
@@ -163,8 +171,7 @@ class WindowedData:
 
         The feature scaler scales each column on its own, so the selected columns are
         exactly what :func:`build_windows` with ``features=names`` would give. The article's
-        form of every model reads ``with_features(("time", "lon", "lat"))``
-        (:data:`checkin_traj.models.VARIANT_FEATURES`).
+        form of every model reads ``with_features(ARTICLE_FEATURES)`` (time, lon, lat).
 
         Raises
         ------

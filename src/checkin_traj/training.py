@@ -1,24 +1,19 @@
-"""Seeded training with early stopping, and runs over several seeds.
+"""What the chapters' training function uses: seeds, the epoch log, the targets, trained runs.
 
-:func:`train_model` builds a model of :mod:`checkin_traj.models` for the shape of the
-windows, trains it on the training split with early stopping on the validation loss
-(keeping the best epoch's weights), and returns a :class:`TrainedModel` whose
-:meth:`~TrainedModel.predict` always answers in the *absolute* scaled target space, so
-every model is scored the same way by :func:`checkin_traj.metrics.evaluate`.
+The training itself is on the page: chapter 03 defines ``fit``, ``train_model`` and
+``train_seeds`` (exported to :mod:`checkin_traj.pages.lstm`), and every later chapter calls
+them. This module holds the plumbing they lean on:
 
-Two target modes:
-
-``"absolute"``
-    the article's form: the network outputs the next check-in's scaled (time, lon, lat).
-``"offset"``
-    the network outputs the step from the last input check-in, ``y - last``,
-    standardised with the mean and standard deviation of the *training* offsets;
-    :meth:`TrainedModel.predict` adds ``last`` back.
-
-:func:`run_seeds` repeats a training over seeds and reports each metric as mean ± std
-(test metrics and, prefixed ``val_``, the same metrics on the validation windows, on which
-best runs are chosen). Tables and saved results are built by :mod:`checkin_traj.results`,
-verdicts by :mod:`checkin_traj.verdicts`.
+- :func:`set_seed`: Python, NumPy and TensorFlow seeded, TensorFlow's ops deterministic;
+- :class:`EpochLog`: the Keras callback that prints one line per epoch and times it;
+- :class:`Targets`: what the network is trained to output, ``"absolute"`` (the next
+  check-in's scaled gap, longitude and latitude: the article) or ``"offset"`` (its step
+  from the last input check-in, standardised with the *training* steps' mean and spread),
+  and back;
+- :class:`TrainedModel`: one trained network that predicts in the absolute scaled target
+  space whatever it was trained on, so that every model is scored the same way;
+- :class:`SeedRuns`: one form trained once per seed, each run scored on the validation and
+  the test windows (best runs are chosen on validation, never on test).
 """
 
 from __future__ import annotations
@@ -38,17 +33,14 @@ except ImportError as _error:
 
     raise missing_extra(_error, extra="models", module=__name__) from _error
 
-# Reporting lives in results (tables) and verdicts (the one comparison rule); these names
-# are re-exported here so that older imports keep working.
-from .results import flatten_metrics, format_mean_std, results_payload, seed_table  # noqa: F401
-from .verdicts import strongest_baseline  # noqa: F401
+from .checks import check_choice, check_int
+from .results import flatten_metrics
+
+__all__ = ["TARGET_MODES", "set_seed", "EpochLog", "Targets", "TrainedModel", "SeedRuns", "runs_at_cap"]
 
 TARGET_MODES = ("absolute", "offset")
 MIN_OFFSET_SCALE = 1e-6  # smaller spreads of training offsets (scaled units) are treated as none
 PREDICT_BATCH_SIZE = 8192  # windows per batch at prediction; memory only, not results
-
-
-# --------------------------------------------------------------------------- seeds
 
 
 def set_seed(seed, *, deterministic="auto"):
@@ -64,7 +56,7 @@ def set_seed(seed, *, deterministic="auto"):
         it can slow training, so there it is left off unless asked for. Once on, it stays
         on for the process.
     """
-    _check_int("seed", seed, minimum=0)
+    check_int("seed", seed, minimum=0)
     if deterministic not in (True, False, "auto"):
         raise ValueError(f"deterministic must be True, False or 'auto', got {deterministic!r}")
     import tensorflow as tf
@@ -76,19 +68,70 @@ def set_seed(seed, *, deterministic="auto"):
     keras.utils.set_random_seed(int(seed))
 
 
-# --------------------------------------------------------------------------- checks
+class EpochLog(keras.callbacks.Callback):
+    """Training progress and its record: one line per epoch (``verbose=1``) or a tqdm bar (``verbose>=2``).
 
+    :meth:`history` returns what the run did: ``loss`` and ``val_loss`` per epoch, each
+    epoch's wall-clock ``seconds``, ``epochs`` (the cap) and ``train_seconds``.
+    """
 
-from .checks import check_int as _check_int  # noqa: E402  (the one integer check)
+    def __init__(self, label, *, epochs, verbose=1):
+        super().__init__()
+        self.label, self.epochs, self.verbose = label, check_int("epochs", epochs, minimum=1), verbose
+        self.losses, self.val_losses, self.seconds, self.bar = [], [], [], None
+        self.train_seconds = 0.0
+
+    def on_train_begin(self, logs=None):
+        self.losses, self.val_losses, self.seconds = [], [], []
+        self.train_started = time.perf_counter()
+        if self.verbose >= 2:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=self.epochs, desc=self.label, unit="epoch")
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self.started)
+        loss, val_loss = (logs or {}).get("loss", math.nan), (logs or {}).get("val_loss", math.nan)
+        self.losses.append(float(loss))
+        self.val_losses.append(float(val_loss))
+        if self.bar is not None:
+            self.bar.set_postfix(loss=f"{loss:.4g}", val_loss=f"{val_loss:.4g}")
+            self.bar.update(1)
+        elif self.verbose == 1:
+            print(
+                f"{self.label} epoch {epoch + 1:3d}/{self.epochs}: loss {loss:.5f}  val_loss {val_loss:.5f}  "
+                f"({self.seconds[-1]:.1f} s)",
+                file=sys.stdout,
+                flush=True,
+            )
+
+    def on_train_end(self, logs=None):
+        self.train_seconds = time.perf_counter() - self.train_started
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+    def history(self, *, stopped_early) -> dict:
+        """The run's record (see the class); ``stopped_early``: whether early stopping ended it."""
+        if not self.val_losses:
+            raise ValueError(f"{self.label}: no epoch was trained")
+        return {
+            "loss": list(self.losses),
+            "val_loss": list(self.val_losses),
+            "seconds": [float(value) for value in self.seconds],
+            "epochs": int(self.epochs),
+            "stopped_early": bool(stopped_early),
+            "train_seconds": float(self.train_seconds),
+        }
 
 
 def _check_split(data, split):
     part = getattr(data, split, None)
-    if part is None:
-        raise ValueError(f"data has no {split!r} split; expected a WindowedData from build_windows")
-    for attribute in ("x", "y", "last"):
-        if not hasattr(part, attribute):
-            raise ValueError(f"data.{split} has no {attribute!r}; expected a WindowedData from build_windows")
+    if part is None or not all(hasattr(part, name) for name in ("x", "y", "last")):
+        raise ValueError(f"data has no {split!r} split with x, y and last; expected a WindowedData from build_windows")
     x, y, last = np.asarray(part.x), np.asarray(part.y), np.asarray(part.last)
     if x.ndim != 3:
         raise ValueError(f"data.{split}.x must have shape (n, window, n_features), got {x.shape}")
@@ -106,464 +149,189 @@ def _check_split(data, split):
     return part
 
 
-def _check_training(name, data, hyperparameters, target_mode, epochs, batch_size, patience, verbose, variant="book"):
-    from .models import SHAPE_ARGUMENTS, check_hyperparameters
+@dataclass(frozen=True)
+class Targets:
+    """What a network is trained to output, and how its output is read back.
 
-    hyperparameters = dict(hyperparameters or {})
-    shape_given = sorted(set(hyperparameters) & set(SHAPE_ARGUMENTS))
-    if shape_given:
-        raise ValueError(f"hyperparameters must not set {shape_given}: they are taken from the data")
-    check_hyperparameters(name, hyperparameters, variant)
-    if target_mode not in TARGET_MODES:
-        raise ValueError(f"target_mode must be one of {TARGET_MODES}, got {target_mode!r}")
-    _check_int("epochs", epochs, minimum=1)
-    _check_int("batch_size", batch_size, minimum=1)
-    _check_int("patience", patience, minimum=0)
-    _check_int("verbose", verbose, minimum=0)
-    train, val = _check_split(data, "train"), _check_split(data, "val")
-    if train.x.shape[1:] != val.x.shape[1:] or train.y.shape[1] != val.y.shape[1]:
-        raise ValueError(
-            f"train and val windows differ in shape: x {train.x.shape[1:]} vs {val.x.shape[1:]}, "
-            f"y {train.y.shape[1:]} vs {val.y.shape[1:]}"
-        )
-    return hyperparameters, train, val
-
-
-# --------------------------------------------------------------------------- progress
-
-
-class EpochProgress(keras.callbacks.Callback):
-    """Training progress: one line per epoch (``verbose=1``) or a tqdm bar (``verbose>=2``).
-
-    Also records each epoch's wall-clock seconds in :attr:`seconds`.
+    ``"absolute"``: the scaled targets themselves. ``"offset"``: ``y - last`` (the step from
+    the last input check-in), standardised with the mean and standard deviation of the
+    *training* windows' steps; :meth:`decode` adds ``last`` back.
     """
 
-    def __init__(self, *, label, epochs, verbose=0):
-        super().__init__()
-        self.label, self.epochs, self.verbose = label, epochs, verbose
-        self.seconds, self.bar = [], None
+    mode: str
+    mean: np.ndarray
+    scale: np.ndarray
 
-    def on_train_begin(self, logs=None):
-        self.seconds = []
-        if self.verbose >= 2:
-            from tqdm.auto import tqdm
+    @classmethod
+    def fit(cls, train, mode):
+        """The targets of ``mode`` (:data:`TARGET_MODES`), standardised on the ``train`` windows."""
+        check_choice("target_mode", mode, TARGET_MODES)
+        n_targets = np.shape(train.y)[1]
+        if mode == "absolute":
+            return cls(mode, np.zeros(n_targets, np.float32), np.ones(n_targets, np.float32))
+        offsets = np.asarray(train.y, dtype=np.float64) - np.asarray(train.last, dtype=np.float64)
+        scale = offsets.std(axis=0)
+        scale = np.where(scale > MIN_OFFSET_SCALE, scale, 1.0)  # a constant offset needs no rescaling
+        return cls(mode, offsets.mean(axis=0).astype(np.float32), scale.astype(np.float32))
 
-            self.bar = tqdm(total=self.epochs, desc=self.label, unit="epoch")
+    def encode(self, part) -> np.ndarray:
+        """What the network is trained to output for the windows ``part``, float32 (n, n_targets)."""
+        y = np.asarray(part.y, dtype=np.float32)
+        if self.mode == "absolute":
+            return y
+        return ((y - np.asarray(part.last, dtype=np.float32) - self.mean) / self.scale).astype(np.float32)
 
-    def on_epoch_begin(self, epoch, logs=None):
-        self.started = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.seconds.append(time.perf_counter() - self.started)
-        loss, val_loss = (logs or {}).get("loss", math.nan), (logs or {}).get("val_loss", math.nan)
-        if self.bar is not None:
-            self.bar.set_postfix(loss=f"{loss:.4g}", val_loss=f"{val_loss:.4g}")
-            self.bar.update(1)
-        elif self.verbose == 1:
-            print(
-                f"{self.label} epoch {epoch + 1:3d}/{self.epochs}: loss {loss:.5f}  val_loss {val_loss:.5f}  "
-                f"({self.seconds[-1]:.1f} s)",
-                file=sys.stdout,
-                flush=True,
-            )
-
-    def on_train_end(self, logs=None):
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
-
-
-# --------------------------------------------------------------------------- one model
+    def decode(self, output, last) -> np.ndarray:
+        """The network's ``output`` as scaled absolute targets (``last``: each window's last check-in)."""
+        output = np.asarray(output, dtype=np.float32)
+        if self.mode == "absolute":
+            return output
+        return (np.asarray(last, dtype=np.float32) + output * self.scale + self.mean).astype(np.float32)
 
 
 @dataclass
 class TrainedModel:
-    """A trained model and how its training went.
+    """A trained network and how its training went.
 
     Attributes
     ----------
-    name : str
-        Key of :data:`checkin_traj.models.MODEL_BUILDERS`.
     model : keras.Model
         The network, with the weights of its best validation epoch.
-    history : dict of str to list of float
-        Per epoch: ``loss`` and ``val_loss`` (MSE in the training target space: scaled
-        positions for ``"absolute"``, standardised offsets for ``"offset"``) and ``seconds``.
-    epochs_run : int
-        The stopping epoch: epochs trained before early stopping (or ``epochs``).
-    best_epoch : int
-        1-based epoch whose weights were kept (lowest ``val_loss``).
-    train_seconds : float
-        Wall-clock seconds of ``fit``.
-    target_mode : {"absolute", "offset"}
-        What the network outputs.
-    seed : int
-        The training seed.
-    hyperparameters : dict
-        The builder's arguments (shape included).
-    offset_mean, offset_scale : numpy.ndarray, shape (n_targets,)
-        The standardisation of the offsets (zeros and ones in ``"absolute"`` mode).
+    targets : Targets
+        What it outputs (absolute, or standardised offsets).
+    history : dict
+        :meth:`EpochLog.history`: ``loss``, ``val_loss`` and ``seconds`` per epoch (losses
+        in the training target space), ``epochs`` (the cap), ``stopped_early``.
     data : WindowedData
         The windows it was trained on (not copied), used by :meth:`predict`.
-    variant : {"book", "article"}
-        The model's form (:data:`checkin_traj.models.VARIANTS`).
-    max_epochs : int
-        The epoch budget (``epochs``).
-    stopped_early : bool
-        True when early stopping ended the run; :attr:`hit_epoch_cap` is its negation.
+    seed : int
     """
 
-    name: str
     model: object
+    targets: Targets
     history: dict
-    epochs_run: int
-    best_epoch: int
-    train_seconds: float
-    target_mode: str
-    seed: int
-    hyperparameters: dict
-    offset_mean: np.ndarray
-    offset_scale: np.ndarray
     data: object = field(repr=False)
-    variant: str = "book"
-    max_epochs: int = 0
-    stopped_early: bool = False
+    seed: int = 0
 
     @property
-    def hit_epoch_cap(self) -> bool:
-        """Whether the epoch budget, not early stopping, ended the run."""
-        return not self.stopped_early
+    def target_mode(self) -> str:
+        return self.targets.mode
+
+    @property
+    def epochs_run(self) -> int:
+        """The stopping epoch: epochs trained before early stopping (or the cap)."""
+        return len(self.history["loss"])
+
+    @property
+    def best_epoch(self) -> int:
+        """1-based epoch whose weights were kept (lowest validation loss)."""
+        return int(np.argmin(self.history["val_loss"])) + 1
 
     @property
     def best_val_loss(self) -> float:
-        """The lowest validation loss (in the training target space)."""
         return float(np.min(self.history["val_loss"]))
 
+    @property
+    def stopped_early(self) -> bool:
+        return bool(self.history["stopped_early"])
+
+    @property
+    def hit_epoch_cap(self) -> bool:
+        """Whether the epoch cap, not early stopping, ended the run."""
+        return not self.stopped_early
+
+    @property
+    def train_seconds(self) -> float:
+        return float(self.history["train_seconds"])
+
     def predict_windows(self, x, last) -> np.ndarray:
-        """Predict scaled absolute targets for windows ``x`` whose last check-ins are ``last``.
-
-        Parameters
-        ----------
-        x : array_like, float32, shape (n, window, n_features)
-        last : array_like, shape (n, n_targets)
-            Scaled (time, lon, lat) of each window's last check-in (used in ``"offset"`` mode).
-
-        Returns
-        -------
-        numpy.ndarray, float32, shape (n, n_targets)
-        """
+        """Scaled absolute targets for windows ``x`` whose last check-ins are ``last``, float32 (n, n_targets)."""
         x = np.asarray(x, dtype=np.float32)
-        output = np.asarray(self.model.predict(x, batch_size=PREDICT_BATCH_SIZE, verbose=0), dtype=np.float32)
-        if self.target_mode == "absolute":
-            return output
-        return (np.asarray(last, dtype=np.float32) + output * self.offset_scale + self.offset_mean).astype(np.float32)
+        output = self.model.predict(x, batch_size=PREDICT_BATCH_SIZE, verbose=0)
+        return self.targets.decode(output, last)
 
     def predict(self, split="test") -> np.ndarray:
-        """Predictions for a split of :attr:`data`, in the absolute scaled target space.
-
-        Parameters
-        ----------
-        split : {"train", "val", "test"}
-
-        Returns
-        -------
-        numpy.ndarray, float32, shape (n, n_targets)
-            Comparable with ``data.<split>.y`` whatever the target mode.
-        """
-        if split not in ("train", "val", "test"):
-            raise ValueError(f"split must be 'train', 'val' or 'test', got {split!r}")
-        part = getattr(self.data, split)
+        """Predictions for a split of :attr:`data` (``"train"``, ``"val"`` or ``"test"``), comparable with its ``y``."""
+        part = self.data.split(split)
         return self.predict_windows(part.x, part.last)
 
 
-def _offset_standardisation(train):
-    offsets = np.asarray(train.y, dtype=np.float64) - np.asarray(train.last, dtype=np.float64)
-    mean = offsets.mean(axis=0)
-    scale = offsets.std(axis=0)
-    scale = np.where(scale > MIN_OFFSET_SCALE, scale, 1.0)  # a constant offset needs no rescaling
-    return mean.astype(np.float32), scale.astype(np.float32)
-
-
-def training_targets(part, target_mode, offset_mean, offset_scale):
-    """What the network is trained to output for a split: ``y``, or standardised ``y - last``."""
-    y = np.asarray(part.y, dtype=np.float32)
-    if target_mode == "absolute":
-        return y
-    return ((y - np.asarray(part.last, dtype=np.float32) - offset_mean) / offset_scale).astype(np.float32)
-
-
-def train_model(
-    name,
-    data,
-    *,
-    hyperparameters=None,
-    target_mode="absolute",
-    epochs=30,
-    batch_size=256,
-    patience=5,
-    seed=0,
-    verbose=0,
-    variant="book",
-    lr_patience=None,
-    lr_factor=0.5,
-) -> TrainedModel:
-    """Train one model with early stopping on the validation loss.
-
-    Parameters
-    ----------
-    name : {"lstm", "seq2seq", "transformer"}
-        The model (:data:`checkin_traj.models.MODEL_BUILDERS`).
-    data : WindowedData
-        Windows from :func:`checkin_traj.sequences.build_windows` (``train`` and ``val``
-        splits with ``x``, ``y`` and ``last``).
-    hyperparameters : dict, optional
-        Builder arguments other than the shape (taken from ``data``), e.g.
-        ``{"num_hiddens": 32}``; the builder's defaults otherwise.
-    target_mode : {"absolute", "offset"}
-        Train on the absolute targets (the article) or on the offset from the last check-in.
-    epochs : int
-        Most epochs.
-    batch_size : int
-        Windows per gradient step.
-    patience : int
-        Epochs without a lower validation loss before stopping; the best epoch's weights
-        are restored in every case.
-    seed : int
-        Seeds the weights, dropout and shuffling (:func:`set_seed`).
-    verbose : int
-        0 silent, 1 one line per epoch, 2 a progress bar.
-    variant : {"book", "article"}
-        The model's form (:func:`checkin_traj.models.build_model`).
-    lr_patience : int, optional
-        The schedule: after this many epochs without a lower validation loss the learning
-        rate is multiplied by ``lr_factor`` (``ReduceLROnPlateau``); default
-        ``max(1, patience // 2)``, so the rate drops before early stopping gives up.
-    lr_factor : float
-        The schedule's factor, in (0, 1).
-
-    Returns
-    -------
-    TrainedModel
-        Its ``epochs_run`` is the stopping epoch, ``stopped_early`` says whether early
-        stopping (not the cap) ended it.
-
-    Raises
-    ------
-    ValueError
-        For an unknown model, hyperparameter or target mode, or bad numbers, before
-        anything is built.
-    """
-    hyperparameters, train, val = _check_training(
-        name, data, hyperparameters, target_mode, epochs, batch_size, patience, verbose, variant
-    )
-    from .checks import check_fraction, check_int
-
-    lr_patience = max(1, patience // 2) if lr_patience is None else check_int("lr_patience", lr_patience, minimum=1)
-    lr_factor = check_fraction("lr_factor", lr_factor, low_open=True)
-    set_seed(seed)
-    from .models import build_model
-
-    n_targets = train.y.shape[1]
-    shape = {"window": train.x.shape[1], "n_features": train.x.shape[2], "n_targets": n_targets}
-    model = build_model(name, variant, **shape, **hyperparameters)
-    if target_mode == "offset":
-        offset_mean, offset_scale = _offset_standardisation(train)
-    else:
-        offset_mean, offset_scale = np.zeros(n_targets, np.float32), np.ones(n_targets, np.float32)
-    y_train = training_targets(train, target_mode, offset_mean, offset_scale)
-    y_val = training_targets(val, target_mode, offset_mean, offset_scale)
-
-    progress = EpochProgress(label=f"{name}/{target_mode} seed {seed}", epochs=epochs, verbose=verbose)
-    stopping = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
-    schedule = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=lr_factor, patience=lr_patience, verbose=0)
-    callbacks = [stopping, schedule, progress]
-    started = time.perf_counter()
-    fitted = model.fit(
-        np.asarray(train.x, dtype=np.float32),
-        y_train,
-        validation_data=(np.asarray(val.x, dtype=np.float32), y_val),
-        epochs=epochs,
-        batch_size=batch_size,
-        shuffle=True,
-        callbacks=callbacks,
-        verbose=0,
-    )
-    train_seconds = time.perf_counter() - started
-    history = {
-        "loss": [float(value) for value in fitted.history["loss"]],
-        "val_loss": [float(value) for value in fitted.history["val_loss"]],
-        "seconds": [float(value) for value in progress.seconds],
-    }
-    return TrainedModel(
-        name=name,
-        model=model,
-        history=history,
-        epochs_run=len(history["loss"]),
-        best_epoch=int(np.argmin(history["val_loss"])) + 1,
-        train_seconds=train_seconds,
-        target_mode=target_mode,
-        seed=int(seed),
-        hyperparameters={**shape, **hyperparameters},
-        offset_mean=offset_mean,
-        offset_scale=offset_scale,
-        data=data,
-        variant=variant,
-        max_epochs=int(epochs),
-        stopped_early=bool(stopping.stopped_epoch > 0),
-    )
-
-
-# --------------------------------------------------------------------------- several seeds
-
-
-@dataclass
 class SeedRuns:
-    """One model and target mode trained over several seeds.
+    """One form trained once per seed, each run scored on the validation and test windows.
+
+    Built from the :class:`TrainedModel` of each seed (``train_seeds`` on chapter 03's page).
 
     Attributes
     ----------
-    name : str
-        The model.
-    target_mode : str
-        ``"absolute"`` or ``"offset"``.
-    split : str
-        The split the metrics are computed on.
+    runs : list of TrainedModel
     metrics : pandas.DataFrame
-        One row per seed (index ``seed``), one column per metric of
-        :func:`checkin_traj.metrics.evaluate`, the same prefixed ``val_`` (scored on the
-        validation windows, unless ``split`` is ``"val"``), plus ``epochs_run``,
-        ``best_epoch``, ``train_seconds`` and ``best_val_loss``.
+        One row per seed (index ``seed``): every metric of
+        :func:`checkin_traj.metrics.evaluate` on the test windows, the same prefixed ``val_``
+        on the validation windows, ``epochs_run``, ``best_epoch``, ``train_seconds``,
+        ``best_val_loss`` and ``hit_epoch_cap`` (1.0 when the cap ended the run).
     histories : dict of int to dict
-        Each seed's training history (see :attr:`TrainedModel.history`).
+        Each seed's training history.
     predictions : dict of int to numpy.ndarray
-        Each seed's predictions for ``split`` (absolute scaled targets, (n, n_targets)).
+        Each seed's test predictions (absolute scaled targets, (n, n_targets)).
     best : TrainedModel
         The seed with the lowest validation loss (chosen without looking at the test split).
     """
 
-    name: str
-    target_mode: str
-    split: str
-    metrics: pd.DataFrame
-    histories: dict
-    predictions: dict
-    best: TrainedModel
+    split = "test"
+
+    def __init__(self, runs):
+        from .metrics import evaluate
+
+        runs = list(runs)
+        if not runs:
+            raise ValueError("no training run: give at least one seed")
+        seeds = [run.seed for run in runs]
+        if len(set(seeds)) != len(seeds):
+            raise ValueError(f"seeds must be distinct, got {seeds}")
+        modes = {run.target_mode for run in runs}
+        if len(modes) != 1:
+            raise ValueError(f"the runs of one form share their target mode, got {sorted(modes)}")
+        data = runs[0].data
+        _check_split(data, "val")
+        _check_split(data, "test")
+        rows = {}
+        self.runs, self.histories, self.predictions = runs, {}, {}
+        for run in runs:
+            prediction = run.predict("test")
+            scores = flatten_metrics(evaluate(data, prediction, split="test"))
+            scores.update(flatten_metrics(evaluate(data, run.predict("val"), split="val"), prefix="val_"))
+            scores.update(
+                epochs_run=run.epochs_run,
+                best_epoch=run.best_epoch,
+                train_seconds=run.train_seconds,
+                best_val_loss=run.best_val_loss,
+                hit_epoch_cap=float(run.hit_epoch_cap),
+            )
+            rows[run.seed], self.histories[run.seed], self.predictions[run.seed] = scores, run.history, prediction
+        self.metrics = pd.DataFrame.from_dict(rows, orient="index").rename_axis("seed")
+        self.best = min(runs, key=lambda run: run.best_val_loss)  # the first of equals, as seeds were given
+        self.target_mode = runs[0].target_mode
+        self.name = runs[0].model.name
+
+    def __repr__(self):
+        return f"SeedRuns({self.name!r}, {self.target_mode}, seeds {self.seeds})"
 
     @property
     def seeds(self) -> list:
         return list(self.metrics.index)
 
     def summary(self) -> pd.DataFrame:
-        """Mean and standard deviation (ddof=1, over seeds) of every metric.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Index: metric names; columns ``mean``, ``std`` and ``n_seeds``.
-        """
+        """Mean, standard deviation (ddof=1, over seeds) and count of every metric (index: metric names)."""
         numeric = self.metrics.select_dtypes("number")
-        return pd.DataFrame(
-            {"mean": numeric.mean(), "std": numeric.std(ddof=1), "n_seeds": numeric.count()}
-        )
+        return pd.DataFrame({"mean": numeric.mean(), "std": numeric.std(ddof=1), "n_seeds": numeric.count()})
 
     def mean_prediction(self) -> np.ndarray:
-        """The predictions averaged over seeds (an ensemble), float32 (n, n_targets)."""
+        """The test predictions averaged over seeds (an ensemble), float32 (n, n_targets)."""
         return np.mean([self.predictions[seed] for seed in self.seeds], axis=0).astype(np.float32)
 
 
-def run_seeds(name, data, *, seeds=(0, 1, 2), split="test", **train_kwargs) -> SeedRuns:
-    """Train ``name`` once per seed and score each on ``split``.
-
-    Parameters
-    ----------
-    name : {"lstm", "seq2seq", "transformer"}
-    data : WindowedData
-    seeds : sequence of int
-        Distinct seeds; at least one (the book reports at least three).
-    split : {"train", "val", "test"}
-        Split scored by :func:`checkin_traj.metrics.evaluate`.
-    **train_kwargs
-        Passed to :func:`train_model` (``hyperparameters``, ``target_mode``, ``epochs``,
-        ``batch_size``, ``patience``, ``verbose``). With ``verbose >= 1`` a line per seed
-        reports its epochs, best validation loss and time.
-
-    Returns
-    -------
-    SeedRuns
-    """
-    from .metrics import evaluate
-
-    seeds = list(seeds) if not isinstance(seeds, (str, bytes)) else None
-    if not seeds:
-        raise ValueError(f"seeds must be a non-empty sequence of integers, got {seeds!r}")
-    for seed in seeds:
-        _check_int("seeds[...]", seed, minimum=0)
-    if len(set(seeds)) != len(seeds):
-        raise ValueError(f"seeds must be distinct, got {seeds}")
-    if split not in ("train", "val", "test"):
-        raise ValueError(f"split must be 'train', 'val' or 'test', got {split!r}")
-    if "seed" in train_kwargs:
-        raise ValueError("pass seeds=..., not seed=..., to run_seeds")
-    unknown = sorted(
-        set(train_kwargs)
-        - {"hyperparameters", "target_mode", "epochs", "batch_size", "patience", "verbose", "variant", "lr_patience", "lr_factor"}
-    )
-    if unknown:
-        raise ValueError(f"unknown argument(s) {unknown} for train_model")
-    _check_training(
-        name,
-        data,
-        train_kwargs.get("hyperparameters"),
-        train_kwargs.get("target_mode", "absolute"),
-        train_kwargs.get("epochs", 30),
-        train_kwargs.get("batch_size", 256),
-        train_kwargs.get("patience", 5),
-        train_kwargs.get("verbose", 0),
-        train_kwargs.get("variant", "book"),
-    )
-    _check_split(data, split)
-    verbose = train_kwargs.get("verbose", 0)
-
-    rows, histories, predictions = {}, {}, {}
-    best = None
-    for seed in seeds:
-        keras.backend.clear_session()
-        trained = train_model(name, data, seed=seed, **train_kwargs)
-        prediction = trained.predict(split)
-        scores = flatten_metrics(evaluate(data, prediction, split=split))
-        if split != "val":  # validation scores in the scored space: what best runs are chosen on
-            scores.update(flatten_metrics(evaluate(data, trained.predict("val"), split="val"), prefix="val_"))
-        scores.update(
-            epochs_run=trained.epochs_run,
-            best_epoch=trained.best_epoch,
-            train_seconds=trained.train_seconds,
-            best_val_loss=trained.best_val_loss,
-            hit_epoch_cap=float(trained.hit_epoch_cap),
-        )
-        rows[seed], histories[seed], predictions[seed] = scores, trained.history, prediction
-        if verbose:
-            print(
-                f"{name}/{trained.target_mode} seed {seed}: {trained.epochs_run} epochs (best {trained.best_epoch}), "
-                f"val_loss {trained.best_val_loss:.5f}, {trained.train_seconds:.1f} s",
-                flush=True,
-            )
-        if best is None or trained.best_val_loss < best.best_val_loss:
-            best = trained
-    metrics = pd.DataFrame.from_dict(rows, orient="index")
-    metrics.index.name = "seed"
-    return SeedRuns(
-        name=name,
-        target_mode=best.target_mode,
-        split=split,
-        metrics=metrics,
-        histories=histories,
-        predictions=predictions,
-        best=best,
-    )
-
-
 def runs_at_cap(runs) -> dict:
-    """How many training runs the epoch budget ended (instead of early stopping).
+    """How many training runs the epoch cap ended (instead of early stopping).
 
     Parameters
     ----------

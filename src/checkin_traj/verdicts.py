@@ -48,6 +48,7 @@ __all__ = [
     "versus_baseline",
     "strongest_baseline",
     "best_run",
+    "markdown_list",
     "glue_values",
     "record",
 ]
@@ -444,6 +445,11 @@ def best_run(table, *, metric="rmse", groupby=None):
 # --------------------------------------------------------------------------- glue
 
 
+def markdown_list(verdicts, *, digits=3) -> str:
+    """The verdicts' sentences as one Markdown list (render it with the ``{glue:md}`` *directive*)."""
+    return "\n".join(f"- {verdict.sentence(digits)}" for verdict in verdicts)
+
+
 def glue_values(prefix, verdicts, *, digits=3) -> dict:
     """The glue a chapter records for a list of verdicts on one metric.
 
@@ -462,7 +468,7 @@ def glue_values(prefix, verdicts, *, digits=3) -> dict:
     """
     verdicts = list(verdicts)
     return {
-        f"{prefix}_md": "\n".join(f"- {verdict.sentence(digits)}" for verdict in verdicts),
+        f"{prefix}_md": markdown_list(verdicts, digits=digits),
         f"{prefix}_outcomes": {verdict.contender: verdict.outcome for verdict in verdicts},
         f"{prefix}_beating": sum(verdict.beats for verdict in verdicts),
     }
