@@ -9,8 +9,7 @@ import re
 import numpy as np
 import pytest
 
-from checkin_traj.model_chapter import ModelChapter
-from checkin_traj.results import MODEL_NAMES, baseline_scores, load_results
+from checkin_traj.results import baseline_scores, load_results
 from checkin_traj.verdicts import strongest_baseline
 
 from .chapter_workdirs import (
@@ -57,45 +56,59 @@ def _check_one_table(workdir, chapter, values, prefix, saved):
     low, high = map(float, re.search(r"interval over users \[([^,\]]+), ([^\]]+)\]", sentence).groups())
     assert values[f"{prefix}_forms_outcome"] == outcome_by_the_rule("rmse", low, high)
     assert saved["extra"]["test_windows_hash"] == load_results(workdir, "protocol")["metrics"]["test_windows_hash"]
+    # which run is which form, and each run's best network, saved beside the results
+    assert set(saved["extra"]["forms"]) == {"article", "book"}
+    for run, model_file in saved["extra"]["models"].items():
+        assert (workdir / "results" / model_file).exists(), run
 
 
 def test_the_one_table_holds_forms_baseline_peer_and_intervals(workdir):
-    """ModelChapter's table, on one quick run per form (the same call every model chapter makes)."""
-    chapter = ModelChapter.open(workdir, "lstm", {"SEEDS": [0, 1], "EPOCHS": 1, "BATCH_SIZE": 64, "PATIENCE": 1, "NUM_HIDDENS": 4})
-    assert chapter.hyperparameters == {"num_hiddens": 4}
-    assert list(chapter.form_runs()) == ["absolute", "offset"]
-    assert chapter.form_runs()["absolute"]["variant"] == "article"
-    chapter.train_forms(verbose=0)
-    table = chapter.results_frame(n_boot=50)
+    """The calls every model chapter makes, on one quick run per form: judge, compare_runs, results_frame."""
+    from functools import partial
+
+    from checkin_traj.pages.lstm import build_lstm, build_lstm_model, train_seeds
+    from checkin_traj.report import compare_runs, judge, load_protocol, results_frame
+    from checkin_traj.sequences import ARTICLE_FEATURES
+
+    data, baselines = load_protocol(workdir)
+    training = dict(seeds=[0, 1], epochs=1, batch_size=64, patience=1, verbose=0)
+    runs = {
+        "absolute": train_seeds(partial(build_lstm_model, input_feat=3, hidden_neuron=4),
+                                data.with_features(ARTICLE_FEATURES), target_mode="absolute", **training),
+        "offset": train_seeds(partial(build_lstm, data.window, data.n_features, num_hiddens=4), data,
+                              target_mode="offset", **training),
+    }
+    verdicts = judge(runs, data, baselines, title="LSTM", n_boot=50)
+    forms = compare_runs(runs, "absolute", "offset", data, title="LSTM", n_boot=50)
+    table = results_frame(runs, baselines, verdicts, title="LSTM", forms=forms)
     # each verdict's bar is the baseline strongest on validation by that verdict's metric
-    val = baseline_scores(workdir, chapter.data, split="val")
-    km_bar = strongest_baseline(val, metric="km_median")
-    assert chapter.references == {"rmse": strongest_baseline(val), "km_median": km_bar}
-    km_column = [] if km_bar == chapter.strongest else [f"strongest by median error (km), pooled: {km_bar}"]
+    val = baseline_scores(workdir, data, split="val")
+    bar, km_bar = strongest_baseline(val), strongest_baseline(val, metric="km_median")
+    assert baselines.strongest("rmse") == bar and baselines.strongest("km_median") == km_bar
     assert list(table.columns) == [
         "LSTM (absolute)",
         "LSTM (offset)",
-        f"strongest baseline: {chapter.strongest}",
-        *km_column,
-        "boosted trees: hist_gradient_boosting_squared_error",
+        *dict.fromkeys([f"baseline: {bar}", f"baseline: {km_bar}"]),
+        "boosted trees (squared error)",
     ]
-    assert chapter.verdicts["km_median"]["offset"].reference == km_bar
-    assert any(row.startswith(f"vs `{km_bar}`: ") for row in table.index)
+    assert verdicts["km_median"]["offset"].reference == km_bar
     rows = list(table.index)
     assert rows[:2] == ["RMSE, pooled (article's form)", "R², pooled (article's form)"]
     for label in ("R², gap", "R², longitude", "R², latitude", "R², place (longitude and latitude)",
                   "median error (km), pooled", "median error (km), per user"):
         assert label in rows
-    rmse = chapter.runs["offset"].metrics["rmse"]
+    assert not any("`" in row for row in rows)  # no literal backticks in row labels
+    assert not table.isna().any().any()  # empty cells are empty strings, never NaN
+    rmse = runs["offset"].metrics["rmse"]
     assert table.loc[rows[0], "LSTM (offset)"] == f"{rmse.mean():.3f} ± {rmse.std(ddof=1):.3f}"
-    versus = next(row for row in rows if row.startswith(f"vs `{chapter.strongest}`: Δ MSE"))
-    assert table.loc[versus, "LSTM (offset)"].endswith(chapter.verdicts["rmse"]["offset"].outcome)
-    forms = next(row for row in rows if row.startswith("article's form vs book's"))
-    assert table.loc[forms, "LSTM (absolute)"].endswith(chapter.forms_verdict.outcome)
-    assert table.loc[forms, "LSTM (offset)"] == ""
+    versus = f"against {bar}: verdict, difference in MSE [95 % interval]"
+    assert table.loc[versus, "LSTM (offset)"].startswith(verdicts["rmse"]["offset"].outcome + ":")
+    forms_row = "against the book's form: verdict, difference in MSE [95 % interval]"
+    assert table.loc[forms_row, "LSTM (absolute)"].startswith(forms.outcome + ":")
+    assert table.loc[forms_row, "LSTM (offset)"] == ""
     assert table.loc["runs ended by the epoch cap", "LSTM (offset)"] == "2 of 2"  # one epoch: the cap ends both
-    with pytest.raises(ValueError, match="no parameter 'SEEDS'"):
-        ModelChapter.open(workdir, "lstm", {}).train_forms()
+    with pytest.raises(ValueError, match="no run 'absolut'"):
+        compare_runs(runs, "absolut", "offset", data, title="LSTM")
 
 
 @pytest.mark.parametrize(
@@ -103,7 +116,7 @@ def test_the_one_table_holds_forms_baseline_peer_and_intervals(workdir):
     [("03_lstm", "lstm", "lstm"), ("04_seq2seq_attention", "seq2seq", "seq2seq")],
 )
 def test_recurrent_chapters_train_both_target_modes_and_save_them(workdir, chapter, name, prefix):
-    saved_name = MODEL_NAMES[name]
+    saved_name = {"lstm": "LSTM", "seq2seq": "Seq2Seq"}[name]
     values = run_chapter(workdir, chapter)
     assert_citations_glued(values, chapter)
     n_test = load_results(workdir, "protocol")["metrics"]["windows_test"]
@@ -116,8 +129,10 @@ def test_recurrent_chapters_train_both_target_modes_and_save_them(workdir, chapt
         for seed in (0, 1):
             assert saved["arrays"][f"{mode}_seed{seed}"].shape == (n_test, 3)
     # the strongest baseline is chosen on the validation windows, never on the test windows
+    from checkin_traj.report import load_protocol
+
     assert values[f"{prefix}_strongest_baseline"] == strongest_baseline(
-        baseline_scores(workdir, ModelChapter.open(workdir, name).data, split="val")
+        baseline_scores(workdir, load_protocol(workdir)[0], split="val")
     )
     outcomes = values[f"{prefix}_verdict_outcomes"]
     assert set(outcomes) == {f"{saved_name} ({mode})" for mode in ("absolute", "offset")}

@@ -37,7 +37,6 @@ from .uncertainty import Interval, paired_bootstrap, user_bootstrap
 from .verdicts import BEATS, LOSES, WITHIN_NOISE, Verdict, best_run, compare, strongest_baseline, versus_baseline
 from .results import load_results, results_payload, save_results, seed_table
 from .comparison import article_claims, comparison_table
-from .model_chapter import ModelChapter
 
 import types as _types
 

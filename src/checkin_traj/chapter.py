@@ -352,15 +352,15 @@ class ChapterIO:
     writes: tuple
 
 
-_WRITERS = {"save_clean": "clean", "save_results": None}
-_READERS = {"load_clean": "clean", "load_results": None}
-_MODEL_READERS = ("comparison_table", "loss_histories")
-#: Methods that load saved results on a chapter's behalf (``ModelChapter.open`` reads
-#: chapter 01's data and chapter 02's protocol and baselines).
-_METHOD_READERS = {
-    ("ModelChapter", "open"): ("clean", "protocol", "baselines"),
-    ("VenueChapter", "open"): ("clean", "protocol", "baselines"),  # chapter 08 (checkin_traj.venues.chapter)
+#: Functions that save or load results, and the results they name: a tuple of fixed names,
+#: or None for the name given as the call's second argument (``save_runs(WORKDIR, "lstm", ...)``).
+_WRITERS = {"save_clean": ("clean",), "save_results": None, "save_runs": None}
+_READERS = {
+    "load_clean": ("clean",),
+    "load_results": None,
+    "load_protocol": ("clean", "protocol", "baselines"),  # chapter 02's windows and baselines (checkin_traj.report)
 }
+_MODEL_READERS = ("comparison_table", "loss_histories")
 
 
 def chapter_io(chapter, root=None, *, parameters=None) -> ChapterIO:
@@ -378,21 +378,14 @@ def chapter_io(chapter, root=None, *, parameters=None) -> ChapterIO:
         except SyntaxError:
             continue  # a cell with IPython magics holds no results calls
         for node in ast.walk(tree):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
-                and isinstance(node.func.value, ast.Name)
-            ):
-                reads += list(_METHOD_READERS.get((node.func.value.id, node.func.attr), ()))
-                continue
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
                 continue
             function = node.func.id
             named = [arg.value for arg in node.args[1:2] if isinstance(arg, ast.Constant) and isinstance(arg.value, str)]
             if function in _WRITERS:
-                writes += [_WRITERS[function]] if _WRITERS[function] else named
+                writes += list(_WRITERS[function] or named)
             elif function in _READERS:
-                reads += [_READERS[function]] if _READERS[function] else named
+                reads += list(_READERS[function] or named)
             elif function in _MODEL_READERS:
                 for keyword in node.keywords:
                     if keyword.arg == "models" and isinstance(keyword.value, ast.Name):

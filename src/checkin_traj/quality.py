@@ -53,8 +53,9 @@ RECORD = ROOT / "benchmarks" / "records" / "quality.json"
 README_MARKERS = ("<!-- begin quality -->", "<!-- end quality -->")
 #: The page the introduction includes, written into the staged book by every build.
 HEADLINE = Path("book") / "_headline.md"
-#: Result name -> the model's name in the book, for the chapters that train regression models.
-MODEL_CHAPTERS = {"lstm": "LSTM", "seq2seq": "Seq2Seq with attention", "transformer": "Transformer"}
+#: Result names of the chapters that train regression models (each saves its model's name in
+#: text as ``extra["title"]``, :func:`checkin_traj.report.save_runs`).
+MODEL_CHAPTERS = ("lstm", "seq2seq", "transformer")
 #: Test metrics kept per run and baseline (those every regression chapter saves).
 REGRESSION_METRICS = ("rmse", "r2", "r2_spatial", "km_mean", "km_median", "within_1km", "minutes_median")
 #: Columns kept from the next-venue chapter's table.
@@ -96,7 +97,7 @@ def _model_entry(saved) -> dict:
                 "low": _number(verdict["difference_low"]),
                 "high": _number(verdict["difference_high"]),
             }
-    return {"runs": runs, "verdicts": verdicts}
+    return {"title": extra.get("title", saved.get("name")), "runs": runs, "verdicts": verdicts}
 
 
 def _table_rows(table, columns) -> dict:
@@ -203,7 +204,7 @@ def readme_table(record) -> str:
         for run, scores in entry["runs"].items():
             verdicts = entry["verdicts"].get(run, {})
             cells = [
-                MODEL_CHAPTERS.get(name, name),
+                entry.get("title", name),
                 run,
                 _fmt(scores.get("rmse", {}).get("mean")),
                 _fmt(scores.get("km_median", {}).get("mean"), 2),
@@ -279,7 +280,7 @@ def headline_markdown(record) -> str:
             continue
         km = entry["runs"][run]["km_median"]["mean"]
         sentences.append(
-            f"- **{MODEL_CHAPTERS.get(name, name)}** ({run}): median error {km:.2f} km; against "
+            f"- **{entry.get('title', name)}** ({run}): median error {km:.2f} km; against "
             f"`{verdict['reference']}` ({verdict['outcome']}) the difference is {verdict['difference']:+.2f} km "
             f"(95 % interval {verdict['low']:+.2f} to {verdict['high']:+.2f})."
         )

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .metrics import METRIC_LABELS
-from .results import load_results, results_dir, results_payload, save_results
+from .results import load_results, results_dir, results_payload, run_label, save_results
 from .verdicts import compare, strongest_baseline, versus_baseline, window_losses
 
 __all__ = [
@@ -139,12 +139,6 @@ def load_protocol(workdir):
         val = run_baselines(data, split="val")
     boosted = load_results(workdir, "boosted")["tables"]["test"] if (results_dir(workdir) / "boosted.json").exists() else None
     return data, Baselines(test=tables["test"], val=val, predictions=result["arrays"], boosted=boosted)
-
-
-def run_label(title, run) -> str:
-    """How a run is named in tables and text, e.g. ``"Transformer (no positions, offset)"``."""
-    words = run.replace("no_positions_", "no positions, ").replace("positions_", "positions, ").replace("_", " ")
-    return f"{title} ({words})"
 
 
 def judge(runs, data, baselines, *, title, metrics=VERDICT_METRICS, n_boot=1000) -> dict:
@@ -317,7 +311,8 @@ def save_runs(workdir, name, runs, data, *, title, forms, verdicts=None, hyperpa
     title : str
         The model's name in text.
     forms : dict
-        ``{"article": <run>, "book": <run>}``: the run in the article's form and the one in the book's.
+        ``{"article": <run>, "book": <run>}``: the run in the article's form and the one in the book's
+        (a form whose run was not trained is left out).
     verdicts : dict, optional
         From :func:`judge`.
     hyperparameters, training : dict, optional
@@ -326,7 +321,7 @@ def save_runs(workdir, name, runs, data, *, title, forms, verdicts=None, hyperpa
     from .sequences import test_windows_hash
 
     unknown = {form: run for form, run in forms.items() if run not in runs}
-    if set(forms) != {"article", "book"} or unknown:
+    if not set(forms) <= {"article", "book"} or unknown:
         raise ValueError(f"forms must name the article's and the book's run among {list(runs)}, got {forms}")
     payload = results_payload(
         runs,

@@ -174,7 +174,7 @@ def run_label(model, run) -> str:
     Parameters
     ----------
     model : str
-        Result name of the model chapter (``"lstm"``, ``"seq2seq"``, ``"transformer"``).
+        The model's name in text (``"LSTM"``), or the result name of its chapter (``"lstm"``).
     run : str
         The run's label in that chapter (``"absolute"``, ``"positions_offset"``, ...).
     """
