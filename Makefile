@@ -6,6 +6,7 @@
 #   make metrics    model chapters' numbers against tests/recorded/metrics.json (long, on demand)
 #   make constraints  record the installed versions in constraints.txt (make book installs with them)
 #   make format-notebooks  re-write notebooks/*.md as jupytext writes them (no diff when saved from Jupyter)
+#   make pages      copy the chapters' #@save cells into src/checkin_traj/pages/ (after editing one)
 
 #   CHECKIN_TRAJ_PROFILE=test make book   forces one profile on `book` and `workshop` (test:
 #                   seconds, synthetic data; tests/test_docs.py runs the README's recipes so)
@@ -24,7 +25,7 @@ endif
 BOOK_PROFILE     = $(or $(CHECKIN_TRAJ_PROFILE),full)
 WORKSHOP_PROFILE = $(or $(CHECKIN_TRAJ_PROFILE),workshop)
 
-.PHONY: book workshop test test-fast metrics bench system clean format-notebooks constraints
+.PHONY: book workshop test test-fast metrics bench system clean format-notebooks constraints pages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -78,6 +79,9 @@ constraints: $(STAMP)
 
 format-notebooks: $(STAMP)
 	$(PY) tools/format_notebooks.py
+
+pages: $(STAMP)
+	$(PY) tools/export_pages.py
 
 clean:
 	rm -rf build book/_build .pytest_cache

@@ -132,22 +132,40 @@ def time_data_steps(path, *, window: int, repeat: int) -> dict:
     }
 
 
+def book_forms(data) -> dict:
+    """Model name -> (builder of the book's form at the chapters' defaults, its hyperparameters)."""
+    import inspect
+    from functools import partial
+
+    from checkin_traj.pages.lstm import build_lstm
+    from checkin_traj.pages.seq2seq_attention import build_seq2seq
+    from checkin_traj.pages.transformer import build_transformer
+
+    forms = {}
+    for name, builder in (("lstm", build_lstm), ("seq2seq", build_seq2seq), ("transformer", build_transformer)):
+        defaults = {key: p.default for key, p in inspect.signature(builder).parameters.items()
+                    if p.default is not p.empty and key != "n_targets"}
+        forms[name] = (partial(builder, data.window, data.n_features), defaults)
+    return forms
+
+
 def time_training(data, *, models, epochs: int, batch_size: int, seed: int) -> dict:
-    """Seconds per epoch of each model, and training sequences per second."""
-    from checkin_traj.models import default_hyperparameters
-    from checkin_traj.training import train_model
+    """Seconds per epoch of each model (the book's form, chapter 03's training), and training sequences per second."""
+    from checkin_traj.pages.lstm import train_model
 
     n_train, n_val = len(data.train), len(data.val)
+    forms = book_forms(data)
     results = {}
     for name in models:
         print(f"  training {name} for {epochs} epoch(s) on {n_train:,} windows ...", flush=True)
+        build, hyperparameters = forms[name]
         trained = train_model(
-            name, data, target_mode="absolute", epochs=epochs, batch_size=batch_size, patience=epochs, seed=seed
+            build, data, target_mode="absolute", epochs=epochs, batch_size=batch_size, patience=epochs, seed=seed
         )
         seconds = trained.history["seconds"]
         steady = statistics.median(seconds[1:]) if len(seconds) > 1 else seconds[0]
         results[name] = {
-            "hyperparameters": default_hyperparameters(name),
+            "hyperparameters": hyperparameters,
             "parameters": int(trained.model.count_params()),
             "epoch_seconds": seconds,
             "first_epoch_seconds": seconds[0],

@@ -7,28 +7,24 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from checkin_traj.models import (  # noqa: E402
-    MODEL_BUILDERS,
-    build_lstm,
-    build_model,
-    build_seq2seq,
-    build_transformer,
-    default_hyperparameters,
-    positional_encoding,
-)
+from checkin_traj.pages.lstm import build_lstm, build_lstm_model  # noqa: E402
+from checkin_traj.pages.seq2seq_attention import build_seq2seq, build_seq2seq_model  # noqa: E402
+from checkin_traj.pages.transformer import build_transformer, positional_encoding  # noqa: E402
 from checkin_traj.plots.architecture import architecture_diagram, layer_graph  # noqa: E402
 
 SHAPE = dict(window=5, n_features=4)
-TINY = {
-    "lstm": dict(num_hiddens=3),
-    "seq2seq": dict(num_hiddens=4, num_heads=2),
-    "transformer": dict(num_heads=2, key_dim=2, ff_dim=4, num_blocks=1),
+#: The book's form of each model, tiny.
+BOOK_FORMS = {
+    "lstm": lambda: build_lstm(**SHAPE, num_hiddens=3),
+    "seq2seq": lambda: build_seq2seq(**SHAPE, num_hiddens=4, num_heads=2),
+    "transformer": lambda: build_transformer(**SHAPE, num_heads=2, key_dim=2, ff_dim=4, num_blocks=1),
 }
+TINY_TRANSFORMER = dict(num_heads=2, key_dim=2, ff_dim=4, num_blocks=1)
 
 
-@pytest.mark.parametrize("name", sorted(MODEL_BUILDERS))
+@pytest.mark.parametrize("name", sorted(BOOK_FORMS))
 def test_every_model_maps_a_batch_of_windows_to_three_targets(name):
-    model = build_model(name, **SHAPE, **TINY[name])
+    model = BOOK_FORMS[name]()
     output = model.predict(np.zeros((7, 5, 4), dtype=np.float32), verbose=0)
     assert output.shape == (7, 3)
     assert model.loss == "mse"
@@ -74,35 +70,20 @@ def test_without_positions_the_transformer_ignores_the_order_of_the_window():
     windows = np.random.default_rng(0).normal(size=(3, 5, 4)).astype(np.float32)
     reversed_windows = windows[:, ::-1, :].copy()
     keras.utils.set_random_seed(0)
-    blind = build_transformer(**SHAPE, **TINY["transformer"], dropout=0.0, positional_encoding=False)
+    blind = build_transformer(**SHAPE, **TINY_TRANSFORMER, dropout=0.0, positional_encoding=False)
     np.testing.assert_allclose(blind.predict(windows, verbose=0), blind.predict(reversed_windows, verbose=0), rtol=1e-5, atol=1e-6)
     keras.utils.set_random_seed(0)
-    seeing = build_transformer(**SHAPE, **TINY["transformer"], dropout=0.0, positional_encoding=True)
+    seeing = build_transformer(**SHAPE, **TINY_TRANSFORMER, dropout=0.0, positional_encoding=True)
     assert "positional_encoding" in [layer.name for layer in seeing.layers]
     assert not np.allclose(seeing.predict(windows, verbose=0), seeing.predict(reversed_windows, verbose=0), atol=1e-4)
 
 
-@pytest.mark.parametrize(
-    "name, hyperparameters, message",
-    [
-        ("gru", {}, r"unknown model 'gru'.*\['lstm', 'seq2seq', 'transformer'\]"),
-        ("lstm", {"hidden_units": 8}, r"unknown hyperparameter.*hidden_units.*num_hiddens"),
-        ("lstm", {"num_hiddens": 0}, "num_hiddens must be an integer >= 1"),
-        ("lstm", {"dropout": 1.0}, r"dropout must lie in \[0, 1\)"),
-        ("seq2seq", {"activation": "gelu"}, "activation must be one of"),
-        ("seq2seq", {"num_layers": 1.5}, "num_layers"),
-        ("transformer", {"positional_encoding": "yes"}, "positional_encoding must be True or False"),
-        ("transformer", {"learning_rate": -1.0}, "learning_rate must be a positive"),
-    ],
-)
-def test_bad_model_or_hyperparameter_is_rejected_by_name(name, hyperparameters, message):
-    with pytest.raises(ValueError, match=message):
-        build_model(name, **SHAPE, **hyperparameters)
+def test_the_book_forms_defaults_are_the_articles_sizes():
+    import inspect
 
-
-def test_default_hyperparameters_are_the_articles():
-    assert default_hyperparameters("lstm") == {"num_hiddens": 64, "dropout": 0.2, "learning_rate": 1e-3}
-    assert default_hyperparameters("seq2seq")["num_layers"] == 1
+    defaults = {key: p.default for key, p in inspect.signature(build_lstm).parameters.items() if p.default is not p.empty}
+    assert defaults == {"num_hiddens": 64, "dropout": 0.2, "learning_rate": 1e-3, "n_targets": 3}
+    assert inspect.signature(build_seq2seq).parameters["num_layers"].default == 1
 
 
 def test_architecture_diagram_is_drawn_from_the_models_own_layers():
@@ -119,15 +100,6 @@ def test_architecture_diagram_is_drawn_from_the_models_own_layers():
 
 
 # --------------------------------------------------------------------------- the article's forms
-
-from checkin_traj.models import (  # noqa: E402
-    ARTICLE_BUILDERS,
-    VARIANT_DIFFERENCES,
-    VARIANTS,
-    count_lstm_layers,
-    variant_differences,
-)
-
 
 def _articles_lstm(input_feat=3, hidden_neuron=64, drop_prob=0.2):
     """The article's code, verbatim but for `keras` in place of `tf.keras` (the same module)."""
@@ -180,17 +152,16 @@ def _walk(model):
 
 
 @pytest.mark.parametrize(
-    "name, reference, arguments",
+    "built, reference",
     [
-        ("lstm", _articles_lstm, dict(num_hiddens=64, dropout=0.2)),
-        ("lstm", lambda: _articles_lstm(hidden_neuron=8, drop_prob=0.5), dict(num_hiddens=8, dropout=0.5)),
-        ("seq2seq", _articles_seq2seq, dict(num_hiddens=64, dropout=0.2)),
-        ("seq2seq", lambda: _articles_seq2seq(hidden_dim=6, drop_rate=0.5), dict(num_hiddens=6, dropout=0.5)),
+        (lambda: build_lstm_model(), _articles_lstm),
+        (lambda: build_lstm_model(input_feat=3, hidden_neuron=8, drop_prob=0.5), lambda: _articles_lstm(hidden_neuron=8, drop_prob=0.5)),
+        (lambda: build_seq2seq_model(), _articles_seq2seq),
+        (lambda: build_seq2seq_model(input_size=3, hidden_dim=6, drop_rate=0.5), lambda: _articles_seq2seq(hidden_dim=6, drop_rate=0.5)),
     ],
 )
-def test_the_article_form_is_the_articles_code_layer_for_layer(name, reference, arguments):
-    built = build_model(name, variant="article", window=10, n_features=3, **arguments)
-    article = reference()
+def test_the_article_form_on_the_page_is_the_articles_code_layer_for_layer(built, reference):
+    built, article = built(), reference()
     walked_built, walked_article = _walk(built), _walk(article)
     assert [row[0] for row in walked_built][:2] == ["InputLayer", "LSTM"]
     assert walked_built == walked_article
@@ -200,63 +171,29 @@ def test_the_article_form_is_the_articles_code_layer_for_layer(name, reference, 
     assert float(built.optimizer.learning_rate) == pytest.approx(float(article.optimizer.learning_rate))
 
 
-def test_the_article_forms_differ_from_the_book_forms_where_the_table_says():
-    article = build_model("seq2seq", variant="article", window=5, n_features=3, num_hiddens=4)
+def test_the_article_forms_differ_from_the_book_forms_where_the_chapter_says():
+    article = build_seq2seq_model(input_size=3, hidden_dim=4)
     kinds = [type(layer).__name__ for layer in article.layers]
     assert "Attention" in kinds and "MultiHeadAttention" not in kinds and "Dropout" not in kinds
-    assert article.get_layer("self_attention").count_params() == 0  # weight-free attention
-    assert all(article.get_layer(name).get_config()["dropout"] == pytest.approx(0.2) for name in ("encoder_lstm_1", "decoder_lstm"))
-    book = build_model("seq2seq", variant="book", window=5, n_features=8, num_hiddens=4, num_heads=1)
+    attention = next(layer for layer in article.layers if isinstance(layer, keras.layers.Attention))
+    assert attention.count_params() == 0  # weight-free attention
+    lstms = [layer for layer in article.layers if isinstance(layer, keras.layers.LSTM)]
+    assert len(lstms) == 2 and all(layer.get_config()["dropout"] == pytest.approx(0.2) for layer in lstms)
+    book = build_seq2seq(window=5, n_features=8, num_hiddens=4, num_heads=1)
     assert "MultiHeadAttention" in [type(layer).__name__ for layer in book.layers]
     decoder = next(layer for layer in layer_graph(book) if layer["name"] == "decoder_lstm")
     assert ("encoder_lstm_1", 1, "initial_state") in decoder["inputs"]
     assert not any(edge[2] == "initial_state" for layer in layer_graph(article) for edge in layer["inputs"])
-    # one table row per difference, for every model
-    for name in MODEL_BUILDERS:
-        table = variant_differences(name)
-        assert list(table.columns) == ["article", "book", "why"]
-        assert len(table) == len(VARIANT_DIFFERENCES[name]) >= 3
-        assert table.notna().all().all()
+    # the book's LSTM drops the LSTM's outputs with Dropout layers, the article's its inputs
+    assert [type(layer).__name__ for layer in build_lstm(**SHAPE).layers].count("Dropout") == 2
+    assert all(layer.get_config()["dropout"] == 0 for layer in build_lstm(**SHAPE).layers if isinstance(layer, keras.layers.LSTM))
 
 
-def test_num_layers_counts_every_lstm_layer_in_the_article_form_and_encoder_layers_in_the_book_form():
-    three = build_model("seq2seq", variant="article", window=5, num_hiddens=4, num_layers=3)
-    assert count_lstm_layers(three) == 3  # the article's tuned "3 LSTM layers"
-    assert [layer.name for layer in three.layers if isinstance(layer, keras.layers.LSTM)] == [
-        "encoder_lstm_1", "encoder_lstm_2", "decoder_lstm"]
-    assert count_lstm_layers(build_model("seq2seq", variant="article", window=5, num_hiddens=4)) == 2
-    book = build_model("seq2seq", variant="book", window=5, n_features=3, num_hiddens=4, num_layers=3)
-    assert count_lstm_layers(book) == 4
-    with pytest.raises(ValueError, match="num_layers must be an integer >= 2"):
-        build_model("seq2seq", variant="article", window=5, num_layers=1)
-
-
-def test_the_article_transformer_has_no_positions_by_default_and_no_dropout_before_its_output():
-    article = build_model("transformer", variant="article", window=5, num_heads=2, key_dim=2, ff_dim=4, num_blocks=1)
+def test_the_article_transformer_reading_has_no_positions_and_no_dropout_before_its_output():
+    article = build_transformer(window=5, n_features=3, **TINY_TRANSFORMER, positional_encoding=False, output_dropout=False)
     names = [layer.name for layer in article.layers]
     assert "positional_encoding" not in names
     assert names[-2:] == ["average_over_time", "next_check_in"]
-    with_positions = build_model("transformer", variant="article", window=5, num_heads=2, key_dim=2, ff_dim=4,
-                                 num_blocks=1, positional_encoding=True)
-    assert "positional_encoding" in [layer.name for layer in with_positions.layers]
-
-
-def test_variants_are_checked_by_name():
-    assert set(VARIANTS) == {"article", "book"} and set(ARTICLE_BUILDERS) == set(MODEL_BUILDERS)
-    with pytest.raises(ValueError, match="variant must be one of"):
-        build_model("lstm", variant="paper", window=5, n_features=3)
-    with pytest.raises(ValueError, match=r"unknown hyperparameter.*num_heads.*article form"):
-        build_model("seq2seq", variant="article", window=5, num_heads=2)
-    assert default_hyperparameters("seq2seq", "article")["num_layers"] == 2
-
-
-def test_article_hyperparameters_read_the_book_form_the_articles_way():
-    from checkin_traj.models import article_hyperparameters, hyperparameter_names
-
-    book = {"num_hiddens": 8, "dropout": 0.1, "num_layers": 1, "activation": "tanh", "num_heads": 2, "learning_rate": 1e-3}
-    article = article_hyperparameters("seq2seq", book)
-    assert article["num_layers"] == 2  # the article counts the decoder too
-    assert "num_heads" not in article and set(article) <= set(hyperparameter_names("seq2seq", "article"))
-    assert book["num_layers"] == 1  # the book's dict is not changed
-    assert article_hyperparameters("lstm", {"num_hiddens": 4, "dropout": 0.0}) == {"num_hiddens": 4, "dropout": 0.0}
-    assert article_hyperparameters("transformer", {"positional_encoding": True, "num_blocks": 1})["positional_encoding"] is True
+    book = build_transformer(window=5, n_features=3, **TINY_TRANSFORMER)
+    assert [layer.name for layer in book.layers][-3:] == ["average_over_time", "dropout", "next_check_in"]
+    assert "positional_encoding" in [layer.name for layer in book.layers]

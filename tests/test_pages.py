@@ -100,3 +100,13 @@ def test_a_gru_edited_into_chapter_03_is_what_the_chapter_trains(tmp_path):
         config = json.loads(saved.read("config.json"))
     classes = [layer["class_name"] for layer in config["config"]["layers"]]
     assert classes.count("GRU") == 2 and "LSTM" not in classes
+
+
+def test_file_numbers_follow_the_table_of_contents():
+    """The book reads its chapters in the order of their file numbers, so "chapter 07" is the seventh."""
+    import yaml
+
+    toc = yaml.safe_load((REPO_ROOT / "_toc.yml").read_text())
+    files = [chapter["file"] for part in toc["parts"] for chapter in part["chapters"]]
+    numbered = [file.split("/")[-1] for file in files if file.startswith("notebooks/")]
+    assert numbered == sorted(numbered) and len(numbered) == len(list((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.md")))

@@ -9,16 +9,16 @@ import pytest
 pytest.importorskip("keras")
 
 from checkin_traj.sequences import build_windows  # noqa: E402
-from checkin_traj.training import (  # noqa: E402
-    TrainedModel,
-    run_seeds,
-    seed_table,
-    set_seed,
-    train_model,
-    training_targets,
-)
+from functools import partial  # noqa: E402
 
-TINY_LSTM = {"num_hiddens": 4}
+from checkin_traj.pages.lstm import build_lstm, build_lstm_model, fit, train_model, train_seeds  # noqa: E402
+from checkin_traj.results import seed_table  # noqa: E402
+from checkin_traj.training import SeedRuns, Targets, TrainedModel, set_seed  # noqa: E402
+
+
+def tiny_lstm(data):
+    """The book's LSTM of chapter 03, four units wide, for ``data``'s windows."""
+    return partial(build_lstm, data.window, data.n_features, num_hiddens=4)
 
 
 @pytest.fixture(scope="module")
@@ -50,20 +50,9 @@ class _ConstantNetwork:
 
 
 def _trained(data, target_mode, output, offset_mean=(0, 0, 0), offset_scale=(1, 1, 1)):
-    return TrainedModel(
-        name="lstm",
-        model=_ConstantNetwork(output),
-        history={"loss": [1.0], "val_loss": [1.0]},
-        epochs_run=1,
-        best_epoch=1,
-        train_seconds=0.0,
-        target_mode=target_mode,
-        seed=0,
-        hyperparameters={},
-        offset_mean=np.asarray(offset_mean, np.float32),
-        offset_scale=np.asarray(offset_scale, np.float32),
-        data=data,
-    )
+    targets = Targets(target_mode, np.asarray(offset_mean, np.float32), np.asarray(offset_scale, np.float32))
+    history = {"loss": [1.0], "val_loss": [1.0], "seconds": [0.0], "epochs": 1, "stopped_early": False, "train_seconds": 0.0}
+    return TrainedModel(_ConstantNetwork(output), targets, history, data=data, seed=0)
 
 
 def test_offset_mode_adds_the_last_check_in_back(data):
@@ -80,34 +69,35 @@ def test_absolute_mode_returns_the_network_output(data):
 
 
 def test_training_targets_invert_the_prediction(data):
-    mean, scale = np.array([0.01, 0.02, 0.03], np.float32), np.array([0.5, 0.5, 2.0], np.float32)
-    offsets = training_targets(data.train, "offset", mean, scale)
-    np.testing.assert_allclose(data.train.last + offsets * scale + mean, data.train.y, atol=1e-6)
-    np.testing.assert_array_equal(training_targets(data.train, "absolute", mean, scale), data.train.y)
+    targets = Targets.fit(data.train, "offset")
+    offsets = targets.encode(data.train)
+    np.testing.assert_allclose(targets.decode(offsets, data.train.last), data.train.y, atol=1e-6)
+    assert abs(offsets.mean()) < 1e-5  # standardised with the training offsets' own mean
+    np.testing.assert_array_equal(Targets.fit(data.train, "absolute").encode(data.train), data.train.y)
 
 
 def test_same_seed_gives_the_same_numbers_and_another_seed_does_not(data):
-    first = train_model("lstm", data, hyperparameters=TINY_LSTM, epochs=2, batch_size=16, seed=3)
-    again = train_model("lstm", data, hyperparameters=TINY_LSTM, epochs=2, batch_size=16, seed=3)
-    other = train_model("lstm", data, hyperparameters=TINY_LSTM, epochs=2, batch_size=16, seed=4)
+    training = dict(target_mode="absolute", epochs=2, batch_size=16, patience=2, verbose=0)
+    first = train_model(tiny_lstm(data), data, seed=3, **training)
+    again = train_model(tiny_lstm(data), data, seed=3, **training)
+    other = train_model(tiny_lstm(data), data, seed=4, **training)
     np.testing.assert_array_equal(first.predict("test"), again.predict("test"))
     assert first.history["loss"] == again.history["loss"]
     assert not np.array_equal(first.predict("test"), other.predict("test"))
 
 
 def test_the_best_epochs_weights_are_kept(data):
-    trained = train_model("lstm", data, hyperparameters=TINY_LSTM, target_mode="offset", epochs=4, batch_size=16, patience=1)
+    trained = train_model(tiny_lstm(data), data, target_mode="offset", seed=0, epochs=4, batch_size=16, patience=1, verbose=0)
     history = trained.history
     assert len(history["loss"]) == len(history["val_loss"]) == len(history["seconds"]) == trained.epochs_run <= 4
     assert trained.best_epoch == int(np.argmin(history["val_loss"])) + 1
-    val_targets = training_targets(data.val, "offset", trained.offset_mean, trained.offset_scale)
-    val_loss = trained.model.evaluate(data.val.x, val_targets, verbose=0)
+    val_loss = trained.model.evaluate(data.val.x, trained.targets.encode(data.val), verbose=0)
     assert val_loss == pytest.approx(min(history["val_loss"]), rel=1e-4)
     assert trained.predict("test").shape == data.test.y.shape
 
 
 def test_progress_prints_one_line_per_epoch(data, capsys):
-    train_model("lstm", data, hyperparameters=TINY_LSTM, epochs=2, patience=5, verbose=1)
+    train_model(tiny_lstm(data), data, target_mode="absolute", seed=0, epochs=2, batch_size=32, patience=5, verbose=1)
     lines = [line for line in capsys.readouterr().out.splitlines() if "epoch" in line]
     assert len(lines) == 2 and "val_loss" in lines[0] and "lstm/absolute seed 0" in lines[0]
 
@@ -115,20 +105,15 @@ def test_progress_prints_one_line_per_epoch(data, capsys):
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        (dict(name="gru"), "unknown model 'gru'"),
-        (dict(hyperparameters={"units": 4}), r"unknown hyperparameter.*units"),
-        (dict(hyperparameters={"window": 4}), "taken from the data"),
-        (dict(target_mode="relative"), r"target_mode must be one of \('absolute', 'offset'\)"),
+        (dict(target_mode="relative"), "target_mode must be one of 'absolute', 'offset'; got 'relative'"),
         (dict(epochs=0), "epochs must be an integer >= 1"),
-        (dict(batch_size=2.5), "batch_size"),
-        (dict(patience=-1), "patience"),
         (dict(seed=-1), "seed must be an integer >= 0"),
     ],
 )
 def test_bad_training_arguments_are_rejected_by_name(data, kwargs, message):
-    kwargs = {"name": "lstm", **kwargs}
+    kwargs = {"target_mode": "absolute", "seed": 0, "epochs": 1, "batch_size": 16, "patience": 1, "verbose": 0, **kwargs}
     with pytest.raises(ValueError, match=message):
-        train_model(kwargs.pop("name"), data, **kwargs)
+        train_model(tiny_lstm(data), data, **kwargs)
 
 
 def test_non_finite_windows_are_rejected_naming_the_split():
@@ -140,8 +125,9 @@ def test_non_finite_windows_are_rejected_naming_the_split():
     class Data:
         train = val = test = Part()
 
-    with pytest.raises(ValueError, match=r"data.train.y is not finite in window 1"):
-        train_model("lstm", Data())
+    with pytest.raises(ValueError, match=r"the training windows.y is not finite in window 1"):
+        train_model(partial(build_lstm, 3, 2, num_hiddens=2), Data(), target_mode="offset", seed=0, epochs=1,
+                    batch_size=4, patience=1, verbose=0)
 
 
 def test_set_seed_rejects_bad_seeds():
@@ -149,10 +135,11 @@ def test_set_seed_rejects_bad_seeds():
         set_seed(1.5)
 
 
-def test_run_seeds_reports_each_seed_and_their_mean_and_spread(data):
-    runs = run_seeds("lstm", data, seeds=(0, 1), hyperparameters=TINY_LSTM, epochs=1, batch_size=32)
+def test_train_seeds_reports_each_seed_and_their_mean_and_spread(data):
+    runs = train_seeds(tiny_lstm(data), data, seeds=(0, 1), target_mode="absolute", epochs=1, batch_size=32,
+                       patience=1, verbose=0)
     assert list(runs.metrics.index) == [0, 1]
-    assert {"rmse", "r2", "km_median", "epochs_run", "best_val_loss"} <= set(runs.metrics.columns)
+    assert {"rmse", "r2", "km_median", "val_rmse", "epochs_run", "best_val_loss"} <= set(runs.metrics.columns)
     summary = runs.summary()
     assert summary.loc["rmse", "mean"] == pytest.approx(runs.metrics["rmse"].mean())
     assert summary.loc["rmse", "std"] == pytest.approx(runs.metrics["rmse"].std(ddof=1))
@@ -164,11 +151,25 @@ def test_run_seeds_reports_each_seed_and_their_mean_and_spread(data):
     assert " ± " in table.loc["LSTM", "r2"]
 
 
-def test_run_seeds_rejects_repeated_seeds_before_training(data):
+def test_seed_runs_reject_repeated_seeds_and_mixed_targets(data):
+    one = train_model(tiny_lstm(data), data, target_mode="absolute", seed=0, epochs=1, batch_size=64, patience=1, verbose=0)
     with pytest.raises(ValueError, match="seeds must be distinct"):
-        run_seeds("lstm", data, seeds=(0, 0))
-    with pytest.raises(ValueError, match="unknown argument"):
-        run_seeds("lstm", data, seeds=(0,), epoch=3)
+        SeedRuns([one, one])
+    offset = train_model(tiny_lstm(data), data, target_mode="offset", seed=1, epochs=1, batch_size=64, patience=1, verbose=0)
+    with pytest.raises(ValueError, match="share their target mode"):
+        SeedRuns([one, offset])
+
+
+def test_fit_without_the_schedule_keeps_the_learning_rate(data):
+    """reduce_lr=False (the next-venue ranker's training) leaves Adam's rate as compiled."""
+    import keras
+
+    model = tiny_lstm(data)(learning_rate=0.01)
+    targets = Targets.fit(data.train, "absolute")
+    history = fit(model, (data.train.x, targets.encode(data.train)), (data.val.x, targets.encode(data.val)),
+                  epochs=3, batch_size=64, patience=0, reduce_lr=False, verbose=0)
+    assert float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)) == pytest.approx(0.01)
+    assert history["epochs"] == 3 and len(history["loss"]) <= 3
 
 
 def test_figures_of_the_training_chapters(data):
@@ -197,18 +198,16 @@ def test_a_run_over_seeds_is_judged_by_the_one_rule(data):
 
 
 def test_the_article_form_trains_on_its_three_features_and_the_run_says_how_it_ended(data):
-    from checkin_traj.models import VARIANT_FEATURES
+    from checkin_traj.sequences import ARTICLE_FEATURES
     from checkin_traj.training import runs_at_cap
 
-    article_data = data.with_features(VARIANT_FEATURES["article"])
-    capped = train_model("lstm", article_data, variant="article", hyperparameters=TINY_LSTM, epochs=1, batch_size=16)
-    assert capped.variant == "article" and capped.model.name == "article_lstm"
+    article_data = data.with_features(ARTICLE_FEATURES)
+    article = partial(build_lstm_model, input_feat=3, hidden_neuron=4)
+    capped = train_model(article, article_data, target_mode="absolute", seed=0, epochs=1, batch_size=16, patience=1, verbose=0)
     assert capped.model.input_shape == (None, None, 3)
-    assert capped.hit_epoch_cap and capped.epochs_run == capped.max_epochs == 1
+    assert capped.hit_epoch_cap and capped.epochs_run == 1
     # patience 0: the first epoch without a lower validation loss ends the run, long before 200
-    stopped = train_model("lstm", data, hyperparameters=TINY_LSTM, epochs=200, batch_size=64, patience=0, lr_patience=1)
+    stopped = train_model(tiny_lstm(data), data, target_mode="absolute", seed=0, epochs=200, batch_size=64, patience=0, verbose=0)
     assert stopped.stopped_early and not stopped.hit_epoch_cap and stopped.epochs_run < 200
-    runs = run_seeds("lstm", article_data, seeds=(0, 1), variant="article", hyperparameters=TINY_LSTM, epochs=1, batch_size=64)
+    runs = train_seeds(article, article_data, seeds=(0, 1), target_mode="absolute", epochs=1, batch_size=64, patience=1, verbose=0)
     assert runs_at_cap({"article": runs}) == {"runs": 2, "at_cap": 2, "stopped_early": 0}
-    with pytest.raises(ValueError, match="article form"):
-        train_model("seq2seq", article_data, variant="article", hyperparameters={"num_heads": 2}, epochs=1)

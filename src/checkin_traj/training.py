@@ -36,7 +36,7 @@ except ImportError as _error:
 from .checks import check_choice, check_int
 from .results import flatten_metrics
 
-__all__ = ["TARGET_MODES", "set_seed", "EpochLog", "Targets", "TrainedModel", "SeedRuns", "runs_at_cap"]
+__all__ = ["TARGET_MODES", "set_seed", "EpochLog", "check_windows", "Targets", "TrainedModel", "SeedRuns", "runs_at_cap"]
 
 TARGET_MODES = ("absolute", "offset")
 MIN_OFFSET_SCALE = 1e-6  # smaller spreads of training offsets (scaled units) are treated as none
@@ -130,22 +130,30 @@ class EpochLog(keras.callbacks.Callback):
 
 def _check_split(data, split):
     part = getattr(data, split, None)
-    if part is None or not all(hasattr(part, name) for name in ("x", "y", "last")):
+    if part is None:
         raise ValueError(f"data has no {split!r} split with x, y and last; expected a WindowedData from build_windows")
+    return check_windows(part, f"data.{split}")
+
+
+def check_windows(part, where="windows"):
+    """``part`` (a :class:`checkin_traj.sequences.Split`) if its ``x``, ``y`` and ``last`` have
+    matching shapes and are finite, else a ValueError naming ``where`` and the first bad window."""
+    if not all(hasattr(part, name) for name in ("x", "y", "last")):
+        raise ValueError(f"{where} has no x, y and last; expected a split of a WindowedData from build_windows")
     x, y, last = np.asarray(part.x), np.asarray(part.y), np.asarray(part.last)
     if x.ndim != 3:
-        raise ValueError(f"data.{split}.x must have shape (n, window, n_features), got {x.shape}")
+        raise ValueError(f"{where}.x must have shape (n, window, n_features), got {x.shape}")
     if y.ndim != 2 or last.shape != y.shape or len(y) != len(x):
         raise ValueError(
-            f"data.{split}: y and last must have shape (n, n_targets) with n = len(x) = {len(x)}, "
+            f"{where}: y and last must have shape (n, n_targets) with n = len(x) = {len(x)}, "
             f"got y {y.shape} and last {last.shape}"
         )
     if len(x) == 0:
-        raise ValueError(f"data.{split} has no windows")
+        raise ValueError(f"{where} has no windows")
     for attribute, values in (("x", x), ("y", y), ("last", last)):
         bad = np.flatnonzero(~np.isfinite(values.reshape(len(values), -1)).all(axis=1))
         if len(bad):
-            raise ValueError(f"data.{split}.{attribute} is not finite in window {bad[0]} ({len(bad)} windows)")
+            raise ValueError(f"{where}.{attribute} is not finite in window {bad[0]} ({len(bad)} windows)")
     return part
 
 
@@ -166,6 +174,7 @@ class Targets:
     def fit(cls, train, mode):
         """The targets of ``mode`` (:data:`TARGET_MODES`), standardised on the ``train`` windows."""
         check_choice("target_mode", mode, TARGET_MODES)
+        check_windows(train, "the training windows")
         n_targets = np.shape(train.y)[1]
         if mode == "absolute":
             return cls(mode, np.zeros(n_targets, np.float32), np.ones(n_targets, np.float32))
@@ -176,6 +185,7 @@ class Targets:
 
     def encode(self, part) -> np.ndarray:
         """What the network is trained to output for the windows ``part``, float32 (n, n_targets)."""
+        check_windows(part)
         y = np.asarray(part.y, dtype=np.float32)
         if self.mode == "absolute":
             return y
