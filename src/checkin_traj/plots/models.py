@@ -25,18 +25,22 @@ def style_loss_axes(ax, title):
     """Log-scaled loss against whole epochs, titled ``title``."""
     ax.set_yscale("log")
     ax.set_xlabel("epoch")
-    ax.set_ylabel("loss (MSE of the training targets)")
+    ax.set_ylabel("loss (MSE, training targets)")
     ax.set_title(title)
     ax.grid(alpha=0.3, which="both")
     ax.xaxis.get_major_locator().set_params(integer=True)
 
 
-def loss_legend(ax, *, runs_from, fontsize):
-    """A legend on ``ax``: the runs drawn on ``runs_from``, then what dashed and solid lines mean."""
+def _legend_entries(runs_from):
+    """The runs drawn on ``runs_from``, then what dashed and solid lines mean."""
     handles, labels = runs_from.get_legend_handles_labels()
     handles += [plt.Line2D([], [], color="black", linestyle="--"), plt.Line2D([], [], color="black")]
-    labels += ["training (dashed)", "validation (solid)"]
-    ax.legend(handles, labels, fontsize=fontsize, loc="upper right")
+    return handles, labels + ["training (dashed)", "validation (solid)"]
+
+
+def loss_legend(ax, *, runs_from, fontsize):
+    """A legend on ``ax``: the runs drawn on ``runs_from``, then what dashed and solid lines mean."""
+    ax.legend(*_legend_entries(runs_from), fontsize=fontsize, loc="upper right")
 
 
 def loss_curves(histories, *, title=None, sharey=False):
@@ -72,10 +76,12 @@ def loss_curves(histories, *, title=None, sharey=False):
         style_loss_axes(ax, label)
     for ax in panels[len(histories):]:
         ax.set_visible(False)
-    loss_legend(panels[len(histories) - 1], runs_from=panels[0], fontsize=9)
+    handles, labels = _legend_entries(panels[0])
+    # below the panels, where it covers no curve
+    fig.legend(handles, labels, fontsize=9, loc="lower center", ncol=len(labels), frameon=False)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.4 / (3.3 * nrows), 1, 1))
     return fig
 
 
