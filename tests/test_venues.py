@@ -211,12 +211,12 @@ def test_labels_last_venue_and_padding(venue_context):
         assert (km >= 0).all()
 
 
-def test_ranker_masks_padding_and_learns_the_obvious():
+def _marked_windows(n=400, size=6, seed=0):
+    """Windows whose next venue is marked by a large ``is_last_venue``; the last candidate is padding."""
     from checkin_traj.venues.features import FEATURE_NAMES, VenueWindows
-    from checkin_traj.venues.model import train_ranker
 
-    rng = np.random.default_rng(0)
-    n, size, nf = 400, 6, len(FEATURE_NAMES)
+    rng = np.random.default_rng(seed)
+    nf = len(FEATURE_NAMES)
     features = rng.normal(size=(n, size, nf)).astype(np.float32)
     label = rng.integers(0, size - 1, size=n)
     features[np.arange(n), label, FEATURE_NAMES.index("is_last_venue")] = 5.0  # the answer is marked
@@ -231,12 +231,72 @@ def test_ranker_masks_padding_and_learns_the_obvious():
             window_venues=np.zeros((len(rows), 3), int), hour=np.zeros(len(rows), int), weekday=np.zeros(len(rows), int),
         )
 
-    train, val = windows(np.arange(300)), windows(np.arange(300, 400))
-    trained = train_ranker(train, val, n_venues=size, n_users=1, hidden=8, epochs=15, batch_size=32, patience=3, learning_rate=1e-2)
+    return windows(np.arange(int(0.75 * n))), windows(np.arange(int(0.75 * n), n))
+
+
+def test_ranker_masks_padding_and_learns_the_obvious():
+    from functools import partial
+
+    from checkin_traj.pages.next_venue import build_ranker, train_ranker
+    from checkin_traj.venues.features import FEATURE_NAMES
+
+    train, val = _marked_windows()
+    size = train.candidates.shape[1]
+    build = partial(build_ranker, len(FEATURE_NAMES), size, hidden=8, learning_rate=1e-2)
+    trained = train_ranker(build, train, val, seed=0, epochs=15, batch_size=32, patience=3, verbose=0)
     ranked = trained.rank(val, k=size)
     assert (ranked[:, 0] == val.target).mean() > 0.9
     assert (ranked[:, -1] == -1).all()  # the padded candidate comes last, as -1
     assert trained.history["val_loss"][trained.best_epoch] == min(trained.history["val_loss"])
+    assert trained.history["epochs"] == 15 and len(trained.history["seconds"]) == len(trained.history["loss"])
+
+
+def test_the_sequence_form_reads_the_window_by_name():
+    from checkin_traj.pages.next_venue import build_ranker
+    from checkin_traj.venues.features import FEATURE_NAMES
+    from checkin_traj.venues.model import FeatureScaler, labelled, ranker_inputs
+
+    train, _ = _marked_windows(n=40)
+    size = train.candidates.shape[1]
+    scaler = FeatureScaler.fit(train)
+    features = build_ranker(len(FEATURE_NAMES), size, form="features", hidden=4)
+    sequence = build_ranker(len(FEATURE_NAMES), size, form="sequence", hidden=4, embedding=2, n_venues=size, window=3)
+    assert list(ranker_inputs(train, scaler, features)) == ["features", "mask"]
+    inputs = ranker_inputs(train, scaler, sequence)
+    assert set(inputs) == {"features", "mask", "candidates", "window_venues", "user", "time"}
+    assert inputs["candidates"][0, -1] == 0  # padding (-1) reads as id 0
+    assert sequence.predict(inputs, verbose=0).shape == (len(train), size)
+    assert {layer.name for layer in sequence.layers} >= {"window_gru", "venue_embedding", "feature_dense_1"}
+    with pytest.raises(ValueError, match="form must be"):
+        build_ranker(len(FEATURE_NAMES), size, form="gru")
+    none = type(train)(**{**train.__dict__, "label": np.full(len(train), -1)})
+    with pytest.raises(ValueError, match="nothing to learn from"):
+        labelled(none, scaler, features)
+
+
+def test_tables_read_in_words_with_blank_cells_and_the_spread():
+    import pandas as pd
+
+    from checkin_traj.venues.report import readable, results_frame
+
+    values = {
+        "user_frequent": {"acc@1": np.array([1.0, 0.0]), "acc@5": np.ones(2), "acc@10": np.ones(2), "mrr": np.array([1.0, 0.5]),
+                          "ndcg@10": np.ones(2), "km": np.array([0.5, 2.0]), "within_1km": np.array([1.0, 0.0])},
+        "persistence (last position)": {"km": np.array([0.25, 3.0]), "within_1km": np.array([1.0, 0.0])},
+    }
+    table = results_frame(values, {})
+    assert table.loc["user_frequent", "acc@1"] == 0.5 and np.isnan(table.loc["persistence (last position)", "acc@1"])
+    table.loc["user_frequent", "acc@1 std"] = 0.125
+    shown = readable(table, ["acc@1", "mrr"], index="test windows").data
+    assert list(shown.columns) == ["top-1 accuracy (%)", "mean reciprocal rank"]
+    assert list(shown.index) == ["user's most frequent venues"]  # persistence has no venue: its row is dropped
+    assert shown.loc["user's most frequent venues"].tolist() == ["50.0 ± 12.5", "0.750"]
+    distance = readable(table, ["km_median", "within_1km"]).data
+    assert distance.loc["persistence (last position)"].tolist() == ["1.62", "50.0"]
+    frame = pd.DataFrame({"val acc@1": [0.1]}, index=[0.25])
+    assert readable(frame).data.index.tolist() == ["0.25"]
+    with pytest.raises(ValueError, match="header in words"):
+        readable(table, ["seeds"])
 
 
 def test_last_venue_absent_from_training_falls_back_to_popular():

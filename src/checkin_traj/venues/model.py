@@ -1,18 +1,20 @@
-"""A Keras 3 next-venue ranker: scores each window's candidates, softmax over the set.
+"""What chapter 08's ranker reads and what it gives back: its inputs, its scores, the place pick.
 
-Two forms, the same training:
+The ranker itself, its Keras network (``build_ranker``) and its training call
+(``train_ranker``, through chapter 03's ``fit``), is on the chapter's page and exported to
+:mod:`checkin_traj.pages.next_venue`. This module holds the plumbing around it:
 
-- ``"features"``: a small MLP applied to each candidate's cheap features
-  (:data:`checkin_traj.venues.features.FEATURE_NAMES`, standardised with the training
-  windows' mean and spread), one score per candidate;
-- ``"sequence"``: the same score plus a learned match between the window and the candidate:
-  a GRU reads the window's venue embeddings with the hour and weekday of each check-in, adds
-  a user embedding, and the dot product of that state with the candidate's venue embedding
-  (and a learned distance term) is added to the feature score.
+- :class:`FeatureScaler`: each candidate feature's mean and spread over the training
+  windows' real candidates;
+- :func:`ranker_inputs` and :func:`labelled`: the windows as the network's named inputs
+  (only those the network reads), and the windows whose next venue is a candidate with
+  its position among them (the training targets);
+- :class:`TrainedRanker`: a trained network with its scaler and history, which scores and
+  ranks the candidates of any windows;
+- :func:`probabilities`, :func:`place_mass` and :class:`PlaceMass`: the softmax over the
+  candidates, and the venue picked for the *place* rather than the venue.
 
-Training minimises the cross-entropy of the softmax over the candidates (padding masked)
-on the training windows whose target is a candidate, with Adam and early stopping on the
-validation windows' loss; the best validation epoch's weights are kept.
+No TensorFlow is imported here: the network arrives built.
 """
 
 from __future__ import annotations
@@ -21,11 +23,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..checks import check_choice, check_int, check_positive
+from ..checks import check_int, check_positive
 
-__all__ = ["FORMS", "FeatureScaler", "build_ranker", "train_ranker", "TrainedRanker", "probabilities", "place_mass", "PlaceMass"]
-
-FORMS = ("features", "sequence")
+__all__ = [
+    "FeatureScaler", "ranker_inputs", "labelled", "TrainedRanker", "top_venues", "probabilities", "place_mass", "PlaceMass",
+]
 
 
 @dataclass
@@ -48,141 +50,82 @@ class FeatureScaler:
         return scaled.astype(np.float32)
 
 
-def _inputs(windows, scaler, form, n_venues):
-    inputs = {"features": scaler.transform(windows), "mask": (windows.candidates >= 0).astype(np.float32)}
-    if form == "sequence":
-        # venue id + 1 so that 0 means "absent from training" / padding
-        inputs["candidates"] = (windows.candidates + 1).astype(np.int32)
-        inputs["window_venues"] = (windows.window_venues + 1).astype(np.int32)
-        inputs["user"] = windows.user.astype(np.int32)
-        inputs["time"] = (windows.weekday * 24 + windows.hour).astype(np.int32)
-    return inputs
+def _input_names(model):
+    return [tensor.name for tensor in model.inputs]
 
 
-def build_ranker(*, n_features, size, form="features", hidden=64, n_venues=1, n_users=1, window=10, embedding=32, dropout=0.1):
-    """The Keras model: inputs as :func:`_inputs` gives them, output (batch, size) scores (logits)."""
-    import keras
-    from keras import layers, ops
+def ranker_inputs(windows, scaler, model) -> dict:
+    """The windows as the named inputs ``model`` reads.
 
-    check_choice("form", form, FORMS)
-    hidden = check_int("hidden", hidden, minimum=1)
-    features = keras.Input((size, n_features), name="features")
-    mask = keras.Input((size,), name="mask")
-    inputs = [features, mask]
-    h = layers.Dense(hidden, activation="relu", name="feature_dense_1")(features)
-    h = layers.Dropout(dropout)(h)
-    h = layers.Dense(hidden // 2 or 1, activation="relu", name="feature_dense_2")(h)
-    score = layers.Dense(1, name="feature_score")(h)[..., 0]
-    if form == "sequence":
-        candidates = keras.Input((size,), dtype="int32", name="candidates")
-        window_venues = keras.Input((window,), dtype="int32", name="window_venues")
-        user = keras.Input((), dtype="int32", name="user")
-        when = keras.Input((), dtype="int32", name="time")
-        inputs += [candidates, window_venues, user, when]
-        venue_embedding = layers.Embedding(n_venues + 1, embedding, name="venue_embedding")
-        state = layers.GRU(embedding, name="window_gru")(venue_embedding(window_venues))
-        state = state + layers.Embedding(n_users, embedding, name="user_embedding")(user)
-        state = state + layers.Embedding(7 * 24, embedding, name="time_embedding")(when)
-        state = layers.Dense(embedding, name="query")(layers.Dropout(dropout)(state))
-        match = ops.sum(venue_embedding(candidates) * state[:, None, :], axis=-1)
-        score = score + match
-    logits = ops.where(mask > 0, score, -1e9)
-    return keras.Model(inputs, logits, name=f"venue_ranker_{form}")
+    Parameters
+    ----------
+    windows : VenueWindows
+        From :meth:`checkin_traj.venues.features.VenueContext.windows`.
+    scaler : FeatureScaler
+        Fit on the training windows.
+    model : keras.Model
+        Its inputs are read by name among ``features`` (the standardised candidate features,
+        (n, size, n_features)), ``mask`` (1 for a real candidate, 0 for padding),
+        ``candidates`` and ``window_venues`` (venue id + 1, so that 0 means padding or a
+        venue absent from training), ``user`` and ``time`` (the last check-in's hour of the
+        week, 0-167).
+    """
+    names = _input_names(model)
+    available = {
+        "features": lambda: scaler.transform(windows),
+        "mask": lambda: (windows.candidates >= 0).astype(np.float32),
+        "candidates": lambda: (windows.candidates + 1).astype(np.int32),
+        "window_venues": lambda: (windows.window_venues + 1).astype(np.int32),
+        "user": lambda: windows.user.astype(np.int32),
+        "time": lambda: (windows.weekday * 24 + windows.hour).astype(np.int32),
+    }
+    unknown = [name for name in names if name not in available]
+    if unknown:
+        raise ValueError(f"the ranker reads inputs {unknown} that windows do not give; they give {list(available)}")
+    return {name: available[name]() for name in names}
+
+
+def labelled(windows, scaler, model):
+    """``(inputs, labels)`` of the windows whose next venue is a candidate: what the ranker is
+    trained and validated on (``labels``: the next venue's position among the candidates)."""
+    keep = windows.label >= 0
+    if not keep.any():
+        raise ValueError(
+            f"no window of the {len(windows)} given has its next venue among the candidates: nothing to learn from"
+        )
+    inputs = ranker_inputs(windows, scaler, model)
+    return {key: value[keep] for key, value in inputs.items()}, windows.label[keep]
 
 
 @dataclass
 class TrainedRanker:
-    """A trained ranker, its scaler and its history (loss per epoch, seconds per epoch)."""
+    """A trained ranker: the network, its scaler and its history (``fit``'s record of the run)."""
 
     model: object
     scaler: FeatureScaler
-    form: str
-    n_venues: int
     history: dict = field(default_factory=dict)
-    best_epoch: int = 0
+
+    @property
+    def best_epoch(self) -> int:
+        """0-based epoch whose weights were kept (the lowest validation loss)."""
+        return int(np.argmin(self.history["val_loss"]))
 
     def scores(self, windows, *, batch_size=512) -> np.ndarray:
-        logits = self.model.predict(_inputs(windows, self.scaler, self.form, self.n_venues), batch_size=batch_size, verbose=0)
+        """One score (logit) per candidate, (n, size); -inf on padding."""
+        logits = self.model.predict(ranker_inputs(windows, self.scaler, self.model), batch_size=batch_size, verbose=0)
         return np.where(windows.candidates >= 0, logits, -np.inf)
 
     def rank(self, windows, *, k=10, batch_size=512) -> np.ndarray:
         """The top ``k`` venue ids per window, best first, -1 padded."""
-        scores = self.scores(windows, batch_size=batch_size)
-        order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
-        ranked = np.take_along_axis(windows.candidates, order, axis=1)
-        return np.where(np.take_along_axis(np.isfinite(scores), order, axis=1), ranked, -1)
+        return top_venues(self.scores(windows, batch_size=batch_size), windows.candidates, k=k)
 
 
-def train_ranker(
-    train,
-    val,
-    *,
-    n_venues,
-    n_users,
-    form="features",
-    hidden=64,
-    embedding=32,
-    dropout=0.1,
-    epochs=20,
-    batch_size=256,
-    patience=3,
-    learning_rate=1e-3,
-    seed=0,
-    verbose=0,
-) -> TrainedRanker:
-    """Train on the ``train`` windows whose target is a candidate; stop early on ``val``'s loss.
-
-    Parameters
-    ----------
-    train, val : VenueWindows
-        From :meth:`checkin_traj.venues.features.VenueContext.windows`.
-    n_venues, n_users : int
-        Sizes of the venue and user ids (for the embeddings of the ``"sequence"`` form).
-    form : {"features", "sequence"}
-    seed : int
-        Seeds Python, NumPy and TensorFlow (:func:`checkin_traj.training.set_seed`).
-    """
-    import keras
-
-    from ..training import EpochProgress, set_seed
-
-    check_choice("form", form, FORMS)
-    epochs = check_int("epochs", epochs, minimum=1)
-    patience = check_int("patience", patience, minimum=0)
-    check_positive("learning_rate", learning_rate)
-    for name, windows in (("train", train), ("val", val)):
-        if not (windows.label >= 0).any():
-            raise ValueError(f"no {name} window has its target among the candidates: nothing to learn from")
-    set_seed(seed)
-    scaler = FeatureScaler.fit(train)
-    size, n_features = train.features.shape[1:]
-    model = build_ranker(
-        n_features=n_features, size=size, form=form, hidden=hidden, n_venues=n_venues, n_users=n_users,
-        window=train.window_venues.shape[1], embedding=embedding, dropout=dropout,
-    )
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-    )
-
-    def subset(windows):
-        keep = windows.label >= 0
-        inputs = _inputs(windows, scaler, form, n_venues)
-        return {key: value[keep] for key, value in inputs.items()}, windows.label[keep]
-
-    x_train, y_train = subset(train)
-    x_val, y_val = subset(val)
-
-    progress = EpochProgress(label=f"ranker/{form} seed {seed}", epochs=epochs, verbose=verbose)  # the project's epoch log and clock
-    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
-    fit = model.fit(
-        x_train, y_train, validation_data=(x_val, y_val), epochs=epochs, batch_size=batch_size,
-        shuffle=True, callbacks=[stop, progress], verbose=0,
-    )
-    history = {key: [float(v) for v in values] for key, values in fit.history.items()}
-    history["seconds"] = [float(s) for s in progress.seconds]
-    best = int(np.argmin(history["val_loss"]))
-    return TrainedRanker(model=model, scaler=scaler, form=form, n_venues=n_venues, history=history, best_epoch=best)
+def top_venues(scores, candidates, *, k=10) -> np.ndarray:
+    """The ``k`` candidates with the highest scores per window, best first (ties: the earlier
+    candidate), -1 where the score is not finite (padding)."""
+    order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    ranked = np.take_along_axis(candidates, order, axis=1)
+    return np.where(np.isfinite(np.take_along_axis(scores, order, axis=1)), ranked, -1)
 
 
 def probabilities(scores) -> np.ndarray:
@@ -197,7 +140,7 @@ def probabilities(scores) -> np.ndarray:
 class PlaceMass:
     """For each window's ``pool`` most probable candidates: their ids, probabilities, the
     probability mass within the radius of each, and whether each lies within the radius of
-    the last check-in (see :func:`km_pick`)."""
+    the last check-in (see :func:`place_mass`)."""
 
     top: np.ndarray
     top_p: np.ndarray

@@ -1,0 +1,470 @@
+"""Chapter 08's plumbing: every window's metrics, the tables, the place pick and the verdicts.
+
+Chapter 08 (``notebooks/08_next_venue.md``) trains its ranker on the page and calls these
+functions with explicit arguments, each taking what the previous ones returned::
+
+    data, baselines = load_protocol(WORKDIR)                        # chapter 02's windows and baselines
+    context = VenueContext(data, size=CANDIDATES, n_near=N_NEAR)     # counted on the training rows
+    windows = {split: context.windows(split) for split in ("train", "val", "test")}
+    baseline = baseline_values(context, "test", persistence=baselines.predictions["persistence"])
+    runs = {form: {seed: score_run(train_ranker(...), context, windows) for seed in SEEDS} for form in FORMS}
+    best = best_form(runs)                                          # on the validation windows
+    picks = place_picks(runs, best, context, windows)                # the stay weight chosen on validation
+    table = results_frame(baseline, runs, picks)                     # every baseline and ranker, test windows
+    verdicts = judge_ranker(runs, best, picks, baseline, data.test.user, bars=[...])
+
+Every metric is kept per window (:func:`window_metrics`) so that the verdicts
+(:func:`checkin_traj.verdicts.compare`) resample users. :func:`readable` shows a table with
+headers in words and numbers rounded to what they mean; the saved tables keep the short
+column names (``acc@1``, ``km_median``) that :mod:`checkin_traj.quality` and the tests read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..checks import check_positive
+from ..report import wrapped
+from ..verdicts import best_run, compare, window_losses
+from .evaluate import baseline_rankings
+from .features import _lookup
+from .metrics import acc_at_k, ndcg_at_k, reciprocal_rank, top_km_error
+from .model import place_mass, probabilities, top_venues
+
+__all__ = [
+    "TABLE_METRICS",
+    "RANKING_METRICS",
+    "DISTANCE_METRICS",
+    "FORM_LABELS",
+    "PLACE_LABEL",
+    "PERSISTENCE",
+    "window_metrics",
+    "summarise",
+    "top_km",
+    "where_next_goes",
+    "baseline_values",
+    "score_run",
+    "seed_table",
+    "best_form",
+    "PlacePicks",
+    "place_picks",
+    "results_frame",
+    "distance_frame",
+    "judge_ranker",
+    "metric_values",
+    "readable",
+]
+
+#: Columns of the saved tables, in order: the ranking metrics, then the distance of the top venue.
+TABLE_METRICS = ("acc@1", "acc@5", "acc@10", "mrr", "ndcg@10", "km_mean", "km_median", "within_1km")
+RANKING_METRICS = TABLE_METRICS[:5]
+DISTANCE_METRICS = TABLE_METRICS[5:]
+
+#: How the ranker's forms are named in tables and text.
+FORM_LABELS = {"features": "ranker (features)", "sequence": "ranker (features + GRU)"}
+
+#: The row of the best form's venue picked for the place (:func:`place_picks`).
+PLACE_LABEL = "ranker, place pick"
+
+#: Chapter 02's persistence (the last position): a distance, no venue.
+PERSISTENCE = "persistence (last position)"
+
+#: How :func:`readable` shows a column: its header in words, with the unit, and how its numbers are written.
+HEADERS = {
+    "acc@1": ("top-1 accuracy (%)", "percent"),
+    "acc@5": ("top-5 accuracy (%)", "percent"),
+    "acc@10": ("top-10 accuracy (%)", "percent"),
+    "mrr": ("mean reciprocal rank", "score"),
+    "ndcg@10": ("NDCG of the top 10", "score"),
+    "km_mean": ("mean distance (km)", "km"),
+    "km_median": ("median distance (km)", "km"),
+    "within_1km": ("within 1 km (%)", "percent"),
+    "epochs_run": ("epochs run", "count"),
+    "share of test windows": ("share of test windows (%)", "percent"),
+    "val acc@1": ("top-1 accuracy (%)", "percent"),
+    "val km_median": ("median distance (km)", "km"),
+    "val within_1km": ("within 1 km (%)", "percent"),
+    "persistence: within 1 km": ("persistence: within 1 km (%)", "percent"),
+    "place pick: within 1 km": ("place pick: within 1 km (%)", "percent"),
+    "persistence: median km": ("persistence: median distance (km)", "km"),
+    "place pick: median km": ("place pick: median distance (km)", "km"),
+}
+
+#: How :func:`readable` names the rows (the saved tables keep the short names).
+ROW_LABELS = {
+    "popular": "most popular venues",
+    "user_frequent": "user's most frequent venues",
+    "transition": "transitions from the last venue",
+    "last_venue": "last venue",
+}
+
+_DIGITS = {"percent": 1, "score": 3, "km": 2, "count": 0}
+
+
+# --------------------------------------------------------------------------- per window
+
+
+def window_metrics(ranked, target, km) -> dict:
+    """Per-window values of every metric of :data:`TABLE_METRICS` (``km``: the top venue's distance)."""
+    km = np.asarray(km, dtype=float)
+    values = {f"acc@{k}": acc_at_k(ranked, target, k) for k in (1, 5, 10)}
+    values["mrr"] = reciprocal_rank(ranked, target)
+    values["ndcg@10"] = ndcg_at_k(ranked, target, 10)
+    values["km"] = km
+    values["within_1km"] = (km <= 1.0).astype(float)
+    return values
+
+
+def summarise(values, windows=None) -> dict:
+    """Every metric of :data:`TABLE_METRICS` over the windows (``windows``: a boolean mask, all by
+    default) from :func:`window_metrics`; NaN for a metric ``values`` lacks (persistence has no
+    venue) or when no window is kept."""
+    out = {metric: float("nan") for metric in TABLE_METRICS}
+    if windows is not None:
+        values = {key: np.asarray(value)[windows] for key, value in values.items()}
+    if not len(next(iter(values.values()))):
+        return out
+    for key in ("acc@1", "acc@5", "acc@10", "mrr", "ndcg@10", "within_1km"):
+        if key in values:
+            out[key] = float(np.mean(values[key]))
+    if "km" in values and np.isfinite(values["km"]).any():
+        out["km_mean"] = float(np.nanmean(values["km"]))
+        out["km_median"] = float(np.nanmedian(values["km"]))
+    return out
+
+
+def top_km(context, ranked, split) -> np.ndarray:
+    """Km from each window's top-ranked venue to the real next check-in of ``split`` (NaN: none ranked)."""
+    part = context.data.split(split)
+    return top_km_error(ranked, part.y_raw[:, 2], part.y_raw[:, 1], context.venue_lat, context.venue_lon)
+
+
+# --------------------------------------------------------------------------- the windows and the baselines
+
+
+def where_next_goes(context, test_windows) -> pd.DataFrame:
+    """Where the test windows' next check-ins go: a venue the user knows, the last venue, a venue
+    absent from training, one of the candidates (the ceiling of any ranker)."""
+    part = context.data.test
+    target = context.ids[part.target_row]
+    user = context.users[part.target_row]
+    visited = _lookup(context.user_visits, user * np.int64(context.n_venues) + np.maximum(target, 0)) > 0
+    rows = {
+        "a venue the user visited in training": float(np.mean(visited & (target >= 0))),
+        "the last input check-in's venue": float(np.mean((target >= 0) & (target == context.ids[part.target_row - 1]))),
+        "a venue absent from every training row": float(np.mean(target < 0)),
+        f"one of the {context.size} candidates": test_windows.recall,
+    }
+    return pd.DataFrame({"share of test windows": rows})
+
+
+def baseline_values(context, split="test", *, persistence=None) -> dict:
+    """Baseline name -> per-window metric values on ``split`` (:func:`window_metrics`).
+
+    The venue baselines (:func:`checkin_traj.venues.evaluate.baseline_rankings`), and, given
+    chapter 02's ``persistence`` prediction of ``split`` (scaled, (n, 3)), its distance
+    (:data:`PERSISTENCE`: ``km`` and ``within_1km`` only).
+    """
+    target = context.ids[context.data.split(split).target_row]
+    values = {
+        name: window_metrics(ranked, target, top_km(context, ranked, split))
+        for name, ranked in baseline_rankings(context.data, split).items()
+    }
+    if persistence is not None:
+        km = window_losses(context.data, persistence, "km_median", split=split)
+        values[PERSISTENCE] = {"km": km, "within_1km": (km <= 1.0).astype(float)}
+    return values
+
+
+# --------------------------------------------------------------------------- the ranker's runs
+
+
+def score_run(trained, context, windows) -> dict:
+    """One trained ranker scored on the validation and test windows.
+
+    Parameters
+    ----------
+    trained : TrainedRanker
+    context : VenueContext
+    windows : dict
+        ``"val"`` and ``"test"`` -> VenueWindows.
+
+    Returns
+    -------
+    dict
+        ``history`` and ``best_epoch`` (0-based), and per split (``val``, ``test``): the
+        per-window metrics (``run[split]``), the top 10 venues (``ranked_<split>``) and the
+        probabilities of every candidate (``probs_<split>``, float32).
+    """
+    run = {"history": trained.history, "best_epoch": trained.best_epoch}
+    for split in ("val", "test"):
+        scores = trained.scores(windows[split])
+        ranked = top_venues(scores, windows[split].candidates, k=10)
+        run[split] = window_metrics(ranked, windows[split].target, top_km(context, ranked, split))
+        run[f"ranked_{split}"] = ranked
+        run[f"probs_{split}"] = probabilities(scores).astype(np.float32)
+    return run
+
+
+def _check_runs(runs):
+    if not runs or not all(runs.values()):
+        raise ValueError("no trained ranker in runs: give form -> seed -> score_run(...) for at least one form and seed")
+
+
+def seed_table(runs, split="test", *, windows=None) -> pd.DataFrame:
+    """One row per form and seed: the metrics on ``split`` (on ``windows`` only, a boolean mask,
+    when given) and the epochs run. ``runs``: form -> seed -> :func:`score_run`."""
+    _check_runs(runs)
+    rows = []
+    for form, by_seed in runs.items():
+        for seed, run in by_seed.items():
+            epochs_run = len(run["history"]["loss"])
+            rows.append({"form": form, "seed": seed, **summarise(run[split], windows), "epochs_run": epochs_run})
+    return pd.DataFrame(rows)
+
+
+def best_form(runs, *, metric="acc@1") -> str:
+    """The form with the best mean validation ``metric`` over seeds (never the test windows), by
+    the book's one choice of a best run (:func:`checkin_traj.verdicts.best_run`)."""
+    means = seed_table(runs, "val").groupby("form", sort=False)[metric].mean()
+    return str(best_run(means.to_frame(f"val_{metric}_mean"), metric=metric))
+
+
+@dataclass(frozen=True)
+class PlacePicks:
+    """The best form's venue picked for the *place*, per seed (:func:`place_picks`).
+
+    Attributes
+    ----------
+    form : str
+    stay_weight : float
+        Chosen on the validation windows.
+    table : pandas.DataFrame
+        Per stay weight tried, the validation ``val within_1km``, ``val km_median`` and
+        ``val acc@1`` (mean over seeds).
+    test : dict
+        Seed -> per-window metrics of the picks on the test windows (:func:`window_metrics`).
+    """
+
+    form: str
+    stay_weight: float
+    table: pd.DataFrame
+    test: dict
+
+
+def place_picks(runs, form, context, windows, *, stay_weights=(0.0, 0.25, 0.5, 1.0, 2.0), radius_km=1.0) -> PlacePicks:
+    """The venue of ``form``'s probabilities picked for the *place* (:func:`checkin_traj.venues.model.place_mass`).
+
+    For every stay weight, the validation share of windows whose picked venue lies within 1 km
+    of the real check-in (mean over seeds); the weight with the highest share is kept, and the
+    test windows are scored with it (never the other way round).
+    """
+    by_seed = runs[form]
+    masses = {}
+    for split in ("val", "test"):
+        part = context.data.split(split)
+        masses[split] = {
+            seed: place_mass(
+                run[f"probs_{split}"], windows[split].candidates, context.venue_lat, context.venue_lon,
+                part.last_raw[:, 2], part.last_raw[:, 1], radius_km=radius_km,
+            )
+            for seed, run in by_seed.items()
+        }
+    target_val = windows["val"].target
+    rows = {}
+    for weight in stay_weights:
+        values = [
+            window_metrics(mass.pick(weight), target_val, top_km(context, mass.pick(weight), "val"))
+            for mass in masses["val"].values()
+        ]
+        rows[float(weight)] = {
+            "val within_1km": float(np.mean([v["within_1km"].mean() for v in values])),
+            "val km_median": float(np.mean([np.nanmedian(v["km"]) for v in values])),
+            "val acc@1": float(np.mean([v["acc@1"].mean() for v in values])),
+        }
+    table = pd.DataFrame(rows).T.rename_axis("stay weight")
+    stay_weight = float(table["val within_1km"].idxmax())
+    target_test = windows["test"].target
+    test = {}
+    for seed, mass in masses["test"].items():
+        ranked = mass.pick(stay_weight)
+        test[seed] = window_metrics(ranked, target_test, top_km(context, ranked, "test"))
+    return PlacePicks(form=form, stay_weight=stay_weight, table=table, test=test)
+
+
+# --------------------------------------------------------------------------- results
+
+
+def _spread(rows, label, per_seed):
+    rows[label] = {metric: float(np.mean([values[metric] for values in per_seed])) for metric in TABLE_METRICS}
+    rows[label]["seeds"] = len(per_seed)
+    for metric in ("acc@1", "km_median", "within_1km"):
+        spread = np.std([values[metric] for values in per_seed], ddof=1) if len(per_seed) > 1 else 0.0
+        rows[label][f"{metric} std"] = float(spread)
+
+
+def results_frame(baseline, runs, picks=None, *, windows=None) -> pd.DataFrame:
+    """Test metrics of every baseline and every form (mean over seeds, with ``<metric> std``
+    columns for Acc@1, the median km and the share within 1 km), and of the place pick, on the
+    test windows ``windows`` selects (a boolean mask; all by default).
+
+    Parameters
+    ----------
+    baseline : dict
+        :func:`baseline_values` of the test windows.
+    runs : dict
+        Form -> seed -> :func:`score_run`; empty for the baselines alone.
+    picks : PlacePicks, optional
+    windows : numpy.ndarray of bool, optional
+    """
+    rows = {name: summarise(values, windows) for name, values in baseline.items()}
+    seeds = seed_table(runs, "test", windows=windows) if runs else pd.DataFrame(columns=["form"])
+    for form, group in seeds.groupby("form", sort=False):
+        label = FORM_LABELS.get(form, form)
+        rows[label] = {metric: float(group[metric].mean()) for metric in TABLE_METRICS}
+        rows[label]["seeds"] = len(group)
+        for metric in ("acc@1", "km_median", "within_1km"):
+            rows[label][f"{metric} std"] = float(group[metric].std(ddof=1)) if len(group) > 1 else 0.0
+    if picks is not None:
+        _spread(rows, PLACE_LABEL, [summarise(values, windows) for values in picks.test.values()])
+    table = pd.DataFrame(rows).T
+    return table.reindex(columns=[*TABLE_METRICS, "acc@1 std", "km_median std", "within_1km std", "seeds"])
+
+
+def distance_frame(persistence_km, place_km, *, radius_km=1.0) -> pd.DataFrame:
+    """Why persistence is hard to beat on distance: the test windows split by whether the next
+    check-in lies within ``radius_km`` of the last one.
+
+    Persistence is within ``radius_km`` on every window of the first part and on none of the
+    second, by definition; the place pick has to win on the second part what it loses on the
+    first. Per part: its share of the test windows, and the share within ``radius_km`` and the
+    median km of persistence and of the place pick (mean over seeds).
+
+    Parameters
+    ----------
+    persistence_km : numpy.ndarray, (n,)
+        Persistence's distance per test window: the length of the step to the next check-in.
+    place_km : sequence of numpy.ndarray
+        The place pick's distance per test window, one array per seed.
+    """
+    check_positive("radius_km", radius_km)
+    persistence = np.asarray(persistence_km, dtype=float)
+    picks = [np.asarray(km, dtype=float) for km in place_km]
+    near = persistence <= radius_km
+    rows = {}
+    for name, mask in ((f"next check-in within {radius_km:g} km of the last", near), ("farther", ~near)):
+        rows[name] = {
+            "share of test windows": float(mask.mean()),
+            f"persistence: within {radius_km:g} km": float((persistence[mask] <= radius_km).mean()) if mask.any() else np.nan,
+            f"place pick: within {radius_km:g} km": float(np.mean([(km[mask] <= radius_km).mean() for km in picks]))
+            if mask.any() else np.nan,
+            "persistence: median km": float(np.median(persistence[mask])) if mask.any() else np.nan,
+            "place pick: median km": float(np.mean([np.nanmedian(km[mask]) for km in picks])) if mask.any() else np.nan,
+        }
+    return pd.DataFrame(rows).T
+
+
+def judge_ranker(runs, form, picks, baseline, users, *, bars, n_boot=1000) -> list:
+    """``form`` against each bar by the book's one rule (:func:`checkin_traj.verdicts.compare`).
+
+    Parameters
+    ----------
+    runs : dict
+        Form -> seed -> :func:`score_run`.
+    form : str
+        The form judged (the best on validation, :func:`best_form`).
+    picks : PlacePicks or None
+        When given, the distances (``km_median``, ``within_1km``) are judged on the place pick.
+    baseline : dict
+        :func:`baseline_values` of the test windows.
+    users : numpy.ndarray
+        The user of each test window (the unit the bootstrap resamples).
+    bars : sequence of (str, str)
+        ``(baseline, metric)`` pairs, e.g. ``("user_frequent", "acc@1")``.
+    n_boot : int
+        Bootstrap resamples.
+    """
+    verdicts = []
+    for reference, metric in bars:
+        loss = "km" if metric in ("km_mean", "km_median") else metric
+        if picks is not None and metric in ("km_median", "within_1km"):
+            name, per_seed = PLACE_LABEL, list(picks.test.values())
+        else:
+            name, per_seed = FORM_LABELS.get(form, form), [run["test"] for run in runs[form].values()]
+        verdicts.append(
+            compare(
+                np.stack([values[loss] for values in per_seed]), baseline[reference][loss], users, metric=metric,
+                contender=name, reference=reference,
+                values=[summarise(values)[metric] for values in per_seed],
+                reference_values=[summarise(baseline[reference])[metric]], n_boot=n_boot,
+            )
+        )
+    return verdicts
+
+
+def metric_values(table) -> dict:
+    """The finite numbers of a results table as ``{"<row>_<column>": value}``, ``@`` written
+    ``_at_`` and spaces ``_`` (``"user_frequent_acc_at_1"``): the saved result's metrics."""
+    return {
+        f"{name}_{metric}".replace("@", "_at_").replace(" ", "_"): float(value)
+        for name, row in table.iterrows() for metric, value in row.items() if np.isfinite(value)
+    }
+
+
+# --------------------------------------------------------------------------- shown
+
+
+def _text(value, spread, kind) -> str:
+    if value is None or not np.isfinite(value):
+        return ""
+    scale, digits = (100.0 if kind == "percent" else 1.0), _DIGITS[kind]
+    text = f"{scale * value:.{digits}f}"
+    if spread is not None and np.isfinite(spread):
+        text += f" ± {scale * spread:.{digits}f}"
+    return text
+
+
+def readable(frame, columns=None, *, index=None, width="9em"):
+    """A table as a reader reads it: headers in words with their units, numbers rounded to what
+    they mean (shares in %, km to 10 m, MRR and NDCG to 3 decimals), ``mean ± std`` where a
+    ``<column> std`` column holds the spread over seeds, blank where there is no number, and
+    cells that wrap so that the table fits the page's column.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A table of this module (:func:`results_frame`, :func:`seed_table`, ...); a seed
+        table's rows are named by form and seed.
+    columns : sequence of str, optional
+        The columns shown, in order (keys of :data:`HEADERS`; all of ``frame``'s that have one
+        by default). A row left with nothing to show is dropped.
+    index : str, optional
+        The header of the row labels.
+    """
+    if {"form", "seed"} <= set(frame.columns):  # a seed table: one row per form and seed
+        labels = [f"{FORM_LABELS.get(form, form)}, seed {seed}" for form, seed in zip(frame["form"], frame["seed"])]
+        frame = frame.drop(columns=["form", "seed"]).set_axis(labels)
+    columns = [column for column in frame.columns if column in HEADERS] if columns is None else list(columns)
+    unknown = [column for column in columns if column not in HEADERS or column not in frame.columns]
+    if unknown:
+        raise ValueError(f"no such column, or no header in words for it: {unknown}; the table has {list(frame.columns)}")
+    shown = pd.DataFrame(
+        {
+            HEADERS[column][0]: [
+                _text(
+                    frame.at[row, column],
+                    frame.at[row, f"{column} std"] if f"{column} std" in frame.columns else None,
+                    HEADERS[column][1],
+                )
+                for row in frame.index
+            ]
+            for column in columns
+        },
+        index=[f"{row:g}" if isinstance(row, float) else ROW_LABELS.get(row, row) for row in frame.index],
+    )
+    shown = shown[(shown != "").any(axis=1)]
+    shown.columns.name = index  # shown in the table's top left corner, not on a row of its own
+    return wrapped(shown, width=width)
