@@ -165,10 +165,6 @@ def test_the_chapter_names_what_it_writes():
     assert chapter_io("08_next_venue").writes == ("venues",)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="checkin_traj.chapter.chapter_io does not map load_protocol (chapters 03 and 08) to the results it reads",
-)
 def test_the_chapter_names_what_it_loads():
     from checkin_traj.chapter import chapter_io
 
