@@ -591,10 +591,7 @@ def run(
         started = time.perf_counter()
         print(f"[{profile}] jupyter-book build ...", flush=True)
         stage_book(root, site)
-        record = quality.stage_headline(workdir, site, profile=profile)
-        if record is not None and record_times and profile == "full":
-            quality.write_record(record, root / quality.RECORD.relative_to(quality.ROOT))
-            quality.update_readme(root / "README.md", record)
+        quality.stage_headline(workdir, site, profile=profile)
         output = root / "book" if profile == "full" else workdir
         result.html = build_html(site, output, strict=profile == "test" if strict is None else strict)
         result.seconds["jupyter-book build"] = time.perf_counter() - started

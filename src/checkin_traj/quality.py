@@ -7,50 +7,25 @@ strongest baseline (the paired user-bootstrap interval of the difference, from
 :mod:`checkin_traj.verdicts`); the baselines' test scores; the next-venue chapter's table
 when it ran; the data the run was made on, the commit and the date.
 
-The full-profile build writes it to :data:`RECORD` (``benchmarks/records/quality.json``).
-The README's results table (:func:`readme_table`, between :data:`README_MARKERS`) and the
-headline findings the book's introduction opens with (:func:`headline_markdown`) are made
-from a record, never typed in.
-
-Command line::
-
-    python -m checkin_traj.quality build/full            # print the record
-    python -m checkin_traj.quality build/full --write    # write RECORD and the README table
-    python -m checkin_traj.quality --readme              # README table from the committed RECORD
+Every build words the headline findings the book's introduction opens with from it
+(:func:`headline_markdown`, :func:`stage_headline`). The committed record of the full
+profile (``benchmarks/records/quality.json``) and the README's results table made from it
+belong to the benchmarks: ``benchmarks/quality_record.py`` writes them (``make book`` runs
+it after a full build).
 """
 
 from __future__ import annotations
 
-import argparse
 import datetime as _dt
-import json
 import math
 import subprocess
 from pathlib import Path
 
-from .data.atomic import atomic_path
 from .data.provenance import read_provenance
 from .results import load_results, results_dir
 
-__all__ = [
-    "RECORD",
-    "README_MARKERS",
-    "MODEL_CHAPTERS",
-    "collect",
-    "write_record",
-    "load_record",
-    "readme_table",
-    "update_readme",
-    "headline_markdown",
-    "stage_headline",
-    "HEADLINE",
-]
+__all__ = ["MODEL_CHAPTERS", "collect", "headline_markdown", "stage_headline", "HEADLINE"]
 
-ROOT = Path(__file__).resolve().parents[2]
-#: Where the full-profile build keeps its record (committed, beside the speed records).
-RECORD = ROOT / "benchmarks" / "records" / "quality.json"
-#: The README section made from the record.
-README_MARKERS = ("<!-- begin quality -->", "<!-- end quality -->")
 #: The page the introduction includes, written into the staged book by every build.
 HEADLINE = Path("book") / "_headline.md"
 #: Result names of the chapters that train regression models (each saves its model's name in
@@ -69,7 +44,7 @@ def _number(value):
     return value if math.isfinite(value) else None
 
 
-def _commit(root=ROOT) -> str | None:
+def _commit(root=Path(__file__).resolve().parents[2]) -> str | None:
     try:
         out = subprocess.run(["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True, check=True)
     except (OSError, subprocess.CalledProcessError):
@@ -77,7 +52,7 @@ def _commit(root=ROOT) -> str | None:
     return out.stdout.strip() or None
 
 
-def _model_entry(saved) -> dict:
+def _model_entry(saved, name) -> dict:
     extra, metrics = saved["extra"], saved["metrics"]
     runs = {}
     for run in extra.get("runs", []):
@@ -97,7 +72,7 @@ def _model_entry(saved) -> dict:
                 "low": _number(verdict["difference_low"]),
                 "high": _number(verdict["difference_high"]),
             }
-    return {"title": extra.get("title", saved.get("name")), "runs": runs, "verdicts": verdicts}
+    return {"title": extra.get("title", name), "runs": runs, "verdicts": verdicts}
 
 
 def _table_rows(table, columns) -> dict:
@@ -140,7 +115,7 @@ def collect(workdir, *, profile, date=None, commit=None) -> dict:
         record["baselines"].update(_table_rows(load_results(workdir, "boosted")["tables"]["test"], REGRESSION_METRICS))
     for name in MODEL_CHAPTERS:
         if name in saved:
-            record["models"][name] = _model_entry(load_results(workdir, name))
+            record["models"][name] = _model_entry(load_results(workdir, name), name)
     if "venues" in saved:
         venues = load_results(workdir, "venues")
         record["venues"] = _table_rows(venues["tables"]["test"], VENUE_METRICS)
@@ -157,110 +132,11 @@ def collect(workdir, *, profile, date=None, commit=None) -> dict:
     return record
 
 
-def write_record(record, path=RECORD) -> Path:
-    """Write ``record`` as JSON, atomically, its keys in the order the chapters made them (the
-    order of the README's rows), so that the record read back makes the same table."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as scratch:
-        Path(scratch).write_text(json.dumps(record, indent=1) + "\n")
-    return path
-
-
-def load_record(path=RECORD) -> dict | None:
-    """The committed record, or ``None`` when no full-profile build has written one."""
-    path = Path(path)
-    if not path.exists():
-        return None
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{path}: not a quality record ({error})") from None
-
-
-def _fmt(value, digits=3, *, percent=False) -> str:
+def fmt(value, digits=3, *, percent=False) -> str:
+    """``value`` rounded to ``digits`` (or as a percentage), "–" for a missing one."""
     if value is None:
         return "–"
     return f"{100 * value:.1f} %" if percent else f"{value:.{digits}f}"
-
-
-def _interval(verdict, digits=3) -> str:
-    return f"{verdict['outcome']} ({_fmt(verdict['difference'], digits)} [{_fmt(verdict['low'], digits)}, {_fmt(verdict['high'], digits)}])"
-
-
-def readme_table(record) -> str:
-    """The README's results table (Markdown) made from ``record``."""
-    if not record:
-        return "No full-profile build has written `benchmarks/records/quality.json` yet: run `make book`."
-    lines = [
-        f"Test windows, {record['data']['description']}; profile `{record['profile']}`, commit "
-        f"`{record['commit']}`, {record['date']}. Mean over seeds; each verdict against the baseline strongest "
-        "by its metric on the validation windows (difference and 95 % user-bootstrap interval).",
-        "",
-        "| model | run | RMSE | median km | within 1 km | RMSE verdict | median km verdict |",
-        "| --- | --- | ---: | ---: | ---: | --- | --- |",
-    ]
-    for name, entry in record["models"].items():
-        for run, scores in entry["runs"].items():
-            verdicts = entry["verdicts"].get(run, {})
-            cells = [
-                entry.get("title", name),
-                run,
-                _fmt(scores.get("rmse", {}).get("mean")),
-                _fmt(scores.get("km_median", {}).get("mean"), 2),
-                _fmt(scores.get("within_1km", {}).get("mean"), percent=True),
-                _interval(verdicts["rmse"]) if "rmse" in verdicts else "–",
-                _interval(verdicts["km_median"], 2) if "km_median" in verdicts else "–",
-            ]
-            lines.append("| " + " | ".join(cells) + " |")
-    for name, scores in record["baselines"].items():
-        cells = [f"baseline: {name}", "", _fmt(scores.get("rmse")), _fmt(scores.get("km_median"), 2), _fmt(scores.get("within_1km"), percent=True), "", ""]
-        lines.append("| " + " | ".join(cells) + " |")
-    if record.get("venues"):
-        lines += ["", "Next venue (ranking), test windows:", "", *_venue_table(record["venues"])]
-    field = record.get("venues_field")
-    if field:
-        protocol = field["protocol"]
-        lines += [
-            "",
-            f"The same on the {protocol['windows']:,} test windows ({_fmt(protocol['share'], percent=True)}) the field's "
-            f"common protocol keeps (users and venues with at least {protocol['min_checkins']} check-ins, the last "
-            f"check-in of {protocol['trajectory_hours']:g}-hour trajectories):",
-            "",
-            *_venue_table(field["scores"]),
-        ]
-    return "\n".join(lines)
-
-
-def _venue_table(rows) -> list:
-    """Markdown lines of a next-venue table: one row per ranker or baseline."""
-    lines = ["| ranker | Acc@1 | Acc@10 | MRR | median km | within 1 km |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
-    for name, scores in rows.items():
-        cells = [
-            name,
-            _fmt(scores.get("acc@1"), percent=True),
-            _fmt(scores.get("acc@10"), percent=True),
-            _fmt(scores.get("mrr")),
-            _fmt(scores.get("km_median"), 2),
-            _fmt(scores.get("within_1km"), percent=True),
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
-    return lines
-
-
-def update_readme(readme, record) -> bool:
-    """Rewrite the section of ``readme`` between :data:`README_MARKERS`; ``True`` if it changed."""
-    readme = Path(readme)
-    text = readme.read_text()
-    begin, end = README_MARKERS
-    if begin not in text or end not in text:
-        raise ValueError(f"{readme}: no {begin} ... {end} section to write the results table into")
-    head, rest = text.split(begin, 1)
-    _, tail = rest.split(end, 1)
-    new = f"{head}{begin}\n{readme_table(record)}\n{end}{tail}"
-    if new != text:
-        readme.write_text(new)
-    return new != text
 
 
 def _best_run(entry, metric="km_median"):
@@ -280,7 +156,7 @@ def headline_markdown(record) -> str:
             continue
         km = entry["runs"][run]["km_median"]["mean"]
         sentences.append(
-            f"- **{entry.get('title', name)}** ({run}): median error {km:.2f} km; against "
+            f"- **{entry.get('title') or name}** ({run}): median error {km:.2f} km; against "
             f"`{verdict['reference']}` ({verdict['outcome']}) the difference is {verdict['difference']:+.2f} km "
             f"(95 % interval {verdict['low']:+.2f} to {verdict['high']:+.2f})."
         )
@@ -294,8 +170,8 @@ def _venue_headlines(record):
     best = record.get("venue_best") or "ranker"
     for verdict in record.get("venue_verdicts") or []:
         yield (
-            f"- **Next venue** (the `{best}` ranker), {verdict['metric']}: {_fmt(verdict['mean'])} against "
-            f"{_fmt(verdict['reference_mean'])} for `{verdict['reference']}` ({verdict['outcome']}; difference "
+            f"- **Next venue** (the `{best}` ranker), {verdict['metric']}: {fmt(verdict['mean'])} against "
+            f"{fmt(verdict['reference_mean'])} for `{verdict['reference']}` ({verdict['outcome']}; difference "
             f"{verdict['difference']:+.3f}, 95 % interval {verdict['difference_low']:+.3f} to {verdict['difference_high']:+.3f})."
         )
 
@@ -316,27 +192,3 @@ def stage_headline(workdir, site, *, profile) -> dict | None:
     return record
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m checkin_traj.quality", description="The quality record of a build.")
-    parser.add_argument("workdir", nargs="?", help="the run's folder (build/<profile>)")
-    parser.add_argument("--profile", default="full")
-    parser.add_argument("--write", action="store_true", help=f"write {RECORD.relative_to(ROOT)} and the README table")
-    parser.add_argument("--readme", action="store_true", help="rewrite the README table from the committed record")
-    arguments = parser.parse_args(argv)
-    if arguments.workdir:
-        record = collect(arguments.workdir, profile=arguments.profile)
-        if arguments.write:
-            print(f"wrote {write_record(record)}")
-            update_readme(ROOT / "README.md", record)
-        else:
-            print(json.dumps(record, indent=1))
-    elif arguments.readme:
-        changed = update_readme(ROOT / "README.md", load_record())
-        print("README results table " + ("rewritten" if changed else "already up to date"))
-    else:
-        parser.error("give a WORKDIR or --readme")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
