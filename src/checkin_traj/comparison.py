@@ -4,7 +4,7 @@ Chapters 03-05 save their runs with :func:`checkin_traj.report.save_runs` (the m
 ``title``, which run is which ``forms``, per-seed scores and predictions, histories);
 chapter 02 its baselines (read with :func:`checkin_traj.report.load_protocol`). This module
 only reads them: :func:`comparison_table` (one row per run and per baseline, checked to be
-scored on the same test windows), :func:`test_predictions`, :func:`seed_scores`,
+scored on the same test windows), :func:`saved_predictions`, :func:`seed_scores`,
 :func:`loss_histories`, and :func:`formatted` (the table as text a reader reads). Nothing
 here trains or decides: verdicts come from :func:`checkin_traj.verdicts.compare`, called on
 chapter 06's page.
@@ -19,7 +19,7 @@ from .metrics import ARTICLE_SCORES, HUMAN_METRICS, METRIC_LABELS, SCALED_METRIC
 from .results import load_results, run_label, seed_predictions
 from .sequences import check_windows_hash
 
-__all__ = ["METRICS", "comparison_table", "test_predictions", "seed_scores", "loss_histories", "mean_std", "formatted"]
+__all__ = ["METRICS", "comparison_table", "saved_predictions", "seed_scores", "loss_histories", "mean_std", "formatted"]
 
 #: Every metric of the table, in order (those of :func:`checkin_traj.metrics.evaluate`).
 METRICS = SCALED_METRICS + HUMAN_METRICS
@@ -132,7 +132,7 @@ def comparison_table(workdir, data, baselines, *, models=("lstm", "seq2seq", "tr
     return table.rename_axis("name")
 
 
-def test_predictions(workdir, table, baselines, names=None, *, seeds="every") -> dict:
+def saved_predictions(workdir, table, baselines, names=None, *, seeds="every") -> dict:
     """The saved test predictions (scaled, (n, 3)) of rows of the table.
 
     Parameters
