@@ -270,10 +270,10 @@ def test_formatted_reads_in_words_with_spread_for_models_only(table):
         "RMSE reported by the article",
     ]
     mean, std = table.loc["LSTM (absolute)", ["rmse_mean", "rmse_std"]]
-    assert text.loc["LSTM (absolute)", "RMSE, pooled (article's form)"] == f"{mean:.3f} ± {std:.3f}"
+    assert text.loc["LSTM (absolute)", "RMSE, pooled (article's form)"] == f"{mean:.3f}\u00a0±\u00a0{std:.3f}"
     km = text.loc["LSTM (offset)", "median error (km), pooled"]
-    assert re.fullmatch(r"\d+\.\d\d ± \d+\.\d\d", km)  # kilometres to 10 m
-    assert re.fullmatch(r"[\d,]+( ± [\d,]+)?", text.loc["LSTM (offset)", "median gap error (minutes), pooled"])
+    assert re.fullmatch(r"\d+\.\d\d\xa0±\xa0\d+\.\d\d", km)  # kilometres to 10 m, never wrapped
+    assert re.fullmatch(r"[\d,]+(\xa0±\xa0[\d,]+)?", text.loc["LSTM (offset)", "median gap error (minutes), pooled"])
     # baselines: one number, labelled as baselines; empty cells are empty, never NaN; no backticks
     assert text.loc["baseline: persistence", "RMSE, pooled (article's form)"] == f"{table.loc['persistence', 'rmse_mean']:.3f}"
     assert text.loc["baseline: persistence", "RMSE reported by the article"] == ""
@@ -286,8 +286,8 @@ def test_formatted_reads_in_words_with_spread_for_models_only(table):
 
 
 def test_mean_std_leaves_out_what_is_not_there():
-    assert mean_std(0.40712, 0.00061) == "0.407 ± 0.001"
-    assert mean_std(72478.2, 96976.0, 0) == "72,478 ± 96,976"
+    assert mean_std(0.40712, 0.00061) == "0.407\u00a0±\u00a00.001"
+    assert mean_std(72478.2, 96976.0, 0) == "72,478\u00a0±\u00a096,976"
     assert mean_std(0.3, float("nan")) == "0.300"
     assert mean_std(float("nan"), float("nan")) == ""
 

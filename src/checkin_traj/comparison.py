@@ -16,16 +16,31 @@ import numpy as np
 import pandas as pd
 
 from .metrics import ARTICLE_SCORES, HUMAN_METRICS, METRIC_LABELS, SCALED_METRICS
+from .report import wrapped
 from .results import load_results, run_label, seed_predictions
 from .sequences import check_windows_hash
 
-__all__ = ["METRICS", "comparison_table", "saved_predictions", "seed_scores", "loss_histories", "mean_std", "formatted"]
+__all__ = [
+    "METRICS",
+    "comparison_table",
+    "saved_predictions",
+    "seed_scores",
+    "loss_histories",
+    "mean_std",
+    "formatted",
+    "readable",
+]
 
 #: Every metric of the table, in order (those of :func:`checkin_traj.metrics.evaluate`).
 METRICS = SCALED_METRICS + HUMAN_METRICS
 
-#: Decimals a metric is shown with (scaled scores 3, km 2, minutes 0); 3 for any other.
-DIGITS = {"km_mean": 2, "km_median": 2, "km_median_users": 2, "minutes_mean": 0, "minutes_median": 0, "minutes_median_users": 0}
+#: Decimals a metric is shown with: 3 for the scores the article reports (RMSE, R² pooled) and
+#: any other, 2 for R² per target (their spread over seeds is in the first decimal), km to 10 m,
+#: minutes whole.
+DIGITS = {
+    **dict.fromkeys(("r2_gap", "r2_lon", "r2_lat", "r2_spatial", "km_mean", "km_median", "km_median_users"), 2),
+    **dict.fromkeys(("minutes_mean", "minutes_median", "minutes_median_users"), 0),
+}
 
 #: Headers of :func:`formatted` for the table's columns that are not metrics.
 COLUMN_LABELS = {"article_rmse": "RMSE reported by the article", "article_r2": "R² reported by the article"}
@@ -220,10 +235,11 @@ def loss_histories(workdir, *, models=("lstm", "seq2seq", "transformer")) -> dic
 
 
 def mean_std(mean, std, digits=3) -> str:
-    """``"0.407 ± 0.001"``; the mean alone when there is no spread (NaN); ``""`` when there is no mean."""
+    """``"0.407 ± 0.001"``, joined by non-breaking spaces (a table cell never wraps inside it);
+    the mean alone when there is no spread (NaN); ``""`` when there is no mean."""
     if not np.isfinite(mean):
         return ""
-    return f"{mean:,.{digits}f}" + (f" ± {std:,.{digits}f}" if np.isfinite(std) else "")
+    return f"{mean:,.{digits}f}" + (f"\u00a0±\u00a0{std:,.{digits}f}" if np.isfinite(std) else "")
 
 
 def formatted(table, metrics, *, digits=None) -> pd.DataFrame:
@@ -254,3 +270,10 @@ def formatted(table, metrics, *, digits=None) -> pd.DataFrame:
         columns[label] = [mean_std(mean, std, places) for mean, std in zip(means, stds)]
     index = [f"baseline: {name}" if kind == "baseline" else name for name, kind in zip(table.index, table["kind"])]
     return pd.DataFrame(columns, index=pd.Index(index, name="test windows"))
+
+
+def readable(frame, *, width="11em"):
+    """:func:`checkin_traj.report.wrapped` (cells wrap within the page's column) with room
+    between the columns, which a ``"0.407 ± 0.001"`` that never wraps needs."""
+    room = [{"selector": "th, td", "props": [("padding", "0.15em 0.4em")]}]
+    return wrapped(frame, width=width).set_table_styles(room, overwrite=False)
