@@ -5,7 +5,8 @@ Chapters 03-05 save their runs with :func:`checkin_traj.report.save_runs` (the m
 chapter 02 its baselines (read with :func:`checkin_traj.report.load_protocol`). This module
 only reads them: :func:`comparison_table` (one row per run and per baseline, checked to be
 scored on the same test windows), :func:`saved_predictions`, :func:`seed_scores`,
-:func:`loss_histories`, and :func:`formatted` (the table as text a reader reads). Nothing
+:func:`loss_histories`, and :func:`formatted` and :func:`readable` (the table as text a
+reader reads, within the page's column). Nothing
 here trains or decides: verdicts come from :func:`checkin_traj.verdicts.compare`, called on
 chapter 06's page.
 """
