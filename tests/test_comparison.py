@@ -1,4 +1,8 @@
-"""The comparison table, the article's claims and the comparison figures, on hand-made results."""
+"""Chapter 06's plumbing (the table, saved predictions, per-seed scores, histories, text) and
+its figures, on hand-made results whose right answers are obvious."""
+
+import re
+from pathlib import Path
 
 import matplotlib
 import matplotlib.collections
@@ -10,28 +14,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import checkin_traj.comparison as comparison
 from checkin_traj.comparison import (
-    FAILS,
-    HOLDS,
     METRICS,
-    NOT_TESTED,
-    WITHIN_NOISE,
-    Judge,
-    article_claims,
-    best_runs,
-    check_windows,
-    claims_text,
     comparison_table,
-    seed_values,
     formatted,
     loss_histories,
-    predictions_for,
-    run_label,
-    versus_baselines,
+    mean_std,
+    saved_predictions,
+    seed_scores,
 )
 from checkin_traj.metrics import ARTICLE_SCORES, evaluate
 from checkin_traj.plots.comparison import loss_comparison, metric_bars, place_map, time_scatter
-from checkin_traj.results import load_results, save_results
+from checkin_traj.report import Baselines
+from checkin_traj.results import load_results, run_label, save_results
 from checkin_traj.sequences import build_windows, test_windows_hash
 
 from .chapter_workdirs import synthetic_clean
@@ -42,6 +38,14 @@ BASELINES = {
     "persistence": (0.02, 0.03, 0.0),  # strongest on RMSE (validation)
     "global_mean": (0.30, 0.30, 0.0),
     "markov_next": (0.30, 0.005, 0.0),  # closest in km (validation), far on the gap
+}
+
+#: What chapters 03-05 save as each model's title, and which run is which form.
+TITLES = {"lstm": "LSTM", "seq2seq": "Seq2Seq", "transformer": "Transformer"}
+FORMS = {
+    "lstm": {"article": "absolute", "book": "offset"},
+    "seq2seq": {"article": "absolute", "book": "offset"},
+    "transformer": {"article": "no_positions_absolute", "book": "positions_offset"},
 }
 
 
@@ -62,6 +66,7 @@ def _flat(scores, prefix=""):
 
 
 def _save_baselines(workdir, data):
+    """What chapter 02 saves: the baselines' test and validation scores, test predictions, and the protocol."""
     tables, arrays = {}, {}
     for split in ("test", "val"):
         rows = {}
@@ -71,13 +76,18 @@ def _save_baselines(workdir, data):
             if split == "test":
                 arrays[name] = prediction
         tables[split] = pd.DataFrame.from_dict(rows, orient="index")
-    extra = {"strongest": "persistence", "test_windows_hash": test_windows_hash(data)}
-    save_results(workdir, "baselines", tables=tables, arrays=arrays, extra=extra)
+    save_results(workdir, "baselines", tables=tables, arrays=arrays, extra={"test_windows_hash": test_windows_hash(data)})
     save_results(workdir, "protocol", metrics={"test_windows_hash": test_windows_hash(data)}, extra=data.protocol())
 
 
+def _baselines(workdir):
+    """The baselines as :func:`checkin_traj.report.load_protocol` reads them back."""
+    saved = load_results(workdir, "baselines")
+    return Baselines(test=saved["tables"]["test"], val=saved["tables"]["val"], predictions=saved["arrays"])
+
+
 def _save_model(workdir, data, name, runs, *, seeds=(0, 1), windows_hash=None):
-    """runs: label -> recipe (gap error, place error, noise); each seed adds its own noise."""
+    """What a model chapter saves (``report.save_runs``); runs: label -> recipe, each seed adds its own noise."""
     summary, seed_rows, arrays = {}, [], {}
     for number, (label, recipe) in enumerate(runs.items()):
         per_seed = []
@@ -111,13 +121,21 @@ def _save_model(workdir, data, name, runs, *, seeds=(0, 1), windows_hash=None):
             "best_seed": {label: seeds[-1] for label in runs},
             "histories": histories,
             "target_mode": {label: "offset" if label.endswith("offset") else "absolute" for label in runs},
+            "title": TITLES[name],
+            "forms": {form: run for form, run in FORMS[name].items() if run in runs},
             "test_windows_hash": windows_hash or test_windows_hash(data),
         },
     )
 
 
-#: The fixture's runs: Seq2Seq clearly beats LSTM; LSTM and the Transformer are within noise;
-#: the Transformer's R² is positive; LSTM offset wins on RMSE but loses on median km.
+def save_results_of_chapters_02_to_05(workdir, data, runs):
+    """Leave ``workdir`` as chapters 02-05 would (the clean check-ins aside): runs is model -> label -> recipe."""
+    _save_baselines(workdir, data)
+    for name, model_runs in runs.items():
+        _save_model(workdir, data, name, model_runs)
+
+
+#: The fixture's runs: LSTM offset wins on RMSE but loses on median km to markov_next.
 RUNS = {
     "lstm": {"absolute": (0.15, 0.05, 0.12), "offset": (0.0, 0.02, 0.0)},
     "seq2seq": {"absolute": (0.05, 0.02, 0.0)},
@@ -126,29 +144,21 @@ RUNS = {
 
 
 @pytest.fixture(scope="module")
-def saved(tmp_path_factory, windows):
+def workdir(tmp_path_factory, windows):
     workdir = tmp_path_factory.mktemp("comparison")
-    _save_baselines(workdir, windows)
-    for name, runs in RUNS.items():
-        _save_model(workdir, windows, name, runs)
+    save_results_of_chapters_02_to_05(workdir, windows, RUNS)
     return workdir
 
 
-@pytest.fixture
-def workdir(saved):
-    return saved
-
-
-def _judge(workdir, data, **options):
-    table = comparison_table(workdir, **options)
-    return table, Judge(workdir, data, table, n_boot=200)
+@pytest.fixture(scope="module")
+def table(workdir, windows):
+    return comparison_table(workdir, windows, _baselines(workdir))
 
 
 # --------------------------------------------------------------------------- the table
 
 
-def test_table_has_one_row_per_run_and_baseline_models_first(workdir, windows):
-    table = comparison_table(workdir)
+def test_table_has_one_row_per_run_and_baseline_models_first(workdir, windows, table):
     assert list(table.index) == [
         "LSTM (absolute)",
         "LSTM (offset)",
@@ -172,220 +182,160 @@ def test_table_has_one_row_per_run_and_baseline_models_first(workdir, windows):
     assert list(table.loc[table["kind"] == "model", "n_seeds"]) == [2] * 5
 
 
-def test_article_scores_stand_beside_the_runs_of_the_articles_form_only(workdir):
-    table = comparison_table(workdir)
-    with_article = table[table["article_model"] != ""]
-    assert dict(with_article["article_model"]) == {
+def test_forms_and_titles_come_from_the_saved_results(table):
+    """Which run is which form is read from what each model chapter saved: no second registry."""
+    assert not hasattr(comparison, "ARTICLE_FORM") and not hasattr(comparison, "BOOK_FORM")
+    article = table[table["form"] == "article"]
+    assert dict(article["title"]) == {
         "LSTM (absolute)": "LSTM",
         "Seq2Seq (absolute)": "Seq2Seq",
         "Transformer (no positions, absolute)": "Transformer",
     }
+    assert table.loc["LSTM (offset)", "form"] == "book"
+    assert table.loc["Transformer (positions, absolute)", "form"] == ""  # neither form: a run of the chapter's own
     assert table.loc["Seq2Seq (absolute)", "article_rmse"] == ARTICLE_SCORES["Seq2Seq"]["rmse"]
     assert table.loc["Transformer (no positions, absolute)", "article_r2"] == ARTICLE_SCORES["Transformer"]["r2"]
-    assert table.loc[table["article_model"] == "", "article_rmse"].isna().all()
+    assert table.loc[table["form"] != "article", "article_rmse"].isna().all()
 
 
-def test_table_reads_only_the_models_asked_for(workdir):
-    table = comparison_table(workdir, models=["seq2seq"])
-    assert list(table.loc[table["kind"] == "model"].index) == ["Seq2Seq (absolute)"]
-
-
-def test_table_rejects_results_scored_on_other_windows(tmp_path, windows):
+def test_a_saved_title_names_the_rows(tmp_path, windows):
     _save_baselines(tmp_path, windows)
     _save_model(tmp_path, windows, "lstm", {"absolute": (0.1, 0.1, 0.0)})
-    other = build_windows(synthetic_clean(users=13), window=3)
-    _save_model(tmp_path, other, "seq2seq", {"absolute": (0.1, 0.1, 0.0)})
-    with pytest.raises(ValueError, match="different numbers of test windows"):
-        comparison_table(tmp_path, models=["lstm", "seq2seq"])
+    saved = load_results(tmp_path, "lstm")
+    saved["extra"]["title"] = "GRU"  # a workshop's own model, saved under the lstm result
+    save_results(tmp_path, "lstm", tables=saved["tables"], arrays=saved["arrays"], extra=saved["extra"])
+    table = comparison_table(tmp_path, windows, _baselines(tmp_path), models=["lstm"])
+    assert table.index[0] == "GRU (absolute)"
+    assert np.isnan(table.loc["GRU (absolute)", "article_rmse"])  # the article reports no GRU
+
+
+def test_table_reads_only_the_models_asked_for(workdir, windows):
+    table = comparison_table(workdir, windows, _baselines(workdir), models=["seq2seq"])
+    assert list(table.loc[table["kind"] == "model"].index) == ["Seq2Seq (absolute)"]
 
 
 def test_windows_are_checked_by_content_not_only_by_count(tmp_path, windows):
     _save_baselines(tmp_path, windows)
     _save_model(tmp_path, windows, "lstm", {"absolute": (0.1, 0.1, 0.0)})
-    assert check_windows(tmp_path, windows, models=["lstm"]) == test_windows_hash(windows)
+    assert len(comparison_table(tmp_path, windows, _baselines(tmp_path), models=["lstm"])) == 4
     # the same number of windows, other content: the hash tells
     _save_model(tmp_path, windows, "seq2seq", {"absolute": (0.1, 0.1, 0.0)}, windows_hash="0" * 16)
-    with pytest.raises(ValueError, match="results 'seq2seq'.*hash"):
-        check_windows(tmp_path, windows, models=["lstm", "seq2seq"])
+    with pytest.raises(ValueError, match="differ from those of results 'seq2seq'"):
+        comparison_table(tmp_path, windows, _baselines(tmp_path), models=["lstm", "seq2seq"])
+    other = build_windows(synthetic_clean(users=13), window=3)
+    with pytest.raises(ValueError, match="results 'lstm'"):
+        comparison_table(tmp_path, other, _baselines(tmp_path), models=["lstm"])
     result = load_results(tmp_path, "lstm")
     del result["extra"]["test_windows_hash"]
     save_results(tmp_path, "lstm", tables=result["tables"], arrays=result["arrays"], extra=result["extra"])
-    with pytest.raises(ValueError, match="'lstm'.*saved no test_windows_hash"):
-        check_windows(tmp_path, windows, models=["lstm"])
+    with pytest.raises(ValueError, match="'lstm'.*rerun its chapter"):
+        comparison_table(tmp_path, windows, _baselines(tmp_path), models=["lstm"])
 
 
 def test_table_names_a_missing_result_and_a_missing_metric(tmp_path, windows):
     _save_baselines(tmp_path, windows)
     with pytest.raises(FileNotFoundError, match="'gru'"):
-        comparison_table(tmp_path, models=["gru"])
-    save_results(tmp_path, "lstm", tables={"summary": pd.DataFrame({"rmse_mean": [0.1]}, index=["absolute"])}, extra={"runs": ["absolute"]})
-    with pytest.raises(ValueError, match="summary table of 'lstm'.*r2_mean"):
-        comparison_table(tmp_path, models=["lstm"])
+        comparison_table(tmp_path, windows, _baselines(tmp_path), models=["gru"])
+    save_results(
+        tmp_path,
+        "lstm",
+        tables={"summary": pd.DataFrame({"rmse_mean": [0.1]}, index=["absolute"])},
+        extra={"runs": ["absolute"], "title": "LSTM", "test_windows_hash": test_windows_hash(windows)},
+    )
+    with pytest.raises(ValueError, match="summary table of 'lstm'.*rmse_std"):
+        comparison_table(tmp_path, windows, _baselines(tmp_path), models=["lstm"])
 
 
 @pytest.mark.parametrize("models", ["lstm", [], ["lstm", "lstm"]])
-def test_table_rejects_bad_models(workdir, models):
+def test_table_rejects_bad_models(workdir, windows, models):
     with pytest.raises(ValueError, match="models"):
-        comparison_table(workdir, models=models)
+        comparison_table(workdir, windows, _baselines(workdir), models=models)
 
 
 def test_run_labels_read_as_words():
-    assert run_label("lstm", "offset") == "LSTM (offset)"
-    assert run_label("transformer", "no_positions_offset") == "Transformer (no positions, offset)"
-    assert run_label("transformer", "positions_absolute") == "Transformer (positions, absolute)"
+    assert run_label("LSTM", "offset") == "LSTM (offset)"
+    assert run_label("Transformer", "no_positions_offset") == "Transformer (no positions, offset)"
+    assert run_label("Transformer", "positions_absolute") == "Transformer (positions, absolute)"
 
 
-def test_formatted_shows_spread_for_models_only(workdir):
-    table = comparison_table(workdir)
-    text = formatted(table, metrics=["rmse"], digits=2)
+# --------------------------------------------------------------------------- the table as text
+
+
+def test_formatted_reads_in_words_with_spread_for_models_only(table):
+    text = formatted(table, ["rmse", "km_median", "minutes_median", "article_rmse"])
+    assert list(text.columns) == [
+        "RMSE, pooled (article's form)",
+        "median error (km), pooled",
+        "median gap error (minutes), pooled",
+        "RMSE reported by the article",
+    ]
     mean, std = table.loc["LSTM (absolute)", ["rmse_mean", "rmse_std"]]
-    assert text.loc["LSTM (absolute)", "rmse"] == f"{mean:.2f} ± {std:.2f}"
-    assert text.loc["persistence", "rmse"] == f"{table.loc['persistence', 'rmse_mean']:.2f}"
+    assert text.loc["LSTM (absolute)", "RMSE, pooled (article's form)"] == f"{mean:.3f}\u00a0±\u00a0{std:.3f}"
+    km = text.loc["LSTM (offset)", "median error (km), pooled"]
+    assert re.fullmatch(r"\d+\.\d\d\xa0±\xa0\d+\.\d\d", km)  # kilometres to 10 m, never wrapped
+    assert re.fullmatch(r"[\d,]+(\xa0±\xa0[\d,]+)?", text.loc["LSTM (offset)", "median gap error (minutes), pooled"])
+    # baselines: one number, labelled as baselines; empty cells are empty, never NaN; no backticks
+    assert text.loc["baseline: persistence", "RMSE, pooled (article's form)"] == f"{table.loc['persistence', 'rmse_mean']:.3f}"
+    assert text.loc["baseline: persistence", "RMSE reported by the article"] == ""
+    assert text.loc["Seq2Seq (absolute)", "RMSE reported by the article"] == f"{ARTICLE_SCORES['Seq2Seq']['rmse']:.3f}"
+    assert not text.isna().any().any() and "nan" not in text.to_string()
+    assert not any("`" in label for label in [*text.index, *text.columns])
+    assert formatted(table, ["rmse"], digits=1).iloc[0, 0].count(".") == 2
     with pytest.raises(ValueError, match="metrics"):
-        formatted(table, metrics=["accuracy"])
+        formatted(table, ["accuracy"])
 
 
-# --------------------------------------------------------------------------- who wins: the one rule
+def test_mean_std_leaves_out_what_is_not_there():
+    assert mean_std(0.40712, 0.00061) == "0.407\u00a0±\u00a00.001"
+    assert mean_std(72478.2, 96976.0, 0) == "72,478\u00a0±\u00a096,976"
+    assert mean_std(0.3, float("nan")) == "0.300"
+    assert mean_std(float("nan"), float("nan")) == ""
 
 
-def test_the_comparison_module_has_no_second_rule():
-    import checkin_traj.comparison as comparison
-
-    assert not hasattr(comparison, "compare")  # the spread rule is gone: verdicts.compare decides
-    assert comparison.HIGHER_IS_BETTER is __import__("checkin_traj.verdicts").verdicts.HIGHER_IS_BETTER
+# --------------------------------------------------------------------------- no second rule, no chapter words
 
 
-def test_verdicts_need_a_judge(workdir):
-    table = comparison_table(workdir)
-    with pytest.raises(TypeError, match="Judge"):
-        versus_baselines(table, judge=None)
-    with pytest.raises(TypeError, match="Judge"):
-        article_claims(table, judge="spread")
+def test_the_module_holds_plumbing_only():
+    """Verdicts are the page's (verdicts.compare); the chapter's words and glue names live in the chapter."""
+    source = Path(comparison.__file__).read_text()
+    for name in ("Judge", "compare", "article_claims", "versus_baselines", "glue_values", "versus_text", "claims_text"):
+        assert not hasattr(comparison, name), name
+    assert not re.search(r"[\"']comparison_\w+[\"']", source.replace('"comparison_table"', ""))  # no glue name
+    assert "glue" not in source and "record(" not in source
+    assert not re.search(r"\bholds\b|within noise|does not hold", source)  # no claim wording
 
 
-def test_a_run_can_win_on_rmse_and_lose_on_kilometres(workdir, windows):
-    table, judge = _judge(workdir, windows)
-    versus = versus_baselines(table, judge=judge)
-    offset = versus.loc["LSTM (offset)"]
-    assert offset["rmse_baseline"] == "persistence" and offset["rmse_verdict"] == "beats"
-    assert offset["km_median_baseline"] == "markov_next"  # the strongest in km on validation, not in RMSE
-    assert offset["km_median_verdict"] == "loses"
-    assert not offset["beats_all"]
-    assert versus.loc["LSTM (absolute)", "rmse_verdict"] == "loses"
-    assert "interval over users" in offset["rmse_sentence"]
-    assert list(versus.index) == list(table.query("kind == 'model'").index)
-    # the verdict is verdicts.compare's on the saved per-seed predictions
-    assert judge.verdict("LSTM (offset)", "persistence").outcome == offset["rmse_verdict"]
-    assert judge.losses("LSTM (offset)", "rmse").shape == (2, len(windows.test))
+# --------------------------------------------------------------------------- saved predictions, scores and histories
 
 
-def test_the_strongest_baseline_comes_from_the_validation_windows(tmp_path, windows):
-    from checkin_traj.verdicts import strongest_baseline
-
-    _save_baselines(tmp_path, windows)
-    result = load_results(tmp_path, "baselines")
-    val = result["tables"]["val"].copy()
-    val.loc["global_mean", "rmse"] = 0.0  # best on validation only
-    save_results(tmp_path, "baselines", tables={"test": result["tables"]["test"], "val": val}, arrays=result["arrays"])
-    _save_model(tmp_path, windows, "lstm", {"absolute": (0.1, 0.1, 0.0)})
-    table, judge = _judge(tmp_path, windows, models=["lstm"])
-    assert judge.strongest("rmse") == strongest_baseline(val) == "global_mean"
-    assert versus_baselines(table, judge=judge)["rmse_baseline"].iloc[0] == "global_mean"
-
-
-def test_best_run_of_each_model_is_chosen_on_validation(workdir):
-    table = comparison_table(workdir)
-    assert dict(best_runs(table)) == {
-        "lstm": "LSTM (offset)",
-        "seq2seq": "Seq2Seq (absolute)",
-        "transformer": "Transformer (positions, absolute)",
-    }
-    flipped = table.copy()
-    flipped.loc["LSTM (absolute)", "val_rmse_mean"] = 0.0  # better on validation only
-    assert best_runs(flipped)["lstm"] == "LSTM (absolute)"
-    with pytest.raises(ValueError, match="validation"):
-        best_runs(table.drop(columns=[column for column in table if column.startswith("val_")]))
-
-
-# --------------------------------------------------------------------------- the article's claims
-
-
-def test_claims_are_decided_by_the_one_rule(workdir, windows):
-    table, judge = _judge(workdir, windows)
-    claims = article_claims(table, judge=judge)
-    verdicts = claims["verdict"].to_dict()
-    assert verdicts["seq2seq_beats_lstm_rmse"] == HOLDS
-    assert verdicts["seq2seq_beats_lstm_r2"] == HOLDS
-    assert verdicts["lstm_beats_transformer_rmse"] == WITHIN_NOISE  # the same recipe, other noise
-    assert verdicts["lstm_beats_transformer_r2"] == WITHIN_NOISE
-    assert verdicts["transformer_r2_negative"] == FAILS  # far better than the mean
-    assert verdicts["positions_help_transformer"] == HOLDS
-    assert verdicts["models_beat_baselines_rmse"] == FAILS  # the article-form runs lose to persistence
-    assert verdicts["models_beat_baselines_km_median"] == FAILS  # and to markov_next in km
-    assert claims["holds"].sum() == 3
-    assert list(claims.columns) == ["claim", "article", "ours", "verdict", "holds"]
-    assert "0.086" in claims.loc["seq2seq_beats_lstm_rmse", "article"]  # from ARTICLE_SCORES
-    assert claims_text(claims).count("\n- ") == len(claims) - 1
-
-
-def test_claims_follow_the_numbers_when_they_change(tmp_path, windows):
-    _save_baselines(tmp_path, windows)
-    _save_model(tmp_path, windows, "lstm", {"absolute": (0.0, 0.001, 0.0)})
-    _save_model(tmp_path, windows, "seq2seq", {"absolute": (0.01, 0.002, 0.0)})
-    _save_model(tmp_path, windows, "transformer", {"no_positions_absolute": (0.6, 0.6, 0.0)})
-    table, judge = _judge(tmp_path, windows)
-    verdicts = article_claims(table, judge=judge)["verdict"]
-    assert verdicts["seq2seq_beats_lstm_rmse"] == FAILS
-    assert verdicts["lstm_beats_transformer_rmse"] == HOLDS
-    assert verdicts["transformer_r2_negative"] == HOLDS  # errors of 0.6 on scaled targets: worse than the mean
-    assert table.loc["Transformer (no positions, absolute)", "r2_mean"] < 0
-    assert verdicts["positions_help_transformer"] == NOT_TESTED  # no run with positions
-    assert verdicts["models_beat_baselines_rmse"] == FAILS  # the Transformer loses
-    assert verdicts["models_beat_baselines_km_median"] == FAILS
-
-
-def test_claims_without_a_model_are_not_tested(workdir, windows):
-    table, judge = _judge(workdir, windows, models=["lstm"])
-    claims = article_claims(table, judge=judge)
-    assert claims.loc["seq2seq_beats_lstm_rmse", "verdict"] == NOT_TESTED
-    assert claims.loc["transformer_r2_negative", "verdict"] == NOT_TESTED
-    assert not claims.loc[claims["verdict"] == NOT_TESTED, "holds"].any()
-    with pytest.raises(ValueError, match="comparison_table"):
-        article_claims(pd.DataFrame({"rmse_mean": [0.1]}), judge=judge)
-
-
-def test_chapter_glue_values_come_from_the_tables(workdir, windows):
-    from checkin_traj.comparison import glue_values, versus_display, versus_text
-
-    table, judge = _judge(workdir, windows)
-    versus = versus_baselines(table, judge=judge)
-    claims = article_claims(table, judge=judge)
-    values = glue_values(table, versus=versus, claims=claims, judge=judge, windows=len(windows.test))
-    assert values["comparison_best_model"] == "LSTM (offset)"  # lowest validation RMSE
-    assert values["comparison_best_rmse_mean"] == pytest.approx(table.loc["LSTM (offset)", "rmse_mean"])
-    assert values["comparison_strongest_baseline"] == "persistence"
-    assert values["comparison_closest_baseline"] == "markov_next"
-    assert values["comparison_claims_holding"] == 3 == len(values["comparison_claims_holding_ids"])
-    assert values["comparison_runs_beating_both"] == 0
-    text = versus_text(versus, ["LSTM (offset)"])
-    assert text["comparison_versus_md"].startswith("- **LSTM (offset)** **beats** `persistence`")
-    assert "No model run beats the baselines in both" in text["comparison_versus_closing_md"]
-    shown = versus_display(table, versus)
-    assert list(shown.columns) == ["RMSE (pooled)", "vs persistence", "median km", "vs markov_next"]
-
-
-# --------------------------------------------------------------------------- saved predictions and histories
-
-
-def test_predictions_of_runs_and_baselines(workdir):
-    table = comparison_table(workdir)
-    predictions = predictions_for(workdir, table, ["LSTM (offset)", "global_mean"])
-    assert list(predictions) == ["LSTM (offset)", "global_mean"]
+def test_saved_predictions_of_every_seed_and_of_the_kept_seed(workdir, table):
     saved = load_results(workdir, "lstm")["arrays"]
-    np.testing.assert_array_equal(predictions["LSTM (offset)"], saved["offset_seed1"])  # the kept seed
-    np.testing.assert_array_equal(predictions["global_mean"], load_results(workdir, "baselines")["arrays"]["global_mean"])
+    baselines = _baselines(workdir)
+    every = saved_predictions(workdir, table, baselines)
+    assert list(every) == list(table.index)
+    assert len(every["LSTM (offset)"]) == 2 and len(every["persistence"]) == 1
+    np.testing.assert_array_equal(every["LSTM (offset)"][0], saved["offset_seed0"])
+    np.testing.assert_array_equal(every["persistence"][0], baselines.predictions["persistence"])
+    kept = saved_predictions(workdir, table, baselines, ["LSTM (offset)", "global_mean"], seeds="kept")
+    assert list(kept) == ["LSTM (offset)", "global_mean"]
+    np.testing.assert_array_equal(kept["LSTM (offset)"], saved["offset_seed1"])  # the kept seed
+    np.testing.assert_array_equal(kept["global_mean"], baselines.predictions["global_mean"])
     with pytest.raises(ValueError, match="not rows"):
-        predictions_for(workdir, table, ["GRU (absolute)"])
+        saved_predictions(workdir, table, baselines, ["GRU (absolute)"])
+    with pytest.raises(ValueError, match="seeds"):
+        saved_predictions(workdir, table, baselines, seeds="best")
+
+
+def test_seed_scores_one_row_per_seed_and_per_baseline(workdir, windows, table):
+    scores = seed_scores(workdir, table)
+    assert list(dict.fromkeys(scores.index)) == list(table.index)  # the table's order
+    assert list(scores.loc["LSTM (offset)", "seed"]) == [0, 1]
+    seed0 = load_results(workdir, "lstm")["arrays"]["offset_seed0"]
+    assert scores.loc["LSTM (offset)", "rmse"].iloc[0] == pytest.approx(evaluate(windows, seed0)["rmse"])
+    assert scores.loc[["persistence"], "rmse"].tolist() == [table.loc["persistence", "rmse_mean"]]
+    assert scores.loc[["persistence"], "seed"].tolist() == [-1]
+    means = scores[scores["kind"] == "model"].groupby(level=0, sort=False)["rmse"].mean()
+    np.testing.assert_allclose(means, table.loc[means.index, "rmse_mean"])
 
 
 def test_loss_histories_take_the_kept_seed_and_group_by_target_mode(workdir):
@@ -428,8 +378,7 @@ def test_loss_comparison_one_panel_per_group(workdir):
         loss_comparison({"absolute targets": {"LSTM": {"loss": [1.0, 0.5], "val_loss": [1.0]}}})
 
 
-def test_metric_bars_draw_runs_as_bars_and_baselines_as_lines(workdir):
-    table = comparison_table(workdir)
+def test_metric_bars_draw_runs_as_bars_and_baselines_as_lines(workdir, table):
     ax = metric_bars(table, metric="rmse")
     baselines = [round(float(value), 3) for value in table.loc[table["kind"] == "baseline", "rmse_mean"]]
     assert len(ax.patches) == 5  # one bar per model run
@@ -439,12 +388,15 @@ def test_metric_bars_draw_runs_as_bars_and_baselines_as_lines(workdir):
     assert crosses[0].get_zorder() > ax.patches[0].get_zorder()  # above the bars, never hidden
     assert ax.figure.get_size_inches()[0] <= 8.0  # the book's content width: shown at its size
     plt.close(ax.figure)
-    seeds = seed_values(workdir, table, metric="rmse")
-    assert len(seeds) == 5 * 2 and set(seeds["name"]) == set(table.index[table["kind"] == "model"])
+    seeds = seed_scores(workdir, table)  # baselines' rows included: left out of the dots
     ax = metric_bars(table, metric="rmse", seeds=seeds)
     dots = np.concatenate([c.get_offsets()[:, 0] for c in ax.collections if isinstance(c, matplotlib.collections.PathCollection)])
-    np.testing.assert_allclose(np.sort(dots), np.sort(seeds["value"]), rtol=1e-6)  # one dot per seed, at its value
+    models = seeds[seeds["kind"] == "model"]
+    assert len(dots) == 5 * 2
+    np.testing.assert_allclose(np.sort(dots), np.sort(models["rmse"]), rtol=1e-6)  # one dot per seed, at its value
     plt.close(ax.figure)
+    with pytest.raises(ValueError, match="seeds"):
+        metric_bars(table, metric="rmse", seeds=seeds.rename(index={"LSTM (offset)": "GRU (offset)"}))
     with pytest.raises(ValueError, match="accuracy_mean"):
         metric_bars(table, metric="accuracy")
 

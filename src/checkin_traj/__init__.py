@@ -36,7 +36,7 @@ from .baselines import BASELINES, global_mean, markov_next, persistence, run_bas
 from .uncertainty import Interval, paired_bootstrap, user_bootstrap
 from .verdicts import BEATS, LOSES, WITHIN_NOISE, Verdict, best_run, compare, strongest_baseline, versus_baseline
 from .results import load_results, results_payload, save_results, seed_table
-from .comparison import article_claims, comparison_table
+from .comparison import comparison_table, saved_predictions, seed_scores
 
 import types as _types
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 from matplotlib.collections import LineCollection
 
 from ..geo import NYC_BOX
@@ -172,8 +173,9 @@ def metric_bars(table, *, metric="rmse", seeds=None, ax=None, article=True):
     metric : str
         A metric of the table, e.g. ``"rmse"`` or ``"km_median"``.
     seeds : pandas.DataFrame, optional
-        One row per run and seed, columns ``name`` (a model row of ``table``) and ``value``
-        (:func:`checkin_traj.comparison.seed_values`): drawn as a seaborn strip of dots.
+        One row per run and seed, index: rows of ``table``, a column ``metric``
+        (:func:`checkin_traj.comparison.seed_scores`; its baseline rows are left out): each
+        model run's seeds drawn as a seaborn strip of dots.
     ax : matplotlib.axes.Axes, optional
         Draw here; a new figure otherwise.
     article : bool
@@ -201,11 +203,12 @@ def metric_bars(table, *, metric="rmse", seeds=None, ax=None, article=True):
     if seeds is not None:
         import seaborn as sns
 
-        unknown = sorted(set(seeds["name"]) - set(models.index))
-        if unknown:
-            raise ValueError(f"seeds name runs {unknown} that are not model rows of the table")
+        unknown = sorted(set(seeds.index) - set(table.index))
+        if unknown or metric not in seeds.columns:
+            raise ValueError(f"seeds must hold a column {metric!r} and rows of the table, got {list(seeds.columns)} and {unknown}")
         where = {name: position for position, name in enumerate(models.index)}
-        dots = seeds.assign(position=seeds["name"].map(where).astype(float))
+        dots = seeds[seeds.index.isin(models.index)]
+        dots = pd.DataFrame({"value": dots[metric].to_numpy(dtype=float), "position": dots.index.map(where).astype(float)})
         sns.stripplot(
             data=dots, x="value", y="position", orient="h", native_scale=True, jitter=0.12, size=4,
             color="black", alpha=0.7, ax=ax, zorder=4, label="one seed",
