@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 
 from .metrics import ARTICLE_SCORES, HUMAN_METRICS, METRIC_LABELS, SCALED_METRICS
-from .report import wrapped
 from .results import load_results, run_label, seed_predictions
 from .sequences import check_windows_hash
 
@@ -271,10 +270,3 @@ def formatted(table, metrics, *, digits=None) -> pd.DataFrame:
         columns[label] = [mean_std(mean, std, places) for mean, std in zip(means, stds)]
     index = [f"baseline: {name}" if kind == "baseline" else name for name, kind in zip(table.index, table["kind"])]
     return pd.DataFrame(columns, index=pd.Index(index, name="test windows"))
-
-
-def readable(frame, *, width="11em"):
-    """:func:`checkin_traj.report.wrapped` (cells wrap within the page's column) with room
-    between the columns, which a ``"0.407 ± 0.001"`` that never wraps needs."""
-    room = [{"selector": "th, td", "props": [("padding", "0.15em 0.4em")]}]
-    return wrapped(frame, width=width).set_table_styles(room, overwrite=False)
