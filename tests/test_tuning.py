@@ -370,14 +370,13 @@ def test_a_trial_left_running_by_a_killed_worker_is_retried_once_its_heartbeat_s
 
 
 def test_tpe_study_reaches_n_completed_trials_and_resumes_to_a_larger_n(data, tmp_path):
-    objective = FakeObjective()
-    study = tuning.run_study(objective, data, study_name="t", storage=tmp_path / "t.journal", sampler="tpe", space=search_space(), n_trials=3)
+    objective, journal, space = FakeObjective(), tmp_path / "t.journal", search_space()
+    study = tuning.run_study(objective, data, study_name="t", storage=journal, sampler="tpe", space=space, n_trials=3)
     assert len(objective.configs) == 3 and states(study) == ["COMPLETE"] * 3
-    tuning.run_study(objective, data, study_name="t", storage=tmp_path / "t.journal", sampler="tpe", space=search_space(), n_trials=3)
+    tuning.run_study(objective, data, study_name="t", storage=journal, sampler="tpe", space=space, n_trials=3)
     assert len(objective.configs) == 3
-    study = tuning.run_study(objective, data, study_name="t", storage=tmp_path / "t.journal", sampler="tpe", space=search_space(), n_trials=4)
+    study = tuning.run_study(objective, data, study_name="t", storage=journal, sampler="tpe", space=space, n_trials=4)
     assert len(objective.configs) == 4
-    space = search_space()
     for config in objective.configs:
         assert set(config) == set(space)
         assert 16 <= config["num_hiddens"] <= 128 and 2 <= config["num_layers"] <= 4 and 0.0 <= config["dropout"] <= 0.6
@@ -386,14 +385,14 @@ def test_tpe_study_reaches_n_completed_trials_and_resumes_to_a_larger_n(data, tm
 
 
 def test_tpe_counts_other_workers_running_trials_and_does_not_overshoot(data, tmp_path):
-    storage = tmp_path / "t.journal"
+    storage, space = tmp_path / "t.journal", search_space()
     objective = FakeObjective()
-    tuning.run_study(objective, data, study_name="t", storage=storage, sampler="tpe", space=search_space(), n_trials=1)
+    tuning.run_study(objective, data, study_name="t", storage=storage, sampler="tpe", space=space, n_trials=1)
     with pytest.warns(UserWarning, match="Heartbeat"):  # optuna: heartbeats are meant for optimize, not ask
         other_worker = tuning.load_study(storage, "t").ask()  # a trial another worker is running
-    tuning.run_study(objective, data, study_name="t", storage=storage, sampler="tpe", space=search_space(), n_trials=2, wait=False)
+    tuning.run_study(objective, data, study_name="t", storage=storage, sampler="tpe", space=space, n_trials=2, wait=False)
     assert len(objective.configs) == 1  # one complete + one running make 2: nothing to add
-    study = tuning.run_study(objective, data, study_name="t", storage=storage, sampler="tpe", space=search_space(), n_trials=3, wait=False)
+    study = tuning.run_study(objective, data, study_name="t", storage=storage, sampler="tpe", space=space, n_trials=3, wait=False)
     assert len(objective.configs) == 2
     assert sorted(states(study)) == ["COMPLETE", "COMPLETE", "RUNNING"] and other_worker.number == 1
 
