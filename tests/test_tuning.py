@@ -1,4 +1,4 @@
-"""Optuna searches on tiny windows with a fake trainer whose validation RMSE is known in advance.
+"""Optuna searches on tiny windows with a fake objective whose validation RMSE is known in advance.
 
 The fake model predicts every target shifted by ``0.01 + 0.1 * dropout``, so its RMSE on
 scaled targets is exactly that shift: the best configuration is the one with the lowest
@@ -21,31 +21,45 @@ import pandas as pd
 import pytest
 
 from checkin_traj import tuning
-from checkin_traj.sequences import build_windows
+from checkin_traj.sequences import ARTICLE_FEATURES, build_windows
 
-from .tuning_workers import FakeModel, run_workers_one_killed, shift_of, tiny_check_ins
+from .tuning_workers import fake_trial, run_workers_one_killed, shift_of, tiny_check_ins
 
 
 @pytest.fixture(scope="module")
 def data():
-    return build_windows(tiny_check_ins(), window=5)
+    """Tiny windows with the article's three features, as chapter 07 tunes on."""
+    return build_windows(tiny_check_ins(), window=5).with_features(ARTICLE_FEATURES)
 
 
-class FakeTrainer:
-    """Records every training call and prediction; optionally raises on call number ``fail_on``."""
+def chapter_objective():
+    """Chapter 07's objective, from its page (imports Keras)."""
+    from checkin_traj.pages.tuning import objective
+
+    return objective
+
+
+def search_space():
+    """Chapter 07's sampler space, from its page."""
+    from checkin_traj.pages.tuning import SEARCH_SPACE
+
+    return SEARCH_SPACE
+
+
+class FakeObjective:
+    """Records every call (configuration, data, training settings); optionally raises on call number ``fail_on``."""
 
     def __init__(self, fail_on=None, error=KeyboardInterrupt):
-        self.configs, self.log, self.kwargs, self.n_features = [], [], [], []
+        self.configs, self.kwargs, self.n_features = [], [], []
         self.fail_on, self.error = fail_on, error
 
-    def __call__(self, name, data, *, hyperparameters, **kwargs):
-        assert name == "seq2seq"
-        self.configs.append(dict(hyperparameters))
+    def __call__(self, config, data, *, seed, epochs, batch_size, patience):
+        self.configs.append(dict(config))
         self.n_features.append(data.train.x.shape[2])
-        self.kwargs.append(kwargs)
+        self.kwargs.append(dict(seed=seed, epochs=epochs, batch_size=batch_size, patience=patience))
         if self.fail_on is not None and len(self.configs) == self.fail_on:
             raise self.error()
-        return FakeModel(data, hyperparameters, self.log)
+        return fake_trial(config, data)
 
 
 def small_grid(dropouts=(0.0, 0.5)):
@@ -84,7 +98,7 @@ def test_shrunk_grid_is_a_full_product_that_keeps_the_article_best(max_configs, 
         ({"num_layers": [0]}, "num_layers"),
         ({"num_layers": [1, 2]}, r"num_layers.*article form: LSTM layers\) must be an integer >= 2, got 1"),
         ({"activation": ["swish"]}, "activation"),
-        ({"window": [5]}, "taken from the data"),
+        ({"input_size": [5]}, "taken from the data"),
         ({}, "non-empty dict"),
         ({"num_hiddens": 8}, "list of values"),
     ],
@@ -165,7 +179,7 @@ def test_a_second_process_on_a_sqlite_file_in_use_is_refused(data, tmp_path):
     try:
         assert holder.stdout.readline().strip() == "locked"
         with pytest.raises(tuning.StorageError, match=f"{database} is in use by another process"):
-            tuning.run_study(data, study_name="g", storage=database, grid=small_grid(), trainer=FakeTrainer())
+            tuning.run_study(FakeObjective(), data, study_name="g", storage=database, grid=small_grid())
     finally:
         holder.kill()
         holder.wait()
@@ -175,7 +189,7 @@ def test_a_second_process_on_a_sqlite_file_in_use_is_refused(data, tmp_path):
 
 def test_a_damaged_journal_is_named_with_its_line(data, tmp_path):
     journal = tmp_path / "t.journal"
-    tuning.run_study(data, study_name="g", storage=journal, grid=small_grid(), trainer=FakeTrainer())
+    tuning.run_study(FakeObjective(), data, study_name="g", storage=journal, grid=small_grid())
     lines = journal.read_bytes().splitlines(keepends=True)
     assert len(lines) > 3
     damaged = tmp_path / "damaged.journal"
@@ -185,7 +199,7 @@ def test_a_damaged_journal_is_named_with_its_line(data, tmp_path):
     cut = tmp_path / "cut.journal"
     cut.write_bytes(b"".join(lines)[:-5])  # the last record without its end: a worker killed while writing
     with pytest.raises(tuning.StorageError, match=f"{cut} is damaged: line {len(lines)} is incomplete"):
-        tuning.run_study(data, study_name="g", storage=cut, grid=small_grid(), trainer=FakeTrainer())
+        tuning.run_study(FakeObjective(), data, study_name="g", storage=cut, grid=small_grid())
     foreign = tmp_path / "foreign.journal"
     foreign.write_text('{"hello": 1}\n')
     with pytest.raises(tuning.StorageError, match="line 1 is not an Optuna journal record"):
@@ -209,7 +223,7 @@ def test_a_damaged_sqlite_database_is_named(tmp_path):
 
 
 def test_load_study_names_the_studies_a_storage_holds(data, tmp_path):
-    tuning.run_study(data, study_name="g", storage=tmp_path / "t.journal", grid=small_grid(), trainer=FakeTrainer())
+    tuning.run_study(FakeObjective(), data, study_name="g", storage=tmp_path / "t.journal", grid=small_grid())
     assert len(tuning.load_study(tmp_path / "t.journal", "g").trials) == 2
     with pytest.raises(ValueError, match=r"no study 'h'; it holds \['g'\]"):
         tuning.load_study(tmp_path / "t.journal", "h")
@@ -219,38 +233,37 @@ def test_load_study_names_the_studies_a_storage_holds(data, tmp_path):
 
 
 def test_grid_trains_exactly_its_configurations_and_scores_them_on_validation(data, tmp_path):
-    trainer = FakeTrainer()
+    objective = FakeObjective()
     grid = small_grid()
     study = tuning.run_study(
-        data, study_name="g", storage=tmp_path / "t.journal", grid=grid, epochs=1, patience=0, seed=3, trainer=trainer
+        objective, data, study_name="g", storage=tmp_path / "t.journal", grid=grid, epochs=1, patience=0, seed=3
     )
-    assert sorted(map(tuning.config_key, trainer.configs)) == sorted(map(tuning.config_key, tuning.grid_configurations(grid)))
-    assert all(kwargs["epochs"] == 1 and kwargs["seed"] == 3 and kwargs["patience"] == 0 for kwargs in trainer.kwargs)
-    assert set(trainer.log) == {("predict", "val")}  # the test split is never read
+    assert sorted(map(tuning.config_key, objective.configs)) == sorted(map(tuning.config_key, tuning.grid_configurations(grid)))
+    assert all(kwargs["epochs"] == 1 and kwargs["seed"] == 3 and kwargs["patience"] == 0 for kwargs in objective.kwargs)
     frame = tuning.trials_frame(study)
     assert len(frame) == 2 and frame.attrs["split"] == "val"
     for _, row in frame.iterrows():
         assert row["rmse"] == pytest.approx(shift_of(row), rel=1e-5)
         assert row["r2"] < 1 and row["epochs_run"] == 1 and np.isfinite(row["km_mean"])
-    assert all(kwargs["variant"] == "article" and kwargs["target_mode"] == "absolute" for kwargs in trainer.kwargs)
+    assert objective.n_features == [3, 3]  # the windows as given: the chapter passes the article's features
     assert tuning.best_configuration(study) == {"num_hiddens": 8, "dropout": 0.0, "num_layers": 2, "activation": "tanh"}
 
 
 def test_a_repeated_run_trains_nothing(data, tmp_path):
-    trainer = FakeTrainer()
+    objective = FakeObjective()
     for _ in range(2):
-        study = tuning.run_study(data, study_name="g", storage=tmp_path / "t.journal", grid=small_grid(), trainer=trainer)
-    assert len(trainer.configs) == 2
+        study = tuning.run_study(objective, data, study_name="g", storage=tmp_path / "t.journal", grid=small_grid())
+    assert len(objective.configs) == 2
     assert states(study) == ["COMPLETE", "COMPLETE"]
 
 
 def test_resume_after_an_interruption_retrains_only_the_interrupted_and_missing_configs(data, tmp_path):
     grid = small_grid(dropouts=(0.0, 0.2, 0.5))
-    interrupted = FakeTrainer(fail_on=2)  # Ctrl-C during the second trial
+    interrupted = FakeObjective(fail_on=2)  # Ctrl-C during the second trial
     with pytest.raises(KeyboardInterrupt):
-        tuning.run_study(data, study_name="g", storage=tmp_path / "t.journal", grid=grid, trainer=interrupted)
-    resumed = FakeTrainer()
-    study = tuning.run_study(data, study_name="g", storage=tmp_path / "t.journal", grid=grid, trainer=resumed)
+        tuning.run_study(interrupted, data, study_name="g", storage=tmp_path / "t.journal", grid=grid)
+    resumed = FakeObjective()
+    study = tuning.run_study(resumed, data, study_name="g", storage=tmp_path / "t.journal", grid=grid)
     assert sorted(config["dropout"] for config in resumed.configs) == [0.2, 0.5]
     assert interrupted.configs[0]["dropout"] == 0.0
     assert states(study) == ["COMPLETE", "COMPLETE", "COMPLETE", "FAIL"]
@@ -258,22 +271,22 @@ def test_resume_after_an_interruption_retrains_only_the_interrupted_and_missing_
 
 
 def test_n_trials_caps_one_call_and_the_next_call_continues(data, tmp_path):
-    trainer = FakeTrainer()
+    objective = FakeObjective()
     grid = small_grid(dropouts=(0.0, 0.2, 0.5))
-    tuning.run_study(data, study_name="g", storage=tmp_path / "t.journal", grid=grid, n_trials=1, trainer=trainer)
-    assert len(trainer.configs) == 1
-    study = tuning.run_study(data, study_name="g", storage=tmp_path / "t.journal", grid=grid, trainer=trainer)
-    assert len(trainer.configs) == 3 and len({tuning.config_key(c) for c in trainer.configs}) == 3
+    tuning.run_study(objective, data, study_name="g", storage=tmp_path / "t.journal", grid=grid, n_trials=1)
+    assert len(objective.configs) == 1
+    study = tuning.run_study(objective, data, study_name="g", storage=tmp_path / "t.journal", grid=grid)
+    assert len(objective.configs) == 3 and len({tuning.config_key(c) for c in objective.configs}) == 3
     assert states(study) == ["COMPLETE"] * 3
 
 
 def test_a_stored_study_with_other_settings_is_not_mixed_in(data, tmp_path):
-    tuning.run_study(data, study_name="g", storage=tmp_path / "t.journal", grid=small_grid(), epochs=1, trainer=FakeTrainer())
+    tuning.run_study(FakeObjective(), data, study_name="g", storage=tmp_path / "t.journal", grid=small_grid(), epochs=1)
     with pytest.raises(ValueError, match="epochs: stored 1, now 2"):
-        tuning.run_study(data, study_name="g", storage=tmp_path / "t.journal", grid=small_grid(), epochs=2, trainer=FakeTrainer())
+        tuning.run_study(FakeObjective(), data, study_name="g", storage=tmp_path / "t.journal", grid=small_grid(), epochs=2)
     other_data = build_windows(tiny_check_ins(seed=1), window=5)
     with pytest.raises(ValueError, match="data"):
-        tuning.run_study(other_data, study_name="g", storage=tmp_path / "t.journal", grid=small_grid(), epochs=1, trainer=FakeTrainer())
+        tuning.run_study(FakeObjective(), other_data, study_name="g", storage=tmp_path / "t.journal", grid=small_grid(), epochs=1)
 
 
 @pytest.mark.parametrize(
@@ -282,25 +295,29 @@ def test_a_stored_study_with_other_settings_is_not_mixed_in(data, tmp_path):
         (dict(sampler="random"), "sampler"),
         (dict(epochs=0), "epochs"),
         (dict(patience=-1), "patience"),
-        (dict(target_mode="delta"), "target_mode"),
         (dict(n_trials=-1), "n_trials"),
         (dict(study_name=""), "study_name"),
         (dict(storage="ftp://x/y"), "kind"),
-        (dict(variant="paper"), "variant"),
         (dict(grid={"num_layers": [1]}), "article form"),
         (dict(sampler="tpe"), "n_trials is required"),
+        (dict(sampler="tpe", n_trials=2), "space is required"),
         (dict(grid={"dropout": [1.5]}), "dropout"),
         (dict(sampler="tpe", n_trials=2, space={"dropout": [0.1, 0.2]}), "FloatDistribution"),
         (dict(sampler="tpe", n_trials=2, space={"hidden": optuna.distributions.IntDistribution(1, 4)}), "unknown hyperparameter"),
     ],
 )
 def test_bad_parameters_are_rejected_before_any_training(data, tmp_path, kwargs, message):
-    trainer = FakeTrainer()
-    arguments = dict(study_name="g", storage=tmp_path / "t.journal", grid=small_grid(), trainer=trainer)
+    objective = FakeObjective()
+    arguments = dict(study_name="g", storage=tmp_path / "t.journal", grid=small_grid())
     arguments.update(kwargs)
     with pytest.raises(ValueError, match=message):
-        tuning.run_study(data, **arguments)
-    assert trainer.configs == []
+        tuning.run_study(objective, data, **arguments)
+    assert objective.configs == []
+
+
+def test_an_objective_that_is_not_a_function_is_refused(data, tmp_path):
+    with pytest.raises(ValueError, match="objective must be the function a trial runs"):
+        tuning.run_study(None, data, study_name="g", storage=tmp_path / "t.journal", grid=small_grid())
 
 
 # --------------------------------------------------------------------------- several processes
@@ -323,12 +340,12 @@ def test_workers_on_one_journal_file_finish_the_grid_once_each_even_when_one_is_
     assert [trial.state.name for trial in study.trials].count("FAIL") == 1  # the killed worker's trial
     assert all(trial.state.name in ("COMPLETE", "PRUNED", "FAIL") for trial in study.trials)
     # the same values as one process with the same seeds
-    single = tuning.run_study(data, study_name="single", storage=tmp_path / "single.journal", grid=grid, trainer=FakeTrainer())
+    single = tuning.run_study(FakeObjective(), data, study_name="single", storage=tmp_path / "single.journal", grid=grid)
     both = tuning.trials_frame(study).set_index("label")["rmse"].sort_index()
     assert both.to_numpy() == pytest.approx(tuning.trials_frame(single).set_index("label")["rmse"].sort_index().to_numpy())
     # a run on the finished study trains nothing
-    again = FakeTrainer()
-    tuning.run_study(data, study_name="shared", storage=storage, grid=grid, trainer=again, epochs=1, patience=0, batch_size=128)
+    again = FakeObjective()
+    tuning.run_study(again, data, study_name="shared", storage=storage, grid=grid, epochs=1, patience=0, batch_size=128)
     assert again.configs == []
 
 
@@ -338,13 +355,13 @@ def test_a_trial_left_running_by_a_killed_worker_is_retried_once_its_heartbeat_s
     storage = tmp_path / "shared.journal"
     run = run_workers_one_killed(storage, tmp_path, grid=grid, hang_on=hang_on, n_workers=1, sleep_s=0.0)
     assert [config["dropout"] for _, config in run["calls"]] == [0.0, 0.2, 0.5]
-    trainer = FakeTrainer()
+    objective = FakeObjective()
     started = time.monotonic()
     study = tuning.run_study(
-        data, study_name="shared", storage=storage, grid=grid, trainer=trainer, heartbeat_s=1, poll_s=0.2,
+        objective, data, study_name="shared", storage=storage, grid=grid, heartbeat_s=1, poll_s=0.2,
         epochs=1, patience=0, batch_size=128,
     )
-    assert [config["dropout"] for config in trainer.configs] == [0.5]  # the completed ones are not re-run
+    assert [config["dropout"] for config in objective.configs] == [0.5]  # the completed ones are not re-run
     assert time.monotonic() - started < 60
     assert states(study) == ["COMPLETE", "COMPLETE", "COMPLETE", "FAIL"]
 
@@ -353,31 +370,30 @@ def test_a_trial_left_running_by_a_killed_worker_is_retried_once_its_heartbeat_s
 
 
 def test_tpe_study_reaches_n_completed_trials_and_resumes_to_a_larger_n(data, tmp_path):
-    trainer = FakeTrainer()
-    study = tuning.run_study(data, study_name="t", storage=tmp_path / "t.journal", sampler="tpe", n_trials=3, trainer=trainer)
-    assert len(trainer.configs) == 3 and states(study) == ["COMPLETE"] * 3
-    tuning.run_study(data, study_name="t", storage=tmp_path / "t.journal", sampler="tpe", n_trials=3, trainer=trainer)
-    assert len(trainer.configs) == 3
-    study = tuning.run_study(data, study_name="t", storage=tmp_path / "t.journal", sampler="tpe", n_trials=4, trainer=trainer)
-    assert len(trainer.configs) == 4
-    space = tuning.search_space()
-    for config in trainer.configs:
+    objective, journal, space = FakeObjective(), tmp_path / "t.journal", search_space()
+    study = tuning.run_study(objective, data, study_name="t", storage=journal, sampler="tpe", space=space, n_trials=3)
+    assert len(objective.configs) == 3 and states(study) == ["COMPLETE"] * 3
+    tuning.run_study(objective, data, study_name="t", storage=journal, sampler="tpe", space=space, n_trials=3)
+    assert len(objective.configs) == 3
+    study = tuning.run_study(objective, data, study_name="t", storage=journal, sampler="tpe", space=space, n_trials=4)
+    assert len(objective.configs) == 4
+    for config in objective.configs:
         assert set(config) == set(space)
         assert 16 <= config["num_hiddens"] <= 128 and 2 <= config["num_layers"] <= 4 and 0.0 <= config["dropout"] <= 0.6
     frame = tuning.trials_frame(study)
-    assert frame["rmse"].to_numpy() == pytest.approx([shift_of(c) for c in trainer.configs], rel=1e-5)
+    assert frame["rmse"].to_numpy() == pytest.approx([shift_of(c) for c in objective.configs], rel=1e-5)
 
 
 def test_tpe_counts_other_workers_running_trials_and_does_not_overshoot(data, tmp_path):
-    storage = tmp_path / "t.journal"
-    trainer = FakeTrainer()
-    tuning.run_study(data, study_name="t", storage=storage, sampler="tpe", n_trials=1, trainer=trainer)
+    storage, space = tmp_path / "t.journal", search_space()
+    objective = FakeObjective()
+    tuning.run_study(objective, data, study_name="t", storage=storage, sampler="tpe", space=space, n_trials=1)
     with pytest.warns(UserWarning, match="Heartbeat"):  # optuna: heartbeats are meant for optimize, not ask
         other_worker = tuning.load_study(storage, "t").ask()  # a trial another worker is running
-    tuning.run_study(data, study_name="t", storage=storage, sampler="tpe", n_trials=2, wait=False, trainer=trainer)
-    assert len(trainer.configs) == 1  # one complete + one running make 2: nothing to add
-    study = tuning.run_study(data, study_name="t", storage=storage, sampler="tpe", n_trials=3, wait=False, trainer=trainer)
-    assert len(trainer.configs) == 2
+    tuning.run_study(objective, data, study_name="t", storage=storage, sampler="tpe", space=space, n_trials=2, wait=False)
+    assert len(objective.configs) == 1  # one complete + one running make 2: nothing to add
+    study = tuning.run_study(objective, data, study_name="t", storage=storage, sampler="tpe", space=space, n_trials=3, wait=False)
+    assert len(objective.configs) == 2
     assert sorted(states(study)) == ["COMPLETE", "COMPLETE", "RUNNING"] and other_worker.number == 1
 
 
@@ -386,7 +402,7 @@ def test_tpe_counts_other_workers_running_trials_and_does_not_overshoot(data, tm
 
 def test_importance_finds_the_only_hyperparameter_that_matters(data, tmp_path):
     grid = {"num_hiddens": [4, 8], "dropout": [0.0, 0.3], "num_layers": [2, 3], "activation": ["tanh"]}
-    study = tuning.run_study(data, study_name="g", storage=tmp_path / "t.journal", grid=grid, trainer=FakeTrainer())
+    study = tuning.run_study(FakeObjective(), data, study_name="g", storage=tmp_path / "t.journal", grid=grid)
     importance = tuning.hyperparameter_importance(study)
     assert importance.attrs["method"] == "eta_squared"
     assert importance["dropout"] == pytest.approx(1.0)
@@ -396,83 +412,73 @@ def test_importance_finds_the_only_hyperparameter_that_matters(data, tmp_path):
 
 
 def test_importance_needs_two_trials_and_best_needs_one(data, tmp_path):
-    study = tuning.run_study(data, study_name="g", storage=tmp_path / "t.journal", grid=small_grid((0.2,)), trainer=FakeTrainer())
+    study = tuning.run_study(FakeObjective(), data, study_name="g", storage=tmp_path / "t.journal", grid=small_grid((0.2,)))
     with pytest.raises(ValueError, match="at least 2"):
         tuning.hyperparameter_importance(study)
-    empty = tuning.run_study(data, study_name="e", storage=tmp_path / "t.journal", grid=small_grid(), n_trials=0, trainer=FakeTrainer())
+    empty = tuning.run_study(FakeObjective(), data, study_name="e", storage=tmp_path / "t.journal", grid=small_grid(), n_trials=0)
     with pytest.raises(ValueError, match="no completed trial"):
         tuning.best_configuration(empty)
 
 
-# --------------------------------------------------------------------------- the test split, once
+# --------------------------------------------------------------------------- the page: builder and objective
 
 
-@pytest.fixture
-def fake_training(monkeypatch):
-    """``checkin_traj.training.train_model`` replaced by the fake trainer: what ``run_seeds`` calls."""
-    import checkin_traj.training
+def test_the_tunable_seq2seq_is_the_articles_at_its_defaults_and_counts_every_lstm_layer():
+    import keras
+    from keras import layers
 
-    trainer = FakeTrainer()
+    from checkin_traj.pages.seq2seq_attention import build_seq2seq_model
+    from checkin_traj.pages.tuning import build_tunable_seq2seq
 
-    def train_model(name, data, *, seed, hyperparameters=None, **kwargs):
-        model = trainer(name, data, hyperparameters=hyperparameters, seed=seed, **kwargs)
-        return model
-
-    monkeypatch.setattr(checkin_traj.training, "train_model", train_model)
-    return trainer
-
-
-def test_score_on_test_goes_through_run_seeds_and_reads_test_once_per_seed(data, fake_training):
-    config = {"num_hiddens": 8, "dropout": 0.2, "num_layers": 3, "activation": "tanh"}
-    scored = tuning.score_on_test(data, config, seeds=(0, 1, 2), epochs=1)
-    assert [kwargs["seed"] for kwargs in fake_training.kwargs] == [0, 1, 2]
-    assert all(kwargs["variant"] == "article" and kwargs["target_mode"] == "absolute" for kwargs in fake_training.kwargs)
-    assert fake_training.log.count(("predict", "test")) == 3
-    assert list(scored.metrics.index) == [0, 1, 2] and scored.split == "test"
-    summary = scored.summary()
-    assert summary.loc["rmse", "mean"] == pytest.approx(shift_of(config), rel=1e-5)
-    assert summary.loc["val_rmse", "mean"] == pytest.approx(shift_of(config), rel=1e-5)
-    assert summary.loc["rmse", "std"] == pytest.approx(0.0, abs=1e-7)
-    assert summary.loc["rmse", "n_seeds"] == 3
-    assert scored.predictions[1].shape == data.test.y.shape
+    keras.utils.set_random_seed(3)
+    article = build_seq2seq_model(input_size=3, hidden_dim=16, drop_rate=0.2)
+    keras.utils.set_random_seed(3)
+    tunable = build_tunable_seq2seq(input_size=3, num_hiddens=16, dropout=0.2)
+    assert [layer.__class__ for layer in article.layers] == [layer.__class__ for layer in tunable.layers]
+    assert all(np.array_equal(a, b) for a, b in zip(article.get_weights(), tunable.get_weights(), strict=True))
+    for num_layers in (2, 3, 4):
+        model = build_tunable_seq2seq(num_hiddens=4, num_layers=num_layers, activation="sigmoid")
+        lstms = [layer for layer in model.layers if isinstance(layer, layers.LSTM)]
+        assert len(lstms) == num_layers and all(layer.activation.__name__ == "sigmoid" for layer in lstms)
+    # a grid or a space may name exactly the builder's keywords, its input size excepted
+    assert tuning.hyperparameter_names() == ("num_hiddens", "dropout", "num_layers", "activation", "learning_rate")
+    assert set(search_space()) <= set(tuning.hyperparameter_names())
 
 
-def test_the_article_form_reads_the_article_features(data, fake_training, tmp_path):
-    from checkin_traj.models import VARIANT_FEATURES
+def test_the_objective_trains_with_chapter_03s_train_model_and_reads_only_validation(data, monkeypatch):
+    import checkin_traj.pages.tuning as page
 
-    tuning.run_study(data, study_name="g", storage=tmp_path / "t.journal", grid=small_grid(), trainer=fake_training)
-    tuning.score_on_test(data, {"dropout": 0.2}, seeds=(0,), epochs=1)
-    article = len(VARIANT_FEATURES["article"])
-    assert article == 3 and data.train.x.shape[2] > article
-    assert fake_training.n_features == [article] * 3  # two trials, one seed on test
-    assert tuning.model_data(data).train.x.shape[2] == article
-    assert tuning.model_data(data, "book") is data
+    calls, splits = [], []
 
+    class Trained:
+        epochs_run = 2
 
-@pytest.mark.parametrize(
-    "config, seeds, message",
-    [
-        ({}, (0,), "config"),
-        ({"num_hiddens": 8, "units": 3}, (0,), "unknown hyperparameter"),
-        ({"num_layers": 1}, (0,), "article form"),
-        ({"num_hiddens": 8}, (), "seeds"),
-        ({"num_hiddens": 8}, (0, 0), "distinct"),
-        ({"num_hiddens": 8}, (-1,), "seeds"),
-    ],
-)
-def test_score_on_test_rejects_bad_inputs(data, fake_training, config, seeds, message):
-    with pytest.raises(ValueError, match=message):
-        tuning.score_on_test(data, config, seeds=seeds)
-    assert fake_training.configs == []
+        def predict(self, split):
+            splits.append(split)
+            return getattr(data, split).y + 0.01
+
+    def train_model(build, data, **training):
+        calls.append((build, training))
+        return Trained()
+
+    monkeypatch.setattr(page, "train_model", train_model)
+    config = {"num_hiddens": 4, "dropout": 0.5, "num_layers": 3, "activation": "tanh"}
+    value, scores, epochs_run = page.objective(config, data, seed=7, epochs=3, batch_size=32, patience=1)
+    ((build, training),) = calls
+    assert training == dict(target_mode="absolute", seed=7, epochs=3, batch_size=32, patience=1, verbose=0)
+    assert build.func is page.build_tunable_seq2seq and build.keywords == {"input_size": 3, **config}
+    assert splits == ["val"]  # the test windows are never read
+    assert value == scores["rmse"] == pytest.approx(0.01, rel=1e-5) and epochs_run == 2
 
 
 # --------------------------------------------------------------------------- with real training
 
 
-def test_a_real_two_config_grid_trains_seq2seq_for_one_epoch(data, tmp_path):
+def test_a_real_two_config_grid_trains_the_pages_seq2seq_for_one_epoch(data, tmp_path):
     grid = {"num_hiddens": [4], "dropout": [0.0], "num_layers": [2, 3], "activation": ["tanh"]}
     study = tuning.run_study(
-        data, study_name="real", storage=tmp_path / "t.journal", grid=grid, epochs=1, patience=0, batch_size=128
+        chapter_objective(), data, study_name="real", storage=tmp_path / "t.journal", grid=grid, epochs=1, patience=0,
+        batch_size=128,
     )
     frame = tuning.trials_frame(study)
     assert sorted(frame["num_layers"]) == [2, 3]
@@ -519,7 +525,7 @@ def test_figures_draw_one_panel_per_pair_and_one_bar_per_configuration():
     figure = plots.rmse_heatmaps(trials)
     panels = [ax for ax in figure.axes if ax.get_visible() and ax.collections]  # seaborn: a QuadMesh per heatmap
     assert len(panels) == 3 * 2  # three heatmaps, each with its colour bar
-    heatmap = next(ax for ax in panels if ax.get_xlabel() == "num_hiddens" and ax.get_ylabel() == "dropout")
+    heatmap = next(ax for ax in panels if ax.get_xlabel() == "hidden units" and ax.get_ylabel() == "dropout")
     assert [text.get_text() for text in heatmap.texts] == ["0.111", "0.121", "0.611", "0.621"]  # min over layers
     outline = [patch for patch in heatmap.patches if patch.get_edgecolor()[:3] == (1.0, 0.0, 0.0)]
     assert len(outline) == 1 and outline[0].get_xy() == (0, 0)  # the best cell: 32 units, no dropout
@@ -556,6 +562,38 @@ def test_the_workers_studies_are_the_chapters(tmp_path):
     assert list(found) == ["nyc-grid", "nyc-tpe"]
     assert found["nyc-grid"]["grid"] == parameters["GRID"] and found["nyc-grid"]["epochs"] == parameters["EPOCHS"]
     assert found["nyc-tpe"]["n_trials"] == parameters["N_TPE_TRIALS"] and found["nyc-tpe"]["seed"] == parameters["SEEDS"][0]
+    assert found["nyc-tpe"]["space"] is search_space()  # the page's, as in the chapter
     assert studies({**parameters, "GRID": None, "N_TPE_TRIALS": 0}) == {
         "nyc-grid": {**found["nyc-grid"], "grid": tuning.ARTICLE_GRID}
     }
+
+
+# --------------------------------------------------------------------------- tables for the reader
+
+
+def test_tables_have_headers_in_words_and_no_nan(data, tmp_path):
+    study = tuning.run_study(FakeObjective(), data, study_name="g", storage=tmp_path / "t.journal", grid=small_grid((0.0, 0.2, 0.5)))
+    trials = tuning.trials_frame(study)
+    table = tuning.trials_table(trials, top=2).data
+    assert list(table.columns[:4]) == ["hidden units", "dropout", "LSTM layers", "cell activation"]
+    assert "RMSE, validation" in table.columns and len(table) == 2
+    assert list(table["dropout"]) == ["0", "0.2"]  # best first
+    assert tuning.trials_table(trials.iloc[:0]).data.empty
+    grids = tuning.grid_table({"grid": {"num_hiddens": [8, 16], "dropout": [0.0]}, "best": {"num_hiddens": 8, "activation": "tanh"}})
+    assert grids.loc["hidden units", "grid"] == "8, 16" and grids.loc["cell activation", "grid"] == "–"
+    assert grids.loc["dropout", "best"] == "–" and not grids.isna().any().any()
+
+
+def test_the_test_table_shows_mean_and_spread_in_words_and_a_dash_for_a_missing_number():
+    class Runs:
+        def summary(self):
+            return pd.DataFrame({
+                "mean": {"rmse": 0.31234, "r2": 0.1, "km_median": 2.345, "within_1km": 0.2, "minutes_median": 61.7},
+                "std": {"rmse": 0.01, "r2": 0.02, "km_median": 0.1, "within_1km": 0.01, "minutes_median": 3.0},
+            })
+
+    table = tuning.test_table({"chosen": Runs()}, {"article (reported)": {"rmse": 0.071, "r2": 0.464}}).data
+    assert table.loc["chosen", "RMSE, pooled (article's form)"] == "0.312 ± 0.010"
+    assert table.loc["chosen", "median gap error (minutes), pooled"] == "62 ± 3"
+    assert table.loc["article (reported)", "median error (km), pooled"] == "–"
+    assert not table.isna().any().any() and table.index.name == "test windows"

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from checkin_traj import tuning
-from checkin_traj.sequences import build_windows
+from checkin_traj.sequences import ARTICLE_FEATURES, build_windows
 
 from .tuning_workers import run_workers_one_killed, tiny_check_ins
 
@@ -91,7 +91,7 @@ def postgres_url():
 def test_workers_on_postgres_train_every_configuration_once_and_match_one_process(postgres_url, tmp_path):
     grid = {"num_hiddens": [4], "dropout": [0.0, 0.5], "num_layers": [2, 3], "activation": ["tanh"]}
     hang_on = {"num_hiddens": 4, "dropout": 0.5, "num_layers": 3, "activation": "tanh"}
-    run = run_workers_one_killed(postgres_url, tmp_path, grid=grid, hang_on=hang_on, n_workers=3, trainer="real", sleep_s=0.0)
+    run = run_workers_one_killed(postgres_url, tmp_path, grid=grid, hang_on=hang_on, n_workers=3, objective="real", sleep_s=0.0)
 
     study = tuning.load_study(postgres_url, "shared")
     configurations = sorted(map(tuning.config_key, tuning.grid_configurations(grid)))
@@ -103,9 +103,11 @@ def test_workers_on_postgres_train_every_configuration_once_and_match_one_proces
     assert sorted(tuning.config_key(config) for _, config in run["calls"]) == sorted(configurations + [tuning.config_key(hang_on)])
 
     # one process, the same seeds, its own storage: the same validation scores
-    data = build_windows(tiny_check_ins(), window=5)
+    from checkin_traj.pages.tuning import objective
+
+    data = build_windows(tiny_check_ins(), window=5).with_features(ARTICLE_FEATURES)
     single = tuning.run_study(
-        data, study_name="single", storage=tmp_path / "single.journal", grid=grid, epochs=1, patience=0, batch_size=128
+        objective, data, study_name="single", storage=tmp_path / "single.journal", grid=grid, epochs=1, patience=0, batch_size=128
     )
     shared = tuning.trials_frame(study).set_index("label").sort_index()
     alone = tuning.trials_frame(single).set_index("label").sort_index()

@@ -1,9 +1,10 @@
 """Several tuning workers in their own processes, one killed mid-trial (shared by the storage tests).
 
 A worker is ``python tests/tuning_workers.py SPEC_JSON``: it builds the tiny windows, waits
-until every worker is ready, and runs the grid study. Its trainer logs every call; on the
+until every worker is ready, and runs the grid study. Its objective logs every call; on the
 configuration ``hang_on`` the first worker to reach it writes a marker and hangs, so that
-the test can SIGKILL it mid-trial; a later attempt trains normally.
+the test can SIGKILL it mid-trial; a later attempt trains normally (with chapter 07's own
+objective when ``spec["objective"] == "real"``, else :func:`fake_trial`).
 """
 
 from __future__ import annotations
@@ -43,22 +44,16 @@ def shift_of(config):
     return 0.01 + 0.1 * config["dropout"]
 
 
-class FakeModel:
-    """What training returns, as far as tuning and ``run_seeds`` read it: predictions off by :func:`shift_of`."""
+def fake_trial(config, data):
+    """What chapter 07's objective returns, without training: validation predictions off by :func:`shift_of`."""
+    from checkin_traj.metrics import evaluate
 
-    def __init__(self, data, config, log, target_mode="absolute"):
-        self.data, self.config, self.log, self.epochs_run = data, config, log, 1
-        self.best_epoch, self.train_seconds, self.hit_epoch_cap, self.target_mode = 1, 0.0, True, target_mode
-        self.best_val_loss = shift_of(config) ** 2
-        self.history = {"loss": [self.best_val_loss], "val_loss": [self.best_val_loss], "seconds": [0.0]}
-
-    def predict(self, split):
-        self.log.append(("predict", split))
-        return getattr(self.data, split).y + shift_of(self.config)
+    scores = evaluate(data, data.val.y + shift_of(config), split="val")
+    return scores["rmse"], scores, 1
 
 
 def logged(log_path):
-    """``(pid, config)`` of every trainer call the workers logged, in order."""
+    """``(pid, config)`` of every objective call the workers logged, in order."""
     log_path = Path(log_path)
     lines = [line.split(" ", 1) for line in log_path.read_text().splitlines()] if log_path.exists() else []
     return [(int(pid), json.loads(key)) for pid, key in lines]
@@ -76,7 +71,7 @@ def start_worker(spec):
     )
 
 
-def run_workers_one_killed(storage, tmp_path, *, grid, hang_on, n_workers=3, trainer="fake", sleep_s=0.5, timeout_s=240):
+def run_workers_one_killed(storage, tmp_path, *, grid, hang_on, n_workers=3, objective="fake", sleep_s=0.5, timeout_s=240):
     """Start ``n_workers`` on one study, SIGKILL the one that reaches ``hang_on``, let the rest finish.
 
     Returns
@@ -87,7 +82,7 @@ def run_workers_one_killed(storage, tmp_path, *, grid, hang_on, n_workers=3, tra
     log_path, barrier = tmp_path / "calls.log", tmp_path / "ready"
     spec = dict(
         storage=str(storage), log=str(log_path), barrier=str(barrier), n_workers=n_workers, sleep_s=sleep_s,
-        hang_on=hang_on, trainer=trainer, grid=grid,
+        hang_on=hang_on, objective=objective, grid=grid,
     )
     workers = [start_worker(spec) for _ in range(n_workers)]
     marker = Path(f"{log_path}.hung")
@@ -120,16 +115,16 @@ def run_workers_one_killed(storage, tmp_path, *, grid, hang_on, n_workers=3, tra
 
 def _main(spec):
     from checkin_traj import tuning
-    from checkin_traj.sequences import build_windows
+    from checkin_traj.sequences import ARTICLE_FEATURES, build_windows
 
-    data = build_windows(tiny_check_ins(), window=5)
+    data = build_windows(tiny_check_ins(), window=5).with_features(ARTICLE_FEATURES)  # as chapter 07 tunes
     log_path, marker = Path(spec["log"]), Path(spec["log"] + ".hung")
     hang_on = spec["hang_on"]
 
-    def trainer(name, data, *, hyperparameters, **kwargs):
+    def objective(config, data, **training):
         with open(log_path, "a") as log:
-            log.write(f"{os.getpid()} {tuning.config_key(hyperparameters)}\n")
-        if hyperparameters == hang_on:
+            log.write(f"{os.getpid()} {tuning.config_key(config)}\n")
+        if config == hang_on:
             try:
                 with open(marker, "x") as first:  # the first to get here hangs, later attempts train
                     first.write(str(os.getpid()))
@@ -138,9 +133,11 @@ def _main(spec):
             else:
                 time.sleep(600)  # killed by the test
         time.sleep(float(spec["sleep_s"]))
-        if spec["trainer"] == "real":
-            return tuning.study.train_one(name, data, hyperparameters=hyperparameters, **kwargs)
-        return FakeModel(data, hyperparameters, [])
+        if spec["objective"] == "real":
+            from checkin_traj.pages.tuning import objective as chapter_objective
+
+            return chapter_objective(config, data, **training)
+        return fake_trial(config, data)
 
     # start together: wait until every worker has imported everything
     Path(f"{spec['barrier']}.{os.getpid()}").touch()
@@ -148,7 +145,7 @@ def _main(spec):
     while len([name for name in os.listdir(folder) if name.startswith(stem + ".")]) < int(spec["n_workers"]):
         time.sleep(0.05)
     study = tuning.run_study(
-        data, study_name="shared", storage=spec["storage"], grid=spec["grid"], trainer=trainer,
+        objective, data, study_name="shared", storage=spec["storage"], grid=spec["grid"],
         epochs=1, patience=0, batch_size=128, heartbeat_s=1, poll_s=0.2,
     )
     print(len(study.trials))

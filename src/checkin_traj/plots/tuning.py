@@ -11,6 +11,8 @@ import itertools
 import numpy as np
 import pandas as pd
 
+from ..tuning.space import HYPERPARAMETER_LABELS
+
 AGGREGATES = ("min", "mean")
 _METRIC_LABELS = {"rmse": "RMSE (scaled targets)", "r2": "R²"}
 _LOWER_IS_BETTER = {"rmse": True, "r2": False}
@@ -88,8 +90,8 @@ def rmse_heatmap(trials, *, x="num_hiddens", y="dropout", metric="rmse", aggrega
         yticklabels=[str(value) for value in table.index],
     )
     ax.tick_params(axis="y", rotation=0)
-    ax.set_xlabel(x)
-    ax.set_ylabel(y)
+    ax.set_xlabel(HYPERPARAMETER_LABELS.get(x, x))
+    ax.set_ylabel(HYPERPARAMETER_LABELS.get(y, y))
     which = "best" if aggregate == "min" else "mean"
     ax.set_title(f"{which} over the other hyperparameters", fontsize="medium")
     if np.isfinite(values).any():
@@ -175,7 +177,8 @@ def config_bars(trials, *, metric="rmse", highlight=None, ax=None, top=None):
     ax.set_yticks(positions, ordered["label"], fontsize="x-small" if len(ordered) > 30 else "small")
     ax.invert_yaxis()
     ax.set_xlabel(_metric_label(metric))
-    ax.set_ylabel(" / ".join(trials.attrs.get("hyperparameters") or ["configuration"]))
+    names = trials.attrs.get("hyperparameters") or ["configuration"]
+    ax.set_ylabel(" / ".join(HYPERPARAMETER_LABELS.get(name, name) for name in names))
     values = ordered[metric].to_numpy(dtype=float)
     if metric == "rmse" and np.isfinite(values).all() and values.min() > 0:
         spread = values.max() - values.min()
@@ -196,7 +199,8 @@ def importance_bars(importance, *, ax=None):
     else:
         fig = ax.figure
     ordered = importance.sort_values(ascending=True)
-    ax.barh([str(name) for name in ordered.index], ordered.to_numpy(dtype=float), color="tab:green")
+    ax.barh([HYPERPARAMETER_LABELS.get(name, str(name)) for name in ordered.index], ordered.to_numpy(dtype=float),
+            color="tab:green")
     method = importance.attrs.get("method", "")
     names = {"fanova": "fANOVA importance", "eta_squared": "share of RMSE variance explained (η²)"}
     ax.set_xlabel(names.get(method, "importance"))

@@ -1,43 +1,46 @@
 """Hyperparameter search over the Seq2Seq model with Optuna: the article's grid and a sampler beyond it.
 
-Every trial trains the **article's form** of the Seq2Seq model
-(``checkin_traj.models.build_model("seq2seq", variant="article")``, whose ``num_layers``
-counts every LSTM layer: the article's "three LSTM layers" is ``num_layers=3``) with
-:func:`checkin_traj.training.train_model`, and is scored on the **validation** split (RMSE on
-the scaled targets, the article's number); the test split is touched only by
-:func:`score_on_test`, once, for the configuration chosen on validation.
+What a trial runs is on chapter 07's page and exported to :mod:`checkin_traj.pages.tuning`:
+``build_tunable_seq2seq`` (the article's Seq2Seq with ``num_layers``, which counts every
+LSTM layer, the decoder included, ``activation`` and ``learning_rate`` as arguments),
+``objective`` (build, train with chapter 03's ``train_model``, score on the **validation**
+windows) and the sampler's ``SEARCH_SPACE``. The chosen configuration is scored on the test
+windows by chapter 03's ``train_seeds``, on the page. This package is the plumbing around
+them, by concept:
 
-The package, by concept:
-
-- :mod:`~checkin_traj.tuning.space`: the grid (:data:`ARTICLE_GRID`), the sampler's space,
-  configurations as keys and labels;
+- :mod:`~checkin_traj.tuning.space`: the grid (:data:`ARTICLE_GRID`), configurations as keys
+  and labels, and the checks of grids and spaces (names from the page's builder);
 - :mod:`~checkin_traj.tuning.storage`: storage URLs (a journal file by default, PostgreSQL for
   several machines, SQLite for one process) and opening them;
-- :mod:`~checkin_traj.tuning.study`: :func:`run_study` and its objective (resumable, shared by
-  any number of workers);
+- :mod:`~checkin_traj.tuning.study`: :func:`run_study`, which calls the objective on every
+  configuration (resumable, shared by any number of workers);
 - :mod:`~checkin_traj.tuning.analysis`: :func:`trials_frame`, :func:`best_configuration`,
-  :func:`hyperparameter_importance`;
-- :mod:`~checkin_traj.tuning.scoring`: :func:`score_on_test`, through
-  :func:`checkin_traj.training.run_seeds`;
+  :func:`hyperparameter_importance` and the chapter's tables;
 - :mod:`~checkin_traj.tuning.cli`: ``checkin-traj tune``, a worker any machine can start.
 
 Optuna and TensorFlow are imported only when a function needs them.
 """
 
-from .analysis import FANOVA_MIN_TRIALS, best_configuration, hyperparameter_importance, trials_frame
-from .scoring import score_on_test
+from .analysis import (
+    FANOVA_MIN_TRIALS,
+    best_configuration,
+    grid_table,
+    hyperparameter_importance,
+    test_table,
+    trials_frame,
+    trials_table,
+)
 from .space import (
+    ACTIVATIONS,
     ARTICLE_BEST,
     ARTICLE_GRID,
-    MODEL,
-    VARIANT,
-    check_config,
+    HYPERPARAMETER_LABELS,
+    MIN_LAYERS,
     config_key,
     config_label,
     grid_configurations,
     grid_space,
-    min_layers,
-    search_space,
+    hyperparameter_names,
 )
 from .storage import (
     STORAGE_KINDS,
@@ -52,20 +55,20 @@ from .storage import (
     storage_kind,
     storage_url,
 )
-from .study import SAMPLERS, STUDY_SETTINGS, data_fingerprint, model_data, run_study, study_settings
+from .study import SAMPLERS, STUDY_SETTINGS, data_fingerprint, run_study, study_settings
 
 __all__ = [
+    "ACTIVATIONS",
     "ARTICLE_BEST",
     "ARTICLE_GRID",
     "FANOVA_MIN_TRIALS",
-    "MODEL",
+    "HYPERPARAMETER_LABELS",
+    "MIN_LAYERS",
     "SAMPLERS",
     "STORAGE_KINDS",
     "STUDY_SETTINGS",
-    "VARIANT",
     "StorageError",
     "best_configuration",
-    "check_config",
     "check_journal",
     "check_workers",
     "config_key",
@@ -74,18 +77,18 @@ __all__ = [
     "default_storage",
     "grid_configurations",
     "grid_space",
+    "grid_table",
     "hyperparameter_importance",
+    "hyperparameter_names",
     "journal_path",
     "load_study",
-    "min_layers",
-    "model_data",
     "open_storage",
     "redact",
     "run_study",
-    "score_on_test",
-    "search_space",
     "storage_kind",
     "storage_url",
     "study_settings",
+    "test_table",
     "trials_frame",
+    "trials_table",
 ]

@@ -1,16 +1,19 @@
-"""Reading a study: its completed trials as a table, the best configuration, hyperparameter importance.
+"""Reading a study: its completed trials, the best configuration, hyperparameter importance, tables.
 
-Everything here reads the **validation** scores the trials stored; nothing trains.
+Everything here reads what the trials stored (**validation** scores) or what the chapter
+trained and passes in; nothing trains. The ``*_table`` functions are the chapter's tables
+for a reader: headers in words, numbers rounded to what they mean, nothing shown as NaN.
 """
 
 from __future__ import annotations
 
 import warnings
 
+import numpy as np
 import pandas as pd
 
 from ..checks import check_choice, check_int
-from .space import config_label
+from .space import HYPERPARAMETER_LABELS, config_label
 from .study import study_settings
 
 #: Completed trials from which :func:`hyperparameter_importance` uses fANOVA (else eta squared).
@@ -144,3 +147,123 @@ def hyperparameter_importance(study, *, method="auto", seed=0, min_trials_fanova
     importance.name = "importance"
     importance.attrs["method"] = used
     return importance
+
+
+# --------------------------------------------------------------------------- tables for the reader
+
+#: Columns of :func:`trials_table` after the hyperparameters: trials_frame column -> (header, format).
+TRIAL_COLUMNS = {
+    "rmse": ("RMSE, validation", "{:.4f}"),
+    "r2": ("R², validation", "{:.3f}"),
+    "km_median": ("median error (km), validation", "{:.2f}"),
+    "minutes_median": ("median gap error (minutes), validation", "{:.0f}"),
+    "epochs_run": ("epochs trained", "{:.0f}"),
+    "seconds": ("seconds", "{:.1f}"),
+}
+
+#: Metrics of :func:`test_table`, with their decimals.
+TEST_METRICS = {"rmse": 3, "r2": 3, "km_median": 2, "within_1km": 3, "minutes_median": 0}
+
+
+def _value_text(value) -> str:
+    """A hyperparameter value as a reader reads it: 3 significant digits for a float, "–" for none."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)
+
+
+def trials_table(trials, *, top=5):
+    """The ``top`` trials with the lowest validation RMSE, as a reader's table.
+
+    Parameters
+    ----------
+    trials : pandas.DataFrame
+        From :func:`trials_frame` (any subset of its rows).
+    top : int
+        Rows shown, best first.
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+        Index ``trial``; the hyperparameters and :data:`TRIAL_COLUMNS` with headers in words,
+        as text; "–" where a trial lacks a value. Wraps within the page's column.
+    """
+    from ..report import wrapped
+
+    top = check_int("top", top, minimum=0)
+    names = list(trials.attrs.get("hyperparameters") or [])
+    ordered = trials.sort_values("rmse", kind="stable").head(top) if "rmse" in trials else trials.head(top)
+    table = pd.DataFrame(index=ordered.index)
+    for name in names:
+        table[HYPERPARAMETER_LABELS.get(name, name)] = [_value_text(value) for value in ordered[name]]
+    for column, (header, form) in TRIAL_COLUMNS.items():
+        if column in ordered:
+            table[header] = [
+                "–" if value is None or not np.isfinite(float(value)) else form.format(float(value)) for value in ordered[column]
+            ]
+    return wrapped(table.rename_axis("trial"))
+
+
+def grid_table(grids):
+    """Grids and configurations side by side: one row per hyperparameter (in words), one column per grid.
+
+    Parameters
+    ----------
+    grids : dict of str to dict
+        Column header -> a grid (name -> list of values) or a configuration (name -> value).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Text; values joined by ", "; "–" where a grid does not name a hyperparameter.
+    """
+    names = list(dict.fromkeys(name for grid in grids.values() for name in grid))
+    columns = {}
+    for header, grid in grids.items():
+        columns[header] = {
+            HYPERPARAMETER_LABELS.get(name, name): (
+                ", ".join(map(_value_text, grid[name])) if isinstance(grid.get(name), (list, tuple)) else _value_text(grid.get(name))
+            )
+            for name in names
+        }
+    return pd.DataFrame(columns).rename_axis("hyperparameter")
+
+
+def test_table(runs, references):
+    """Test scores: each run's mean ± standard deviation over seeds, then single reference numbers.
+
+    Parameters
+    ----------
+    runs : dict of str to SeedRuns
+        Row label -> the runs of one configuration (chapter 03's ``train_seeds``).
+    references : dict of str to mapping
+        Row label -> metric -> value: a baseline's test scores, the article's reported numbers.
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+        Columns :data:`TEST_METRICS` with headers in words (:data:`checkin_traj.metrics.METRIC_LABELS`);
+        "–" where a row lacks a metric. Wraps within the page's column.
+    """
+    from ..metrics import METRIC_LABELS
+    from ..report import wrapped
+
+    def number(value, digits):
+        return "–" if value is None or not np.isfinite(float(value)) else f"{float(value):.{digits}f}"
+
+    def mean_std(summary, metric, digits):
+        if metric not in summary.index:
+            return "–"
+        mean, std = summary.loc[metric, "mean"], summary.loc[metric, "std"]
+        return f"{number(mean, digits)} ± {number(std, digits)}" if np.isfinite(std) else number(mean, digits)
+
+    rows = {}
+    for label, seed_runs in runs.items():
+        summary = seed_runs.summary()
+        rows[label] = {METRIC_LABELS[metric]: mean_std(summary, metric, digits) for metric, digits in TEST_METRICS.items()}
+    for label, scores in references.items():
+        scores = dict(scores)
+        rows[label] = {METRIC_LABELS[metric]: number(scores.get(metric), digits) for metric, digits in TEST_METRICS.items()}
+    return wrapped(pd.DataFrame(rows).T.rename_axis("test windows"))

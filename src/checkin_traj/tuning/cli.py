@@ -3,7 +3,9 @@
 Every worker reads the run's clean check-ins and windowing protocol (chapters 01 and 02,
 in ``--workdir``), takes chapter 07's parameters (its own defaults, ``--profile``, ``-p``),
 and works on the chapter's studies in ``--storage`` until they are complete: the grid
-(``<STUDY_NAME>-grid``), then the TPE sampler's trials (``<STUDY_NAME>-tpe``). Workers on one
+(``<STUDY_NAME>-grid``), then the TPE sampler's trials (``<STUDY_NAME>-tpe``). Every trial
+runs the chapter's own objective, imported from the page (:mod:`checkin_traj.pages.tuning`:
+``objective`` and ``SEARCH_SPACE``), on the article's three features. Workers on one
 storage never train a configuration twice, and one that dies mid-trial is noticed when its
 heartbeat stops; its configuration is trained again by another. Chapter 07, run afterwards
 with ``-p STORAGE`` set to the same URL, finds the studies complete and trains no trial.
@@ -62,8 +64,10 @@ def studies(parameters) -> dict:
     """The chapter's studies: name to the keyword arguments of :func:`checkin_traj.tuning.run_study`.
 
     The same names and settings as chapter 07's cells, so that the chapter finds the trials
-    a worker stored (a difference is refused by ``run_study``, naming the setting).
+    a worker stored (a difference is refused by ``run_study``, naming the setting). The
+    sampler's space is the page's ``SEARCH_SPACE``, as in the chapter.
     """
+    from ..pages.tuning import SEARCH_SPACE
     from .space import ARTICLE_GRID
 
     training = dict(
@@ -73,35 +77,37 @@ def studies(parameters) -> dict:
     grid = ARTICLE_GRID if parameters["GRID"] is None else parameters["GRID"]
     found = {f"{parameters['STUDY_NAME']}-grid": dict(sampler="grid", grid=grid, **training)}
     if parameters["N_TPE_TRIALS"] > 0:
-        found[f"{parameters['STUDY_NAME']}-tpe"] = dict(sampler="tpe", n_trials=parameters["N_TPE_TRIALS"], **training)
+        found[f"{parameters['STUDY_NAME']}-tpe"] = dict(
+            sampler="tpe", space=SEARCH_SPACE, n_trials=parameters["N_TPE_TRIALS"], **training
+        )
     return found
 
 
 def _windows(workdir):
-    from ..data.provenance import load_clean
-    from ..results import load_results
-    from ..sequences import build_windows
+    """The windows chapter 07's trials read: chapter 02's, with the article's three features (as on its page)."""
+    from ..report import load_protocol
+    from ..sequences import ARTICLE_FEATURES
 
     try:
-        protocol = load_results(workdir, "protocol")["extra"]
-        clean = load_clean(workdir)
+        data, _ = load_protocol(workdir)
     except FileNotFoundError as error:
         raise FileNotFoundError(
             f"{workdir} lacks what chapters 01 and 02 write ({error}); run them first with the same parameters on "
             f"every machine: checkin-traj build --chapters 01 02 --no-book --workdir {workdir}"
         ) from None
-    return build_windows(clean, **protocol)
+    return data.with_features(ARTICLE_FEATURES)
 
 
 def work(workdir, storage, parameters, *, verbose=1) -> dict:
     """Work on every study of the chapter until it is complete; returns completed trials per study."""
+    from ..pages.tuning import objective
     from .analysis import trials_frame
     from .study import run_study
 
     data = _windows(workdir)
     done = {}
     for name, arguments in studies(parameters).items():
-        study = run_study(data, study_name=name, storage=storage, verbose=verbose, **arguments)
+        study = run_study(objective, data, study_name=name, storage=storage, verbose=verbose, **arguments)
         done[name] = len(trials_frame(study))
     return done
 

@@ -1,4 +1,10 @@
-"""Running a study: the objective (train one configuration, score it on validation) and the queue.
+"""Running a study: chapter 07's objective, called on every configuration of a grid or a sampler's space.
+
+The objective is the function a trial runs, written on chapter 07's page
+(``checkin_traj.pages.tuning.objective``): it builds the model with a configuration, trains
+it and scores it on the validation windows. :func:`run_study` takes it as its first
+argument and does the bookkeeping around it: the queue, resuming, several workers, and what
+each trial stores.
 
 How the grid is run. Each configuration of the grid is put in Optuna's queue
 (:meth:`optuna.study.Study.enqueue_trial`) as a ``WAITING`` trial, and each worker takes
@@ -28,8 +34,6 @@ import numpy as np
 from ..checks import check_choice, check_int, check_positive
 from .space import (
     ARTICLE_GRID,
-    MODEL,
-    VARIANT,
     check_space,
     config_key,
     config_label,
@@ -41,7 +45,7 @@ from .storage import exclusive_use, open_storage, study_exists
 
 SAMPLERS = ("grid", "tpe")
 #: Study settings that must match when a study is loaded again (else its trials would mix).
-STUDY_SETTINGS = ("sampler", "space", "variant", "epochs", "batch_size", "patience", "seed", "target_mode", "data")
+STUDY_SETTINGS = ("sampler", "space", "epochs", "batch_size", "patience", "seed", "data")
 
 SETTINGS_ATTR = "settings"  # study user attribute: the settings, one JSON record
 TRAINED = "trained"  # user attribute set on trials that trained a model
@@ -52,18 +56,9 @@ CONFIG = "config"  # user attribute: the configuration as canonical JSON
 # --------------------------------------------------------------------------- checks and data
 
 
-def check_training(target_mode, epochs, batch_size, patience, variant=VARIANT):
-    """The training settings every trial or seed uses: ``(target_mode, epochs, batch_size, patience)``.
-
-    ``target_mode=None`` is the form's own (:data:`checkin_traj.models.VARIANT_TARGET_MODES`).
-    """
-    from ..models import VARIANT_TARGET_MODES, VARIANTS
-    from ..training import TARGET_MODES
-
-    check_choice("variant", variant, VARIANTS)
-    target_mode = VARIANT_TARGET_MODES[variant] if target_mode is None else check_choice("target_mode", target_mode, TARGET_MODES)
+def check_training(epochs, batch_size, patience):
+    """The training settings every trial uses: ``(epochs, batch_size, patience)``, checked."""
     return (
-        target_mode,
         check_int("epochs", epochs, minimum=1),
         check_int("batch_size", batch_size, minimum=1),
         check_int("patience", patience, minimum=0),
@@ -80,16 +75,6 @@ def check_data(data):
             raise ValueError(f"data.{split} has {len(part.y)} windows; validation scores need at least 2")
 
 
-def model_data(data, variant=VARIANT):
-    """The windows a form reads: the article's three features (time, lon, lat), or all of them."""
-    from ..models import VARIANT_FEATURES
-
-    features = VARIANT_FEATURES[variant]
-    if features is None or not hasattr(data, "with_features"):
-        return data
-    return data.with_features(features)
-
-
 def data_fingerprint(data) -> dict:
     """Window counts, shapes and a hash of the validation targets, to tell data sets apart."""
     val_y = np.ascontiguousarray(np.asarray(data.val.y, dtype=np.float32))
@@ -103,16 +88,6 @@ def data_fingerprint(data) -> dict:
 
 
 # --------------------------------------------------------------------------- the objective
-
-
-def train_one(name, data, **kwargs):
-    """The default trainer: :func:`checkin_traj.training.train_model` on a fresh Keras session."""
-    import keras
-
-    from ..training import train_model
-
-    keras.backend.clear_session()
-    return train_model(name, data, **kwargs)
 
 
 def numbers_of(scores) -> dict:
@@ -161,18 +136,22 @@ def _enough_ahead(trial, n_trials):
     return None
 
 
-class Objective:
-    """Train one configuration, return its validation RMSE; metrics go to user attributes."""
+class OptunaObjective:
+    """What Optuna calls for a trial: the queue's bookkeeping around the chapter's ``objective``.
 
-    def __init__(self, data, *, sampler, grid, space, trainer, train_kwargs, verbose, n_trials=None):
-        self.data, self.sampler, self.grid, self.space, self.n_trials = data, sampler, grid, space, n_trials
-        self.trainer, self.train_kwargs, self.verbose = trainer, train_kwargs, verbose
+    Takes the trial's configuration (the queued grid point, or the sampler's suggestion), skips
+    a trial another worker made needless, calls ``objective(config, data, **training)`` and
+    stores what it returns: every validation score as a user attribute ``val_<name>``, the
+    epochs trained (``epochs_run``) and the trial's wall-clock ``seconds``.
+    """
+
+    def __init__(self, objective, data, *, sampler, grid, space, training, verbose, n_trials=None):
+        self.objective, self.data, self.training = objective, data, training
+        self.sampler, self.grid, self.space, self.n_trials, self.verbose = sampler, grid, space, n_trials, verbose
         self.trained = 0
 
     def __call__(self, trial):
         import optuna
-
-        from ..metrics import evaluate
 
         if self.sampler == "grid":
             key = trial.user_attrs.get(CONFIG)
@@ -192,22 +171,22 @@ class Objective:
             config = {name: _suggest(trial, name, distribution) for name, distribution in self.space.items()}
             trial.set_user_attr(CONFIG, config_key(config))
         started = time.perf_counter()
-        trained = self.trainer(MODEL, self.data, hyperparameters=config, **self.train_kwargs)
-        scores = numbers_of(evaluate(self.data, trained.predict("val"), split="val"))
+        value, scores, epochs_run = self.objective(config, self.data, **self.training)
         seconds = time.perf_counter() - started
-        for name, value in scores.items():
-            trial.set_user_attr(f"val_{name}", value)
-        trial.set_user_attr("epochs_run", int(trained.epochs_run))
+        value, scores = float(value), numbers_of(scores)
+        for name, number in scores.items():
+            trial.set_user_attr(f"val_{name}", number)
+        trial.set_user_attr("epochs_run", int(epochs_run))
         trial.set_user_attr("seconds", float(seconds))
         trial.set_user_attr(TRAINED, True)
         self.trained += 1
         if self.verbose:
             print(
-                f"trial {trial.number} ({config_label(config)}): val RMSE {scores['rmse']:.4f}, "
-                f"R² {scores.get('r2', float('nan')):.3f}, {trained.epochs_run} epochs, {seconds:.1f} s",
+                f"trial {trial.number} ({config_label(config)}): val RMSE {scores.get('rmse', value):.4f}, "
+                f"R² {scores.get('r2', float('nan')):.3f}, {epochs_run} epochs, {seconds:.1f} s",
                 flush=True,
             )
-        return scores["rmse"]
+        return value
 
 
 # --------------------------------------------------------------------------- running a study
@@ -283,6 +262,7 @@ def _fail_stale(study):
 
 
 def run_study(
+    objective,
     data,
     *,
     study_name,
@@ -295,23 +275,26 @@ def run_study(
     batch_size=256,
     patience=5,
     seed=0,
-    variant=VARIANT,
-    target_mode=None,
     wait=True,
     poll_s=2.0,
     timeout_s=120.0,
     heartbeat_s=30,
-    trainer=None,
     verbose=0,
 ):
     """Search Seq2Seq hyperparameters with Optuna, resuming whatever the storage already holds.
 
     Parameters
     ----------
+    objective : callable
+        What a trial runs, called as ``objective(config, data, seed=..., epochs=...,
+        batch_size=..., patience=...)`` with ``config`` a dict of hyperparameters; returns
+        ``(value, scores, epochs_run)``: the number Optuna minimises (the validation RMSE),
+        a dict of validation scores (stored as ``val_<name>``) and the epochs trained.
+        Chapter 07's is ``checkin_traj.pages.tuning.objective``.
     data : WindowedData
-        Windows from :func:`checkin_traj.sequences.build_windows`; trials train on
-        ``train``, stop early and are scored on ``val``. ``test`` is never read. The
-        article's form reads the article's three features of them.
+        The windows the objective trains on and scores (chapter 07: the article's three
+        features of chapter 02's windows). Its training and validation windows are
+        fingerprinted, so a study refuses trials made from other windows.
     study_name : str
         The study's name in the storage; calls with the same name and storage share trials.
     storage : str or Path
@@ -324,20 +307,17 @@ def run_study(
     grid : dict of str to list
         The grid (``sampler="grid"``), checked by :func:`checkin_traj.tuning.grid_space`.
     space : dict of str to optuna distribution, optional
-        The sampler's space (``sampler="tpe"``); :func:`checkin_traj.tuning.search_space` by default.
+        The sampler's space (``sampler="tpe"``, required there), e.g. chapter 07's
+        ``checkin_traj.pages.tuning.SEARCH_SPACE``.
     n_trials : int, optional
         ``"grid"``: the most configurations this call trains (None: all that remain).
         ``"tpe"``: the number of completed trials the study should hold, counting earlier
         calls and other workers (required).
     epochs, batch_size, patience : int
-        Training settings of every trial (:func:`checkin_traj.training.train_model`).
+        Training settings of every trial, passed to ``objective``.
     seed : int
-        Training seed of every trial; the TPE sampler's seed is derived from it and from
-        the number of trials already stored.
-    variant : {"article", "book"}
-        The model form trained (default the article's, :data:`checkin_traj.tuning.VARIANT`).
-    target_mode : {"absolute", "offset"}, optional
-        What the networks are trained on; default the form's own (absolute for the article).
+        Training seed of every trial, passed to ``objective``; the TPE sampler's seed is
+        derived from it and from the number of trials already stored.
     wait : bool
         When the queue is empty but other workers still run trials, wait for them (and
         retry those whose worker died), so the returned study is complete.
@@ -347,18 +327,13 @@ def run_study(
         Seconds to wait for SQLite's lock.
     heartbeat_s : int
         Heartbeat period of running trials, seconds (see :func:`checkin_traj.tuning.open_storage`).
-    trainer : callable, optional
-        Called as ``trainer("seq2seq", data, hyperparameters=..., target_mode=...,
-        epochs=..., batch_size=..., patience=..., seed=..., variant=..., verbose=0)``;
-        returns an object with ``predict(split)`` (scaled absolute predictions) and
-        ``epochs_run``. Default: :func:`checkin_traj.training.train_model`.
     verbose : int
         0 silent; 1 one line per trial.
 
     Returns
     -------
     optuna.Study
-        Trials' values are validation RMSEs (scaled); user attributes ``val_r2``,
+        Trials' values are what ``objective`` returned first (validation RMSEs); user attributes ``val_r2``,
         ``val_km_mean``, ``val_minutes_mean``, ..., ``epochs_run`` and ``seconds``.
 
     Raises
@@ -373,46 +348,46 @@ def run_study(
 
     if not isinstance(study_name, str) or not study_name.strip():
         raise ValueError(f"study_name must be a non-empty string, got {study_name!r}")
+    if not callable(objective):
+        raise ValueError(
+            f"objective must be the function a trial runs (chapter 07's checkin_traj.pages.tuning.objective), got {objective!r}"
+        )
     check_choice("sampler", sampler, SAMPLERS)
-    target_mode, epochs, batch_size, patience = check_training(target_mode, epochs, batch_size, patience, variant)
+    epochs, batch_size, patience = check_training(epochs, batch_size, patience)
     seed = check_int("seed", seed, minimum=0)
     if n_trials is not None:
         n_trials = check_int("n_trials", n_trials, minimum=0)
     poll_s = check_positive("poll_s", poll_s)
     verbose = check_int("verbose", verbose, minimum=0)
     if sampler == "grid":
-        grid = grid_space(grid, variant=variant)
+        grid = grid_space(grid)
         space_description = grid
     else:
         if n_trials is None:
             raise ValueError("n_trials is required with sampler='tpe': how many completed trials the study should hold")
-        space = check_space(space, variant=variant)
+        if space is None:
+            raise ValueError("space is required with sampler='tpe': e.g. chapter 07's checkin_traj.pages.tuning.SEARCH_SPACE")
+        space = check_space(space)
         space_description = space_json(space)
     check_data(data)
-    data = model_data(data, variant)
     rdb = open_storage(storage, timeout_s=timeout_s, heartbeat_s=heartbeat_s)
 
     settings = {
         "sampler": sampler,
         "space": space_description,
-        "variant": variant,
         "epochs": epochs,
         "batch_size": batch_size,
         "patience": patience,
         "seed": seed,
-        "target_mode": target_mode,
         "data": data_fingerprint(data),
     }
-    train_kwargs = dict(
-        target_mode=target_mode, epochs=epochs, batch_size=batch_size, patience=patience, seed=seed, variant=variant, verbose=0
-    )
-    objective = Objective(
+    trials = OptunaObjective(
+        objective,
         data,
         sampler=sampler,
         grid=grid,
         space=space,
-        trainer=train_one if trainer is None else trainer,
-        train_kwargs=train_kwargs,
+        training=dict(seed=seed, epochs=epochs, batch_size=batch_size, patience=patience),
         verbose=verbose,
         n_trials=n_trials if sampler == "tpe" else None,
     )
@@ -429,7 +404,7 @@ def run_study(
                     load_if_exists=True,
                 )
                 _check_study_settings(study, settings)
-                _run_grid(study, objective, grid_configurations(grid), n_trials=n_trials, wait=wait, poll_s=poll_s)
+                _run_grid(study, trials, grid_configurations(grid), n_trials=n_trials, wait=wait, poll_s=poll_s)
             else:
                 stored = 0
                 if study_exists(rdb, study_name):
@@ -443,7 +418,7 @@ def run_study(
                     load_if_exists=True,
                 )
                 _check_study_settings(study, settings)
-                _run_sampler(study, objective, n_trials=n_trials, wait=wait, poll_s=poll_s)
+                _run_sampler(study, trials, n_trials=n_trials, wait=wait, poll_s=poll_s)
     finally:
         optuna.logging.set_verbosity(verbosity)
     return study
