@@ -124,6 +124,45 @@ def test_run_baselines_scores_every_baseline_on_the_same_windows():
         run_baselines(data, split="later")
 
 
+def test_the_strongest_baseline_is_chosen_on_the_validation_scores_by_the_one_rule():
+    from checkin_traj.verdicts import strongest_baseline
+
+    data = build_windows(make_check_ins([[1, 2] * 10, [1, 1, 3] * 8, [4, 3, 2, 1] * 5]), window=3)
+    val = run_baselines(data, split="val")
+    test = run_baselines(data, split="test")
+    assert (val["windows"] == len(data.val)).all() and (test["windows"] == len(data.test)).all()
+    assert strongest_baseline(val, metric="rmse") == val["rmse"].idxmin()
+    assert strongest_baseline(val, metric="km_median") == val["km_median"].idxmin()
+    # a table whose test and validation orders differ: the choice follows validation
+    flipped = val.assign(rmse=test["rmse"].max() - test["rmse"] + 1.0)
+    assert strongest_baseline(flipped, metric="rmse") == test["rmse"].idxmax()
+
+
+def test_scores_frame_shows_one_row_per_score_in_words_rounded_and_no_nan():
+    from checkin_traj.baselines import SCORE_DECIMALS, scores_frame
+    from checkin_traj.metrics import METRIC_LABELS
+
+    data = build_windows(make_check_ins([[1, 2] * 10, [1, 1, 3] * 8]), window=3)
+    table = run_baselines(data)
+    table.loc["persistence", "km_mean"] = np.nan
+    shown = scores_frame(table)
+    assert list(shown.columns) == list(BASELINES) and shown.columns.name == "baseline"
+    assert list(shown.index) == [
+        METRIC_LABELS.get(name, {"fallback_windows": "windows where the rule fell back",
+                                 "fit_seconds": "fitting time (s)"}.get(name))
+        for name in SCORE_DECIMALS
+    ]
+    assert shown.loc["mean error (km)", "persistence"] == "–"  # never "nan"
+    assert shown.loc["RMSE, pooled (article's form)", "markov_next"] == f"{table.loc['markov_next', 'rmse']:.3f}"
+    assert shown.loc["windows where the rule fell back", "user_mean"] == f"{table.loc['user_mean', 'fallback_windows']:,.0f}"
+    assert not shown.apply(lambda column: column.str.contains("nan|`")).any().any()
+    assert list(scores_frame(table, columns=["km_median", "rmse"]).index) == [
+        "median error (km), pooled", "RMSE, pooled (article's form)"
+    ]
+    with pytest.raises(ValueError, match="no column"):
+        scores_frame(table, columns=["acc@1"])
+
+
 def test_hist_gradient_boosting_learns_offsets_fitted_on_train_and_stopped_on_validation():
     from checkin_traj.baselines import BOOSTED_BASELINES, hist_gradient_boosting, persistence
     from checkin_traj.metrics import evaluate

@@ -54,6 +54,10 @@ def test_glued_cleaning_numbers_add_up(executed):
     assert values["removed_duplicates"] > 0 and values["removed_speed"] > 0 and values["removed_stays"] > 0
     assert 0 < values["users_out"] <= values["users_in"] <= 60
     assert values["kept_percent"] == pytest.approx(100.0 * values["rows_out"] / values["rows_in"])
+    # the plain rule ran on a sample of SAMPLE_USERS (300) users: here every user, and the page
+    # asserted that the compiled pass labels each of their check-ins the same way
+    assert values["plain_sample_users"] == values["users_in"]
+    assert values["plain_sample_check_ins"] == values["rows_read"]
 
 
 @pytest.mark.slow
@@ -93,3 +97,23 @@ def test_parameters_cell_declares_every_profile_parameter(tmp_path):
     profiles = yaml.safe_load((REPO_ROOT / "notebooks" / "parameters.yml").read_text())["01_data_cleaning"]
     for profile, parameters in profiles.items():
         assert set(parameters or {}) <= declared, profile
+
+
+def test_the_cleaning_rule_is_written_on_the_page_and_exported_from_it():
+    import sys
+
+    import jupytext
+
+    saved = [
+        cell.source for cell in jupytext.read(CHAPTER).cells
+        if cell.cell_type == "code" and cell.source.splitlines()[:1] == ["#@save"]
+    ]
+    assert any("def removal_reasons(" in source for source in saved)
+    assert any("def label_removals_plain(" in source for source in saved)
+    sys.path.insert(0, str(REPO_ROOT / "tools"))
+    try:
+        import export_pages
+    finally:
+        sys.path.pop(0)
+    module = export_pages.PACKAGE / "data_cleaning.py"
+    assert (REPO_ROOT / module).read_text() == export_pages.exported(REPO_ROOT)[module], "run tools/export_pages.py"

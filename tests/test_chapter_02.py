@@ -1,13 +1,16 @@
 """Chapter 02 (evaluation protocol and baselines), executed with the test profile."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from checkin_traj.baselines import BASELINES, BOOSTED_BASELINES
+from checkin_traj.baselines import BASELINES, BOOSTED_BASELINES, run_baselines
 from checkin_traj.data.provenance import load_clean
 from checkin_traj.metrics import errors_km
+from checkin_traj.report import load_protocol
 from checkin_traj.results import load_results
 from checkin_traj.sequences import build_windows, test_windows_hash
+from checkin_traj.verdicts import strongest_baseline
 
 from .chapter_workdirs import run_chapter, save_clean_run, synthetic_clean
 
@@ -21,13 +24,21 @@ def test_chapter_02_scores_every_baseline_and_names_the_strongest(tmp_path):
 
     rmse = {name: values[f"{name}_rmse"] for name in BASELINES}
     assert all(np.isfinite(value) for value in rmse.values())
-    assert values["strongest_baseline"] == min(rmse, key=rmse.get)
-    assert values["strongest_rmse"] == pytest.approx(min(rmse.values()))
     assert values["users_kept"] + values["users_dropped"] == values["users_in"] == 40
 
+    # the strongest baselines are chosen on the validation windows (the saved "val" table) by the
+    # one rule, and scored on the test windows
     saved = load_results(workdir, "baselines")
-    assert list(saved["tables"]["test"].index) == list(BASELINES)
+    assert list(saved["tables"]["test"].index) == list(saved["tables"]["val"].index) == list(BASELINES)
+    val = saved["tables"]["val"]
+    assert values["strongest_baseline"] == strongest_baseline(val, metric="rmse") == val["rmse"].idxmin()
+    assert values["closest_km_baseline"] == strongest_baseline(val, metric="km_median")
+    assert values["strongest_rmse"] == pytest.approx(rmse[values["strongest_baseline"]])
     assert saved["extra"]["strongest"] == values["strongest_baseline"]
+    assert saved["extra"]["closest_km"] == values["closest_km_baseline"]
+    _, baselines = load_protocol(workdir)  # what the model chapters read: the saved table, the same choice
+    assert baselines.strongest("rmse") == values["strongest_baseline"]
+    assert baselines.strongest("km_median") == values["closest_km_baseline"]
     assert all(saved["arrays"][name].shape == (values["windows_test"], 3) for name in BASELINES)
 
     # the saved protocol (test profile: window 5) rebuilds the same windows
@@ -35,6 +46,9 @@ def test_chapter_02_scores_every_baseline_and_names_the_strongest(tmp_path):
     assert protocol["window"] == 5
     again = build_windows(load_clean(workdir), **protocol)
     assert len(again.test) == values["windows_test"]
+    recomputed = run_baselines(again, split="val")
+    pd.testing.assert_frame_equal(val.drop(columns="fit_seconds"), recomputed.drop(columns="fit_seconds"),
+                                  check_dtype=False, check_names=False)
     # persistence predicts the last input's place: the saved predictions match the rebuilt windows
     np.testing.assert_allclose(saved["arrays"]["persistence"][:, 1:], again.test.last[:, 1:], atol=1e-6)
 

@@ -21,7 +21,6 @@ from checkin_traj.cleaning import (
     sort_by_user_time,
     threshold_sensitivity,
 )
-from checkin_traj.cleaning.kernel import DUPLICATE, KEPT, OUTSIDE, SPEED, STAY, _removal_kernel
 from checkin_traj.cleaning.order import _sort_order
 from checkin_traj.geo import EARTH_RADIUS_KM, NYC_BOX, BoundingBox, haversine_km
 
@@ -127,107 +126,101 @@ def test_filters_refuse_unsorted_check_ins():
             step(frame)
 
 
-def reference_previous_kept(user, time_ns, lat, lon, *, mode, max_speed_kmh, stay_radius_km, min_stay_ns):
-    """Plain-Python definition: compare each check-in with the previous kept one of its user."""
-    keep = []
-    last_kept = {}
-    for i in range(len(user)):
-        previous = last_kept.get(user[i])
-        drop = False
-        if previous is not None:
-            lat1, lon1 = math.radians(lat[previous]), math.radians(lon[previous])
-            lat2, lon2 = math.radians(lat[i]), math.radians(lon[i])
-            sin_half_dlat = math.sin((lat2 - lat1) / 2.0)
-            sin_half_dlon = math.sin((lon2 - lon1) / 2.0)
-            a = sin_half_dlat * sin_half_dlat + math.cos(lat1) * math.cos(lat2) * (sin_half_dlon * sin_half_dlon)
-            distance_km = 2.0 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(max(a, 0.0), 1.0)))
-            dt_ns = int(time_ns[i]) - int(time_ns[previous])
-            if mode == "speed":
-                speed = 0.0 if distance_km == 0.0 else (math.inf if dt_ns == 0 else distance_km / (dt_ns / 3.6e12))
-                drop = speed > max_speed_kmh
-            else:
-                drop = distance_km <= stay_radius_km and dt_ns < min_stay_ns
-        keep.append(not drop)
-        if not drop:
-            last_kept[user[i]] = i
-    return np.array(keep, dtype=bool)
+# The definition the compiled pass must follow is chapter 01's plain Python rule
+# (checkin_traj.pages.data_cleaning, exported from the page): one copy, read by people and tests.
 
-
-PLACES = [TIMES_SQUARE, JFK, north_of(TIMES_SQUARE, 30), north_of(TIMES_SQUARE, 80), (51.507, -0.128)]
+PLACES = [
+    TIMES_SQUARE,
+    JFK,
+    north_of(TIMES_SQUARE, 30),
+    north_of(TIMES_SQUARE, 80),
+    (40.95, -73.95),  # just north of the box: outside, and near enough to be reached
+    (51.507, -0.128),  # London: outside, and out of reach
+]
+LOCATION_IDS = (1, 2, 3)  # few ids, so that rows repeat in full (exact duplicates)
 
 
 @st.composite
-def trajectories(draw):
+def raw_check_ins(draw):
+    """A raw frame of up to 4 users: times with ties, places near and far, exact duplicates, any row order."""
     n = draw(st.integers(1, 40))
     user = np.sort(np.array(draw(st.lists(st.integers(0, 3), min_size=n, max_size=n)), dtype=np.int64))
     steps = draw(st.lists(st.sampled_from([0, 1, 30, 60, 300, 900, 1800, 3600, 7200]), min_size=n, max_size=n))
-    time_ns = np.cumsum(np.array(steps, dtype=np.int64)) * 1_000_000_000
+    minutes = np.cumsum(np.array(steps, dtype=float)) / 60.0
     places = draw(st.lists(st.integers(0, len(PLACES)), min_size=n, max_size=n))
     jitter = draw(st.lists(st.floats(-0.01, 0.01), min_size=n, max_size=n))
-    lat = np.array([PLACES[p][0] if p < len(PLACES) else 40.7 + j for p, j in zip(places, jitter)])
-    lon = np.array([PLACES[p][1] if p < len(PLACES) else -73.9 + j for p, j in zip(places, jitter)])
-    active = np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n)), dtype=bool)
-    return user, time_ns, lat, lon, active
+    location = draw(st.lists(st.sampled_from(LOCATION_IDS), min_size=n, max_size=n))
+    rows = [
+        (int(u), m, *(PLACES[p] if p < len(PLACES) else (40.7 + j, -73.9 + j)), loc)
+        for u, m, p, j, loc in zip(user, minutes, places, jitter, location)
+    ]
+    copies = draw(st.lists(st.integers(0, n - 1), max_size=5))  # rows uploaded twice
+    rows += [rows[i] for i in copies]
+    frame = checkins(rows)
+    if draw(st.booleans()):  # a file in another order: the kernel reads it through the sort order
+        frame = frame.take(draw(st.permutations(range(len(frame)))))
+    return frame
 
 
-def reference_reasons(user, time_ns, lat, lon, duplicate, inside, *, max_speed_kmh, stay_radius_km, min_stay_ns):
-    """Plain-Python steps one after the other: duplicates, speed, stays (on what speed kept), box."""
-    reasons = np.full(len(user), KEPT, dtype=np.int8)
-    reasons[duplicate] = DUPLICATE
-    for mode, code in (("speed", SPEED), ("stay", STAY)):
-        active = reasons == KEPT
-        keep = reference_previous_kept(
-            user[active], time_ns[active], lat[active], lon[active], mode=mode, max_speed_kmh=max_speed_kmh,
-            stay_radius_km=stay_radius_km, min_stay_ns=min_stay_ns,
-        )
-        reasons[np.flatnonzero(active)[~keep]] = code
-    reasons[(reasons == KEPT) & ~inside] = OUTSIDE
-    return reasons
+@st.composite
+def cleaning_thresholds(draw):
+    """Thresholds over the whole range, each step sometimes switched off."""
 
+    def threshold(values):
+        switched_off = draw(st.integers(0, 3)) == 0  # about one draw in four
+        return None if switched_off else draw(values)
 
-@settings(max_examples=300, deadline=None)
-@given(
-    trajectories(),
-    st.floats(1.0, 3000.0),
-    st.floats(1.0, 30_000.0),
-    st.floats(0.1, 200.0),
-    st.randoms(use_true_random=False),
-)
-def test_kernel_equals_the_plain_python_definition(trajectory, max_speed_kmh, stay_radius_m, min_stay_minutes, rng):
-    user, time_ns, lat, lon, active = trajectory
-    n = len(user)
-    duplicate = ~active  # rows an earlier step removed: the definition applies to the others alone
-    inside = np.array([rng.random() < 0.8 for _ in range(n)], dtype=bool)
-    min_stay_ns = np.int64(round(min_stay_minutes * 6e10))
-    thresholds = (True, max_speed_kmh, True, stay_radius_m / 1000.0, min_stay_ns)
-    expected = reference_reasons(
-        user, time_ns, lat, lon, duplicate, inside, max_speed_kmh=max_speed_kmh,
-        stay_radius_km=stay_radius_m / 1000.0, min_stay_ns=min_stay_ns,
+    return Thresholds(
+        max_speed_kmh=threshold(st.floats(1.0, 3000.0)),
+        stay_radius_m=threshold(st.floats(1.0, 30_000.0)),
+        min_stay_minutes=threshold(st.floats(0.1, 200.0)),
     )
-    found = np.full(n, -1, dtype=np.int8)
-    _removal_kernel(np.empty(0, dtype=np.int64), user, time_ns, lat, lon, duplicate, inside, *thresholds, found, 0, n)
-    np.testing.assert_array_equal(found, expected)
 
-    # the same rows scattered over a file, read through the sort order: order[k] is the row
-    # of the k-th check-in; the duplicate mask is by sorted position, ``inside`` by row
-    order = np.array(rng.sample(range(n), n), dtype=np.int64)
-    scattered = [np.empty_like(column) for column in (user, time_ns, lat, lon, inside)]
-    for column, sorted_column in zip(scattered, (user, time_ns, lat, lon, inside)):
-        column[order] = sorted_column
-    found[:] = -1
-    _removal_kernel(order, *scattered[:4], duplicate, scattered[4], *thresholds, found, 0, n)
-    np.testing.assert_array_equal(found, expected)
 
-    # one step at a time, as filter_speed and filter_stays run it
-    for mode, step in (("speed", (True, max_speed_kmh, False, 0.0, np.int64(0))), ("stay", (False, 0.0, *thresholds[2:]))):
-        found[:] = -1
-        none = np.empty(0, dtype=bool)
-        _removal_kernel(np.empty(0, dtype=np.int64), user, time_ns, lat, lon, none, none, *step, found, 0, n)
-        keep = reference_previous_kept(
-            user, time_ns, lat, lon, mode=mode, max_speed_kmh=max_speed_kmh,
-            stay_radius_km=stay_radius_m / 1000.0, min_stay_ns=min_stay_ns,
-        )
-        np.testing.assert_array_equal(found == KEPT, keep, err_msg=mode)
+@settings(max_examples=200, deadline=None)
+@given(raw_check_ins(), cleaning_thresholds())
+def test_kernel_labels_every_check_in_as_the_plain_rule_on_the_page_does(frame, thresholds):
+    from checkin_traj.pages.data_cleaning import label_removals_plain
+
+    plain = label_removals_plain(frame, thresholds)
+    fast = label_removals(frame, thresholds)
+    assert fast.index.equals(plain.index)
+    assert fast["removed_by"].tolist() == plain["removed_by"].tolist()
+
+
+@settings(max_examples=100, deadline=None)
+@given(raw_check_ins(), st.floats(1.0, 3000.0), st.floats(1.0, 30_000.0), st.floats(0.1, 200.0))
+def test_each_filter_alone_keeps_what_the_plain_rule_keeps(frame, max_speed_kmh, stay_radius_m, min_stay_minutes):
+    # filter_speed and filter_stays run one step on sorted rows, without the duplicate and box
+    # labels; a row outside the box still anchors the next one, so on rows without duplicates
+    # each keeps every row the plain rule does not remove at its step
+    from checkin_traj.pages.data_cleaning import label_removals_plain
+
+    frame = sort_by_user_time(drop_exact_duplicates(frame))
+    thresholds = Thresholds(max_speed_kmh=max_speed_kmh, stay_radius_m=stay_radius_m, min_stay_minutes=min_stay_minutes)
+    speed_only = label_removals_plain(frame, Thresholds.of(thresholds, stay_radius_m=None))
+    assert filter_speed(frame, thresholds).index.equals(speed_only.index[speed_only["removed_by"] != "speed"])
+    stays_only = label_removals_plain(frame, Thresholds.of(thresholds, max_speed_kmh=None))
+    assert filter_stays(frame, thresholds).index.equals(stays_only.index[stays_only["removed_by"] != "stay"])
+
+
+def test_plain_rule_on_the_page_labels_a_hand_made_trajectory():
+    from checkin_traj.pages.data_cleaning import removal_reasons
+
+    frame = checkins(
+        [
+            (0, 0, *TIMES_SQUARE, 1),
+            (0, 0, *TIMES_SQUARE, 1),  # the same line twice: duplicate
+            (0, 1, *JFK, 2),  # 21.5 km in a minute: speed
+            (0, 10, *north_of(TIMES_SQUARE, 20), 3),  # 20 m from the kept one, 10 minutes on: stay
+            (0, 60, *(51.507, -0.128), 4),  # London, an hour later: speed
+            (0, 600, *(40.95, -73.95), 5),  # north of the box, reached in time: outside
+            (0, 700, *TIMES_SQUARE, 1),  # back in the city, reached from the outside one: kept
+        ]
+    )
+    assert removal_reasons(frame, Thresholds()) == ["", "duplicate", "speed", "stay", "speed", "outside", ""]
+    off = Thresholds(max_speed_kmh=None, stay_radius_m=None)
+    assert removal_reasons(frame, off) == ["", "duplicate", "", "", "outside", "outside", ""]
 
 
 @settings(max_examples=200, deadline=None)

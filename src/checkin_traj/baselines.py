@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .metrics import evaluate
+from .metrics import METRIC_LABELS, evaluate
 
 
 def _context(data, split):
@@ -394,3 +394,63 @@ def run_baselines(data, *, split="test", baselines=None, return_predictions=Fals
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "baseline"
     return (table, predictions) if return_predictions else table
+
+
+#: The columns of :func:`run_baselines` as chapter 02 shows them, with their decimals
+#: (kilometres to 10 m, minutes whole, the scaled scores to three places).
+SCORE_DECIMALS = {
+    "rmse": 3,
+    "r2": 3,
+    "rmse_gap": 3,
+    "rmse_lon": 3,
+    "rmse_lat": 3,
+    "r2_gap": 3,
+    "r2_lon": 3,
+    "r2_lat": 3,
+    "r2_spatial": 3,
+    "km_mean": 2,
+    "km_median": 2,
+    "km_median_users": 2,
+    "within_1km": 3,
+    "minutes_mean": 0,
+    "minutes_median": 0,
+    "minutes_median_users": 0,
+    "fallback_windows": 0,
+    "fit_seconds": 1,
+}
+
+#: Labels, in words with units, of the columns :data:`checkin_traj.metrics.METRIC_LABELS` does not name.
+_COLUMN_LABELS = {"fallback_windows": "windows where the rule fell back", "fit_seconds": "fitting time (s)"}
+
+
+def scores_frame(table, columns=None) -> pd.DataFrame:
+    """A table of :func:`run_baselines` as a reader reads it: one row per score, one column per baseline.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`run_baselines` (index: baseline names).
+    columns : sequence of str, optional
+        The scores to show, in order; default the columns of :data:`SCORE_DECIMALS` that
+        ``table`` has.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Text cells: each score labelled in words with its unit
+        (:data:`checkin_traj.metrics.METRIC_LABELS`), rounded to :data:`SCORE_DECIMALS`
+        (thousands separated), "–" where a baseline has no value.
+    """
+    columns = [column for column in SCORE_DECIMALS if column in table.columns] if columns is None else list(columns)
+    missing = [column for column in columns if column not in table.columns]
+    if missing:
+        raise ValueError(f"the baselines table has no column {missing}; it has {list(table.columns)}")
+    rows = {}
+    for column in columns:
+        digits = SCORE_DECIMALS.get(column, 3)
+        values = table[column].astype(float)
+        label = METRIC_LABELS.get(column, _COLUMN_LABELS.get(column, column))
+        rows[label] = ["–" if not np.isfinite(value) else f"{value:,.{digits}f}" for value in values]
+    frame = pd.DataFrame.from_dict(rows, orient="index", columns=list(table.index))
+    frame.columns.name = table.index.name
+    return frame

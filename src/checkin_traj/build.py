@@ -62,7 +62,9 @@ from . import quality
 PROFILES = ("full", "workshop", "test")
 BOOK_FILES = ("_config.yml", "_toc.yml")
 BOOK_DIRS = ("book", "benchmarks")  # benchmarks/RESULTS.md is included by the speed appendix
-BOOK_INCLUDES = ("notebooks/parameters.yml",)  # shown by the workshop page (literalinclude)
+# files the pages show with literalinclude: the profiles (the workshop page) and the one
+# comparison rule (chapter 02 folds its code in from the package)
+BOOK_INCLUDES = ("notebooks/parameters.yml", "src/checkin_traj/uncertainty.py", "src/checkin_traj/verdicts.py")
 CACHE_FILE = "cache.json"  # in the workdir: the key and outputs of each executed chapter
 CACHE_DIR = "cache"  # in the workdir: the last executed notebook of each chapter
 CACHE_VERSION = 1

@@ -74,6 +74,10 @@ def render_page(notebook, output, *, root=None) -> Path:
     (site / "notebooks").mkdir(parents=True)
     shutil.copy2(root / "_config.yml", site / "_config.yml")
     shutil.copytree(root / "book", site / "book", ignore=shutil.ignore_patterns("_build"))
+    for name in build.BOOK_INCLUDES:  # what the pages show with literalinclude
+        if (root / name).is_file():
+            (site / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(root / name, site / name)
     shutil.copy2(notebook, site / "notebooks" / notebook.name)
     (site / "_toc.yml").write_text(f"format: jb-book\nroot: notebooks/{notebook.stem}\n")
     html = build.build_html(site, output, strict=False)

@@ -7,6 +7,10 @@ labels, as one compiled pass in (user, time) order (:func:`_removal_kernel`). On
 SNAP file that pass reads the columns where they are, through the sort order, instead of
 copying them into sorted order first; threads take spans of whole users, and the large
 arrays come from pyarrow's memory pool (:func:`~checkin_traj.cleaning.order._empty`).
+
+The rule itself is written once in plain Python on chapter 01's page
+(:func:`checkin_traj.pages.data_cleaning.removal_reasons`, a loop over one user's check-ins);
+``tests/test_cleaning.py`` checks that this pass labels every check-in as that loop does.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """The code the chapters define on their pages (cells marked ``#@save``), one module per chapter.
 
+- ``checkin_traj.pages.data_cleaning``: notebooks/01_data_cleaning.md
 - ``checkin_traj.pages.lstm``: notebooks/03_lstm.md
 - ``checkin_traj.pages.seq2seq_attention``: notebooks/04_seq2seq_attention.md
 - ``checkin_traj.pages.transformer``: notebooks/05_transformer.md
