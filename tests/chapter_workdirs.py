@@ -130,7 +130,7 @@ def save_protocol_and_baselines(workdir, clean, *, window=4):
     save_results(
         workdir,
         "baselines",
-        tables={"test": table},
+        tables={"test": table, "val": run_baselines(data, split="val")},  # the strongest is chosen on "val"
         arrays=predictions,
         extra={"strongest": str(table["rmse"].idxmin()), "test_windows_hash": windows_hash},
     )

@@ -130,7 +130,7 @@ def test_license_is_mit_and_spdx():
 
 @pytest.mark.parametrize(
     "module, blocked",
-    [("checkin_traj.models", "keras"), ("checkin_traj.training", "keras")],
+    [("checkin_traj.pages.lstm", "keras"), ("checkin_traj.training", "keras")],
 )
 def test_a_missing_extra_says_which_extra_to_install(monkeypatch, module, blocked):
     monkeypatch.setitem(sys.modules, blocked, None)  # None in sys.modules: "import keras" raises

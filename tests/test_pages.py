@@ -27,9 +27,12 @@ _spec.loader.exec_module(export_pages)
 
 #: Model chapter -> the builders its page defines (a ``def`` in a code cell marked ``#@save``).
 BUILDERS = {
+    "01_data_cleaning": ("removal_reasons",),
     "03_lstm": ("build_lstm_model", "build_lstm", "fit", "train_model", "train_seeds"),
     "04_seq2seq_attention": ("build_seq2seq_model", "build_seq2seq"),
     "05_transformer": ("positional_encoding", "encoder_block", "build_transformer"),
+    "07_tuning": ("build_tunable_seq2seq", "objective"),
+    "08_next_venue": ("build_ranker", "train_ranker"),
 }
 
 

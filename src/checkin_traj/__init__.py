@@ -2,7 +2,7 @@
 
 The root imports the light public API eagerly: reading, cleaning, windows, metrics,
 baselines, verdicts and results. TensorFlow and optuna stay behind the modules that need
-them (``checkin_traj.models``, ``checkin_traj.training``, ``checkin_traj.tuning``): import
+them (``checkin_traj.pages.*``, ``checkin_traj.training``, ``checkin_traj.tuning``): import
 those directly, so ``import checkin_traj`` stays cheap.
 """
 

@@ -13,7 +13,7 @@ __all__ = ["EXTRAS", "missing_extra"]
 
 #: Extra -> what it adds (the names of ``[project.optional-dependencies]``).
 EXTRAS = {
-    "models": "TensorFlow and Keras (checkin_traj.models, checkin_traj.training)",
+    "models": "TensorFlow and Keras (checkin_traj.training and the chapters' models, checkin_traj.pages)",
     "tuning": "Optuna and SQLAlchemy (checkin_traj.tuning)",
     "book": "jupyter-book, jupytext, papermill, matplotlib (executing and rendering the chapters)",
     "postgres": "psycopg2 (an Optuna study stored in PostgreSQL)",
@@ -30,7 +30,7 @@ def missing_extra(error: ImportError, *, extra: str, module: str) -> ImportError
     extra : str
         One of :data:`EXTRAS`.
     module : str
-        The module being imported, e.g. ``"checkin_traj.models"``.
+        The module being imported, e.g. ``"checkin_traj.training"``.
     """
     if extra not in EXTRAS:
         raise ValueError(f"extra must be one of {sorted(EXTRAS)}, got {extra!r}")
