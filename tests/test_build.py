@@ -21,8 +21,8 @@ def test_the_toc_lists_the_eight_chapters_in_order():
         "04_seq2seq_attention",
         "05_transformer",
         "06_comparison",
-        "08_next_venue",
         "07_tuning",
+        "08_next_venue",
     ]
 
 
