@@ -517,3 +517,32 @@ def test_a_first_line_of_data_with_other_separators_is_not_called_a_header(tmp_p
     header = write_lines(tmp_path, ["user id,time,lat,lon,location id"] + GOOD, name="header.txt")
     with pytest.raises(InputError, match="line 1: looks like a header line"):  # words are still a header
         read_checkins(header)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+@pytest.mark.parametrize("gz", [False, True])
+def test_a_named_pipe_is_read_once_even_when_lines_are_skipped(tmp_path, gz):
+    # issue 23 probe: a pipe with ON_BAD_LINES=skip kept 329 of 400 rows: the reader opened it three times
+    import contextlib
+    import threading
+
+    lines = GOOD * 133 + ["0\t2010-10-12T00:21:28Z\t40.6\t-73.7"]  # 399 good lines and a bad one
+    text = "".join(line + "\n" for line in lines).encode()
+    pipe = tmp_path / "checkins.pipe"
+    os.mkfifo(pipe)
+
+    def serve():  # one writer, as `cat file > pipe`: the stream can be read once
+        with open(pipe, "wb") as handle, contextlib.suppress(BrokenPipeError):
+            handle.write(gzip.compress(text) if gz else text)
+
+    found = {}
+    threading.Thread(target=serve, daemon=True).start()
+    reader = threading.Thread(target=lambda: found.update(frame=read_checkins(pipe, on_bad_lines="skip")), daemon=True)
+    reader.start()
+    reader.join(20)
+    if reader.is_alive():  # it waits for a second writer: give it an empty one, then fail
+        with contextlib.suppress(OSError):
+            os.close(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK))
+    assert not reader.is_alive() and "frame" in found, "the reader opened the pipe more than once"
+    report = found["frame"].attrs["read_report"]
+    assert (len(found["frame"]), report.lines_total, report.skipped) == (399, 400, {"wrong column count": 1})

@@ -84,6 +84,17 @@ def test_folder_is_not_a_file(tmp_path):
         resolve_checkins(str(tmp_path))
 
 
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="named pipes are POSIX")
+def test_a_pipe_as_data_is_refused_for_what_it_is(tmp_path):
+    # issue 23: a named pipe was called a folder; chapter 01 reads its data more than once
+    import os
+
+    pipe = tmp_path / "checkins.pipe"
+    os.mkfifo(pipe)
+    with pytest.raises(ValueError, match=r"DATA=.*is not a regular file \(a pipe or a device\?\)"):
+        resolve_checkins(str(pipe))
+
+
 def test_sample_is_found_through_gowalla_data_dir(sample_dir):
     source = resolve_checkins("sample")
     assert source.path == (sample_dir / "gowalla-nyc" / "loc-gowalla_totalCheckins.nyc.txt.gz").resolve()

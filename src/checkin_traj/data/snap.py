@@ -150,7 +150,8 @@ def read_checkins(path, *, on_bad_lines="error", max_skipped=DEFAULT_MAX_SKIPPED
     ----------
     path : str or os.PathLike
         ``user<TAB>time<TAB>lat<TAB>lon<TAB>location_id`` lines, no header, times like
-        ``2010-10-12T00:21:28Z`` (UTC). Plain text or gzip (detected by magic bytes).
+        ``2010-10-12T00:21:28Z`` (UTC). Plain text or gzip (detected by magic bytes). A
+        pipe or another stream that can be read only once is read once, into memory.
     on_bad_lines : {"error", "skip"}
         ``"error"`` raises :class:`InputError` at the first bad line; ``"skip"`` drops bad
         lines and counts them by reason in the :class:`ReadReport`.
@@ -208,11 +209,15 @@ def _read_snap(path, schema, *, on_bad_lines, what, force_slow=False, max_skippe
         raise FileNotFoundError(errno.ENOENT, f"{what} file not found: {path_text}", path_text)
     if os.path.isdir(path_text):
         raise IsADirectoryError(errno.EISDIR, f"expected a {what} file, found a folder: {path_text}", path_text)
-    table = None if force_slow else _fast_parse(path_text, schema)
+    data = None
+    if not os.path.isfile(path_text):  # a pipe or a device gives its bytes once: both passes read this copy
+        with open(path_text, "rb") as handle:
+            data = handle.read()
+    table = None if force_slow else _fast_parse(path_text, schema, data)
     if table is not None:
         report = ReadReport(path=path_text, lines_total=table.num_rows, rows_read=table.num_rows)
     else:
-        table, report = _slow_parse(path_text, schema, on_bad_lines=on_bad_lines, what=what)
+        table, report = _slow_parse(path_text, schema, on_bad_lines=on_bad_lines, what=what, data=data)
         _require_few_skipped(report, max_skipped)
     frame = _to_frame(table, schema)
     frame.attrs["read_report"] = report
@@ -242,7 +247,9 @@ def gzip_error(path_text, exc):
     return InputError(path_text, None, f"the gzip stream is {kind} ({exc}); download the file again")
 
 
-def _is_gzip(path_text):
+def _is_gzip(path_text, data=None):
+    if data is not None:
+        return data[:2] == GZIP_MAGIC
     with open(path_text, "rb") as handle:
         return handle.read(2) == GZIP_MAGIC
 
@@ -252,11 +259,15 @@ def _arrow_types(schema):
     return {name: kinds[kind] for name, kind in schema}
 
 
-def _fast_parse(path_text, schema):
-    """One pyarrow pass with range checks; None when anything is off (the slow pass decides)."""
+def _fast_parse(path_text, schema, data=None):
+    """One pyarrow pass with range checks; None when anything is off (the slow pass decides).
+
+    ``data``: the file's bytes, already read (a pipe); None reads ``path_text``.
+    """
     names = [name for name, _ in schema]
     try:
-        stream = pa.input_stream(path_text, compression="gzip" if _is_gzip(path_text) else None)
+        source = path_text if data is None else pa.py_buffer(data)
+        stream = pa.input_stream(source, compression="gzip" if _is_gzip(path_text, data) else None)
         with stream:
             table = pv.read_csv(
                 stream,
@@ -291,10 +302,12 @@ def _fast_parse(path_text, schema):
     return table
 
 
-def _read_text(path_text):
-    """The file's bytes, decompressed when gzip; InputError for a broken gzip stream."""
-    with open(path_text, "rb") as handle:
-        raw = handle.read()
+def _read_text(path_text, data=None):
+    """The file's bytes (``data`` when already read), decompressed when gzip; InputError for a broken gzip stream."""
+    raw = data
+    if raw is None:
+        with open(path_text, "rb") as handle:
+            raw = handle.read()
     if raw[:2] != GZIP_MAGIC:
         return raw
     try:
@@ -375,9 +388,9 @@ def _parse_times(text):
     return ok, parsed
 
 
-def _slow_parse(path_text, schema, *, on_bad_lines, what):
+def _slow_parse(path_text, schema, *, on_bad_lines, what, data=None):
     """Line-oriented pass: exact line numbers, reasons, and the rows of the good lines."""
-    data = _read_text(path_text)
+    data = _read_text(path_text, data)
     if data.startswith(UTF8_BOM):  # as pyarrow.csv (the fast pass) does: an editor's mark, not data
         data = data[len(UTF8_BOM):]
     lines = _split_lines(data)

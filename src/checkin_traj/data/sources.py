@@ -157,8 +157,11 @@ def _looks_like_path(text: str) -> bool:
 def _from_file(path: Path, data) -> DataSource:
     if not path.exists():
         raise FileNotFoundError(f"DATA={str(data)!r}: no such file {path.resolve()}")
-    if not path.is_file():
+    if path.is_dir():
         raise IsADirectoryError(f"DATA={str(data)!r}: {path.resolve()} is a folder, not a check-ins file")
+    if not path.is_file():
+        raise ValueError(f"DATA={str(data)!r}: {path.resolve()} is not a regular file (a pipe or a device?); the chapter "
+                         "reads its data more than once: save it to a file first")
     path = path.resolve()
     n_rows = count_lines(path)
     if path.name.startswith(SYNTHETIC_PREFIX):
