@@ -75,3 +75,27 @@ def test_clean_makes_a_missing_output_folder(tmp_path):
     assert main(["clean", str(snap_file(tmp_path)), str(out)]) == 0
     assert pd.read_parquet(out)["location_id"].tolist() == [1, 3]
     assert sorted(p.name for p in out.parent.iterdir()) == ["clean.parquet"]  # no temporary left
+
+
+def one_error_line(capsys, command):
+    """The one line a refused command printed on stderr (checked: one line, no traceback)."""
+    err = capsys.readouterr().err
+    assert err.startswith(f"checkin-traj {command}: ") and len(err.strip().splitlines()) == 1, err
+    assert "Traceback" not in err
+    return err.strip()
+
+
+def test_run_checks_parameter_values_before_anything_runs(tmp_path, monkeypatch, capsys):
+    # issue 23 probe: -p MAX_SPEED_KMH -5 passed the type check and failed inside the notebook
+    from checkin_traj import build
+
+    monkeypatch.setattr(build, "execute_chapter", lambda *args, **kwargs: pytest.fail("the chapter ran"))
+    workdir = tmp_path / "run"
+    for argv, message in (
+        (["01", "-p", "MAX_SPEED_KMH", "-5"], "MAX_SPEED_KMH must be a positive number, got -5.0"),
+        (["03", "-p", "SEEDS", "[0, -1]"], "SEEDS[1] must be an integer >= 0, got -1"),
+        (["02", "-p", "TEST_FRACTION", "1.5"], "TEST_FRACTION must lie in (0, 1), got 1.5"),
+    ):
+        assert main(["run", *argv[:1], "--workdir", str(workdir), *argv[1:], "--no-page"]) == 2
+        assert one_error_line(capsys, "run") == f"checkin-traj run: {message}"
+    assert not workdir.exists()

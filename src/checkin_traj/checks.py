@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Iterable
+from functools import partial
 
 __all__ = [
     "check_int",
@@ -19,6 +20,8 @@ __all__ = [
     "check_positive",
     "check_fraction",
     "check_choice",
+    "CHAPTER_PARAMETERS",
+    "check_chapter_parameter",
 ]
 
 
@@ -94,3 +97,68 @@ def _bounds_text(minimum, maximum) -> str:
     if maximum is not None:
         return f" <= {maximum}"
     return ""
+
+
+_COUNT = partial(check_int, minimum=1)  # epochs, units, windows: one or more
+_NON_NEGATIVE = partial(check_int, minimum=0)  # seeds, patience, trials: zero or more
+_CLOSED_FRACTION = partial(check_fraction, high_open=False)
+_OPEN_FRACTION = partial(check_fraction, low_open=True)
+
+#: What each chapter parameter may hold beyond its default's type, by name: the rule of this
+#: module that the package applies to the value it becomes (``MAX_SPEED_KMH`` is
+#: ``Thresholds.max_speed_kmh``, ``SEEDS`` the training seeds, ...). The command line checks
+#: every ``-p`` with it before a chapter starts (:func:`check_chapter_parameter`).
+CHAPTER_PARAMETERS = {
+    "MAX_SPEED_KMH": check_positive,
+    "STAY_RADIUS_M": check_positive,
+    "MIN_STAY_MINUTES": check_positive,
+    "MAX_SKIPPED": _CLOSED_FRACTION,
+    "SYNTHETIC_USERS": _COUNT,
+    "SEED": _NON_NEGATIVE,
+    "SEEDS": _NON_NEGATIVE,
+    "WINDOW": _COUNT,
+    "TEST_FRACTION": _OPEN_FRACTION,
+    "VAL_FRACTION": _OPEN_FRACTION,
+    "MIN_CHECKINS": partial(check_int, minimum=2),
+    "HELD_OUT_USERS": check_fraction,
+    "EPOCHS": _COUNT,
+    "BATCH_SIZE": _COUNT,
+    "PATIENCE": _NON_NEGATIVE,
+    "NUM_HIDDENS": _COUNT,
+    "NUM_LAYERS": _COUNT,
+    "NUM_HEADS": _COUNT,
+    "NUM_BLOCKS": _COUNT,
+    "KEY_DIM": _COUNT,
+    "FF_DIM": _COUNT,
+    "HIDDEN": _COUNT,
+    "EMBEDDING": _COUNT,
+    "DROPOUT": check_fraction,
+    "LEARNING_RATE": check_positive,
+    "N_TPE_TRIALS": _NON_NEGATIVE,
+    "TIME_SAMPLE": _COUNT,
+    "MAP_SAMPLE": _COUNT,
+    "CANDIDATES": _COUNT,
+    "N_NEAR": _NON_NEGATIVE,
+    "N_BOOT": partial(check_int, minimum=10),
+    "FIELD_MIN_CHECKINS": _COUNT,
+    "FIELD_TRAJECTORY_HOURS": check_positive,
+}
+
+
+def check_chapter_parameter(name: str, value):
+    """``value`` of chapter parameter ``name`` checked by its rule in :data:`CHAPTER_PARAMETERS`.
+
+    A list or tuple has each item checked (``SEEDS``); ``None`` and a name without a rule
+    pass unchanged (what ``None`` means is the chapter's to judge).
+
+    >>> check_chapter_parameter("MAX_SPEED_KMH", -5.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: MAX_SPEED_KMH must be a positive number, got -5.0
+    """
+    rule = CHAPTER_PARAMETERS.get(name)
+    if rule is None or value is None:
+        return value
+    if isinstance(value, (list, tuple)):
+        return type(value)(rule(f"{name}[{index}]", item) for index, item in enumerate(value))
+    return rule(name, value)

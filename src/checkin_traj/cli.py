@@ -8,8 +8,8 @@ Subcommands::
     checkin-traj fetch [NAME ...] [--cache-dir DIR]
     checkin-traj tune ...            (from checkin_traj.tuning.cli, when installed)
 
-``run`` checks every ``-p`` name and value against the chapter's ``parameters`` cell
-before anything runs, runs (or names) the chapters whose results it needs first, executes
+``run`` checks every ``-p`` name, type and value (the chapter's ``parameters`` cell,
+:data:`checkin_traj.checks.CHAPTER_PARAMETERS`) before anything runs, runs (or names) the chapters whose results it needs first, executes
 the chapter into ``DIR/site/notebooks/`` and renders it as one HTML page,
 ``DIR/page/<chapter>/_build/html/notebooks/<chapter>.html``, where the prose shows the run's own numbers.
 """
@@ -85,7 +85,9 @@ def render_page(notebook, output, *, root=None) -> Path:
 
 
 def _parse_overrides(chapter: str, pairs) -> dict:
+    """The ``-p NAME VALUE`` pairs as values, each checked: name, type and value."""
     from .chapter import UnknownParameterError, check_parameters, parse_value, read_parameters
+    from .checks import check_chapter_parameter
 
     declared = read_parameters(chapter)
     given = {}
@@ -94,7 +96,7 @@ def _parse_overrides(chapter: str, pairs) -> dict:
     check_parameters(given, declared, chapter=chapter)
     if "WORKDIR" in given:
         raise UnknownParameterError("give the run's folder with --workdir, not -p WORKDIR")
-    return {name: parse_value(declared[name], text) for name, text in given.items()}
+    return {name: check_chapter_parameter(name, parse_value(declared[name], text)) for name, text in given.items()}
 
 
 def _run(args) -> int:
