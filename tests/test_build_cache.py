@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 
@@ -102,10 +103,13 @@ def edit(path, old, new):
 
 
 @pytest.mark.slow
-def test_second_build_executes_nothing_and_a_prose_edit_is_rendered_without_executing(project, capsys):
+def test_second_build_executes_nothing_and_a_prose_edit_is_rendered_without_executing(project, capfd):
     first = run(project, book=True)
     assert first.executed == ["01_first", "02_second"] and first.cached == []
-    lines = capsys.readouterr().out.splitlines()
+    out, err = capfd.readouterr()
+    lines = out.splitlines()
+    # issue 23: every kernel warned about TCP without encryption, one logged a KeyboardInterrupt on success
+    assert "without encryption" not in out + err and "KeyboardInterrupt" not in out + err
     assert any("(1/2) 01_first: executing" in line for line in lines) and any("(2/2) 02_second: executing" in line for line in lines)
     for name in ("01_first", "02_second"):  # one line as a chapter starts, one as it ends, with seconds
         assert any(name in line and "executing" in line for line in lines), lines
@@ -113,14 +117,15 @@ def test_second_build_executes_nothing_and_a_prose_edit_is_rendered_without_exec
     assert any("jupyter-book build done in" in line for line in lines)
     cache = json.loads((project / "build" / "test" / "cache.json").read_text())
     assert set(cache["chapters"]) == {"01_first", "02_second"}
-    assert cache["chapters"]["01_first"]["outputs"] == ["answer.txt"]
+    assert list(cache["chapters"]["01_first"]["outputs"]) == ["answer.txt"]
+    assert str(project / "build" / "test" / "answer.txt") in cache["chapters"]["02_second"]["reads"]
 
     started = time.perf_counter()
     second = run(project)
     warm_seconds = time.perf_counter() - started
     assert second.executed == [] and second.cached == ["01_first", "02_second"]
     assert warm_seconds < 0.5 * sum(first.seconds[name] for name in first.executed)
-    assert any("reused" in line for line in capsys.readouterr().out.splitlines())
+    assert any("reused" in line for line in capfd.readouterr().out.splitlines())
 
     edit(project / "notebooks" / "02_second.md", "SECOND_PROSE", "A sentence added after the build.")
     third = run(project, book=True)
@@ -145,7 +150,7 @@ def test_a_parameter_or_code_edit_executes_that_chapter_and_the_ones_after_it(pr
     assert second_only.executed == ["02_second"] and second_only.cached == ["01_first"]
 
     edit(project / "notebooks" / "01_first.md", 'print("workdir:"', 'print("the workdir:"')
-    assert run(project).executed == ["01_first", "02_second"]
+    assert run(project).executed == ["01_first"]  # answer.txt came out the same: 02 read nothing new
 
 
 @pytest.mark.slow
@@ -155,21 +160,45 @@ def test_force_chapters_and_missing_outputs_execute_again(project):
     assert run(project, chapters=["02"]).executed == ["02_second"]
     assert run(project).executed == []  # 02 ran last; 01 did not change
     assert run(project, chapters=["01"]).executed == ["01_first"]
-    assert run(project).executed == ["02_second"]  # 01 was executed after 02 last ran
+    assert run(project).executed == []  # 01 wrote the answer 02 had read: same content, nothing to redo
     (project / "build" / "test" / "answer.txt").unlink()
-    assert run(project).executed == ["01_first", "02_second"]
+    assert run(project).executed == ["01_first"]  # its output gone; written again the same, 02 stays
 
 
 @pytest.mark.slow
-def test_a_failing_chapter_leaves_no_cache_entry(project):
+def test_a_failing_chapter_leaves_no_cache_entry_and_is_one_line_on_the_command_line(project, monkeypatch, capsys):
+    from checkin_traj.cli import main
+
     run(project)
     edit(project / "notebooks" / "02_second.md", "doubled = 2 *", "doubled = 1 / 0 *")
-    with pytest.raises(RuntimeError, match="chapter 02_second failed"):
+    with pytest.raises(build.ChapterFailed, match="chapter 02_second failed: ZeroDivisionError: division by zero") as failed:
         run(project)
+    assert "\n" not in str(failed.value) and "ZeroDivisionError" in failed.value.detail
     cache = json.loads((project / "build" / "test" / "cache.json").read_text())
     assert set(cache["chapters"]) == {"01_first"}
-    edit(project / "notebooks" / "02_second.md", "doubled = 1 / 0 *", "doubled = 2 *")
+    # issue 23: under the command line the cause was the last of many lines; now one line, status 2
+    monkeypatch.chdir(project)
+    edit(project / "notebooks" / "02_second.md", "doubled = 1 / 0 *", "import os, signal; os.kill(os.getpid(), signal.SIGKILL); doubled = 2 *")
+    assert main(["build", "--profile", "test", "--no-book", "--no-progress", "--verbose"]) == 2
+    error = capsys.readouterr().err.strip().splitlines()
+    assert error[-1].startswith("checkin-traj build: chapter 02_second failed: its kernel died"), error
+    edit(project / "notebooks" / "02_second.md", "import os, signal; os.kill(os.getpid(), signal.SIGKILL); doubled = 2 *", "doubled = 2 *")
     assert run(project).executed == ["02_second"]  # the failed notebook is never reused
+
+
+def test_a_failed_chapter_is_one_line_and_its_error_is_shown_with_verbose(monkeypatch, capsys):
+    from checkin_traj.cli import main
+
+    def failing(profile, **kwargs):
+        raise build.ChapterFailed(
+            "chapter 02_second failed: ZeroDivisionError: division by zero (...)", detail="Traceback: the whole error"
+        )
+
+    monkeypatch.setattr(build, "run", failing)
+    assert main(["build", "--profile", "test"]) == 2
+    assert capsys.readouterr().err == "checkin-traj build: chapter 02_second failed: ZeroDivisionError: division by zero (...)\n"
+    assert main(["build", "--profile", "test", "--verbose"]) == 2
+    assert capsys.readouterr().err.startswith("Traceback: the whole error\n")
 
 
 @pytest.mark.slow
@@ -189,6 +218,159 @@ def test_the_builders_absolute_path_is_in_no_executed_notebook_nor_html(project)
         text = path.read_text(errors="replace")
         for spelling in roots:
             assert spelling not in text, f"{spelling} in {path}"
+
+
+COUNTING = HEADER + """
+# Counting Words
+
+```{code-cell} ipython3
+:tags: [parameters]
+WORKDIR = "nowhere"  # set by the build
+DATA = "words.txt"  # the data file, outside the workdir
+```
+
+```{code-cell} ipython3
+from pathlib import Path
+Path(WORKDIR).mkdir(parents=True, exist_ok=True)
+Path(WORKDIR, "count.txt").write_text(str(len(Path(DATA).read_text().split())))
+```
+"""
+
+DOUBLING = HEADER + """
+# Doubling
+
+```{code-cell} ipython3
+:tags: [parameters]
+WORKDIR = "nowhere"  # set by the build
+```
+
+```{code-cell} ipython3
+from pathlib import Path
+import helper
+print("doubled:", helper.double(int(Path(WORKDIR, "count.txt").read_text())))
+```
+"""
+
+
+@pytest.mark.slow
+def test_a_rebuild_executes_exactly_the_chapters_that_read_what_changed(tmp_path, monkeypatch):
+    # issue 23: new data at the same path, an output replaced after the build, a run of one
+    # chapter in the workdir and a damaged cached notebook were all reused, and any edit of the
+    # package executed every chapter
+    from checkin_traj.cli import main
+
+    project = make_project(tmp_path / "project")
+    words = tmp_path / "words.txt"
+    words.write_text("a b c")
+    (project / "notebooks" / "01_first.md").write_text(COUNTING)
+    (project / "notebooks" / "02_second.md").write_text(DOUBLING)
+    (project / "notebooks" / "parameters.yml").write_text(f"01_first:\n  test: {{DATA: {str(words)!r}}}\n")
+    (project / "helper.py").write_text("def double(number):\n    return 2 * number\n")
+    workdir = project / "build" / "test"
+    assert run(project).executed == ["01_first", "02_second"]
+    reads = json.loads((workdir / "cache.json").read_text())["chapters"]
+    assert str(words) in reads["01_first"]["reads"] and str(project / "helper.py") not in reads["01_first"]["reads"]
+    assert {str(project / "helper.py"), str(workdir / "count.txt")} <= set(reads["02_second"]["reads"])
+    assert run(project).executed == []
+
+    words.write_text("x y z")  # other words, the same count: 02 reads an unchanged count.txt
+    assert run(project).executed == ["01_first"]
+    words.write_text("a b c d")
+    assert run(project).executed == ["01_first", "02_second"]
+    (project / "helper.py").write_text("def double(number):\n    return number + number\n")
+    assert run(project).executed == ["02_second"]  # only the chapter that imports it
+
+    (workdir / "count.txt").write_text("1")  # an output replaced after the build
+    assert run(project).executed == ["01_first"]  # and written again as it was
+    assert (workdir / "count.txt").read_text() == "4"
+
+    monkeypatch.chdir(project)  # a chapter run by hand in the built workdir
+    assert main(["run", "01", "--workdir", str(workdir), "-p", "DATA", str(project / "helper.py"), "--no-page"]) == 0
+    assert (workdir / "count.txt").read_text() != "4"
+    with pytest.raises(build.BuildError, match=r"the book would mix runs: 01_first \(files it wrote were changed"):
+        run(project, chapters=["02"], book=True)  # 02 on the run's count beside 01's page of the build
+    assert run(project).executed == ["01_first", "02_second"]
+    assert (workdir / "count.txt").read_text() == "4"
+
+    (workdir / "cache" / "02_second.ipynb").write_text("not a notebook")
+    assert run(project).executed == ["02_second"]
+
+
+def test_why_not_cached_compares_what_a_chapter_read_and_wrote_by_content(tmp_path):
+    workdir, data = tmp_path / "work", tmp_path / "data.txt"
+    (workdir / "cache").mkdir(parents=True)
+    (workdir / "cache" / "01.ipynb").write_text("{}")
+    (workdir / "out.txt").write_text("out")
+    data.write_text("in")
+    digests = build._Digests()
+    entry = {"key": "k", "outputs": {"out.txt": digests(workdir / "out.txt")}, "reads": {str(data): digests(data)}}
+
+    def why():
+        return build._why_not_cached("01", "k", entry, workdir, tmp_path, digests)
+
+    assert why() is None
+    assert build._why_not_cached("01", "other", entry, workdir, tmp_path, digests) == "its code, parameters or libraries changed"
+    data.write_text("ni")  # same size
+    assert why().startswith("files it read changed since (") and "data.txt" in why()
+    data.write_text("in")
+    (workdir / "out.txt").write_text("cut")
+    assert why() == "files it wrote were changed or removed since (out.txt)"
+    (workdir / "out.txt").unlink()
+    assert why() == "files it wrote were changed or removed since (out.txt)"
+    assert build._why_not_cached("01", "k", {**entry, "reads": None}, workdir, tmp_path, digests) == (
+        "what it read and wrote is not recorded"
+    )
+
+
+def test_chapter_reads_keeps_data_and_project_modules_and_leaves_libraries_and_temporaries(tmp_path):
+    import numpy
+
+    import checkin_traj.geo
+
+    workdir = tmp_path / "work"
+    (workdir / "site").mkdir(parents=True)
+    data = tmp_path / "checkins.txt"
+    data.write_text("0\t2010-10-12T00:21:28Z\t40.7\t-73.9\t1\n")
+    (workdir / "site" / "page.ipynb").write_text("{}")
+    report = {
+        "opened": [str(data), str(tmp_path / ".gone.tmp"), "/proc/cpuinfo", numpy.__file__, str(workdir / "site" / "page.ipynb"), str(tmp_path)],
+        "modules": [checkin_traj.geo.__file__, numpy.__file__],
+    }
+    assert build.chapter_reads(report, workdir) == sorted([str(data.resolve()), str(Path(checkin_traj.geo.__file__).resolve())])
+
+
+def test_a_parameters_file_that_is_not_yaml_is_named(project, monkeypatch, capsys):
+    from checkin_traj.cli import main
+
+    (project / "notebooks" / "parameters.yml").write_text("01_first:\n  test: {ANSWER: [21}\n")
+    with pytest.raises(ValueError, match=r"parameters.yml, line 2 is not valid YAML"):
+        build.chapter_parameters("01_first", profile="test", workdir=project / "w", root=project)
+    monkeypatch.chdir(project)
+    assert main(["build", "--profile", "test", "--no-book"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("checkin-traj build: ") and "parameters.yml" in error and len(error.splitlines()) == 1
+    (project / "notebooks" / "parameters.yml").write_text("- just\n- a list\n")
+    with pytest.raises(ValueError, match="expected chapter -> profile -> NAME: value"):
+        build.chapter_parameters("01_first", profile="test", workdir=project / "w", root=project)
+
+
+def test_a_workdir_that_is_a_file_is_refused_in_one_line(project, tmp_path, monkeypatch, capsys):
+    from checkin_traj.cli import main
+
+    afile = tmp_path / "afile"
+    afile.write_text("mine")
+    monkeypatch.chdir(project)
+    for argv in (["build", "--profile", "test", "--workdir", str(afile)], ["run", "01", "--workdir", str(afile), "--no-page"]):
+        assert main(argv) == 2
+        error = capsys.readouterr().err
+        assert error == f"checkin-traj {argv[0]}: the workdir {afile} is a file, not a folder: name a folder (made when missing)\n"
+    assert afile.read_text() == "mine"
+
+
+def test_the_full_profile_says_how_long_it_takes_before_starting(project, capsys):
+    (project / "_toc.yml").write_text("format: jb-book\nroot: book/intro\n")  # no chapters: nothing executes
+    build.run("full", root=project, book=False, progress=False)
+    assert capsys.readouterr().out.startswith("[full] the full profile runs every chapter with the book's own parameters: about an hour")
 
 
 def test_rerender_prose_keeps_outputs_and_takes_the_new_markdown():
@@ -228,13 +410,13 @@ def test_workdir_is_passed_relative_inside_the_root_and_absolute_outside(tmp_pat
     assert build.workdir_text(tmp_path / "elsewhere", project) == str(tmp_path / "elsewhere")
 
 
-def test_chapter_key_ignores_prose_and_sees_code_parameters_and_package(project):
+def test_chapter_key_ignores_prose_and_sees_code_and_parameters(project):
     parameters = build.chapter_parameters("01_first", profile="test", workdir=project / "build" / "test", root=project)
     key = build.chapter_key("01_first", root=project, parameters=parameters)
     edit(project / "notebooks" / "01_first.md", "FIRST_PROSE", "other words")
     assert build.chapter_key("01_first", root=project, parameters=parameters) == key
     assert build.chapter_key("01_first", root=project, parameters={**parameters, "ANSWER": 3}) != key
-    assert build.chapter_key("01_first", root=project, parameters=parameters, package="other") != key
+    assert build.chapter_key("01_first", root=project, parameters=parameters, versions={"numpy": "0"}) != key
     edit(project / "notebooks" / "01_first.md", ":tags: [parameters]", ":tags: [parameters, raises-exception]")
     assert build.chapter_key("01_first", root=project, parameters=parameters) != key
 

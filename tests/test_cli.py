@@ -1,6 +1,7 @@
 """The ``checkin-traj`` command line, each subcommand through ``main(argv)``."""
 
 import gzip
+import os
 
 import pandas as pd
 import pytest
@@ -77,12 +78,98 @@ def test_clean_makes_a_missing_output_folder(tmp_path):
     assert sorted(p.name for p in out.parent.iterdir()) == ["clean.parquet"]  # no temporary left
 
 
+# --------------------------------------------------------------------------- issue 23: never destructive, one line
+
+
 def one_error_line(capsys, command):
     """The one line a refused command printed on stderr (checked: one line, no traceback)."""
     err = capsys.readouterr().err
     assert err.startswith(f"checkin-traj {command}: ") and len(err.strip().splitlines()) == 1, err
     assert "Traceback" not in err
     return err.strip()
+
+
+def test_clean_refuses_an_output_that_is_its_input(tmp_path, capsys):
+    raw = snap_file(tmp_path)
+    plain = tmp_path / "checkins.csv"  # a plain SNAP file whose name takes a table's suffix
+    plain.write_bytes(gzip.decompress(raw.read_bytes()))
+    before = plain.read_bytes()
+    assert main(["clean", str(plain), str(plain)]) == 2
+    assert "is the input" in one_error_line(capsys, "clean")
+    assert plain.read_bytes() == before  # the raw check-ins are still there
+    (tmp_path / "link.csv").symlink_to(plain)
+    assert main(["clean", str(plain), str(tmp_path / "link.csv")]) == 2
+    assert plain.read_bytes() == before
+
+
+def test_clean_given_a_folder_or_an_output_it_cannot_write_names_the_path(tmp_path, capsys):
+    assert main(["clean", str(tmp_path), str(tmp_path / "out.csv")]) == 2
+    assert f"found a folder: {tmp_path}" in one_error_line(capsys, "clean")
+    (tmp_path / "folder.csv").mkdir()
+    assert main(["clean", str(snap_file(tmp_path)), str(tmp_path / "folder.csv")]) == 2
+    assert f"the output {tmp_path / 'folder.csv'} is a folder" in one_error_line(capsys, "clean")
+    (tmp_path / "afile").write_text("mine")
+    blocked = tmp_path / "afile" / "clean.csv"
+    assert main(["clean", str(snap_file(tmp_path)), str(blocked)]) == 2
+    assert one_error_line(capsys, "clean").startswith(f"checkin-traj clean: cannot write {blocked}: ")
+    if os.path.isdir("/proc"):  # a folder even root cannot write
+        assert main(["clean", str(snap_file(tmp_path)), "/proc/clean.csv"]) == 2
+        assert "cannot write /proc/clean.csv" in one_error_line(capsys, "clean")
+
+
+def test_page_checks_its_notebook_before_touching_the_output(tmp_path, capsys):
+    output = tmp_path / "out"
+    (output / "source").mkdir(parents=True)
+    (output / "source" / "notes.md").write_text("the user's own notes")
+    assert main(["page", str(tmp_path / "01_misspelt.ipynb"), str(output)]) == 2
+    assert "found nothing at" in one_error_line(capsys, "page")
+    text = tmp_path / "notes.ipynb"
+    text.write_text("just some text\nover two lines\n")
+    assert main(["page", str(text), str(output)]) == 2
+    assert f"{text} is not a Jupyter notebook" in one_error_line(capsys, "page")
+    assert (output / "source" / "notes.md").read_text() == "the user's own notes"
+    assert sorted(path.name for path in output.rglob("*")) == ["notes.md", "source"]
+
+
+@pytest.mark.slow
+def test_page_builds_aside_replaces_only_its_own_page_and_refuses_a_foreign_folder(tmp_path, capsys):
+    import nbformat
+
+    notebook = tmp_path / "01_tiny.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# A Tiny Page\n\nHello.")]), notebook)
+    output = tmp_path / "out"
+    assert main(["page", str(notebook), str(output)]) == 0
+    page = output / "_build" / "html" / "notebooks" / "01_tiny.html"
+    assert "Hello." in page.read_text()
+    assert main(["page", str(notebook), str(output)]) == 0  # an earlier page is replaced
+    assert sorted(path.name for path in output.iterdir()) == ["_build", "source"]  # no temporary left
+    foreign = tmp_path / "foreign"
+    (foreign / "source").mkdir(parents=True)
+    (foreign / "source" / "notes.md").write_text("mine")
+    capsys.readouterr()
+    assert main(["page", str(notebook), str(foreign)]) == 2
+    assert "checkin-traj page did not make" in one_error_line(capsys, "page")
+    assert sorted(path.name for path in foreign.rglob("*")) == ["notes.md", "source"]
+
+
+def test_fetch_without_network_is_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("CHECKIN_TRAJ_SNAP_URL", "http://127.0.0.1:9/")  # nothing listens on the discard port
+    assert main(["fetch", "loc-gowalla_edges.txt.gz", "--cache-dir", str(tmp_path), "--quiet"]) == 2
+    assert "Could not download loc-gowalla_edges.txt.gz" in one_error_line(capsys, "fetch")
+
+
+def test_tune_that_cannot_write_its_journal_is_one_line(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("optuna")
+    from checkin_traj.tuning import cli as tune_cli
+
+    journal = tmp_path / "read-only" / "tuning.journal"
+
+    def unwritable(*args, **kwargs):  # what optuna's journal raises in a folder this user cannot write
+        raise PermissionError(13, "Permission denied", str(journal))
+
+    monkeypatch.setattr(tune_cli, "work", unwritable)
+    assert main(["tune", "--workdir", str(tmp_path), "--profile", "test", "--storage", f"journal:///{journal}"]) == 2
+    assert one_error_line(capsys, "tune") == f"checkin-traj tune: {journal}: Permission denied"
 
 
 def test_run_checks_parameter_values_before_anything_runs(tmp_path, monkeypatch, capsys):
@@ -99,3 +186,14 @@ def test_run_checks_parameter_values_before_anything_runs(tmp_path, monkeypatch,
         assert main(["run", *argv[:1], "--workdir", str(workdir), *argv[1:], "--no-page"]) == 2
         assert one_error_line(capsys, "run") == f"checkin-traj run: {message}"
     assert not workdir.exists()
+
+
+def test_build_and_page_help_say_what_they_do(capsys):
+    with pytest.raises(SystemExit):
+        main(["build", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "Without --profile, the full profile runs every chapter" in text and "about an hour" in text
+    with pytest.raises(SystemExit):
+        main(["page", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "Render one executed chapter" in text and "A failed render leaves OUTPUT as it was" in text

@@ -11,18 +11,23 @@ relative (``build/test``); what is left of the root's absolute path in an execut
 (outputs that print a resolved path, papermill's metadata) is rewritten relative to the
 root, so the book never shows where it was built.
 
-**Cache.** A chapter is executed again only when what its execution sees has changed. Its
-*key* (:func:`chapter_key`) hashes its code cells (source and tags, not the prose), its
-parameters, the package's code (every ``.py`` file of ``checkin_traj``), the kernel's
-Python and the versions of the main libraries. ``build/<profile>/cache.json`` records, per
-chapter, the key, when it was executed, the workdir files it wrote, and when each earlier
-chapter of ``_toc.yml`` had been executed at that time. A chapter is reused when its key is
-the same, its files are still there and no earlier chapter has been executed since
-(later chapters read what earlier ones write, so re-executing one re-executes everything
-after it). A reused chapter's current prose is put back into its last executed notebook
-(markdown cells are matched between the code cells), so a prose-only edit rebuilds in
-seconds. ``--force`` executes every selected chapter; chapters named with ``--chapters``
-are always executed.
+**Cache.** A chapter is executed again only when something its execution saw has changed.
+Its *key* (:func:`chapter_key`) hashes its code cells (source and tags, not the prose), its
+parameters, the kernel's Python and the versions of the main libraries. While it executes,
+an audit hook in its kernel notes every file it opens for reading (the data file, wherever
+``DATA``, ``GOWALLA_DATA_DIR`` or the download cache put it; what earlier chapters wrote
+to the workdir) and, at the end, the files of the project's modules it imported (those of
+``checkin_traj`` it used, not the whole package). ``build/<profile>/cache.json`` records,
+per chapter, the key, when it was executed, and the SHA-256 of every file it wrote to the
+workdir and of every file it read (:func:`chapter_reads`). A chapter is reused when its key
+is the same and every one of those files still has its recorded content: a new data file at
+the same path, a module it imports edited, an earlier chapter's output that came out
+different (executed again, or written by ``checkin-traj run``), or its own output replaced
+or damaged, each executes it again, and only the chapters that read what changed. A reused
+chapter's current prose is put back into its last executed notebook (markdown cells are
+matched between the code cells), so a prose-only edit rebuilds in seconds; a cached notebook
+that cannot be read is executed again. ``--force`` executes every selected chapter; chapters
+named with ``--chapters`` are always executed.
 
 **Timings.** Each build prints one line per chapter (started, done or reused, seconds) and,
 while a chapter runs, papermill's progress bar (cell number / total, elapsed) on the
@@ -33,7 +38,7 @@ also writes ``benchmarks/records/build_times.json`` and the page
 
 Usage::
 
-    python -m checkin_traj.build --profile full           # the book, into book/_build/html
+    python -m checkin_traj.build                          # the full profile (about an hour), into book/_build/html
     python -m checkin_traj.build --profile test           # seconds, synthetic data, strict
     python -m checkin_traj.build --profile test --chapters 01_data_cleaning --no-book
     python -m checkin_traj.build --profile test --force   # execute every chapter again
@@ -67,12 +72,24 @@ BOOK_DIRS = ("book", "benchmarks")  # benchmarks/RESULTS.md is included by the s
 BOOK_INCLUDES = ("notebooks/parameters.yml", "src/checkin_traj/uncertainty.py", "src/checkin_traj/verdicts.py")
 CACHE_FILE = "cache.json"  # in the workdir: the key and outputs of each executed chapter
 CACHE_DIR = "cache"  # in the workdir: the last executed notebook of each chapter
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: files read and written by content; no package-wide hash
 NOT_OUTPUTS = ("site", CACHE_DIR, CACHE_FILE, "timings.json")  # workdir entries that are the build's own
 RECORDED_PROFILES = ("full", "workshop")  # a complete build of these writes the committed build-times record
 BUILD_TIMES_RECORD = Path("benchmarks") / "records" / "build_times.json"
 BUILD_TIMES_PAGE = Path("benchmarks") / "BUILD_TIMES.md"
+FULL_PROFILE_NOTE = (
+    "the full profile runs every chapter with the book's own parameters: about an hour on two cores when all of them "
+    "execute (--profile workshop: about 20 minutes; --profile test: a few minutes on synthetic data)"
+)
 LIBRARIES = ("numpy", "pandas", "pyarrow", "numba", "scikit-learn", "tensorflow", "keras", "optuna", "myst-nb", "papermill")
+
+
+def check_workdir(workdir) -> Path:
+    """``workdir`` as a Path, refused with ``NotADirectoryError`` when it names a file."""
+    workdir = Path(workdir)
+    if workdir.exists() and not workdir.is_dir():
+        raise NotADirectoryError(f"the workdir {workdir} is a file, not a folder: name a folder (made when missing)")
+    return workdir
 
 
 def repo_root() -> Path:
@@ -126,12 +143,21 @@ def chapter_parameters(name: str, *, profile: str, workdir: Path, root: Path) ->
     """papermill parameters of one chapter for one profile (``WORKDIR`` always set, relative to ``root`` when inside it)."""
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
-    table = yaml.safe_load((root / "notebooks" / "parameters.yml").read_text()) or {}
-    chapter = table.get(name) or {}
+    path = root / "notebooks" / "parameters.yml"
+    try:
+        table = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f", line {mark.line + 1}" if mark else ""
+        raise ValueError(f"{path}{where} is not valid YAML: {getattr(error, 'problem', None) or error}") from None
+    chapter = (table.get(name) if isinstance(table, dict) else None) or {}
+    values = (chapter.get(profile) if isinstance(chapter, dict) else None) or {}
+    if not isinstance(table, dict) or not isinstance(chapter, dict) or not isinstance(values, dict):
+        raise ValueError(f"{path}: expected chapter -> profile -> NAME: value (e.g. '{name}: {{test: {{SEED: 0}}}}')")
     unknown = set(chapter) - set(PROFILES)
     if unknown:
         raise ValueError(f"notebooks/parameters.yml, chapter {name}: unknown profiles {sorted(unknown)}")
-    parameters = dict(chapter.get(profile) or {})
+    parameters = dict(values)
     parameters["WORKDIR"] = workdir_text(workdir, root)
     return parameters
 
@@ -228,6 +254,94 @@ def _write_json_atomically(path: Path, document) -> None:
 # --------------------------------------------------------------------------- executing one chapter
 
 
+class BuildError(RuntimeError):
+    """A step of the build that failed: one line to show, the whole story in ``detail``.
+
+    ``str(error)`` is one line (what failed and its cause); ``detail`` is the full error
+    (a chapter's traceback, jupyter-book's log), also attached as a note, so a traceback
+    shows it and the command line prints it with ``--verbose``.
+    """
+
+    def __init__(self, message: str, detail: str = ""):
+        super().__init__(message)
+        self.detail = detail
+        if detail and hasattr(self, "add_note"):  # Python 3.11+
+            self.add_note(detail)
+
+
+class ChapterFailed(BuildError):
+    """A chapter that stopped with an error, or whose kernel died."""
+
+
+#: The audit event by which the report cell asks the kernel's watch for its notes.
+REPORT_EVENT = "checkin_traj.build.report"
+REPORT_TAG = "checkin-traj-build-report"  # the report cell's tag; the cell leaves the executed notebook
+#: Run in the kernel before the chapter's first cell (IPython's ``exec_lines``: no cell and no
+#: execution count of its own, nothing left in the chapter's namespace): an audit hook that
+#: notes every file opened for reading, and hands the notes and the files of every imported
+#: module to the report cell.
+_WATCH = f"""
+def watch():
+    import os, sys
+    opened = set()
+    def hook(event, args):
+        try:
+            if event == "open" and not isinstance(args[0], int):
+                flags = args[2] or 0
+                if flags & (os.O_WRONLY | os.O_RDWR) != os.O_WRONLY and not flags & os.O_TRUNC:
+                    opened.add(os.path.abspath(os.fsdecode(args[0])))
+            elif event == "sqlite3.connect":
+                opened.add(os.path.abspath(os.fsdecode(args[0])))
+            elif event == {REPORT_EVENT!r}:
+                files = (getattr(module, "__file__", None) for module in list(sys.modules.values()))
+                modules = {{os.path.abspath(file) for file in files if isinstance(file, str)}}
+                args[0].update(opened=sorted(opened), modules=sorted(modules))
+        except Exception:
+            pass  # the chapter's own call goes on whatever happens here
+    sys.addaudithook(hook)
+watch()
+"""
+_REPORT_CELL = f"""\
+def _report():
+    import json, sys
+    record = {{}}
+    sys.audit({REPORT_EVENT!r}, record)
+    print(json.dumps(record))
+_report()
+del _report
+"""
+
+
+def _kernel_arguments() -> list:
+    """The kernel's command-line options: the watch, and no log lines a reader need not see.
+
+    At log level CRITICAL the kernel keeps quiet about running over TCP on this machine and
+    about the interrupt that the shutdown sends; a chapter's errors come in its outputs.
+    """
+    watch = f"exec(bytes.fromhex({_WATCH.encode().hex()!r}).decode(), {{}})"
+    return [f"--IPKernelApp.exec_lines={watch}", "--IPKernelApp.log_level=CRITICAL"]
+
+
+def _take_report(path: Path) -> dict:
+    """Remove the report cell from the executed notebook at ``path``; what it printed (empty if nothing)."""
+    document = json.loads(path.read_text())
+    record = {}
+    kept = []
+    for cell in document.get("cells", []):
+        if REPORT_TAG not in cell.get("metadata", {}).get("tags", []):
+            kept.append(cell)
+            continue
+        for output in cell.get("outputs", []):
+            if output.get("name") == "stdout":
+                try:
+                    record = json.loads("".join(output.get("text", "")))
+                except json.JSONDecodeError:
+                    record = {}
+    document["cells"] = kept
+    _write_json_atomically(path, document)
+    return record if isinstance(record, dict) else {}
+
+
 def execute_chapter(
     name: str, *, profile: str, workdir: Path, site: Path, root: Path, overrides=None, progress: bool = True
 ) -> Path:
@@ -236,10 +350,21 @@ def execute_chapter(
     ``overrides`` (name -> value) replaces the profile's parameters (``checkin-traj run -p``).
     ``progress`` shows papermill's progress bar (cells done / total, elapsed) on stderr.
     The executed notebook holds no absolute path of ``root`` (see :func:`scrub_paths`).
+
+    Raises
+    ------
+    ChapterFailed
+        The chapter stopped with an error, or its kernel died.
     """
+    return _execute(name, profile=profile, workdir=workdir, site=site, root=root, overrides=overrides, progress=progress)[0]
+
+
+def _execute(name, *, profile, workdir, site, root, overrides=None, progress=True) -> tuple[Path, dict]:
+    """:func:`execute_chapter`, and what the kernel's watch noted (``opened`` and ``modules``)."""
     import jupytext
     import nbformat
     import papermill
+    from nbclient.exceptions import DeadKernelError
 
     source = root / "notebooks" / f"{name}.md"
     if not source.exists():
@@ -247,10 +372,13 @@ def execute_chapter(
     target = site / "notebooks" / f"{name}.ipynb"
     target.parent.mkdir(parents=True, exist_ok=True)
     unexecuted = target.with_suffix(".input.ipynb")
-    nbformat.write(jupytext.read(source), unexecuted)
+    notebook = jupytext.read(source)
+    notebook.cells.append(nbformat.v4.new_code_cell(_REPORT_CELL, metadata={"tags": [REPORT_TAG, "remove-cell"]}))
+    nbformat.write(notebook, unexecuted)
     parameters = chapter_parameters(name, profile=profile, workdir=workdir, root=root)
     parameters.update(overrides or {})
     _kernel_environment()
+    where = f"the executed notebook is {workdir_text(target, root)}"
     try:
         papermill.execute_notebook(
             str(unexecuted),
@@ -260,16 +388,93 @@ def execute_chapter(
             kernel_name="python3",
             progress_bar=progress,
             request_save_on_cell_execute=False,
+            extra_arguments=_kernel_arguments(),
         )
     except papermill.PapermillExecutionError as error:
-        raise RuntimeError(
-            f"chapter {name} failed with parameters {parameters}; the executed notebook is {target}\n{error}"
+        cause = " ".join(f"{error.ename}: {error.evalue}".split())
+        raise ChapterFailed(
+            f"chapter {name} failed: {cause} ({where}; --verbose shows its error)",
+            detail=f"chapter {name} failed with parameters {parameters}\n{error}",
+        ) from None
+    except DeadKernelError as error:
+        raise ChapterFailed(
+            f"chapter {name} failed: its kernel died (killed, or out of memory?); {where}", detail=str(error)
         ) from None
     finally:
         unexecuted.unlink(missing_ok=True)
         if target.exists():
+            report = _take_report(target)
             _scrub_notebook_file(target, root)
-    return target
+    return target, report
+
+
+# --------------------------------------------------------------------------- what a chapter read
+
+
+#: Folders whose files a chapter reads but never as its input: the system's.
+SYSTEM_FOLDERS = ("/proc", "/sys", "/dev", "/etc", "/usr", "/run")
+
+
+def _library_folders() -> tuple:
+    """Where the interpreter and installed libraries live (their versions are in the key)."""
+    import site
+
+    folders = {sys.prefix, sys.base_prefix, sys.exec_prefix, *site.getsitepackages(), site.getusersitepackages()}
+    return tuple(os.path.realpath(folder) for folder in folders if folder)
+
+
+def _under(path: str, folders) -> bool:
+    return any(path == folder or path.startswith(folder.rstrip(os.sep) + os.sep) for folder in folders)
+
+
+def chapter_reads(report: dict, workdir: Path) -> list[str]:
+    """The files a chapter's execution read that can change between builds (absolute paths, sorted).
+
+    ``report`` is what the kernel's watch noted: ``opened``, every file opened for reading,
+    and ``modules``, the files of every module imported. Kept: the opened regular files that
+    still exist outside the libraries, the system's folders and the build's own files of
+    ``workdir`` (a temporary file, gone since, is no input); and the source of every module
+    imported from outside the libraries, with every module of ``checkin_traj`` wherever it
+    is installed. A ``.py`` file opened (an import) counts only as such a module.
+    """
+    libraries = _library_folders()
+    own = tuple(os.path.realpath(Path(workdir) / name) for name in NOT_OUTPUTS)
+    kept = set()
+    for text in report.get("opened", []):
+        path = os.path.realpath(text)
+        if path.endswith((".py", ".pyc")) or "__pycache__" in Path(path).parts:
+            continue
+        if not _under(path, libraries + SYSTEM_FOLDERS + own) and os.path.isfile(path):
+            kept.add(path)
+    for text in report.get("modules", []):
+        path = os.path.realpath(text)
+        if path.endswith(".py") and os.path.isfile(path):
+            if not _under(path, libraries) or "checkin_traj" in Path(path).parts:
+                kept.add(path)
+    return sorted(kept)
+
+
+class _Digests:
+    """SHA-256 of files, each read once per build unless it changed (size, times and inode)."""
+
+    def __init__(self):
+        self._known = {}
+
+    def __call__(self, path) -> str | None:
+        """The file's SHA-256, or None when it is not a readable file."""
+        path = os.fspath(path)
+        try:
+            stat = os.stat(path)
+            signature = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
+            if self._known.get(path, (None,))[0] != signature:
+                digest = hashlib.sha256()
+                with open(path, "rb") as handle:
+                    while block := handle.read(1 << 20):
+                        digest.update(block)
+                self._known[path] = (signature, digest.hexdigest())
+        except OSError:
+            return None
+        return self._known[path][1]
 
 
 # --------------------------------------------------------------------------- the cache
@@ -280,18 +485,6 @@ def _sha256_text(*parts) -> str:
     for part in parts:
         digest.update(json.dumps(part, sort_keys=True, default=str).encode())
         digest.update(b"\0")
-    return digest.hexdigest()
-
-
-def package_hash() -> str:
-    """SHA-256 of the ``checkin_traj`` package's code (every ``.py`` file, by relative path)."""
-    package = Path(__file__).resolve().parent
-    digest = hashlib.sha256()
-    for path in sorted(package.rglob("*.py")):
-        if "__pycache__" in path.parts:
-            continue
-        digest.update(path.relative_to(package).as_posix().encode() + b"\0")
-        digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
@@ -316,12 +509,13 @@ def _code_cells(notebook) -> list:
     ]
 
 
-def chapter_key(name: str, *, root: Path, parameters: dict, package: str | None = None, versions=None) -> str:
-    """The cache key of one chapter: what its execution sees, not its prose.
+def chapter_key(name: str, *, root: Path, parameters: dict, versions=None) -> str:
+    """The cache key of one chapter: its code, parameters and libraries, not its prose.
 
-    Hashes the chapter's code cells (source and tags), its ``parameters``, the package's
-    code (:func:`package_hash`) and :func:`environment_versions`. A markdown edit keeps
-    the key; a code, tag or parameter edit changes it.
+    Hashes the chapter's code cells (source and tags), its ``parameters`` and
+    :func:`environment_versions`. A markdown edit keeps the key; a code, tag or parameter
+    edit changes it. The files it reads and the package modules it imports are checked
+    by content beside the key (:func:`chapter_reads`).
     """
     import jupytext
 
@@ -333,7 +527,6 @@ def chapter_key(name: str, *, root: Path, parameters: dict, package: str | None 
         kernel,
         _code_cells(notebook),
         parameters,
-        package or package_hash(),
         versions or environment_versions(),
     )
 
@@ -364,21 +557,25 @@ def _snapshot(workdir: Path) -> dict:
     return state
 
 
-def _why_not_cached(name: str, key: str, entry, chapters: dict, earlier: list, workdir: Path):
+def _changed(recorded: dict, digests, folder: Path | None = None) -> list:
+    """The files of ``recorded`` (path -> SHA-256, relative to ``folder`` if given) whose content differs or is gone."""
+    return [path for path, digest in recorded.items() if digests(folder / path if folder else path) != digest]
+
+
+def _why_not_cached(name: str, key: str, entry, workdir: Path, root: Path, digests) -> str | None:
     """Why chapter ``name`` must be executed (a phrase), or None when its last execution can be reused."""
     if not entry:
         return "never executed in this workdir"
     if entry.get("key") != key:
-        return "its code, parameters, package code or libraries changed"
-    if not (workdir / CACHE_DIR / f"{name}.ipynb").is_file():
-        return "its executed notebook is gone"
-    missing = [output for output in entry.get("outputs", []) if not (workdir / output).exists()]
-    if missing:
-        return f"the files it wrote are gone ({', '.join(missing[:3])})"
-    for other in earlier:
-        executed = (chapters.get(other) or {}).get("executed_at")
-        if entry.get("upstream", {}).get(other) != executed:
-            return f"{other}, which runs before it, was executed since"
+        return "its code, parameters or libraries changed"
+    if not isinstance(entry.get("outputs"), dict) or not isinstance(entry.get("reads"), dict):
+        return "what it read and wrote is not recorded"
+    changed = _changed(entry["outputs"], digests, workdir)
+    if changed:
+        return f"files it wrote were changed or removed since ({', '.join(changed[:3])})"
+    changed = _changed(entry["reads"], digests)
+    if changed:
+        return f"files it read changed since ({', '.join(workdir_text(Path(path), root) for path in changed[:3])})"
     return None
 
 
@@ -417,15 +614,26 @@ def rerender_prose(executed, source):
     return result
 
 
-def _reuse_chapter(name: str, *, workdir: Path, site: Path, root: Path) -> Path | None:
-    """Write the cached executed notebook of ``name`` with its current prose into ``site``; None if impossible."""
+class _NotReusable(Exception):
+    """Why a chapter's cached notebook cannot be reused (then it executes)."""
+
+
+def _reuse_chapter(name: str, *, workdir: Path, site: Path, root: Path) -> Path:
+    """Write the cached executed notebook of ``name`` with its current prose into ``site``.
+
+    Raises :class:`_NotReusable` when the cached notebook cannot be read or no longer
+    matches the chapter's code cells.
+    """
     import jupytext
     import nbformat
 
-    cached = nbformat.read(workdir / CACHE_DIR / f"{name}.ipynb", as_version=4)
-    notebook = rerender_prose(cached, jupytext.read(root / "notebooks" / f"{name}.md"))
+    try:
+        cached = nbformat.read(workdir / CACHE_DIR / f"{name}.ipynb", as_version=4)
+        notebook = rerender_prose(cached, jupytext.read(root / "notebooks" / f"{name}.md"))
+    except Exception as error:  # noqa: BLE001 - whatever is wrong with the copy, executing again mends it
+        raise _NotReusable(f"its cached notebook is missing or unreadable ({type(error).__name__})") from None
     if notebook is None:
-        return None
+        raise _NotReusable("its cached notebook no longer matches its code cells")
     target = site / "notebooks" / f"{name}.ipynb"
     target.parent.mkdir(parents=True, exist_ok=True)
     from .data.atomic import atomic_path
@@ -475,8 +683,12 @@ def build_html(site: Path, output: Path, *, strict: bool) -> Path:
         command += ["-W", "-n", "--keep-going"]
     completed = subprocess.run(command, capture_output=True, text=True)
     if completed.returncode != 0:
-        raise RuntimeError(
-            f"jupyter-book build failed ({' '.join(command)}):\n{completed.stdout[-6000:]}\n{completed.stderr[-6000:]}"
+        log = f"{completed.stdout}\n{completed.stderr}"
+        lines = [line.strip() for line in log.splitlines() if line.strip()]
+        cause = next((line for line in lines if "ERROR" in line or "WARNING" in line), lines[-1] if lines else "no output")
+        raise BuildError(
+            f"jupyter-book build failed: {cause} (--verbose shows its log)",
+            detail=f"{' '.join(command)}\n{completed.stdout[-6000:]}\n{completed.stderr[-6000:]}",
         )
     return output / "_build" / "html"
 
@@ -521,7 +733,7 @@ def run(
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
     root = Path(root) if root else repo_root()
-    workdir = Path(workdir).resolve() if workdir else root / "build" / profile
+    workdir = check_workdir(Path(workdir).resolve() if workdir else root / "build" / profile)
     site = workdir / "site"
     all_chapters = toc_chapters(root)
     if chapters:
@@ -541,21 +753,29 @@ def run(
     if record_times is None:
         record_times = profile in RECORDED_PROFILES and not chapters and book
     result = BuildResult(profile=profile, workdir=workdir)
+    if profile == "full":
+        print(f"[full] {FULL_PROFILE_NOTE}", flush=True)
     cache = read_cache(workdir)
     entries = cache["chapters"]
-    package, versions = package_hash(), environment_versions()
+    versions, digests = environment_versions(), _Digests()
+
+    def key_and_reason(name):
+        parameters = chapter_parameters(name, profile=profile, workdir=workdir, root=root)
+        key = chapter_key(name, root=root, parameters=parameters, versions=versions)
+        return key, _why_not_cached(name, key, entries.get(name), workdir, root, digests)
+
     build_started = time.perf_counter()
     for number, name in enumerate(selected, start=1):
         started = time.perf_counter()
-        parameters = chapter_parameters(name, profile=profile, workdir=workdir, root=root)
-        key = chapter_key(name, root=root, parameters=parameters, package=package, versions=versions)
-        earlier = all_chapters[: all_chapters.index(name)]
-        reason = "asked for" if name in forced else _why_not_cached(name, key, entries.get(name), entries, earlier, workdir)
+        key, reason = key_and_reason(name)
+        reason = "asked for" if name in forced else reason
         where = f"[{profile}] ({number}/{len(selected)}) {name}"
         if reason is None:
-            notebook = _reuse_chapter(name, workdir=workdir, site=site, root=root)
-            if notebook is not None:
-                result.notebooks[name] = notebook
+            try:
+                result.notebooks[name] = _reuse_chapter(name, workdir=workdir, site=site, root=root)
+            except _NotReusable as why:
+                reason = str(why)
+            else:
                 result.cached.append(name)
                 result.seconds[name] = time.perf_counter() - started
                 print(
@@ -564,23 +784,23 @@ def run(
                     flush=True,
                 )
                 continue
-            reason = "its cached notebook no longer matches its code cells"
         print(f"{where}: executing ({reason}) ...", flush=True)
         entries.pop(name, None)  # a failed run leaves no stale entry behind
         _write_json_atomically(workdir / CACHE_FILE, cache)
         before = _snapshot(workdir)
-        result.notebooks[name] = execute_chapter(
+        result.notebooks[name], report = _execute(
             name, profile=profile, workdir=workdir, site=site, root=root, progress=progress
         )
         result.seconds[name] = time.perf_counter() - started
         after = _snapshot(workdir)
         _store_in_cache(name, result.notebooks[name], workdir)
+        written = sorted(path for path, state in after.items() if before.get(path) != state)
         entries[name] = {
             "key": key,
             "executed_at": _now(),
             "seconds": round(result.seconds[name], 3),
-            "outputs": sorted(path for path, state in after.items() if before.get(path) != state),
-            "upstream": {other: (entries.get(other) or {}).get("executed_at") for other in earlier},
+            "outputs": {path: digests(workdir / path) for path in written},
+            "reads": {path: digests(path) for path in chapter_reads(report, workdir)} if report else None,
         }
         _write_json_atomically(workdir / CACHE_FILE, cache)
         print(
@@ -590,6 +810,7 @@ def run(
     if record_times:
         write_build_times(root, profile, result, entries)
     if book:
+        _stage_other_chapters(result, all_chapters, key_and_reason, root=root)
         started = time.perf_counter()
         print(f"[{profile}] jupyter-book build ...", flush=True)
         stage_book(root, site)
@@ -602,6 +823,33 @@ def run(
             write_build_times(root, profile, result, entries)  # now with the book's own seconds
     _record_timings(workdir / "timings.json", {name: s for name, s in result.seconds.items() if name not in result.cached})
     return result
+
+
+def _stage_other_chapters(result: BuildResult, chapters: list, key_and_reason, *, root: Path) -> None:
+    """Put the build's own notebook of every chapter not selected into the book, if still valid.
+
+    A chapter whose inputs changed since (an earlier chapter executed now wrote something
+    else, a ``checkin-traj run`` left other results) would show numbers of another run than
+    its neighbours and the introduction: :class:`BuildError` names it instead. A notebook
+    that ``checkin-traj run`` left in ``site/`` is replaced by the build's.
+    """
+    workdir = result.workdir
+    stale = []
+    for name in chapters:
+        if name in result.notebooks:
+            continue
+        reason = key_and_reason(name)[1]
+        if reason is None:
+            try:
+                _reuse_chapter(name, workdir=workdir, site=workdir / "site", root=root)
+            except _NotReusable as why:
+                reason = str(why)
+        if reason:
+            stale.append(f"{name} ({reason})")
+    if stale:
+        raise BuildError(
+            f"the book would mix runs: {'; '.join(stale)}; build those chapters too (--chapters) or all of them"
+        )
 
 
 def _record_timings(path: Path, seconds: dict) -> None:
@@ -746,9 +994,12 @@ def render_build_times(document: dict) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m checkin_traj.build", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--profile", choices=PROFILES, default="full")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of a build, for ``checkin-traj build`` and ``python -m checkin_traj.build``."""
+    parser.add_argument(
+        "--profile", choices=PROFILES, default="full",
+        help="the chapters' parameters (notebooks/parameters.yml); default: full, about an hour",
+    )
     parser.add_argument("--chapters", nargs="+", help="chapter names or number prefixes (default: all); always executed")
     parser.add_argument("--no-book", action="store_true", help="execute the chapters only")
     parser.add_argument("--workdir", help="the run's folder (default build/<profile>)")
@@ -757,18 +1008,13 @@ def main(argv=None) -> int:
     strictness = parser.add_mutually_exclusive_group()
     strictness.add_argument("--strict", dest="strict", action="store_true", default=None, help="warnings are errors")
     strictness.add_argument("--no-strict", dest="strict", action="store_false")
-    args = parser.parse_args(argv)
-    result = run(
-        args.profile,
-        chapters=args.chapters,
-        book=not args.no_book,
-        workdir=args.workdir,
-        strict=args.strict,
-        force=args.force,
-        progress=args.progress,
-    )
-    print(result.summary())
-    return 0
+
+
+def main(argv=None) -> int:
+    """``python -m checkin_traj.build ...``: the same as ``checkin-traj build ...``."""
+    from .cli import main as command_line
+
+    return command_line(["build", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

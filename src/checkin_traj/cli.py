@@ -4,21 +4,31 @@ Subcommands::
 
     checkin-traj build [--profile full|workshop|test] [--chapters 01 02] [--no-book] [--force]
     checkin-traj run CHAPTER --workdir DIR [-p NAME VALUE ...] [--with-prerequisites]
+    checkin-traj page NOTEBOOK OUTPUT
     checkin-traj clean IN OUT [--max-speed-kmh 500] [--stay-radius-m 50] [--min-stay-minutes 30]
     checkin-traj fetch [NAME ...] [--cache-dir DIR]
     checkin-traj tune ...            (from checkin_traj.tuning.cli, when installed)
 
-``run`` checks every ``-p`` name, type and value (the chapter's ``parameters`` cell,
-:data:`checkin_traj.checks.CHAPTER_PARAMETERS`) before anything runs, runs (or names) the chapters whose results it needs first, executes
-the chapter into ``DIR/site/notebooks/`` and renders it as one HTML page,
+``build`` without ``--profile`` runs the full profile: every chapter with the book's own
+parameters, about an hour. ``run`` checks every ``-p`` name, type and value (the chapter's
+``parameters`` cell, :data:`checkin_traj.checks.CHAPTER_PARAMETERS`) before anything runs,
+runs (or names) the chapters whose results it needs first, executes the chapter into
+``DIR/site/notebooks/`` and renders it as one HTML page,
 ``DIR/page/<chapter>/_build/html/notebooks/<chapter>.html``, where the prose shows the run's own numbers.
+
+A bad input, a failed chapter or a file that cannot be written is one line on stderr
+naming what was wrong, and status 2; ``--verbose`` adds a failed chapter's whole error.
+No command removes or overwrites a file it was not asked to write: inputs are checked
+first, and what is written goes to a new temporary place and is moved in last.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -42,7 +52,13 @@ def _build(args) -> int:
     from . import build
 
     result = build.run(
-        args.profile, chapters=args.chapters, book=not args.no_book, workdir=args.workdir, force=args.force
+        args.profile,
+        chapters=args.chapters,
+        book=not args.no_book,
+        workdir=args.workdir,
+        strict=args.strict,
+        force=args.force,
+        progress=args.progress,
     )
     print(result.summary())
     return 0
@@ -50,6 +66,10 @@ def _build(args) -> int:
 
 def render_page(notebook, output, *, root=None) -> Path:
     """Render one executed chapter as an HTML page (its glued numbers filled in).
+
+    The notebook is checked first; the page is built in a new folder inside ``output`` and
+    moved into place only once built, so a failure leaves ``output`` as it was. An
+    ``output/source`` or ``output/_build`` that an earlier page did not make is refused.
 
     Parameters
     ----------
@@ -62,26 +82,79 @@ def render_page(notebook, output, *, root=None) -> Path:
     -------
     Path
         The page, ``output/_build/html/notebooks/<chapter>.html``.
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        ``notebook`` is missing or not a Jupyter notebook.
+    FileExistsError
+        ``output`` is a file, or holds a ``source``/``_build`` folder not made by a page.
     """
     from . import build
 
     root = Path(root) if root else build.repo_root()
-    notebook = Path(notebook)
-    output = Path(output)
-    site = output / "source"
-    if site.exists():
-        shutil.rmtree(site)
-    (site / "notebooks").mkdir(parents=True)
-    shutil.copy2(root / "_config.yml", site / "_config.yml")
-    shutil.copytree(root / "book", site / "book", ignore=shutil.ignore_patterns("_build"))
-    for name in build.BOOK_INCLUDES:  # what the pages show with literalinclude
-        if (root / name).is_file():
-            (site / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(root / name, site / name)
-    shutil.copy2(notebook, site / "notebooks" / notebook.name)
-    (site / "_toc.yml").write_text(f"format: jb-book\nroot: notebooks/{notebook.stem}\n")
-    html = build.build_html(site, output, strict=False)
-    return html / "notebooks" / f"{notebook.stem}.html"
+    notebook, output = Path(notebook), Path(output)
+    _check_notebook(notebook)
+    replaced = [output / "source", output / "_build"]
+    if output.exists() and not output.is_dir():
+        raise FileExistsError(f"the output {output} is a file, not a folder")
+    if any(path.exists() for path in replaced) and not _made_by_page(output):
+        raise FileExistsError(
+            f"{output} holds a source/ or _build/ folder that checkin-traj page did not make; name another OUTPUT"
+        )
+    made = not output.exists()
+    output.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".page-", dir=output))
+    try:
+        site = scratch / "source"
+        (site / "notebooks").mkdir(parents=True)
+        shutil.copy2(root / "_config.yml", site / "_config.yml")
+        shutil.copytree(root / "book", site / "book", ignore=shutil.ignore_patterns("_build"))
+        for name in build.BOOK_INCLUDES:  # what the pages show with literalinclude
+            if (root / name).is_file():
+                (site / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(root / name, site / name)
+        shutil.copy2(notebook, site / "notebooks" / notebook.name)
+        (site / "_toc.yml").write_text(_page_toc(notebook.stem))
+        build.build_html(site, scratch, strict=False)
+        for path in replaced:  # the new page in, then the old one out
+            if path.exists():
+                path.rename(scratch / f"old{path.name}")
+            (scratch / path.name).rename(path)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+        if made and not any(output.iterdir()):
+            output.rmdir()  # a failed first page leaves no empty folder behind
+    return output / "_build" / "html" / "notebooks" / f"{notebook.stem}.html"
+
+
+def _page_toc(stem: str) -> str:
+    return f"format: jb-book\nroot: notebooks/{stem}\n"
+
+
+def _made_by_page(output: Path) -> bool:
+    """Whether ``output/source`` is a page's: its table of contents is the one :func:`render_page` writes."""
+    try:
+        text = (output / "source" / "_toc.yml").read_text()
+    except (OSError, UnicodeDecodeError):
+        return False
+    return text == _page_toc(text.rpartition("notebooks/")[2].strip())
+
+
+def _check_notebook(path: Path) -> None:
+    """Stop unless ``path`` is a readable Jupyter notebook."""
+    import nbformat
+
+    if not path.is_file():
+        what = "a folder" if path.is_dir() else "nothing"
+        raise FileNotFoundError(f"expected an executed chapter (.ipynb), found {what} at {path}")
+    try:
+        nbformat.read(path, as_version=4)
+    except Exception as error:  # noqa: BLE001 - not JSON, not a notebook, not text: the same answer
+        raise ValueError(
+            f"{path} is not a Jupyter notebook ({type(error).__name__}); give an executed chapter, "
+            f"e.g. WORKDIR/site/notebooks/01_data_cleaning.ipynb"
+        ) from None
 
 
 def _parse_overrides(chapter: str, pairs) -> dict:
@@ -106,7 +179,7 @@ def _run(args) -> int:
     root = build.repo_root()
     name = chapter_path(args.chapter, root).stem
     overrides = _parse_overrides(name, args.parameter)
-    workdir = Path(args.workdir).resolve()
+    workdir = build.check_workdir(Path(args.workdir).resolve())
     workdir.mkdir(parents=True, exist_ok=True)
     before = prerequisites(name, workdir, root, parameters=overrides)
     if before and not args.with_prerequisites:
@@ -148,6 +221,7 @@ def _clean(args) -> int:
     from .data.tables import _table_format, write_table
 
     _table_format(args.output)  # a wrong suffix is named before the file is read and cleaned
+    _check_output(args.input, args.output)
     overrides = {
         name: getattr(args, name)
         for name in ("max_speed_kmh", "stay_radius_m", "min_stay_minutes")
@@ -156,15 +230,41 @@ def _clean(args) -> int:
     thresholds = Thresholds(**overrides)
     check_ins = read_checkins(args.input, on_bad_lines=args.on_bad_lines, max_skipped=args.max_skipped)
     cleaned, report = clean(check_ins, thresholds)
-    write_table(cleaned, args.output)
+    try:
+        write_table(cleaned, args.output)
+    except OSError as error:
+        raise OSError(f"cannot write {args.output}: {error.strerror or error}") from None
     print(report.to_frame().to_string(index=False))
     print(f"wrote {len(cleaned):,} clean check-ins to {args.output}")
     return 0
 
 
+def _check_output(given_input, given_output) -> None:
+    """Stop before any reading when the output is the input, a folder, or in a folder that cannot be written."""
+    output = Path(given_output)
+    if output.is_dir():
+        raise IsADirectoryError(f"the output {given_output} is a folder; name a file in it, e.g. {output / 'clean.parquet'}")
+    if output.exists() and Path(given_input).exists() and os.path.samefile(given_input, output):
+        raise FileExistsError(f"the output {given_output} is the input: name another file (it would replace the raw check-ins)")
+    folder = output.absolute().parent
+    while not folder.exists():  # the folders still to make: the nearest existing one must take them
+        folder = folder.parent
+    try:
+        if not folder.is_dir():
+            raise NotADirectoryError(f"{folder} is a file")
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise PermissionError(f"cannot write {given_output}: {error.strerror or error}") from None
+
+
 def _fetch(args) -> int:
     from .data.fetch import SNAP_REGISTRY, fetch_snap
 
+    if args.quiet:  # no "Downloading data from ..." either
+        import pooch
+
+        pooch.get_logger().setLevel("WARNING")
     for name in args.names or list(SNAP_REGISTRY):
         if name not in SNAP_REGISTRY:
             print(f"unknown file {name!r}; the files are {sorted(SNAP_REGISTRY)}", file=sys.stderr)
@@ -195,24 +295,27 @@ def _add_tune(subparsers) -> None:
 
 def make_parser() -> argparse.ArgumentParser:
     """The argument parser of ``checkin-traj`` (every subcommand)."""
-    from .build import PROFILES
+    from .build import FULL_PROFILE_NOTE, PROFILES, add_arguments
     from .data.snap import DEFAULT_MAX_SKIPPED
 
     parser = argparse.ArgumentParser(prog="checkin-traj", description="Predicting Gowalla check-ins in New York City.")
+    parser.add_argument("--verbose", action="store_true", help="show a failed chapter's whole error")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    build = subparsers.add_parser("build", help="execute the chapters of a profile and build the HTML book")
-    build.add_argument("--profile", choices=PROFILES, default="full")
-    build.add_argument("--chapters", nargs="+", help="chapter names or number prefixes (default: all)")
-    build.add_argument("--no-book", action="store_true", help="execute the chapters only")
-    build.add_argument("--workdir", help="the run's folder (default: build/<profile>)")
-    build.add_argument("--force", action="store_true", help="execute every chapter, even those whose inputs are unchanged")
+    build = subparsers.add_parser(
+        "build",
+        help="execute the chapters of a profile and build the HTML book (the full profile: about an hour)",
+        description="Execute the chapters of a profile (those whose inputs changed) and build the HTML book. "
+        f"Without --profile, {FULL_PROFILE_NOTE}.",
+    )
+    add_arguments(build)
     build.set_defaults(func=_build)
 
     run = subparsers.add_parser(
         "run",
         help="re-run one chapter with new parameters and render it as a page",
-        description="Re-run one chapter in its own folder. Every -p is checked against the chapter's parameters cell.",
+        description="Re-run one chapter in its own folder. Every -p is checked against the chapter's parameters cell "
+        "(name, type and value) before anything runs.",
     )
     run.add_argument("chapter", help="chapter name or number, e.g. 01 or 01_data_cleaning")
     run.add_argument("--workdir", required=True, help="the run's folder (created); later chapters read what earlier ones wrote there")
@@ -224,14 +327,21 @@ def make_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-page", action="store_true", help="do not render the executed chapter as HTML")
     run.set_defaults(func=_run)
 
-    page = subparsers.add_parser("page", help="render one executed chapter (.ipynb) as an HTML page")
-    page.add_argument("notebook")
-    page.add_argument("output")
+    page = subparsers.add_parser(
+        "page",
+        help="render one executed chapter (.ipynb) as an HTML page",
+        description="Render one executed chapter (an .ipynb written by build or run, e.g. "
+        "WORKDIR/site/notebooks/01_data_cleaning.ipynb) as a one-page book whose prose shows that run's numbers: "
+        "OUTPUT/_build/html/notebooks/<chapter>.html. OUTPUT/source holds what was rendered. A failed render "
+        "leaves OUTPUT as it was.",
+    )
+    page.add_argument("notebook", help="the executed chapter, an .ipynb")
+    page.add_argument("output", help="folder for the page (created; an earlier page there is replaced)")
     page.set_defaults(func=_page)
 
     clean = subparsers.add_parser("clean", help="read a SNAP-format check-in file, clean it, write the clean table")
     clean.add_argument("input", help="SNAP-format check-ins, plain or gzipped")
-    clean.add_argument("output", help="the clean table: .parquet or .csv")
+    clean.add_argument("output", help="the clean table: .parquet or .csv (not the input)")
     for name, unit in (("max_speed_kmh", "km/h"), ("stay_radius_m", "m"), ("min_stay_minutes", "min")):
         clean.add_argument(
             "--" + name.replace("_", "-"), dest=name, type=_off_or_number, default=_DEFAULT,
@@ -245,11 +355,22 @@ def make_parser() -> argparse.ArgumentParser:
     fetch = subparsers.add_parser("fetch", help="download the full SNAP files once into the cache, verified")
     fetch.add_argument("names", nargs="*", help="files of the registry (default: all)")
     fetch.add_argument("--cache-dir", help="default: $CHECKIN_TRAJ_CACHE or ~/.cache/checkin-traj")
-    fetch.add_argument("--quiet", action="store_true", help="no progress bar")
+    fetch.add_argument("--quiet", action="store_true", help="no progress bar, no download notice")
     fetch.set_defaults(func=_fetch)
 
     _add_tune(subparsers)
+    for command in subparsers.choices.values():  # also after the command: checkin-traj build --verbose
+        command.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS, help="show a failed chapter's whole error")
     return parser
+
+
+def one_line(error: BaseException) -> str:
+    """An error as one line: an OS error's own words and file, anything else its message."""
+    text = str(error)
+    if isinstance(error, OSError) and error.strerror:
+        filename = os.fsdecode(error.filename) if error.filename is not None else ""
+        text = error.strerror if filename in error.strerror else f"{filename}: {error.strerror}"
+    return " ".join(text.split()) or type(error).__name__
 
 
 def main(argv=None) -> int:
@@ -257,18 +378,25 @@ def main(argv=None) -> int:
 
     A bad input or argument (the package's :class:`~checkin_traj.data.snap.InputError`,
     a missing file, a value refused by :mod:`checkin_traj.checks`, which raises
-    ``ValueError``) prints one line naming the subcommand and returns status 2.
+    ``ValueError``), a file that cannot be read or written, a failed download, a chapter
+    that fails (:class:`~checkin_traj.build.BuildError`) prints one line naming the
+    subcommand and what was wrong, and returns status 2; ``--verbose`` prints a failed
+    chapter's whole error before that line.
     """
     parser = make_parser()
     args = parser.parse_args(argv)
-    from .chapter import ChapterError
-    from .data.snap import InputError
+    from .build import BuildError
 
     try:
         return args.func(args)
-    except (ChapterError, InputError, FileNotFoundError, ValueError) as error:
-        print(f"checkin-traj {args.command}: {error}", file=sys.stderr)
+    except (BuildError, ValueError, OSError) as error:
+        if args.verbose and getattr(error, "detail", ""):
+            print(error.detail, file=sys.stderr)
+        print(f"checkin-traj {args.command}: {one_line(error)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"checkin-traj {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover
