@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import textwrap
 import time
@@ -226,13 +227,17 @@ COUNTING = HEADER + """
 ```{code-cell} ipython3
 :tags: [parameters]
 WORKDIR = "nowhere"  # set by the build
-DATA = "words.txt"  # the data file, outside the workdir
+DATA = "auto"  # the data file, as chapter 01 resolves it: here the sample in GOWALLA_DATA_DIR
 ```
 
 ```{code-cell} ipython3
+import gzip
 from pathlib import Path
+from checkin_traj.data.sources import resolve_checkins
+path = resolve_checkins(DATA).path
+text = (gzip.open if path.suffix == ".gz" else open)(path, "rb").read()
 Path(WORKDIR).mkdir(parents=True, exist_ok=True)
-Path(WORKDIR, "count.txt").write_text(str(len(Path(DATA).read_text().split())))
+Path(WORKDIR, "count.txt").write_text(str(len(text.split())))
 ```
 """
 
@@ -260,23 +265,34 @@ def test_a_rebuild_executes_exactly_the_chapters_that_read_what_changed(tmp_path
     from checkin_traj.cli import main
 
     project = make_project(tmp_path / "project")
-    words = tmp_path / "words.txt"
-    words.write_text("a b c")
     (project / "notebooks" / "01_first.md").write_text(COUNTING)
     (project / "notebooks" / "02_second.md").write_text(DOUBLING)
-    (project / "notebooks" / "parameters.yml").write_text(f"01_first:\n  test: {{DATA: {str(words)!r}}}\n")
+    (project / "notebooks" / "parameters.yml").write_text("")
     (project / "helper.py").write_text("def double(number):\n    return 2 * number\n")
+
+    def sample(folder, text):
+        path = folder / "gowalla-nyc" / "loc-gowalla_totalCheckins.nyc.txt.gz"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(gzip.compress(text.encode()))
+        return path
+
+    words = sample(tmp_path / "data", "a b c")
+    monkeypatch.setenv("GOWALLA_DATA_DIR", str(tmp_path / "data"))
     workdir = project / "build" / "test"
     assert run(project).executed == ["01_first", "02_second"]
     reads = json.loads((workdir / "cache.json").read_text())["chapters"]
     assert str(words) in reads["01_first"]["reads"] and str(project / "helper.py") not in reads["01_first"]["reads"]
     assert {str(project / "helper.py"), str(workdir / "count.txt")} <= set(reads["02_second"]["reads"])
+    assert str(words) not in reads["02_second"]["reads"]
     assert run(project).executed == []
 
-    words.write_text("x y z")  # other words, the same count: 02 reads an unchanged count.txt
+    sample(tmp_path / "data", "x y z")  # other words, the same count: 02 reads an unchanged count.txt
     assert run(project).executed == ["01_first"]
-    words.write_text("a b c d")
+    sample(tmp_path / "data", "a b c d")
     assert run(project).executed == ["01_first", "02_second"]
+    sample(tmp_path / "elsewhere", "a b c d")  # GOWALLA_DATA_DIR now names another sample
+    monkeypatch.setenv("GOWALLA_DATA_DIR", str(tmp_path / "elsewhere"))
+    assert run(project).executed == ["01_first"]
     (project / "helper.py").write_text("def double(number):\n    return number + number\n")
     assert run(project).executed == ["02_second"]  # only the chapter that imports it
 
@@ -320,6 +336,35 @@ def test_why_not_cached_compares_what_a_chapter_read_and_wrote_by_content(tmp_pa
     assert build._why_not_cached("01", "k", {**entry, "reads": None}, workdir, tmp_path, digests) == (
         "what it read and wrote is not recorded"
     )
+
+
+def test_the_questions_that_choose_the_data_are_announced_and_asked_again(tmp_path, monkeypatch):
+    from checkin_traj.data import lookups, sources
+
+    heard = []
+    monkeypatch.setattr(lookups.sys, "audit", lambda event, *args: heard.append((event, *args)))
+    monkeypatch.setenv("GOWALLA_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("CHECKIN_TRAJ_CACHE", str(tmp_path / "cache"))
+    sample = tmp_path / sources.SAMPLE_FILE
+    sample.parent.mkdir(parents=True)
+    sample.write_bytes(gzip.compress(b"0\t2010-10-12T00:21:28Z\t40.7\t-73.9\t1\n"))
+    assert sources.resolve_checkins("auto").path == sample
+    sources.synthetic_path()
+    assert set(heard) == {
+        (lookups.EVENT, "environ", "GOWALLA_DATA_DIR", str(tmp_path)),
+        (lookups.EVENT, "is_file", str(sample), True),
+        (lookups.EVENT, "environ", "CHECKIN_TRAJ_CACHE", str(tmp_path / "cache")),
+    }
+    entry = {"key": "k", "outputs": {}, "reads": {}, "lookups": [[question, subject, answer] for _, question, subject, answer in heard]}
+
+    def why():
+        return build._why_not_cached("01", "k", entry, tmp_path, tmp_path, build._Digests())
+
+    assert why() is None
+    sample.unlink()
+    assert why() == f"what chose its data changed (is_file {sample}: True then, False now)"
+    monkeypatch.setenv("GOWALLA_DATA_DIR", str(tmp_path / "other"))
+    assert why().startswith("what chose its data changed (environ GOWALLA_DATA_DIR: ")
 
 
 def test_chapter_reads_keeps_data_and_project_modules_and_leaves_libraries_and_temporaries(tmp_path):

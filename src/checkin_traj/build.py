@@ -18,16 +18,20 @@ an audit hook in its kernel notes every file it opens for reading (the data file
 ``DATA``, ``GOWALLA_DATA_DIR`` or the download cache put it; what earlier chapters wrote
 to the workdir) and, at the end, the files of the project's modules it imported (those of
 ``checkin_traj`` it used, not the whole package). ``build/<profile>/cache.json`` records,
-per chapter, the key, when it was executed, and the SHA-256 of every file it wrote to the
-workdir and of every file it read (:func:`chapter_reads`). A chapter is reused when its key
-is the same and every one of those files still has its recorded content: a new data file at
-the same path, a module it imports edited, an earlier chapter's output that came out
-different (executed again, or written by ``checkin-traj run``), or its own output replaced
-or damaged, each executes it again, and only the chapters that read what changed. A reused
-chapter's current prose is put back into its last executed notebook (markdown cells are
-matched between the code cells), so a prose-only edit rebuilds in seconds; a cached notebook
-that cannot be read is executed again. ``--force`` executes every selected chapter; chapters
-named with ``--chapters`` are always executed.
+per chapter, the key, when it was executed, the SHA-256 of every file it wrote to the
+workdir and of every file it read (:func:`chapter_reads`), and the answers to the questions
+that chose its data file (``GOWALLA_DATA_DIR``, ``CHECKIN_TRAJ_CACHE``, whether the New York
+sample is there: :mod:`checkin_traj.data.lookups`). A chapter is reused when its key is the
+same, every one of those files still has its recorded content and every question still
+gets its answer: a new data file at the same path or elsewhere, a module it imports edited,
+an earlier chapter's output that came out different (executed again, or written by
+``checkin-traj run``), or its own output replaced or damaged, each executes it again, and
+only the chapters that read what changed. A reused chapter's current prose is put back into
+its last executed notebook (markdown cells are matched between the code cells), so a
+prose-only edit rebuilds in seconds; a cached notebook that cannot be read is executed
+again. A book built with ``--chapters`` refuses a chapter left out whose inputs changed.
+``--force`` executes every selected chapter; chapters named with ``--chapters`` are always
+executed.
 
 **Timings.** Each build prints one line per chapter (started, done or reused, seconds) and,
 while a chapter runs, papermill's progress bar (cell number / total, elapsed) on the
@@ -63,6 +67,7 @@ from pathlib import Path
 import yaml
 
 from . import quality
+from .data import lookups
 
 PROFILES = ("full", "workshop", "test")
 BOOK_FILES = ("_config.yml", "_toc.yml")
@@ -278,12 +283,14 @@ REPORT_EVENT = "checkin_traj.build.report"
 REPORT_TAG = "checkin-traj-build-report"  # the report cell's tag; the cell leaves the executed notebook
 #: Run in the kernel before the chapter's first cell (IPython's ``exec_lines``: no cell and no
 #: execution count of its own, nothing left in the chapter's namespace): an audit hook that
-#: notes every file opened for reading, and hands the notes and the files of every imported
-#: module to the report cell.
+#: notes every file opened for reading and the first answer to every question that chose a
+#: data file (:mod:`checkin_traj.data.lookups`), and hands the notes and the files of every
+#: imported module to the report cell.
 _WATCH = f"""
 def watch():
     import os, sys
     opened = set()
+    asked = {{}}
     def hook(event, args):
         try:
             if event == "open" and not isinstance(args[0], int):
@@ -292,10 +299,13 @@ def watch():
                     opened.add(os.path.abspath(os.fsdecode(args[0])))
             elif event == "sqlite3.connect":
                 opened.add(os.path.abspath(os.fsdecode(args[0])))
+            elif event == {lookups.EVENT!r}:
+                asked.setdefault(tuple(args[:2]), args[2])
             elif event == {REPORT_EVENT!r}:
                 files = (getattr(module, "__file__", None) for module in list(sys.modules.values()))
                 modules = {{os.path.abspath(file) for file in files if isinstance(file, str)}}
-                args[0].update(opened=sorted(opened), modules=sorted(modules))
+                answers = [[*question, answer] for question, answer in asked.items()]
+                args[0].update(opened=sorted(opened), modules=sorted(modules), lookups=answers)
         except Exception:
             pass  # the chapter's own call goes on whatever happens here
     sys.addaudithook(hook)
@@ -576,6 +586,10 @@ def _why_not_cached(name: str, key: str, entry, workdir: Path, root: Path, diges
     changed = _changed(entry["reads"], digests)
     if changed:
         return f"files it read changed since ({', '.join(workdir_text(Path(path), root) for path in changed[:3])})"
+    for question, subject, answer in entry.get("lookups", []):
+        now = lookups.QUESTIONS[question](subject) if question in lookups.QUESTIONS else object()
+        if now != answer:
+            return f"what chose its data changed ({question} {subject}: {answer!r} then, {now!r} now)"
     return None
 
 
@@ -801,6 +815,7 @@ def run(
             "seconds": round(result.seconds[name], 3),
             "outputs": {path: digests(workdir / path) for path in written},
             "reads": {path: digests(path) for path in chapter_reads(report, workdir)} if report else None,
+            "lookups": report.get("lookups", []),
         }
         _write_json_atomically(workdir / CACHE_FILE, cache)
         print(

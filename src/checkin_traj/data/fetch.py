@@ -14,6 +14,8 @@ import zlib
 from pathlib import Path
 from typing import NamedTuple
 
+from .lookups import ask
+
 SNAP_BASE_URL = "https://snap.stanford.edu/data/"
 CACHE_ENV = "CHECKIN_TRAJ_CACHE"  # environment variable: the cache folder
 URL_ENV = "CHECKIN_TRAJ_SNAP_URL"  # environment variable: a mirror of SNAP_BASE_URL
@@ -76,7 +78,7 @@ def cache_dir_path(cache_dir=None) -> Path:
     """
     if cache_dir is not None:
         return Path(cache_dir).expanduser()
-    env = os.environ.get(CACHE_ENV)
+    env = ask("environ", CACHE_ENV)
     if env:
         return Path(env).expanduser()
     import pooch

@@ -25,6 +25,7 @@ from .fetch import (
     count_lines,
     fetch_snap,
 )
+from .lookups import ask
 
 KINDS = ("file", "sample", "snap", "synthetic")
 KEYWORDS = ("auto", "sample", "snap", "synthetic")
@@ -79,7 +80,7 @@ def sample_path() -> Path:
     ``$GOWALLA_DATA_DIR/gowalla-nyc/loc-gowalla_totalCheckins.nyc.txt.gz`` when the
     variable is set (and only there), else ``<repo root>/../shared/data/gowalla-nyc/...``.
     """
-    env = os.environ.get(DATA_DIR_ENV)
+    env = ask("environ", DATA_DIR_ENV)
     data_dir = Path(env).expanduser() if env else REPO_ROOT.parent / "shared" / "data"
     return data_dir / SAMPLE_FILE
 
@@ -212,7 +213,7 @@ def _from_snap(*, cache_dir, progress) -> DataSource:
 
 
 def _auto(*, cache_dir, progress) -> DataSource:
-    if sample_path().is_file():
+    if ask("is_file", str(sample_path().absolute())):
         return _from_sample()
     try:
         return _from_snap(cache_dir=cache_dir, progress=progress)
