@@ -377,8 +377,12 @@ def test_chapter_reads_keeps_data_and_project_modules_and_leaves_libraries_and_t
     data = tmp_path / "checkins.txt"
     data.write_text("0\t2010-10-12T00:21:28Z\t40.7\t-73.9\t1\n")
     (workdir / "site" / "page.ipynb").write_text("{}")
+    metadata = tmp_path / "src" / "checkin_traj.egg-info" / "entry_points.txt"  # read by importlib.metadata
+    metadata.parent.mkdir(parents=True)
+    metadata.write_text("[console_scripts]\n")
     report = {
-        "opened": [str(data), str(tmp_path / ".gone.tmp"), "/proc/cpuinfo", numpy.__file__, str(workdir / "site" / "page.ipynb"), str(tmp_path)],
+        "opened": [str(data), str(tmp_path / ".gone.tmp"), "/proc/cpuinfo", numpy.__file__, str(workdir / "site" / "page.ipynb"),
+                   str(tmp_path), str(metadata)],
         "modules": [checkin_traj.geo.__file__, numpy.__file__],
     }
     assert build.chapter_reads(report, workdir) == sorted([str(data.resolve()), str(Path(checkin_traj.geo.__file__).resolve())])

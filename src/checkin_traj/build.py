@@ -423,6 +423,7 @@ def _execute(name, *, profile, workdir, site, root, overrides=None, progress=Tru
 
 #: Folders whose files a chapter reads but never as its input: the system's.
 SYSTEM_FOLDERS = ("/proc", "/sys", "/dev", "/etc", "/usr", "/run")
+METADATA = (".dist-info", ".egg-info")  # installed packages' records (entry points): versions are in the key
 
 
 def _library_folders() -> tuple:
@@ -442,17 +443,19 @@ def chapter_reads(report: dict, workdir: Path) -> list[str]:
 
     ``report`` is what the kernel's watch noted: ``opened``, every file opened for reading,
     and ``modules``, the files of every module imported. Kept: the opened regular files that
-    still exist outside the libraries, the system's folders and the build's own files of
-    ``workdir`` (a temporary file, gone since, is no input); and the source of every module
-    imported from outside the libraries, with every module of ``checkin_traj`` wherever it
-    is installed. A ``.py`` file opened (an import) counts only as such a module.
+    still exist outside the libraries, the system's folders, packages' metadata and the
+    build's own files of ``workdir`` (a temporary file, gone since, is no input); and the
+    source of every module imported from outside the libraries, with every module of
+    ``checkin_traj`` wherever it is installed. A ``.py`` file opened (an import) counts only
+    as such a module.
     """
     libraries = _library_folders()
     own = tuple(os.path.realpath(Path(workdir) / name) for name in NOT_OUTPUTS)
     kept = set()
     for text in report.get("opened", []):
         path = os.path.realpath(text)
-        if path.endswith((".py", ".pyc")) or "__pycache__" in Path(path).parts:
+        parts = Path(path).parts
+        if path.endswith((".py", ".pyc")) or "__pycache__" in parts or any(part.endswith(METADATA) for part in parts):
             continue
         if not _under(path, libraries + SYSTEM_FOLDERS + own) and os.path.isfile(path):
             kept.add(path)
