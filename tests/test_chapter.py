@@ -159,3 +159,18 @@ def test_every_chapter_checks_its_parameters_right_after_papermills_cell():
         index = next(i for i, cell in enumerate(cells) if "parameters" in cell.metadata.get("tags", []))
         assert cells[index].source.strip().endswith("PARAMETERS = declared_parameters(globals())"), name
         assert "check_parameters(globals(), PARAMETERS)" in cells[index + 1].source, name
+
+
+def test_a_chapter_refuses_a_bad_value_however_it_is_run():
+    """papermill or a workshop edit, not only `checkin-traj run -p`: the same rules by name (checks.CHAPTER_PARAMETERS)."""
+    from checkin_traj.chapter import check_parameters, declared_parameters
+
+    namespace = {"WORKDIR": "build/x", "MAX_SPEED_KMH": 500.0, "SEEDS": (0, 1)}
+    declared = declared_parameters(namespace)
+    check_parameters(namespace, declared)  # good values pass
+    namespace["MAX_SPEED_KMH"] = -5.0
+    with pytest.raises(ValueError, match="MAX_SPEED_KMH must be a positive number, got -5.0"):
+        check_parameters(namespace, declared)
+    namespace.update(MAX_SPEED_KMH=500.0, SEEDS=(0, -1))
+    with pytest.raises(ValueError, match=r"SEEDS\[1\]"):
+        check_parameters(namespace, declared)

@@ -342,6 +342,11 @@ def check_parameters(namespace_or_given, declared=None, *, chapter=None) -> None
         converted = parse_value(parameter, value)  # "40.5" from papermill's -r becomes 40.5, "fast" stops
         if converted is not value:
             namespace_or_given[name] = converted
+    from .checks import check_chapter_parameter
+
+    for name in sorted(declared - {"PARAMETERS"}):  # the values too, by the rules `checkin-traj run -p` applies
+        if name in namespace_or_given:
+            check_chapter_parameter(name, namespace_or_given[name])
 
 
 @dataclass(frozen=True)
