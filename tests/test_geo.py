@@ -36,3 +36,20 @@ def test_box_contains_edges_and_excludes_outside():
 def test_bad_box_is_rejected_with_a_clear_message(kwargs, message):
     with pytest.raises(ValueError, match=message):
         BoundingBox(**kwargs)
+
+
+def test_city_presets_set_box_time_zone_and_name():
+    from checkin_traj.geo import CITIES, NYC_BOX, city
+
+    assert city() == CITIES["new_york"] and city().box == NYC_BOX and city().timezone == "America/New_York"
+    austin = city("austin")
+    assert austin.name == "Austin" and austin.timezone == "America/Chicago"
+    assert austin.box.contains(30.2672, -97.7431) and not NYC_BOX.contains(30.2672, -97.7431)  # downtown Austin
+    for preset in CITIES.values():  # every preset's box holds its own centre and no other preset's
+        assert sum(other.box.contains(*preset.box.center) for other in CITIES.values()) == 1
+    changed = city("austin", timezone="UTC", name="Austin, in UTC")
+    assert (changed.timezone, changed.name, changed.box) == ("UTC", "Austin, in UTC", austin.box)
+    with pytest.raises(ValueError, match=r"CITY must be one of \['austin', 'chicago', 'new_york'"):
+        city("paris")
+    with pytest.raises(ValueError, match="timezone must be an IANA name"):
+        city("austin", timezone="Mars/Olympus")

@@ -76,3 +76,56 @@ class BoundingBox:
 
 #: The New York City box used by the original article.
 NYC_BOX = BoundingBox(lat_min=40.4774, lat_max=40.9176, lon_min=-74.2591, lon_max=-73.7004)
+
+
+@dataclass(frozen=True)
+class City:
+    """A city the book can be built for: its box, its local time zone and the name the chapters print.
+
+    Attributes
+    ----------
+    name : str
+        How the chapters name the city in titles, prose and captions.
+    box : BoundingBox
+        Check-ins outside it are dropped (chapter 01's box step).
+    timezone : str
+        IANA time zone of the hour-of-day and day-of-week features.
+    """
+
+    name: str
+    box: BoundingBox
+    timezone: str
+
+
+#: City presets (chapter 01's ``CITY``): the article's New York City, the default, and
+#: cities with many Gowalla check-ins. Boxes cover each city's urban core.
+CITIES = {
+    "new_york": City("New York City", NYC_BOX, "America/New_York"),
+    "austin": City("Austin", BoundingBox(lat_min=30.10, lat_max=30.52, lon_min=-97.94, lon_max=-97.56), "America/Chicago"),
+    "san_francisco": City(
+        "San Francisco", BoundingBox(lat_min=37.70, lat_max=37.83, lon_min=-122.52, lon_max=-122.35), "America/Los_Angeles"
+    ),
+    "chicago": City("Chicago", BoundingBox(lat_min=41.64, lat_max=42.03, lon_min=-87.94, lon_max=-87.52), "America/Chicago"),
+    "stockholm": City("Stockholm", BoundingBox(lat_min=59.23, lat_max=59.43, lon_min=17.85, lon_max=18.20), "Europe/Stockholm"),
+}
+
+
+def city(preset="new_york", *, box=None, timezone=None, name=None) -> City:
+    """The city preset ``preset`` (a key of :data:`CITIES`), with any of its box, time zone or name replaced.
+
+    Raises
+    ------
+    ValueError
+        For an unknown preset (naming the presets) or a time zone that is not an IANA name.
+    """
+    if preset not in CITIES:
+        raise ValueError(f"CITY must be one of {sorted(CITIES)}, got {preset!r}")
+    chosen = CITIES[preset]
+    if timezone is not None:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError, TypeError):
+            raise ValueError(f"timezone must be an IANA name such as 'America/New_York', got {timezone!r}") from None
+    return City(name=name or chosen.name, box=box or chosen.box, timezone=timezone or chosen.timezone)

@@ -179,29 +179,43 @@ def read_provenance(workdir) -> dict:
 
 
 def banner_text(provenance: dict) -> str:
-    """The MyST admonition shown at the top of every chapter."""
+    """The MyST admonition shown at the top of every chapter: the city, the data, and a warning for synthetic data."""
     source = provenance["source"]
+    parameters = provenance.get("parameters") or {}
+    where = f"**City:** {parameters['city_name']} (local time {parameters['timezone']}). " if "city_name" in parameters else ""
     if source["synthetic"]:
         return (
             ":::{warning}\n"
-            "**Built from synthetic data.** This chapter ran on check-ins made by the project's "
+            f"{where}**Built from synthetic data.** This chapter ran on check-ins made by the project's "
             f"synthetic generator ({source['description']}), not on the real Gowalla data. Its numbers "
             "and figures show how the method works, not what real users do.\n"
             ":::"
         )
-    return f":::{{note}}\n**Data:** {source['description']}.\n:::"
+    return f":::{{note}}\n{where}**Data:** {source['description']}.\n:::"
 
 
-def data_banner(workdir=None, *, source=None):
+def run_city(workdir):
+    """The city chapter 01 cleaned ``workdir``'s check-ins for (a :class:`checkin_traj.geo.City`):
+    its name, box and time zone; New York City for a run saved before chapter 01 had ``CITY``."""
+    from ..geo import CITIES, BoundingBox, City
+
+    parameters = read_provenance(workdir).get("parameters") or {}
+    if "city_name" not in parameters:
+        return CITIES["new_york"]
+    return City(name=parameters["city_name"], box=BoundingBox(**parameters["box"]), timezone=parameters["timezone"])
+
+
+def data_banner(workdir=None, *, source=None, parameters=None):
     """Display the data banner in a notebook (a Markdown output rendered by the book).
 
-    From ``WORKDIR``'s provenance, or from ``source`` (a DataSource) in chapter 01, which
-    shows the banner before it has saved anything.
+    From ``WORKDIR``'s provenance, or from ``source`` (a DataSource) and the run's
+    ``parameters`` in chapter 01, which shows the banner before it has saved anything.
     """
     from IPython.display import Markdown
 
     if source is not None:
-        provenance = {"source": {"synthetic": bool(source.synthetic), "description": source.description}}
+        provenance = {"source": {"synthetic": bool(source.synthetic), "description": source.description},
+                      "parameters": parameters or {}}
     else:
         provenance = read_provenance(workdir)
     return Markdown(banner_text(provenance))

@@ -85,7 +85,7 @@ def sample_path() -> Path:
     return data_dir / SAMPLE_FILE
 
 
-def resolve_checkins(data="auto", *, cache_dir=None, synthetic_users=300, seed=0, progress=True) -> DataSource:
+def resolve_checkins(data="auto", *, cache_dir=None, synthetic_users=300, seed=0, box=None, progress=True) -> DataSource:
     """Choose the check-ins file from the chapter's ``DATA`` parameter.
 
     Parameters
@@ -101,6 +101,8 @@ def resolve_checkins(data="auto", *, cache_dir=None, synthetic_users=300, seed=0
         ``pooch.os_cache("checkin-traj")``.
     synthetic_users : int
         Number of synthetic users (``data="synthetic"``), at least 1.
+    box : BoundingBox, optional
+        The city the synthetic users live in (``data="synthetic"``); New York City's box by default.
     seed : int
         Seed of the synthetic generator (``data="synthetic"``), at least 0.
     progress : bool
@@ -135,7 +137,7 @@ def resolve_checkins(data="auto", *, cache_dir=None, synthetic_users=300, seed=0
     if key == "snap":
         return _from_snap(cache_dir=cache_dir, progress=progress)
     if key == "synthetic":
-        return _from_synthetic(cache_dir=cache_dir, n_users=synthetic_users, seed=seed)
+        return _from_synthetic(cache_dir=cache_dir, n_users=synthetic_users, seed=seed, box=box)
     if key == "auto":
         return _auto(cache_dir=cache_dir, progress=progress)
     path = Path(key).expanduser()
@@ -236,9 +238,12 @@ def _generator_fingerprint() -> str:
     return hashlib.sha256(Path(synthetic.__file__).read_bytes()).hexdigest()[:8]
 
 
-def synthetic_path(*, cache_dir=None, n_users=300, seed=0) -> Path:
-    """Where the synthetic check-ins for ``n_users`` and ``seed`` are cached."""
-    name = f"{SYNTHETIC_PREFIX}_users{n_users}_seed{seed}_gen{_generator_fingerprint()}.txt.gz"
+def synthetic_path(*, cache_dir=None, n_users=300, seed=0, box=None) -> Path:
+    """Where the synthetic check-ins for ``n_users``, ``seed`` and ``box`` (New York City's by default) are cached."""
+    from ..geo import NYC_BOX
+
+    where = "" if box is None or box == NYC_BOX else f"_box{box.lat_min:g},{box.lat_max:g},{box.lon_min:g},{box.lon_max:g}"
+    name = f"{SYNTHETIC_PREFIX}_users{n_users}_seed{seed}{where}_gen{_generator_fingerprint()}.txt.gz"
     return cache_dir_path(cache_dir) / "synthetic" / name
 
 
@@ -251,15 +256,17 @@ def _cached_copy_is_whole(path: Path) -> bool:
     return bool(recorded) and recorded[0] == _file_digest(path, "sha256")
 
 
-def _from_synthetic(*, cache_dir, n_users, seed) -> DataSource:
+def _from_synthetic(*, cache_dir, n_users, seed, box=None) -> DataSource:
     from .atomic import write_set
     from .synthetic import generate_checkins, write_snap_checkins
 
-    path = synthetic_path(cache_dir=cache_dir, n_users=n_users, seed=seed)
+    from ..geo import NYC_BOX
+
+    path = synthetic_path(cache_dir=cache_dir, n_users=n_users, seed=seed, box=box)
     if not _cached_copy_is_whole(path):
         # the file and the SHA-256 recorded beside it, as one set: a copy truncated, emptied
         # or left half-written is never trusted, and is made again
-        check_ins = generate_checkins(n_users=n_users, seed=seed)
+        check_ins = generate_checkins(n_users=n_users, seed=seed, box=box or NYC_BOX)
         record = _record_path(path)
 
         def write_record(partial):
