@@ -121,19 +121,15 @@ def test_the_cleaning_rule_is_written_on_the_page_and_exported_from_it():
 
 @pytest.mark.slow
 def test_a_second_city_sets_the_box_the_time_zone_and_the_name(tmp_path):
-    """CITY=austin on the test profile: synthetic users drawn in Austin's box, its time zone in
-    chapter 02's windows, and its name in the banner of every chapter after."""
-    import subprocess
-    import sys
-
+    """`checkin-traj build --city austin` on the test profile: synthetic users drawn in Austin's box,
+    its time zone in chapter 02's windows, and its name in the banner of every chapter after."""
+    from checkin_traj import build
     from checkin_traj.data.provenance import run_city
     from checkin_traj.data.tables import read_table
     from checkin_traj.geo import CITIES
     from checkin_traj.results import load_results
 
-    command = [sys.executable, "-m", "checkin_traj.cli", "run", "--workdir", str(tmp_path), "--profile", "test", "--no-page"]
-    subprocess.run([*command[:4], "01", *command[4:], "-p", "CITY", "austin"], check=True, capture_output=True)
-    subprocess.run([*command[:4], "02", *command[4:]], check=True, capture_output=True)
+    build.run("test", chapters=["01", "02"], book=False, workdir=tmp_path, city="austin", root=REPO_ROOT, progress=False)
     austin = CITIES["austin"]
     assert run_city(tmp_path) == austin
     clean = read_table(tmp_path / "data" / "clean.parquet")

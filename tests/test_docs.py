@@ -67,6 +67,11 @@ MAPPED = {
         "URL=journal:///build/full/results/tuning-doc.journal",
         "db.example.org is an example server; a journal file (several workers, one machine) stands in",
     ),
+    "checkin-traj build --city austin --workdir build/austin": (
+        "checkin-traj build --profile test --city austin --chapters 01 02 --no-book --workdir build/austin",
+        "another city reads the full SNAP file (a download) and the full profile takes an hour; the test profile's "
+        "synthetic users in Austin's box stand in",
+    ),
     "checkin-traj build --chapters 01 02 --no-book --workdir build/full": (
         "checkin-traj build --profile test --chapters 01 02 --no-book --workdir build/full",
         "the full profile takes minutes on real data; the test profile's parameters stand in",
@@ -99,7 +104,8 @@ OUTPUTS = {
     "book/workshop.md#2": ["build/strict/01.ipynb"],
     "README.md#1": ["build/test/_build/html/index.html", "build/test/_build/html/notebooks/07_tuning.html"],
     "README.md#3": ["build/test/data/clean.parquet", "build/clean-nyc.csv"],
-    "README.md#4": ["build/full/results/tuning-doc.journal", "build/full/page/07_tuning/_build/html/notebooks/07_tuning.html"],
+    "README.md#4": ["build/austin/data/clean.parquet", "build/austin/results/protocol.json"],
+    "README.md#5": ["build/full/results/tuning-doc.journal", "build/full/page/07_tuning/_build/html/notebooks/07_tuning.html"],
 }
 
 

@@ -721,6 +721,7 @@ def run(
     force: bool = False,
     progress: bool = True,
     record_times=None,
+    city=None,
 ) -> BuildResult:
     """Execute the chapters of a profile (those whose inputs changed) and optionally build the HTML book.
 
@@ -742,6 +743,9 @@ def run(
         Execute every selected chapter, cached or not.
     progress : bool
         Show papermill's per-cell progress bar while a chapter executes.
+    city : str, optional
+        A city preset (:data:`checkin_traj.geo.CITIES`) given to chapter 01 as ``CITY``;
+        every later chapter reads it from chapter 01's outputs. Default: the chapter's own.
     record_times : bool, optional
         Write ``benchmarks/records/build_times.json`` and ``benchmarks/BUILD_TIMES.md`` in
         ``root``; by default only for a complete build (all chapters and the book) of the
@@ -776,8 +780,18 @@ def run(
     entries = cache["chapters"]
     versions, digests = environment_versions(), _Digests()
 
+    from .chapter import read_parameters
+
+    if city is not None:
+        from .geo import city as city_preset
+
+        city_preset(city)  # an unknown preset stops before anything runs, naming the presets
+
+    def overrides(name):
+        return {"CITY": city} if city is not None and "CITY" in read_parameters(name, root) else {}
+
     def key_and_reason(name):
-        parameters = chapter_parameters(name, profile=profile, workdir=workdir, root=root)
+        parameters = {**chapter_parameters(name, profile=profile, workdir=workdir, root=root), **overrides(name)}
         key = chapter_key(name, root=root, parameters=parameters, versions=versions)
         return key, _why_not_cached(name, key, entries.get(name), workdir, root, digests)
 
@@ -806,7 +820,7 @@ def run(
         _write_json_atomically(workdir / CACHE_FILE, cache)
         before = _snapshot(workdir)
         result.notebooks[name], report = _execute(
-            name, profile=profile, workdir=workdir, site=site, root=root, progress=progress
+            name, profile=profile, workdir=workdir, site=site, root=root, overrides=overrides(name), progress=progress
         )
         result.seconds[name] = time.perf_counter() - started
         after = _snapshot(workdir)
@@ -1021,6 +1035,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--chapters", nargs="+", help="chapter names or number prefixes (default: all); always executed")
     parser.add_argument("--no-book", action="store_true", help="execute the chapters only")
     parser.add_argument("--workdir", help="the run's folder (default build/<profile>)")
+    parser.add_argument(
+        "--city", help="a city preset for chapter 01's CITY: new_york (the default), austin, san_francisco, chicago, stockholm"
+    )
     parser.add_argument("--force", action="store_true", help="execute every selected chapter, even when its inputs are unchanged")
     parser.add_argument("--no-progress", dest="progress", action="store_false", help="no per-cell progress bar")
     strictness = parser.add_mutually_exclusive_group()

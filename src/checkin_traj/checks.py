@@ -108,7 +108,14 @@ _OPEN_FRACTION = partial(check_fraction, low_open=True)
 #: module that the package applies to the value it becomes (``MAX_SPEED_KMH`` is
 #: ``Thresholds.max_speed_kmh``, ``SEEDS`` the training seeds, ...). The command line checks
 #: every ``-p`` with it before a chapter starts (:func:`check_chapter_parameter`).
+def _city(name, value):
+    from .geo import CITIES
+
+    return check_choice(name, value, tuple(CITIES))
+
+
 CHAPTER_PARAMETERS = {
+    "CITY": _city,
     "MAX_SPEED_KMH": check_positive,
     "STAY_RADIUS_M": check_positive,
     "MIN_STAY_MINUTES": check_positive,

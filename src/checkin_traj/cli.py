@@ -59,6 +59,7 @@ def _build(args) -> int:
         strict=args.strict,
         force=args.force,
         progress=args.progress,
+        city=args.city,
     )
     print(result.summary())
     return 0
