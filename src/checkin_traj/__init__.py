@@ -35,7 +35,7 @@ from .metrics import ARTICLE_SCORES, evaluate, human_errors, scaled_scores
 from .baselines import BASELINES, global_mean, markov_next, persistence, run_baselines, user_mean, user_most_frequent
 from .uncertainty import Interval, paired_bootstrap, user_bootstrap
 from .verdicts import BEATS, LOSES, WITHIN_NOISE, Verdict, best_run, compare, strongest_baseline, versus_baseline
-from .results import load_results, results_payload, save_results, seed_table
+from .results import load_results, results_payload, save_results
 from .comparison import comparison_table, saved_predictions, seed_scores
 
 import types as _types
