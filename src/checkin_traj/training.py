@@ -1,19 +1,12 @@
 """What the chapters' training function uses: seeds, the epoch log, the targets, trained runs.
 
 The training itself is on the page: chapter 03 defines ``fit``, ``train_model`` and
-``train_seeds`` (exported to :mod:`checkin_traj.pages.lstm`), and every later chapter calls
-them. This module holds the plumbing they lean on:
-
-- :func:`set_seed`: Python, NumPy and TensorFlow seeded, TensorFlow's ops deterministic;
-- :class:`EpochLog`: the Keras callback that prints one line per epoch and times it;
-- :class:`Targets`: what the network is trained to output, ``"absolute"`` (the next
-  check-in's scaled gap, longitude and latitude: the article) or ``"offset"`` (its step
-  from the last input check-in, standardised with the *training* steps' mean and spread),
-  and back;
-- :class:`TrainedModel`: one trained network that predicts in the absolute scaled target
-  space whatever it was trained on, so that every model is scored the same way;
-- :class:`SeedRuns`: one form trained once per seed, each run scored on the validation and
-  the test windows (best runs are chosen on validation, never on test).
+``train_seeds`` (exported to :mod:`checkin_traj.pages.lstm`). This module holds the
+plumbing they lean on: :func:`set_seed`; :class:`EpochLog` (one line per epoch, timed);
+:class:`Targets` (what the network is trained to output, ``"absolute"`` or ``"offset"``,
+and back); :class:`TrainedModel` (one trained network that predicts absolute scaled
+targets whatever it was trained on); :class:`SeedRuns` (one form trained once per seed,
+scored on the validation and the test windows).
 """
 
 from __future__ import annotations
@@ -44,17 +37,11 @@ PREDICT_BATCH_SIZE = 8192  # windows per batch at prediction; memory only, not r
 
 
 def set_seed(seed, *, deterministic="auto"):
-    """Seed Python, NumPy and TensorFlow/Keras, and make TensorFlow's ops deterministic.
+    """Seed Python, NumPy and TensorFlow/Keras with ``seed`` (>= 0), and make TensorFlow's ops deterministic.
 
-    Parameters
-    ----------
-    seed : int
-        The seed (>= 0).
-    deterministic : bool or "auto"
-        Ask TensorFlow for deterministic kernels (``enable_op_determinism``). ``"auto"``
-        (default) does so when no GPU is visible, where it costs next to nothing; on a GPU
-        it can slow training, so there it is left off unless asked for. Once on, it stays
-        on for the process.
+    ``deterministic``: ask TensorFlow for deterministic kernels (``enable_op_determinism``,
+    on for the rest of the process); ``"auto"`` does so when no GPU is visible, where it
+    costs next to nothing (on a GPU it can slow training).
     """
     check_int("seed", seed, minimum=0)
     if deterministic not in (True, False, "auto"):
@@ -128,13 +115,6 @@ class EpochLog(keras.callbacks.Callback):
         }
 
 
-def _check_split(data, split):
-    part = getattr(data, split, None)
-    if part is None:
-        raise ValueError(f"data has no {split!r} split with x, y and last; expected a WindowedData from build_windows")
-    return check_windows(part, f"data.{split}")
-
-
 def check_windows(part, where="windows"):
     """``part`` (a :class:`checkin_traj.sequences.Split`) if its ``x``, ``y`` and ``last`` have
     matching shapes and are finite, else a ValueError naming ``where`` and the first bad window."""
@@ -201,21 +181,9 @@ class Targets:
 
 @dataclass
 class TrainedModel:
-    """A trained network and how its training went.
-
-    Attributes
-    ----------
-    model : keras.Model
-        The network, with the weights of its best validation epoch.
-    targets : Targets
-        What it outputs (absolute, or standardised offsets).
-    history : dict
-        :meth:`EpochLog.history`: ``loss``, ``val_loss`` and ``seconds`` per epoch (losses
-        in the training target space), ``epochs`` (the cap), ``stopped_early``.
-    data : WindowedData
-        The windows it was trained on (not copied), used by :meth:`predict`.
-    seed : int
-    """
+    """A trained network (``model``, with the weights of its best validation epoch), what it outputs
+    (``targets``), how its training went (``history``, :meth:`EpochLog.history`), the windows it
+    was trained on (``data``, not copied, used by :meth:`predict`) and its ``seed``."""
 
     model: object
     targets: Targets
@@ -302,8 +270,8 @@ class SeedRuns:
         if len(modes) != 1:
             raise ValueError(f"the runs of one form share their target mode, got {sorted(modes)}")
         data = runs[0].data
-        _check_split(data, "val")
-        _check_split(data, "test")
+        for split in ("val", "test"):
+            check_windows(getattr(data, split, None), f"data.{split}")
         rows = {}
         self.runs, self.histories, self.predictions = runs, {}, {}
         for run in runs:
@@ -341,17 +309,8 @@ class SeedRuns:
 
 
 def runs_at_cap(runs) -> dict:
-    """How many training runs the epoch cap ended (instead of early stopping).
-
-    Parameters
-    ----------
-    runs : SeedRuns or dict of str to SeedRuns
-
-    Returns
-    -------
-    dict
-        ``runs`` (total), ``at_cap`` (ended by the cap) and ``stopped_early``.
-    """
+    """How many training runs of a ``SeedRuns`` (or a dict of them) the epoch cap ended instead of early
+    stopping: ``runs`` (total), ``at_cap`` and ``stopped_early``."""
     many = runs.values() if isinstance(runs, dict) else [runs]
     flags = [bool(flag) for seed_runs in many for flag in seed_runs.metrics["hit_epoch_cap"]]
     return {"runs": len(flags), "at_cap": int(sum(flags)), "stopped_early": len(flags) - int(sum(flags))}
