@@ -172,15 +172,16 @@ def test_fit_without_the_schedule_keeps_the_learning_rate(data):
 
 
 def test_figures_of_the_training_chapters(data):
-    from checkin_traj.plots.models import loss_curves, predictions_figure
+    from checkin_traj.plots.comparison import time_scatter
+    from checkin_traj.plots.models import loss_curves
 
     history = {"loss": [1.0, 0.5, 0.4], "val_loss": [1.2, 0.6, 0.7]}
     figure = loss_curves({"absolute": {0: history, 1: history}, "offset": {0: history}})
     assert len(figure.axes) == 2 and figure.axes[0].get_yscale() == "log"
-    figure = predictions_figure(data, {"perfect": data.test.y, "stay": data.test.last}, sample=10)
-    assert len(figure.axes) == 3
+    figure = time_scatter(data, {"perfect": data.test.y, "stay": data.test.last}, sample=10)
+    assert len([ax for ax in figure.axes if ax.get_visible()]) == 2
     with pytest.raises(ValueError, match="must have shape"):
-        predictions_figure(data, {"wrong": data.test.y[:3]})
+        time_scatter(data, {"wrong": data.test.y[:3]})
 
 
 def test_a_run_over_seeds_is_judged_by_the_one_rule(data):
