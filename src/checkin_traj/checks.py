@@ -13,13 +13,7 @@ import math
 import numbers
 from collections.abc import Iterable
 
-__all__ = [
-    "check_int",
-    "check_real",
-    "check_positive",
-    "check_fraction",
-    "check_choice",
-]
+__all__ = ["check_int", "check_real", "check_positive", "check_fraction", "check_choice"]
 
 
 def _is_number(value, kind) -> bool:
