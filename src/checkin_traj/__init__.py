@@ -17,17 +17,8 @@ from .data.fetch import SNAP_REGISTRY, ChecksumError, DownloadError, fetch_snap
 from .data.synthetic import generate_checkins, generate_edges, write_snap_checkins, write_snap_edges
 from .data.sources import DataSource, resolve_checkins
 from .cleaning import (
-    CleaningReport,
-    Thresholds,
-    assign_dense_ids,
-    clean,
-    drop_exact_duplicates,
-    filter_box,
-    filter_speed,
-    filter_stays,
-    label_removals,
-    sort_by_user_time,
-    threshold_sensitivity,
+    CleaningReport, Thresholds, assign_dense_ids, clean, drop_exact_duplicates, filter_box, filter_speed, filter_stays,
+    label_removals, sort_by_user_time, threshold_sensitivity,
 )
 from .data.provenance import data_banner, load_clean, read_provenance, save_clean
 from .sequences import FEATURES, TARGETS, Split, WindowedData, build_windows

@@ -100,11 +100,8 @@ def _top_locations(check_ins, unix, rows, *, by):
     """
     visits = pd.DataFrame(
         {
-            "key": by[rows],
-            "location_id": check_ins["location_id"].to_numpy()[rows],
-            "lat": check_ins["lat"].to_numpy()[rows],
-            "lon": check_ins["lon"].to_numpy()[rows],
-            "unix": unix[rows],
+            "key": by[rows], "location_id": check_ins["location_id"].to_numpy()[rows],
+            "lat": check_ins["lat"].to_numpy()[rows], "lon": check_ins["lon"].to_numpy()[rows], "unix": unix[rows],
         }
     )
     stats = visits.groupby(["key", "location_id"], as_index=False).agg(
@@ -142,11 +139,8 @@ def user_most_frequent(data, *, split="test", report=None) -> np.ndarray:
         data,
         context,
         per_user[["lon", "lat"]].reindex(windows.user),
-        fallback_lon=overall["lon"],
-        fallback_lat=overall["lat"],
-        statistic="median",
+        fallback_lon=overall["lon"], fallback_lat=overall["lat"], statistic="median", report=report,
         rule="user without training check-ins: most visited location overall; fewer than 2: global median gap",
-        report=report,
     )
 
 
@@ -159,11 +153,8 @@ def user_mean(data, *, split="test", report=None) -> np.ndarray:
         data,
         context,
         training.groupby("user")[["lon", "lat"]].mean().reindex(windows.user),
-        fallback_lon=training["lon"].mean(),
-        fallback_lat=training["lat"].mean(),
-        statistic="mean",
+        fallback_lon=training["lon"].mean(), fallback_lat=training["lat"].mean(), statistic="mean", report=report,
         rule="user without training check-ins: mean of all places; fewer than 2: global mean gap",
-        report=report,
     )
 
 
@@ -203,11 +194,8 @@ def markov_next(data, *, split="test", report=None) -> np.ndarray:
         data,
         context,
         table[["lon", "lat"]].reindex(location[last_row]),
-        fallback_lon=windows.last_raw[:, 1],
-        fallback_lat=windows.last_raw[:, 2],
-        statistic="median",
+        fallback_lon=windows.last_raw[:, 1], fallback_lat=windows.last_raw[:, 2], statistic="median", report=report,
         rule="location never left in training: stay at the last place; user with fewer than 2: global median gap",
-        report=report,
     )
 
 
@@ -281,18 +269,11 @@ def hist_gradient_boosting_absolute_error(data, *, split="test", report=None):
 
 #: The boosted-tree peers by name (chapter 02 shows them with their fit time).
 BOOSTED_BASELINES = {
-    "hist_gradient_boosting_squared_error": hist_gradient_boosting_squared_error,
-    "hist_gradient_boosting_absolute_error": hist_gradient_boosting_absolute_error,
+    baseline.__name__: baseline for baseline in (hist_gradient_boosting_squared_error, hist_gradient_boosting_absolute_error)
 }
 
 #: Every baseline by name, in the order of the book's table.
-BASELINES = {
-    "persistence": persistence,
-    "user_most_frequent": user_most_frequent,
-    "user_mean": user_mean,
-    "global_mean": global_mean,
-    "markov_next": markov_next,
-}
+BASELINES = {baseline.__name__: baseline for baseline in (persistence, user_most_frequent, user_mean, global_mean, markov_next)}
 
 
 def run_baselines(data, *, split="test", baselines=None, return_predictions=False):
@@ -311,11 +292,8 @@ def run_baselines(data, *, split="test", baselines=None, return_predictions=Fals
         report = {}
         predictions[name] = baseline(data, split=split, report=report)
         scores = evaluate(data, predictions[name], split=split)
-        rows[name] = {
-            **scores,
-            "fallback_windows": report.get("fallback_windows", 0),
-            "fit_seconds": report.get("fit_seconds", 0.0),
-        }
+        extra = {"fallback_windows": report.get("fallback_windows", 0), "fit_seconds": report.get("fit_seconds", 0.0)}
+        rows[name] = {**scores, **extra}
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "baseline"
     return (table, predictions) if return_predictions else table

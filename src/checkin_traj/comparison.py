@@ -79,19 +79,11 @@ def comparison_table(workdir, data, baselines, *, models=("lstm", "seq2seq", "tr
         runs, title = list(extra["runs"]), extra["title"]
         form = {run: form for form, run in extra.get("forms", {}).items()}
         rows = summary.loc[runs]
-        frame = pd.DataFrame(
-            {
-                "kind": "model",
-                "model": model,
-                "title": title,
-                "run": runs,
-                "form": [form.get(run, "") for run in runs],
-                "n_seeds": rows["n_seeds"].to_numpy(dtype=np.int64),
-                "windows": rows["windows_mean"].to_numpy(dtype=np.int64),
-                **{column: rows[column].to_numpy(dtype=float) for column in scores},
-            },
-            index=[run_label(title, run) for run in runs],
-        )
+        frame = pd.DataFrame({
+            "kind": "model", "model": model, "title": title, "run": runs, "form": [form.get(run, "") for run in runs],
+            "n_seeds": rows["n_seeds"].to_numpy(dtype=np.int64), "windows": rows["windows_mean"].to_numpy(dtype=np.int64),
+            **{column: rows[column].to_numpy(dtype=float) for column in scores},
+        }, index=[run_label(title, run) for run in runs])
         reported = ARTICLE_SCORES.get(title, {})
         for metric in ("rmse", "r2"):
             frame[f"article_{metric}"] = np.where(frame["form"] == "article", reported.get(metric, np.nan), np.nan)
@@ -102,22 +94,13 @@ def comparison_table(workdir, data, baselines, *, models=("lstm", "seq2seq", "tr
         raise ValueError(f"results 'baselines' in {workdir} saved no test_windows_hash: rerun chapter 02")
     check_windows_hash(data, saved_hash, where=f"results 'baselines' in {workdir}")
     test = baselines.test
-    frames.append(
-        pd.DataFrame(
-            {
-                "kind": "baseline",
-                "model": [str(name) for name in test.index],
-                "title": "",
-                "run": "",
-                "form": "",
-                "n_seeds": 0,
-                "windows": test["windows"].to_numpy(dtype=np.int64),
-                **{f"{metric}_mean": test[metric].to_numpy(dtype=float) for metric in METRICS},
-                **{f"{metric}_std": np.nan for metric in METRICS},
-            },
-            index=[str(name) for name in test.index],
-        )
-    )
+    names = [str(name) for name in test.index]
+    frames.append(pd.DataFrame({
+        "kind": "baseline", "model": names, "title": "", "run": "", "form": "", "n_seeds": 0,
+        "windows": test["windows"].to_numpy(dtype=np.int64),
+        **{f"{metric}_mean": test[metric].to_numpy(dtype=float) for metric in METRICS},
+        **{f"{metric}_std": np.nan for metric in METRICS},
+    }, index=names))
     table = pd.concat(frames)
     if table.index.has_duplicates:
         raise ValueError(f"row names repeat in the comparison table: {sorted(table.index[table.index.duplicated()])}")
@@ -163,12 +146,8 @@ def seed_scores(workdir, table) -> pd.DataFrame:
         kept = seeds[seeds["run"].isin(names)]
         frames.append(kept.assign(name=kept["run"].map(names), kind="model").set_index("name")[["kind", "seed", *METRICS]])
     baseline_rows = table[table["kind"] == "baseline"]
-    frames.append(
-        pd.DataFrame(
-            {"kind": "baseline", "seed": -1, **{metric: baseline_rows[f"{metric}_mean"] for metric in METRICS}},
-            index=baseline_rows.index,
-        )
-    )
+    scores = {metric: baseline_rows[f"{metric}_mean"] for metric in METRICS}
+    frames.append(pd.DataFrame({"kind": "baseline", "seed": -1, **scores}, index=baseline_rows.index))
     order = {name: number for number, name in enumerate(table.index)}
     frame = pd.concat(frames).rename_axis("name")
     return frame.iloc[np.argsort([order[name] for name in frame.index], kind="stable")]

@@ -161,13 +161,9 @@ def human_errors(y_true_raw, y_pred_raw, users=None) -> dict:
     """
     distance = errors_km(y_true_raw, y_pred_raw)
     minutes = errors_minutes(y_true_raw, y_pred_raw)
-    errors = {
-        "km_mean": float(distance.mean()),
-        "km_median": float(np.median(distance)),
-        "within_1km": float((distance <= 1.0).mean()),
-        "minutes_mean": float(minutes.mean()),
-        "minutes_median": float(np.median(minutes)),
-    }
+    errors = {"km_mean": float(distance.mean()), "km_median": float(np.median(distance)),
+              "within_1km": float((distance <= 1.0).mean()), "minutes_mean": float(minutes.mean()),
+              "minutes_median": float(np.median(minutes))}
     if users is not None:
         errors["km_median_users"] = per_user_median(distance, users)
         errors["minutes_median_users"] = per_user_median(minutes, users)

@@ -117,14 +117,8 @@ def judge(runs, data, baselines, *, title, metrics=VERDICT_METRICS, n_boot=1000)
         bar = baselines.strongest(metric)
         verdicts[metric] = {
             run: versus_baseline(
-                run_label(title, run),
-                seed_runs,
-                data,
-                baseline=bar,
-                baseline_prediction=baselines.predictions[bar],
-                baseline_metrics=baselines.test.loc[bar],
-                metric=metric,
-                n_boot=n_boot,
+                run_label(title, run), seed_runs, data, baseline=bar, baseline_prediction=baselines.predictions[bar],
+                baseline_metrics=baselines.test.loc[bar], metric=metric, n_boot=n_boot,
             )
             for run, seed_runs in runs.items()
         }
@@ -141,15 +135,9 @@ def compare_runs(runs, contender, reference, data, *, title, metric="rmse", n_bo
         for run in (contender, reference)
     ]
     return compare(
-        losses[0],
-        losses[1],
-        data.test.user,
-        metric=metric,
-        contender=run_label(title, contender),
-        reference=run_label(title, reference),
+        *losses, data.test.user, metric=metric, contender=run_label(title, contender), reference=run_label(title, reference),
         values=runs[contender].metrics[metric].to_numpy(dtype=float),
-        reference_values=runs[reference].metrics[metric].to_numpy(dtype=float),
-        n_boot=n_boot,
+        reference_values=runs[reference].metrics[metric].to_numpy(dtype=float), n_boot=n_boot,
     )
 
 

@@ -44,18 +44,16 @@ def _check_name(name: str) -> str:
 def _to_jsonable(value):
     if isinstance(value, dict):
         return {str(key): _to_jsonable(item) for key, item in value.items()}
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
     if isinstance(value, (list, tuple)):
         return [_to_jsonable(item) for item in value]
-    if isinstance(value, np.ndarray):
-        return _to_jsonable(value.tolist())
     if isinstance(value, np.generic):
-        return value.item()
+        value = value.item()
     if isinstance(value, float) and not np.isfinite(value):
         return None if np.isnan(value) else ("inf" if value > 0 else "-inf")
-    if isinstance(value, (pd.Timestamp,)):
-        return value.isoformat()
-    if isinstance(value, Path):
-        return str(value)
+    if isinstance(value, (pd.Timestamp, Path)):
+        return value.isoformat() if isinstance(value, pd.Timestamp) else str(value)
     return value
 
 
@@ -74,11 +72,9 @@ def save_results(workdir, name, *, metrics=None, tables=None, arrays=None, extra
         if not isinstance(table, pd.DataFrame):
             raise TypeError(f"tables[{key!r}] must be a pandas DataFrame, got {type(table).__name__}")
     document = {
-        "name": name,
-        "metrics": _to_jsonable(metrics or {}),
+        "name": name, "metrics": _to_jsonable(metrics or {}),
         "tables": {key: json.loads(table.to_json(orient="split", date_format="iso")) for key, table in tables.items()},
-        "extra": _to_jsonable(extra or {}),
-        "arrays": sorted(arrays) if arrays else [],
+        "extra": _to_jsonable(extra or {}), "arrays": sorted(arrays) if arrays else [],
     }
     if arrays:
         with atomic_path(folder / f"{name}.npz") as tmp:

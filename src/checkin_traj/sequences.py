@@ -2,20 +2,14 @@
 
 The previous ``window`` check-ins of a user predict the next one's
 ``TARGETS = ("gap", "lon", "lat")``: **when** it comes, as the gap after the last input
-check-in (``log(1 + minutes)``, :data:`TARGET_UNITS`), and **where**, its longitude and
-latitude. The gap, not the absolute timestamp, is the time target because the timestamp
-is free: "the next check-in is at the last one's time" scores R² near 1 on a calendar of
-years while saying nothing about *when* a person returns (on the NYC test windows it
-scored 0.98). Every check-in of a kept user is labelled
-``"train"``, ``"val"`` or ``"test"`` by its position in the user's history (the last
-``test_fraction`` is test, the ``val_fraction`` before it validation, the rest training),
-and a window belongs to the split of its *target* check-in. The inputs of a test window
-may be earlier check-ins of the same user: they are the past, not leakage. Scalers are
-fitted on training rows only, so nothing about the validation or test period leaks into
-the numbers a model sees.
-
-Windows are cut from one feature matrix through a strided view
-(:func:`numpy.lib.stride_tricks.sliding_window_view`), with no loop over users or rows.
+check-in (``log(1 + minutes)``), and **where**. The gap, not the absolute timestamp, is the
+time target because the timestamp is free: "the next check-in is at the last one's time"
+scores R² near 1 on a calendar of years while saying nothing about *when* a person returns.
+Every check-in of a kept user is labelled ``"train"``, ``"val"`` or ``"test"`` by its
+position in the user's history (the last ``test_fraction`` is test, the ``val_fraction``
+before it validation), and a window belongs to the split of its *target* check-in (its
+inputs are the past, not leakage). Scalers are fitted on training rows only. Windows are
+cut from one feature matrix through a strided view, with no loop over users or rows.
 """
 
 from __future__ import annotations
@@ -175,16 +169,13 @@ class WindowedData:
         return self.target_scaler.inverse_transform(y_scaled)
 
     def protocol(self) -> dict:
-        """The parameters of :func:`build_windows` used, JSON-able.
-
-        ``build_windows(check_ins, **data.protocol())`` rebuilds identical windows from the
-        same clean check-ins; ``min_checkins`` is the effective threshold.
-        """
+        """The parameters of :func:`build_windows` used, JSON-able: ``build_windows(check_ins, **data.protocol())``
+        rebuilds identical windows from the same clean check-ins."""
         return dict(self.parameters)
 
 
 def _check_parameters(window, test_fraction, val_fraction, min_checkins, features, held_out_users, seed, timezone):
-    window = check_int("window", window, minimum=1)
+    window, seed = check_int("window", window, minimum=1), check_int("seed", seed, minimum=0)
     test_fraction = check_fraction("test_fraction", test_fraction, low_open=True)
     val_fraction = check_fraction("val_fraction", val_fraction, low_open=True)
     if test_fraction + val_fraction >= 1.0:
@@ -202,7 +193,6 @@ def _check_parameters(window, test_fraction, val_fraction, min_checkins, feature
     if len(set(features)) != len(features):
         raise ValueError(f"features must not repeat a name, got {list(features)}")
     held_out_users = check_fraction("held_out_users", held_out_users)
-    seed = check_int("seed", seed, minimum=0)
     if timezone is not None:
         try:
             pd.Timestamp(0, tz="UTC").tz_convert(timezone)
@@ -270,12 +260,8 @@ def split_sizes(counts, *, test_fraction=0.2, val_fraction=0.1):
 
 
 def default_min_checkins(*, window=10, test_fraction=0.2, val_fraction=0.1, max_count=100_000):
-    """The smallest history that gives a user windows in every split.
-
-    A user with ``n`` check-ins has ``n_train - window`` training windows (see
-    :func:`split_sizes`); this is the smallest ``n`` from which every longer history has at
-    least one training window (and therefore at least one validation and test window).
-    """
+    """The smallest history ``n`` from which every longer one has a training window (``n_train - window``
+    of them, :func:`split_sizes`), and therefore validation and test windows too."""
     counts = np.arange(1, max_count + 1)
     n_train, _, _ = split_sizes(counts, test_fraction=test_fraction, val_fraction=val_fraction)
     too_short = np.flatnonzero(n_train < window + 1)

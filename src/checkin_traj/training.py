@@ -56,11 +56,8 @@ def set_seed(seed, *, deterministic="auto"):
 
 
 class EpochLog(keras.callbacks.Callback):
-    """Training progress and its record: one line per epoch (``verbose=1``) or a tqdm bar (``verbose>=2``).
-
-    :meth:`history` returns what the run did: ``loss`` and ``val_loss`` per epoch, each
-    epoch's wall-clock ``seconds``, ``epochs`` (the cap) and ``train_seconds``.
-    """
+    """Training progress (one line per epoch with ``verbose=1``, a tqdm bar with ``verbose>=2``) and its
+    record, :meth:`history`."""
 
     def __init__(self, label, *, epochs, verbose=1):
         super().__init__()
@@ -88,12 +85,8 @@ class EpochLog(keras.callbacks.Callback):
             self.bar.set_postfix(loss=f"{loss:.4g}", val_loss=f"{val_loss:.4g}")
             self.bar.update(1)
         elif self.verbose == 1:
-            print(
-                f"{self.label} epoch {epoch + 1:3d}/{self.epochs}: loss {loss:.5f}  val_loss {val_loss:.5f}  "
-                f"({self.seconds[-1]:.1f} s)",
-                file=sys.stdout,
-                flush=True,
-            )
+            print(f"{self.label} epoch {epoch + 1:3d}/{self.epochs}: loss {loss:.5f}  val_loss {val_loss:.5f}  "
+                  f"({self.seconds[-1]:.1f} s)", file=sys.stdout, flush=True)
 
     def on_train_end(self, logs=None):
         self.train_seconds = time.perf_counter() - self.train_started
@@ -102,16 +95,13 @@ class EpochLog(keras.callbacks.Callback):
             self.bar = None
 
     def history(self, *, stopped_early) -> dict:
-        """The run's record (see the class); ``stopped_early``: whether early stopping ended it."""
+        """``loss`` and ``val_loss`` per epoch, each epoch's wall-clock ``seconds``, ``epochs`` (the cap),
+        ``stopped_early`` (whether early stopping ended it) and ``train_seconds``."""
         if not self.val_losses:
             raise ValueError(f"{self.label}: no epoch was trained")
         return {
-            "loss": list(self.losses),
-            "val_loss": list(self.val_losses),
-            "seconds": [float(value) for value in self.seconds],
-            "epochs": int(self.epochs),
-            "stopped_early": bool(stopped_early),
-            "train_seconds": float(self.train_seconds),
+            "loss": list(self.losses), "val_loss": list(self.val_losses), "seconds": [float(value) for value in self.seconds],
+            "epochs": int(self.epochs), "stopped_early": bool(stopped_early), "train_seconds": float(self.train_seconds),
         }
 
 
@@ -139,12 +129,9 @@ def check_windows(part, where="windows"):
 
 @dataclass(frozen=True)
 class Targets:
-    """What a network is trained to output, and how its output is read back.
-
-    ``"absolute"``: the scaled targets themselves. ``"offset"``: ``y - last`` (the step from
-    the last input check-in), standardised with the mean and standard deviation of the
-    *training* windows' steps; :meth:`decode` adds ``last`` back.
-    """
+    """What a network is trained to output: ``"absolute"``, the scaled targets themselves, or ``"offset"``,
+    ``y - last`` (the step from the last input check-in) standardised with the mean and spread of
+    the *training* windows' steps; :meth:`decode` reads the output back."""
 
     mode: str
     mean: np.ndarray
@@ -278,13 +265,8 @@ class SeedRuns:
             prediction = run.predict("test")
             scores = flatten_metrics(evaluate(data, prediction, split="test"))
             scores.update(flatten_metrics(evaluate(data, run.predict("val"), split="val"), prefix="val_"))
-            scores.update(
-                epochs_run=run.epochs_run,
-                best_epoch=run.best_epoch,
-                train_seconds=run.train_seconds,
-                best_val_loss=run.best_val_loss,
-                hit_epoch_cap=float(run.hit_epoch_cap),
-            )
+            scores.update(epochs_run=run.epochs_run, best_epoch=run.best_epoch, train_seconds=run.train_seconds,
+                          best_val_loss=run.best_val_loss, hit_epoch_cap=float(run.hit_epoch_cap))
             rows[run.seed], self.histories[run.seed], self.predictions[run.seed] = scores, run.history, prediction
         self.metrics = pd.DataFrame.from_dict(rows, orient="index").rename_axis("seed")
         self.best = min(runs, key=lambda run: run.best_val_loss)  # the first of equals, as seeds were given

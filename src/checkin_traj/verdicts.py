@@ -49,19 +49,12 @@ HIGHER_IS_BETTER = frozenset(
 #: Metric -> (per-window loss, statistic over windows) the verdict is decided on.
 #: R² on fixed windows is 1 - MSE / variance, so it is decided on the squared error too.
 LOSSES = {
-    "rmse": ("squared_error", "mean"),
-    "r2": ("squared_error", "mean"),
-    "km_mean": ("km", "mean"),
-    "km_median": ("km", "median"),
-    "within_1km": ("within_1km", "mean"),
-    "minutes_mean": ("minutes", "mean"),
-    "minutes_median": ("minutes", "median"),
+    "rmse": ("squared_error", "mean"), "r2": ("squared_error", "mean"),
+    "km_mean": ("km", "mean"), "km_median": ("km", "median"), "within_1km": ("within_1km", "mean"),
+    "minutes_mean": ("minutes", "mean"), "minutes_median": ("minutes", "median"),
     # next-venue ranking (checkin_traj.venues.metrics gives the per-window values)
-    "acc@1": ("hit", "mean"),
-    "acc@5": ("hit", "mean"),
-    "acc@10": ("hit", "mean"),
-    "mrr": ("reciprocal_rank", "mean"),
-    "ndcg@10": ("ndcg", "mean"),
+    "acc@1": ("hit", "mean"), "acc@5": ("hit", "mean"), "acc@10": ("hit", "mean"),
+    "mrr": ("reciprocal_rank", "mean"), "ndcg@10": ("ndcg", "mean"),
 }
 
 #: Per-window losses of :data:`LOSSES` where a larger value is better (a hit, a rank score); for every
@@ -71,28 +64,15 @@ HIGHER_LOSS_IS_BETTER = frozenset({"within_1km", "hit", "reciprocal_rank", "ndcg
 
 #: How the difference of :data:`LOSSES` reads in a sentence.
 _DIFFERENCE_NAMES = {
-    "squared_error": "MSE",
-    "km": "km",
-    "within_1km": "share within 1 km",
-    "minutes": "minutes",
-    "hit": "hit rate",
-    "reciprocal_rank": "reciprocal rank",
-    "ndcg": "NDCG",
+    "squared_error": "MSE", "km": "km", "within_1km": "share within 1 km", "minutes": "minutes", "hit": "hit rate",
+    "reciprocal_rank": "reciprocal rank", "ndcg": "NDCG",
 }
 
 #: How metric names read in sentences.
 METRIC_NAMES = {
-    "rmse": "RMSE",
-    "r2": "R²",
-    "km_mean": "mean distance (km)",
-    "km_median": "median distance (km)",
-    "within_1km": "share within 1 km",
-    "minutes_mean": "mean time error (minutes)",
-    "minutes_median": "median time error (minutes)",
-    "acc@1": "Acc@1",
-    "acc@5": "Acc@5",
-    "acc@10": "Acc@10",
-    "mrr": "MRR",
+    "rmse": "RMSE", "r2": "R²", "km_mean": "mean distance (km)", "km_median": "median distance (km)",
+    "within_1km": "share within 1 km", "minutes_mean": "mean time error (minutes)",
+    "minutes_median": "median time error (minutes)", "acc@1": "Acc@1", "acc@5": "Acc@5", "acc@10": "Acc@10", "mrr": "MRR",
     "ndcg@10": "NDCG@10",
 }
 
@@ -199,17 +179,10 @@ class Verdict:
     def as_dict(self) -> dict:
         """JSON-able numbers of the verdict (for glue and saved results)."""
         return {
-            "outcome": self.outcome,
-            "metric": self.metric,
-            "reference": self.reference,
-            "mean": self.mean,
-            "std": self.std,
-            "reference_mean": self.reference_mean,
-            "seeds_better": self.seeds_better,
-            "n_seeds": len(self.values),
-            "difference": self.difference.estimate,
-            "difference_low": self.difference.low,
-            "difference_high": self.difference.high,
+            "outcome": self.outcome, "metric": self.metric, "reference": self.reference, "mean": self.mean,
+            "std": self.std, "reference_mean": self.reference_mean, "seeds_better": self.seeds_better,
+            "n_seeds": len(self.values), "difference": self.difference.estimate,
+            "difference_low": self.difference.low, "difference_high": self.difference.high,
         }
 
 
@@ -232,18 +205,8 @@ def _values(values, name):
 
 
 def compare(
-    contender_losses,
-    reference_losses,
-    users,
-    *,
-    metric="rmse",
-    contender="model",
-    reference="baseline",
-    values=None,
-    reference_values=None,
-    n_boot=1000,
-    seed=0,
-    level=0.95,
+    contender_losses, reference_losses, users, *, metric="rmse", contender="model", reference="baseline", values=None,
+    reference_values=None, n_boot=1000, seed=0, level=0.95,
 ) -> Verdict:
     """Decide whether ``contender`` beats ``reference`` on ``metric`` (the book's one rule); a :class:`Verdict`.
 
@@ -281,11 +244,7 @@ def compare(
         return float(np.mean(losses) if statistic == "mean" else np.median(losses))
 
     return Verdict(
-        contender=str(contender),
-        reference=str(reference),
-        metric=metric,
-        outcome=outcome,
-        difference=interval,
+        contender=str(contender), reference=str(reference), metric=metric, outcome=outcome, difference=interval,
         values=_values(values, "values") or (fallback(a),),
         reference_values=_values(reference_values, "reference_values") or (fallback(b),),
     )
@@ -302,15 +261,9 @@ def versus_baseline(
     losses = np.stack([window_losses(data, value, metric, split=split) for value in seed_runs.predictions.values()])
     reference = None if baseline_metrics is None else [float(baseline_metrics[metric])]
     return compare(
-        losses,
-        window_losses(data, baseline_prediction, metric, split=split),
-        data.split(split).user,
-        metric=metric,
-        contender=label,
-        reference=baseline,
-        values=seed_runs.metrics[metric].to_numpy(dtype=float) if metric in seed_runs.metrics else None,
-        reference_values=reference,
-        **bootstrap,
+        losses, window_losses(data, baseline_prediction, metric, split=split), data.split(split).user, metric=metric,
+        contender=label, reference=baseline, reference_values=reference,
+        values=seed_runs.metrics[metric].to_numpy(dtype=float) if metric in seed_runs.metrics else None, **bootstrap,
     )
 
 

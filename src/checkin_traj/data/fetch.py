@@ -134,20 +134,15 @@ def _write_record(path: Path) -> None:
 
 def _verify_lines(path: Path, *, n_lines: int, url: str) -> None:
     """Check gzip integrity and the exact line count; delete the file when either fails."""
+    cause = None
     try:
         found = count_lines(path)
+        problem = None if found == n_lines else f"has {found:,} lines, expected {n_lines:,}"
     except (OSError, ValueError) as exc:  # InputError: a truncated or corrupt gzip stream
+        problem, cause = f"is not a complete gzip file ({exc})", exc
+    if problem is not None:
         path.unlink(missing_ok=True)
-        raise ChecksumError(
-            f"{path.name} downloaded from {url} is not a complete gzip file ({exc}); "
-            f"it was deleted. Run again to download it afresh."
-        ) from exc
-    if found != n_lines:
-        path.unlink(missing_ok=True)
-        raise ChecksumError(
-            f"{path.name} downloaded from {url} has {found:,} lines, expected {n_lines:,}; "
-            f"it was deleted. Run again to download it afresh."
-        )
+        raise ChecksumError(f"{path.name} downloaded from {url} {problem}; it was deleted. Run again to download it afresh.") from cause
 
 
 def fetch_snap(name, *, cache_dir=None, base_url=None, progress=True, downloader=None) -> Path:
@@ -200,10 +195,7 @@ def fetch_snap(name, *, cache_dir=None, base_url=None, progress=True, downloader
                 return path
             path.unlink()
             record.unlink(missing_ok=True)
-            note = (
-                f"The cached {path} had {algorithm.upper()} {found}, expected {digest}; "
-                f"it was deleted and is being downloaded again. "
-            )
+            note = f"The cached {path} had {algorithm.upper()} {found}, expected {digest}; it was deleted and is being downloaded again. "
             pooch.get_logger().warning(note)
         else:
             # A copy put in the cache by hand, without a published or recorded checksum.

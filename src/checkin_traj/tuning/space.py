@@ -41,13 +41,8 @@ ACTIVATIONS = ("tanh", "sigmoid", "relu", "elu", "softsign", "linear")
 SHAPE_ARGUMENTS = ("input_size",)
 
 #: Hyperparameters in words, for tables and figures.
-HYPERPARAMETER_LABELS = {
-    "num_hiddens": "hidden units",
-    "dropout": "dropout",
-    "num_layers": "LSTM layers",
-    "activation": "cell activation",
-    "learning_rate": "learning rate",
-}
+HYPERPARAMETER_LABELS = {"num_hiddens": "hidden units", "dropout": "dropout", "num_layers": "LSTM layers",
+                         "activation": "cell activation", "learning_rate": "learning rate"}
 
 
 def hyperparameter_names() -> tuple:

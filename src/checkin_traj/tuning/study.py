@@ -91,13 +91,9 @@ def _skip_reason(trial, *, key, n_trials):
 
 
 class OptunaObjective:
-    """What Optuna calls for a trial: the queue's bookkeeping around the chapter's ``objective``.
-
-    Takes the trial's configuration (the queued grid point, or the sampler's suggestion), skips
-    a trial another worker made needless, calls ``objective(config, data, **training)`` and
-    stores what it returns: every validation score as a user attribute ``val_<name>``, the
-    epochs trained (``epochs_run``) and the trial's wall-clock ``seconds``.
-    """
+    """What Optuna calls for a trial: takes its configuration (the queued grid point, or the sampler's
+    suggestion), skips a trial another worker made needless, calls the chapter's ``objective`` and
+    stores what it returns: ``val_<name>`` per validation score, ``epochs_run`` and ``seconds``."""
 
     def __init__(self, objective, data, *, grid, space, training, verbose, n_trials=None):
         self.objective, self.data, self.training, self.verbose = objective, data, training, verbose
@@ -139,11 +135,8 @@ class OptunaObjective:
 
 
 def _check_study_settings(study, settings):
-    """Record a new study's settings, or refuse a stored study run with other settings.
-
-    The settings are one user attribute (``settings``), written at once, so that a worker
-    never sees another's half-written record.
-    """
+    """Record a new study's settings (one user attribute, so that no worker sees a half-written record), or
+    refuse a stored study run with other settings."""
     settings = json.loads(json.dumps(settings))
     stored = study.user_attrs.get(SETTINGS_ATTR)
     if stored is None:
@@ -339,12 +332,8 @@ def _run_grid(study, objective, configurations, *, n_trials, wait, poll_s):
 
 
 def _run_sampler(study, objective, *, n_trials, wait, poll_s):
-    """One trial at a time until the study holds ``n_trials`` completed ones, counting other workers'.
-
-    A trial that would overshoot (other workers' running trials would complete the count) is
-    skipped before training; one whose worker died is failed when its heartbeat stops, and
-    replaced.
-    """
+    """One trial at a time until the study holds ``n_trials`` completed ones, counting other workers' (a trial
+    that would overshoot is skipped before training; one whose worker died is failed, and replaced)."""
     from optuna.trial import TrialState
 
     while True:
