@@ -58,12 +58,8 @@ def comparison_table(workdir, data, baselines, *, models=("lstm", "seq2seq", "tr
         runs, and ``article_rmse``, ``article_r2`` beside the run of the article's form (NaN
         elsewhere). Models first, in the order of ``models`` and of their saved runs.
 
-    Raises
-    ------
-    FileNotFoundError
-        When a result is missing (run its chapter with the same ``WORKDIR`` first).
-    ValueError
-        When a result was scored on other test windows, or lacks a metric.
+    FileNotFoundError when a result is missing; ValueError when one was scored on other test windows or
+    lacks a metric.
     """
     frames = []
     for model in _check_models(models):

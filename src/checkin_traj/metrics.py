@@ -12,10 +12,6 @@ Two families of numbers, on the same windows:
   place, and the error of the gap in minutes, the numbers a person can picture; their
   medians both pooled over windows and per user (``km_median_users``: the median over
   users of each user's median, so a few very active users do not decide it).
-
-Pooled RMSE is ``sqrt(mean_squared_error(y_true, y_pred))`` (scikit-learn, the squared
-errors of the three targets averaged), pooled R² is ``r2_score`` with its uniform average
-over the three targets.
 """
 
 from __future__ import annotations

@@ -1,14 +1,10 @@
-"""A chapter's results: saved for later chapters (and tests), and reported as tables.
+"""A chapter's results, saved for later chapters (and tests).
 
-Saving: each result ``name`` lives in ``WORKDIR/results`` as ``name.json`` (metrics,
-tables, extra JSON-able data) and, when arrays are given, ``name.npz``. Both are written
-atomically, so an interrupted run never leaves a half-written file behind, and the JSON
-records the SHA-256 of the ``.npz`` it goes with, so that :func:`load_results` never mixes
-the record of one run with the arrays of another (:func:`save_results`, :func:`load_results`).
-
-Reporting: what a model chapter saves from its runs over seeds (:func:`results_payload`),
-and the baselines' scores on a split (:func:`baseline_scores`). Nothing here trains or
-imports TensorFlow.
+Each result ``name`` lives in ``WORKDIR/results`` as ``name.json`` (metrics, tables, extra
+JSON-able data) and, when arrays are given, ``name.npz``, both written atomically; the JSON
+records the SHA-256 of its ``.npz``, so :func:`load_results` never mixes the record of one
+run with the arrays of another. :func:`results_payload` is what a model chapter saves from
+its runs over seeds, :func:`baseline_scores` the baselines' scores on a split.
 """
 
 from __future__ import annotations
@@ -91,13 +87,8 @@ def load_results(workdir, name) -> dict:
     """Load results saved by :func:`save_results`: a dict of ``metrics``, ``tables`` (DataFrames), ``extra``
     and ``arrays`` (numpy arrays, empty when none were saved).
 
-    Raises
-    ------
-    FileNotFoundError
-        When the result or its ``.npz`` does not exist, naming the chapter-run folder to check.
-    InputError
-        When ``name.json`` or ``name.npz`` cannot be read, or the ``.npz`` is not the one
-        the JSON was saved with (a checksum recorded by :func:`save_results`).
+    FileNotFoundError when the result or its ``.npz`` does not exist; InputError when either
+    cannot be read, or the ``.npz`` is not the one the JSON was saved with.
     """
     _check_name(name)
     json_path = results_dir(workdir) / f"{name}.json"

@@ -222,24 +222,14 @@ class TrainedModel:
 
 
 class SeedRuns:
-    """One form trained once per seed, each run scored on the validation and test windows.
+    """One form trained once per seed (the :class:`TrainedModel` ``runs`` of ``train_seeds``), each run scored.
 
-    Built from the :class:`TrainedModel` of each seed (``train_seeds`` on chapter 03's page).
-
-    Attributes
-    ----------
-    runs : list of TrainedModel
-    metrics : pandas.DataFrame
-        One row per seed (index ``seed``): every metric of
-        :func:`checkin_traj.metrics.evaluate` on the test windows, the same prefixed ``val_``
-        on the validation windows, ``epochs_run``, ``best_epoch``, ``train_seconds``,
-        ``best_val_loss`` and ``hit_epoch_cap`` (1.0 when the cap ended the run).
-    histories : dict of int to dict
-        Each seed's training history.
-    predictions : dict of int to numpy.ndarray
-        Each seed's test predictions (absolute scaled targets, (n, n_targets)).
-    best : TrainedModel
-        The seed with the lowest validation loss (chosen without looking at the test split).
+    ``metrics``: one row per seed (index ``seed``), every metric of
+    :func:`checkin_traj.metrics.evaluate` on the test windows, the same prefixed ``val_`` on
+    the validation windows, ``epochs_run``, ``best_epoch``, ``train_seconds``,
+    ``best_val_loss`` and ``hit_epoch_cap`` (1.0 when the cap ended the run). ``histories``
+    and ``predictions`` (test, absolute scaled targets): by seed. ``best``: the run with the
+    lowest validation loss (chosen without looking at the test split).
     """
 
     split = "test"

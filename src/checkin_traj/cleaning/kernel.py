@@ -3,10 +3,8 @@
 The speed and stay filters compare each check-in with the **previous kept** check-in of the
 same user (the definition of scikit-mobility's ``filtering.filter``): dropping one check-in
 changes what the next one is compared with, so both run, with the duplicate and city
-labels, as one compiled pass in (user, time) order (:func:`_removal_kernel`). On the full
-SNAP file that pass reads the columns where they are, through the sort order, instead of
-copying them into sorted order first; threads take spans of whole users, and the large
-arrays come from pyarrow's memory pool (:func:`~checkin_traj.cleaning.order._empty`).
+labels, as one compiled pass in (user, time) order (:func:`_removal_kernel`), reading the
+columns where they are through the sort order; threads take spans of whole users.
 
 The rule itself is written once in plain Python on chapter 01's page
 (:func:`checkin_traj.pages.data_cleaning.removal_reasons`, a loop over one user's check-ins);

@@ -87,26 +87,13 @@ def _eta_squared(frame, names):
 def hyperparameter_importance(study, *, method="auto", seed=0, min_trials_fanova=FANOVA_MIN_TRIALS) -> pd.Series:
     """How much each hyperparameter matters for the validation RMSE.
 
-    Parameters
-    ----------
-    study : optuna.Study
-    method : {"auto", "fanova", "eta_squared"}
-        ``"fanova"``: Optuna's fANOVA (:class:`optuna.importance.FanovaImportanceEvaluator`,
-        seeded with ``seed``). ``"eta_squared"``: the share of the RMSE's variance explained
-        by each hyperparameter's group means (main effects; exact for a full grid, continuous
-        values binned in quartiles). ``"auto"``: fANOVA from ``min_trials_fanova``
-        completed trials on, else eta squared, which needs no model.
-
-    Returns
-    -------
-    pandas.Series
-        Hyperparameter to importance, largest first; fANOVA's sum to 1, eta squared's to at
-        most 1. ``series.attrs["method"]`` names the method used.
-
-    Raises
-    ------
-    ValueError
-        For an unknown method or fewer than 2 completed trials.
+    ``method="fanova"``: Optuna's fANOVA (:class:`optuna.importance.FanovaImportanceEvaluator`,
+    seeded with ``seed``); ``"eta_squared"``: the share of the RMSE's variance explained by
+    each hyperparameter's group means (main effects; exact for a full grid, continuous values
+    binned in quartiles); ``"auto"``: fANOVA from ``min_trials_fanova`` completed trials on,
+    else eta squared, which needs no model. Returns hyperparameter -> importance, largest
+    first (fANOVA's sum to 1, eta squared's to at most 1), ``attrs["method"]`` the method
+    used. ValueError for an unknown method or fewer than 2 completed trials.
     """
     import optuna
 
@@ -195,20 +182,11 @@ def grid_table(grids) -> pd.DataFrame:
 
 
 def test_table(runs, references):
-    """Test scores: each run's mean ± standard deviation over seeds, then single reference numbers.
+    """Test scores: each of ``runs`` (row label -> ``SeedRuns``) as mean ± standard deviation over seeds, then
+    single numbers of ``references`` (row label -> metric -> value: a baseline's, the article's).
 
-    Parameters
-    ----------
-    runs : dict of str to SeedRuns
-        Row label -> the runs of one configuration (chapter 03's ``train_seeds``).
-    references : dict of str to mapping
-        Row label -> metric -> value: a baseline's test scores, the article's reported numbers.
-
-    Returns
-    -------
-    pandas.io.formats.style.Styler
-        Columns :data:`TEST_METRICS` with headers in words (:data:`checkin_traj.metrics.METRIC_LABELS`);
-        "–" where a row lacks a metric. Wraps within the page's column.
+    A Styler wrapping within the page's column: columns :data:`TEST_METRICS` headed in words,
+    "–" where a row lacks a metric.
     """
     from ..metrics import METRIC_LABELS
 

@@ -309,17 +309,12 @@ def open_storage(storage, *, timeout_s=120.0, heartbeat_s=30):
     return _open_rdb(url, kind=kind, timeout_s=timeout_s, heartbeat_s=heartbeat_s)
 
 
-def study_names(opened) -> list:
-    """The names of the studies an opened storage holds."""
-    return [summary.study_name for summary in opened.get_all_studies()]
-
-
 def load_study(storage, study_name, **open_kwargs):
     """The stored study ``study_name`` (e.g. to read a finished search); a clear error when absent."""
     import optuna
 
     opened = open_storage(storage, **open_kwargs)
-    names = study_names(opened)
+    names = optuna.get_all_study_names(storage=opened)
     if study_name not in names:
         raise ValueError(f"storage {redact(storage)!r} holds no study {study_name!r}; it holds {sorted(names)}")
     return optuna.load_study(study_name=study_name, storage=opened)

@@ -30,7 +30,7 @@ import numpy as np
 from ..checks import check_choice, check_int, check_positive
 from ..results import flatten_metrics
 from .space import ARTICLE_GRID, check_space, config_key, config_label, grid_configurations, grid_space, space_json
-from .storage import exclusive_use, open_storage, study_names
+from .storage import exclusive_use, open_storage
 
 SAMPLERS = ("grid", "tpe")
 #: Study settings that must match when a study is loaded again (else its trials would mix).
@@ -199,19 +199,15 @@ def run_study(
     Parameters
     ----------
     objective : callable
-        What a trial runs, ``objective(config, data, seed=..., epochs=..., batch_size=...,
-        patience=...)`` with ``config`` a dict of hyperparameters; returns ``(value, scores,
-        epochs_run)``: the number Optuna minimises (the validation RMSE), a dict of
-        validation scores (stored as ``val_<name>``) and the epochs trained. Chapter 07's is
-        ``checkin_traj.pages.tuning.objective``.
+        What a trial runs (chapter 07's ``checkin_traj.pages.tuning.objective``),
+        ``objective(config, data, seed=..., epochs=..., batch_size=..., patience=...)``;
+        returns the validation RMSE Optuna minimises, a dict of validation scores (stored as
+        ``val_<name>``) and the epochs trained.
     data : WindowedData
         The windows the objective trains on and scores; fingerprinted, so a study refuses
         trials made from other windows.
-    study_name : str
-        The study's name in the storage; calls with the same name and storage share trials.
-    storage : str or Path
-        A journal file (one machine), ``postgresql://...`` (several machines) or
-        ``sqlite:///path.db`` (one process); see :mod:`checkin_traj.tuning.storage`.
+    study_name, storage
+        The study's name, shared by calls on the same storage (:mod:`checkin_traj.tuning.storage`).
     sampler : {"grid", "tpe"}
         ``"grid"`` trains every configuration of ``grid`` (checked by
         :func:`~checkin_traj.tuning.grid_space`); ``"tpe"`` lets Optuna's TPE sampler
@@ -232,11 +228,7 @@ def run_study(
     verbose : int
         0 silent; 1 one line per trial.
 
-    Returns
-    -------
-    optuna.Study
-        Trials' values are the validation RMSEs; user attributes ``val_r2``, ``val_km_mean``,
-        ..., ``epochs_run`` and ``seconds``.
+    Returns the ``optuna.Study``.
 
     Raises
     ------
@@ -290,7 +282,7 @@ def run_study(
                 chosen = optuna.samplers.RandomSampler(seed=training["seed"])  # never consulted: every trial is queued
             else:
                 stored = 0
-                if study_name in study_names(opened):
+                if study_name in optuna.get_all_study_names(storage=opened):
                     stored = len(optuna.load_study(study_name=study_name, storage=opened).trials)
                 sampler_seed = int(np.random.SeedSequence([training["seed"], stored]).generate_state(1)[0])
                 chosen = optuna.samplers.TPESampler(seed=sampler_seed, multivariate=True, constant_liar=True)
