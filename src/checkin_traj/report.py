@@ -100,9 +100,10 @@ def load_protocol(workdir):
     if "test_windows_hash" in saved["metrics"]:
         check_windows_hash(data, saved["metrics"]["test_windows_hash"], where="chapter 02's protocol")
     result = load_results(workdir, "baselines")
-    val = baseline_scores(workdir, data, split="val")  # computed again (seconds) when chapter 02 saved none
+    tables = result["tables"]  # the validation scores computed again (seconds) when chapter 02 saved none:
+    val = tables["val"] if "val" in tables else baseline_scores(workdir, data, split="val")
     boosted = load_results(workdir, "boosted")["tables"]["test"] if (results_dir(workdir) / "boosted.json").exists() else None
-    return data, Baselines(test=result["tables"]["test"], val=val, predictions=result["arrays"], boosted=boosted)
+    return data, Baselines(test=tables["test"], val=val, predictions=result["arrays"], boosted=boosted)
 
 
 def judge(runs, data, baselines, *, title, metrics=VERDICT_METRICS, n_boot=1000) -> dict:
