@@ -12,7 +12,7 @@ from checkin_traj.sequences import build_windows  # noqa: E402
 from functools import partial  # noqa: E402
 
 from checkin_traj.pages.lstm import build_lstm, build_lstm_model, fit, train_model, train_seeds  # noqa: E402
-from checkin_traj.results import seed_table  # noqa: E402
+from checkin_traj.report import mean_std_cell, number_cell  # noqa: E402
 from checkin_traj.training import SeedRuns, Targets, TrainedModel, set_seed  # noqa: E402
 
 
@@ -146,9 +146,8 @@ def test_train_seeds_reports_each_seed_and_their_mean_and_spread(data):
     assert runs.best.seed == int(runs.metrics["best_val_loss"].idxmin())
     assert set(runs.predictions) == {0, 1} and runs.predictions[0].shape == data.test.y.shape
     np.testing.assert_allclose(runs.mean_prediction(), (runs.predictions[0] + runs.predictions[1]) / 2, rtol=1e-6)
-    table = seed_table({"LSTM": runs}, baselines={"persistence": {"rmse": 0.5, "r2": 0.25}}, columns=("rmse", "r2"))
-    assert table.loc["persistence", "rmse"] == "0.500"
-    assert " ± " in table.loc["LSTM", "r2"]
+    assert number_cell(0.5, 3) == "0.500" and number_cell(float("nan"), 3) == "–"  # a baseline's one number
+    assert " ± " in mean_std_cell(summary, "r2", 3)
 
 
 def test_seed_runs_reject_repeated_seeds_and_mixed_targets(data):
@@ -173,15 +172,16 @@ def test_fit_without_the_schedule_keeps_the_learning_rate(data):
 
 
 def test_figures_of_the_training_chapters(data):
-    from checkin_traj.plots.models import loss_curves, predictions_figure
+    from checkin_traj.plots.comparison import time_scatter
+    from checkin_traj.plots.models import loss_curves
 
     history = {"loss": [1.0, 0.5, 0.4], "val_loss": [1.2, 0.6, 0.7]}
     figure = loss_curves({"absolute": {0: history, 1: history}, "offset": {0: history}})
     assert len(figure.axes) == 2 and figure.axes[0].get_yscale() == "log"
-    figure = predictions_figure(data, {"perfect": data.test.y, "stay": data.test.last}, sample=10)
-    assert len(figure.axes) == 3
+    figure = time_scatter(data, {"perfect": data.test.y, "stay": data.test.last}, sample=10)
+    assert len([ax for ax in figure.axes if ax.get_visible()]) == 2
     with pytest.raises(ValueError, match="must have shape"):
-        predictions_figure(data, {"wrong": data.test.y[:3]})
+        time_scatter(data, {"wrong": data.test.y[:3]})
 
 
 def test_a_run_over_seeds_is_judged_by_the_one_rule(data):

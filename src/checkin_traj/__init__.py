@@ -17,17 +17,8 @@ from .data.fetch import SNAP_REGISTRY, ChecksumError, DownloadError, fetch_snap
 from .data.synthetic import generate_checkins, generate_edges, write_snap_checkins, write_snap_edges
 from .data.sources import DataSource, resolve_checkins
 from .cleaning import (
-    CleaningReport,
-    Thresholds,
-    assign_dense_ids,
-    clean,
-    drop_exact_duplicates,
-    filter_box,
-    filter_speed,
-    filter_stays,
-    label_removals,
-    sort_by_user_time,
-    threshold_sensitivity,
+    CleaningReport, Thresholds, assign_dense_ids, clean, drop_exact_duplicates, filter_box, filter_speed, filter_stays,
+    label_removals, sort_by_user_time, threshold_sensitivity,
 )
 from .data.provenance import data_banner, load_clean, read_provenance, save_clean
 from .sequences import FEATURES, TARGETS, Split, WindowedData, build_windows
@@ -35,7 +26,7 @@ from .metrics import ARTICLE_SCORES, evaluate, human_errors, scaled_scores
 from .baselines import BASELINES, global_mean, markov_next, persistence, run_baselines, user_mean, user_most_frequent
 from .uncertainty import Interval, paired_bootstrap, user_bootstrap
 from .verdicts import BEATS, LOSES, WITHIN_NOISE, Verdict, best_run, compare, strongest_baseline, versus_baseline
-from .results import load_results, results_payload, save_results, seed_table
+from .results import load_results, results_payload, save_results
 from .comparison import comparison_table, saved_predictions, seed_scores
 
 import types as _types

@@ -21,17 +21,8 @@ EXTRAS = {
 
 
 def missing_extra(error: ImportError, *, extra: str, module: str) -> ImportError:
-    """An ImportError that names the missing package and the extra that installs it.
-
-    Parameters
-    ----------
-    error : ImportError
-        The original error (its ``name`` is the missing package).
-    extra : str
-        One of :data:`EXTRAS`.
-    module : str
-        The module being imported, e.g. ``"checkin_traj.training"``.
-    """
+    """An ImportError that names the package ``error`` misses, the ``module`` being imported (e.g.
+    ``"checkin_traj.training"``) and the ``extra`` (of :data:`EXTRAS`) that installs it."""
     if extra not in EXTRAS:
         raise ValueError(f"extra must be one of {sorted(EXTRAS)}, got {extra!r}")
     missing = getattr(error, "name", None) or str(error)

@@ -34,18 +34,13 @@ import numpy as np
 import pandas as pd
 
 from .metrics import METRIC_LABELS, evaluate
+from .sequences import unix_seconds
 
 
 def _context(data, split):
     """The windows, the clean check-ins as arrays, and the training-row mask."""
-    windows = data.split(split)
     check_ins = data.check_ins
-    index = pd.DatetimeIndex(check_ins["time"])
-    if index.tz is None:
-        index = index.tz_localize("UTC")
-    unix = index.as_unit("ns").asi8 / 1e9
-    is_train = (check_ins["split"] == "train").to_numpy()
-    return windows, check_ins, unix, is_train
+    return data.split(split), check_ins, unix_seconds(check_ins["time"]), (check_ins["split"] == "train").to_numpy()
 
 
 def _to_scaled(data, gap_s, lon, lat) -> np.ndarray:
@@ -105,11 +100,8 @@ def _top_locations(check_ins, unix, rows, *, by):
     """
     visits = pd.DataFrame(
         {
-            "key": by[rows],
-            "location_id": check_ins["location_id"].to_numpy()[rows],
-            "lat": check_ins["lat"].to_numpy()[rows],
-            "lon": check_ins["lon"].to_numpy()[rows],
-            "unix": unix[rows],
+            "key": by[rows], "location_id": check_ins["location_id"].to_numpy()[rows],
+            "lat": check_ins["lat"].to_numpy()[rows], "lon": check_ins["lon"].to_numpy()[rows], "unix": unix[rows],
         }
     )
     stats = visits.groupby(["key", "location_id"], as_index=False).agg(
@@ -122,17 +114,8 @@ def _top_locations(check_ins, unix, rows, *, by):
 def persistence(data, *, split="test", report=None) -> np.ndarray:
     """The next check-in is where the last one was, after the same gap as the last one.
 
-    Parameters
-    ----------
-    data : WindowedData
-    split : {"test", "val", "train"}
-    report : dict, optional
-        Filled with ``fallback_windows`` and ``fallback_rule``.
-
-    Returns
-    -------
-    numpy.ndarray, float32, shape (n, 3)
-        Scaled (gap, lon, lat).
+    Returns the scaled (gap, lon, lat), float32 ``(n, 3)``, of the windows of ``split``;
+    ``report`` (a dict) is filled with ``fallback_windows`` and ``fallback_rule``.
     """
     windows, check_ins, unix, _ = _context(data, split)
     user = check_ins["user"].to_numpy(dtype=np.int64)
@@ -145,10 +128,7 @@ def persistence(data, *, split="test", report=None) -> np.ndarray:
 
 
 def user_most_frequent(data, *, split="test", report=None) -> np.ndarray:
-    """The user's most visited training location, after the user's median training gap.
-
-    Parameters and returns as :func:`persistence`.
-    """
+    """The user's most visited training location, after the user's median training gap (as :func:`persistence`)."""
     context = _context(data, split)
     windows, check_ins, unix, is_train = context
     rows = np.flatnonzero(is_train)
@@ -159,19 +139,13 @@ def user_most_frequent(data, *, split="test", report=None) -> np.ndarray:
         data,
         context,
         per_user[["lon", "lat"]].reindex(windows.user),
-        fallback_lon=overall["lon"],
-        fallback_lat=overall["lat"],
-        statistic="median",
+        fallback_lon=overall["lon"], fallback_lat=overall["lat"], statistic="median", report=report,
         rule="user without training check-ins: most visited location overall; fewer than 2: global median gap",
-        report=report,
     )
 
 
 def user_mean(data, *, split="test", report=None) -> np.ndarray:
-    """The mean of the user's training places, after the user's mean training gap.
-
-    Parameters and returns as :func:`persistence`.
-    """
+    """The mean of the user's training places, after the user's mean training gap (as :func:`persistence`)."""
     context = _context(data, split)
     windows, check_ins, _, is_train = context
     training = check_ins.loc[is_train, ["user", "lon", "lat"]]
@@ -179,19 +153,13 @@ def user_mean(data, *, split="test", report=None) -> np.ndarray:
         data,
         context,
         training.groupby("user")[["lon", "lat"]].mean().reindex(windows.user),
-        fallback_lon=training["lon"].mean(),
-        fallback_lat=training["lat"].mean(),
-        statistic="mean",
+        fallback_lon=training["lon"].mean(), fallback_lat=training["lat"].mean(), statistic="mean", report=report,
         rule="user without training check-ins: mean of all places; fewer than 2: global mean gap",
-        report=report,
     )
 
 
 def global_mean(data, *, split="test", report=None) -> np.ndarray:
-    """The mean of all training places, after everyone's mean training gap.
-
-    Parameters and returns as :func:`persistence`.
-    """
+    """The mean of all training places, after everyone's mean training gap (as :func:`persistence`)."""
     windows, check_ins, unix, is_train = _context(data, split)
     gaps = _training_gaps(check_ins, unix, is_train)["gap_s"]
     if len(gaps) == 0:
@@ -226,11 +194,8 @@ def markov_next(data, *, split="test", report=None) -> np.ndarray:
         data,
         context,
         table[["lon", "lat"]].reindex(location[last_row]),
-        fallback_lon=windows.last_raw[:, 1],
-        fallback_lat=windows.last_raw[:, 2],
-        statistic="median",
+        fallback_lon=windows.last_raw[:, 1], fallback_lat=windows.last_raw[:, 2], statistic="median", report=report,
         rule="location never left in training: stay at the last place; user with fewer than 2: global median gap",
-        report=report,
     )
 
 
@@ -243,48 +208,19 @@ HGB_PATIENCE = 20  # rounds without a lower validation loss before stopping
 
 
 def hist_gradient_boosting(
-    data,
-    *,
-    split="test",
-    report=None,
-    loss="squared_error",
-    max_iter=HGB_MAX_ITER,
-    learning_rate=0.1,
-    patience=HGB_PATIENCE,
+    data, *, split="test", report=None, loss="squared_error", max_iter=HGB_MAX_ITER, learning_rate=0.1, patience=HGB_PATIENCE,
     seed=0,
 ):
     """A strong cheap peer: gradient-boosted trees on the windows' flattened features.
 
-    One :class:`sklearn.ensemble.HistGradientBoostingRegressor` per target (gap, lon,
-    lat) reads the window's scaled features, flattened (``window * n_features`` numbers),
-    and predicts the offset of the target from the last input check-in, ``y - last``
-    (scaled). Each is fitted on the training windows only, with early stopping on the
-    **validation** windows (scikit-learn's ``X_val``/``y_val``; never the test split),
-    seeded with ``seed``.
-
-    Parameters
-    ----------
-    data : WindowedData
-    split : {"test", "val", "train"}
-        The windows predicted.
-    report : dict, optional
-        Filled with ``fallback_windows`` (0), ``fallback_rule``, ``fit_seconds`` (all
-        targets) and ``iterations`` (boosting rounds kept per target).
-    loss : {"squared_error", "absolute_error"}
-        The trees' loss.
-    max_iter : int
-        Most boosting rounds per target.
-    learning_rate : float
-        Shrinkage of each round.
-    patience : int
-        Rounds without a lower validation loss before stopping.
-    seed : int
-        Seeds the trees' randomness (feature binning subsample).
-
-    Returns
-    -------
-    numpy.ndarray, float32, shape (n, 3)
-        Scaled (gap, lon, lat).
+    One :class:`sklearn.ensemble.HistGradientBoostingRegressor` per target (gap, lon, lat)
+    reads the window's scaled features, flattened, and predicts the offset of the target
+    from the last input check-in, ``y - last`` (scaled). Each is fitted on the training
+    windows only, with early stopping on the **validation** windows (``X_val``/``y_val``)
+    after ``patience`` rounds without a lower loss, at most ``max_iter`` rounds of
+    ``learning_rate``, with the trees' ``loss`` (``"squared_error"`` or
+    ``"absolute_error"``), seeded with ``seed``. Returns as :func:`persistence`; ``report``
+    also gets ``fit_seconds`` (all targets) and ``iterations`` (rounds kept per target).
     """
     import time
 
@@ -299,26 +235,16 @@ def hist_gradient_boosting(
     seed = check_int("seed", seed, minimum=0)
     windows = data.split(split)
 
-    def flat(part):
-        return np.asarray(part.x, dtype=np.float32).reshape(len(part.x), -1)
-
-    def offsets(part):
-        return np.asarray(part.y, dtype=np.float64) - np.asarray(part.last, dtype=np.float64)
-
-    x_train, x_val, x_out = flat(data.train), flat(data.val), flat(windows)
-    y_train, y_val = offsets(data.train), offsets(data.val)
+    parts = (data.train, data.val, windows)
+    x_train, x_val, x_out = (np.asarray(part.x, dtype=np.float32).reshape(len(part.x), -1) for part in parts)
+    y_train, y_val = (np.asarray(part.y, dtype=np.float64) - np.asarray(part.last, dtype=np.float64) for part in parts[:2])
     predicted = np.empty((len(windows), y_train.shape[1]))
     iterations = []
     started = time.perf_counter()
     for target in range(y_train.shape[1]):
         model = HistGradientBoostingRegressor(
-            loss=loss,
-            max_iter=max_iter,
-            learning_rate=learning_rate,
-            early_stopping=True,
-            n_iter_no_change=patience,
-            scoring="loss",
-            random_state=seed,
+            loss=loss, max_iter=max_iter, learning_rate=learning_rate, early_stopping=True, n_iter_no_change=patience,
+            scoring="loss", random_state=seed,
         )
         model.fit(x_train, y_train[:, target], X_val=x_val, y_val=y_val[:, target])
         predicted[:, target] = model.predict(x_out)
@@ -343,39 +269,19 @@ def hist_gradient_boosting_absolute_error(data, *, split="test", report=None):
 
 #: The boosted-tree peers by name (chapter 02 shows them with their fit time).
 BOOSTED_BASELINES = {
-    "hist_gradient_boosting_squared_error": hist_gradient_boosting_squared_error,
-    "hist_gradient_boosting_absolute_error": hist_gradient_boosting_absolute_error,
+    baseline.__name__: baseline for baseline in (hist_gradient_boosting_squared_error, hist_gradient_boosting_absolute_error)
 }
 
 #: Every baseline by name, in the order of the book's table.
-BASELINES = {
-    "persistence": persistence,
-    "user_most_frequent": user_most_frequent,
-    "user_mean": user_mean,
-    "global_mean": global_mean,
-    "markov_next": markov_next,
-}
+BASELINES = {baseline.__name__: baseline for baseline in (persistence, user_most_frequent, user_mean, global_mean, markov_next)}
 
 
 def run_baselines(data, *, split="test", baselines=None, return_predictions=False):
-    """Every metric of every baseline on the same windows.
+    """Every metric of every baseline (name -> function, default :data:`BASELINES`) on the windows of ``split``.
 
-    Parameters
-    ----------
-    data : WindowedData
-    split : {"test", "val", "train"}
-    baselines : dict of str to callable, optional
-        Name to baseline function; default :data:`BASELINES`.
-    return_predictions : bool
-        Also return the scaled predictions per baseline.
-
-    Returns
-    -------
-    pandas.DataFrame or (pandas.DataFrame, dict)
-        One row per baseline (index ``baseline``), columns every metric of
-        :func:`checkin_traj.metrics.evaluate` plus ``fallback_windows`` and
-        ``fit_seconds`` (0 for the rules that fit nothing); with
-        ``return_predictions``, also ``{name: (n, 3) float32 array}``.
+    Returns one row per baseline (index ``baseline``): every metric of
+    :func:`checkin_traj.metrics.evaluate`, ``fallback_windows`` and ``fit_seconds`` (0 for
+    the rules that fit nothing); with ``return_predictions``, also ``{name: (n, 3) float32}``.
     """
     baselines = BASELINES if baselines is None else baselines
     if not baselines:
@@ -386,11 +292,8 @@ def run_baselines(data, *, split="test", baselines=None, return_predictions=Fals
         report = {}
         predictions[name] = baseline(data, split=split, report=report)
         scores = evaluate(data, predictions[name], split=split)
-        rows[name] = {
-            **scores,
-            "fallback_windows": report.get("fallback_windows", 0),
-            "fit_seconds": report.get("fit_seconds", 0.0),
-        }
+        extra = {"fallback_windows": report.get("fallback_windows", 0), "fit_seconds": report.get("fit_seconds", 0.0)}
+        rows[name] = {**scores, **extra}
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "baseline"
     return (table, predictions) if return_predictions else table
@@ -399,23 +302,10 @@ def run_baselines(data, *, split="test", baselines=None, return_predictions=Fals
 #: The columns of :func:`run_baselines` as chapter 02 shows them, with their decimals
 #: (kilometres to 10 m, minutes whole, the scaled scores to three places).
 SCORE_DECIMALS = {
-    "rmse": 3,
-    "r2": 3,
-    "rmse_gap": 3,
-    "rmse_lon": 3,
-    "rmse_lat": 3,
-    "r2_gap": 3,
-    "r2_lon": 3,
-    "r2_lat": 3,
-    "r2_spatial": 3,
-    "km_mean": 2,
-    "km_median": 2,
-    "km_median_users": 2,
+    **dict.fromkeys(("rmse", "r2", "rmse_gap", "rmse_lon", "rmse_lat", "r2_gap", "r2_lon", "r2_lat", "r2_spatial"), 3),
+    **dict.fromkeys(("km_mean", "km_median", "km_median_users"), 2),
     "within_1km": 3,
-    "minutes_mean": 0,
-    "minutes_median": 0,
-    "minutes_median_users": 0,
-    "fallback_windows": 0,
+    **dict.fromkeys(("minutes_mean", "minutes_median", "minutes_median_users", "fallback_windows"), 0),
     "fit_seconds": 1,
 }
 
@@ -424,22 +314,9 @@ _COLUMN_LABELS = {"fallback_windows": "windows where the rule fell back", "fit_s
 
 
 def scores_frame(table, columns=None) -> pd.DataFrame:
-    """A table of :func:`run_baselines` as a reader reads it: one row per score, one column per baseline.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        From :func:`run_baselines` (index: baseline names).
-    columns : sequence of str, optional
-        The scores to show, in order; default the columns of :data:`SCORE_DECIMALS` that
-        ``table`` has.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Text cells: each score labelled in words with its unit
-        (:data:`checkin_traj.metrics.METRIC_LABELS`), rounded to :data:`SCORE_DECIMALS`
-        (thousands separated), "–" where a baseline has no value.
+    """A table of :func:`run_baselines` as a reader reads it: one row per score (``columns``, default those
+    of :data:`SCORE_DECIMALS` the table has), labelled in words with its unit, one column per
+    baseline; text rounded to :data:`SCORE_DECIMALS` (thousands separated), "–" for no value.
     """
     columns = [column for column in SCORE_DECIMALS if column in table.columns] if columns is None else list(columns)
     missing = [column for column in columns if column not in table.columns]

@@ -1,14 +1,10 @@
 """Chapter 06's plumbing: every saved model run and baseline read back into one table.
 
-Chapters 03-05 save their runs with :func:`checkin_traj.report.save_runs` (the model's
-``title``, which run is which ``forms``, per-seed scores and predictions, histories);
-chapter 02 its baselines (read with :func:`checkin_traj.report.load_protocol`). This module
-only reads them: :func:`comparison_table` (one row per run and per baseline, checked to be
-scored on the same test windows), :func:`saved_predictions`, :func:`seed_scores`,
-:func:`loss_histories`, and :func:`formatted` and :func:`readable` (the table as text a
-reader reads, within the page's column). Nothing
-here trains or decides: verdicts come from :func:`checkin_traj.verdicts.compare`, called on
-chapter 06's page.
+Chapters 03-05 save their runs with :func:`checkin_traj.report.save_runs`, chapter 02 its
+baselines (read with :func:`checkin_traj.report.load_protocol`). This module only reads
+them: :func:`comparison_table` (checked to be scored on the same test windows),
+:func:`saved_predictions`, :func:`seed_scores`, :func:`loss_histories`, and :func:`formatted`
+(the table as text). Verdicts come from :func:`checkin_traj.verdicts.compare`, on the page.
 """
 
 from __future__ import annotations
@@ -20,16 +16,7 @@ from .metrics import ARTICLE_SCORES, HUMAN_METRICS, METRIC_LABELS, SCALED_METRIC
 from .results import load_results, run_label, seed_predictions
 from .sequences import check_windows_hash
 
-__all__ = [
-    "METRICS",
-    "comparison_table",
-    "saved_predictions",
-    "seed_scores",
-    "loss_histories",
-    "mean_std",
-    "formatted",
-    "readable",
-]
+__all__ = ["METRICS", "comparison_table", "saved_predictions", "seed_scores", "loss_histories", "mean_std", "formatted"]
 
 #: Every metric of the table, in order (those of :func:`checkin_traj.metrics.evaluate`).
 METRICS = SCALED_METRICS + HUMAN_METRICS
@@ -55,17 +42,9 @@ def _check_models(models):
 def comparison_table(workdir, data, baselines, *, models=("lstm", "seq2seq", "transformer")) -> pd.DataFrame:
     """One row per saved model run and per baseline, every test metric, the article's numbers beside its form.
 
-    Parameters
-    ----------
-    workdir : str or Path
-        The run's folder (the chapters' ``WORKDIR``).
-    data : WindowedData
-        Chapter 02's windows (:func:`checkin_traj.report.load_protocol`): every result
-        must have been scored on its test windows, checked by their content hash.
-    baselines : checkin_traj.report.Baselines
-        Chapter 02's baselines (their ``test`` scores).
-    models : sequence of str
-        Result names of the model chapters (each saved by :func:`checkin_traj.report.save_runs`).
+    ``data`` and ``baselines`` are chapter 02's (:func:`checkin_traj.report.load_protocol`):
+    every result must have been scored on its test windows (checked by their content hash);
+    ``models`` are the result names of the model chapters.
 
     Returns
     -------
@@ -73,20 +52,14 @@ def comparison_table(workdir, data, baselines, *, models=("lstm", "seq2seq", "tr
         Index: the run's label (:func:`checkin_traj.results.run_label` of the saved
         ``title``, ``"LSTM (offset)"``), or the baseline's name. Columns ``kind``
         (``"model"`` or ``"baseline"``), ``model`` (result name, or the baseline's name),
-        ``title``, ``run`` and ``form`` (``"article"``, ``"book"`` or ``""``, as the model
-        chapter saved it; empty for baselines), ``n_seeds`` (0 for baselines), ``windows``,
-        then for every metric of :data:`METRICS` ``<metric>_mean`` and ``<metric>_std``
-        (over seeds, ddof=1; NaN for baselines) and the ``val_`` ones of model runs, and
-        ``article_rmse``, ``article_r2``: the article's reported scores beside the run of
-        the article's form (NaN elsewhere). Models first, in the order of ``models`` and of
-        their saved runs, then the baselines.
+        ``title``, ``run`` and ``form`` (``"article"``, ``"book"`` or ``""``), ``n_seeds`` (0
+        for baselines), ``windows``, ``<metric>_mean`` and ``<metric>_std`` for every metric of
+        :data:`METRICS` (over seeds, ddof=1; NaN for baselines) and the ``val_`` ones of model
+        runs, and ``article_rmse``, ``article_r2`` beside the run of the article's form (NaN
+        elsewhere). Models first, in the order of ``models`` and of their saved runs.
 
-    Raises
-    ------
-    FileNotFoundError
-        When a result is missing (run its chapter with the same ``WORKDIR`` first).
-    ValueError
-        When a result was scored on other test windows, or lacks a metric.
+    FileNotFoundError when a result is missing; ValueError when one was scored on other test windows or
+    lacks a metric.
     """
     frames = []
     for model in _check_models(models):
@@ -102,19 +75,11 @@ def comparison_table(workdir, data, baselines, *, models=("lstm", "seq2seq", "tr
         runs, title = list(extra["runs"]), extra["title"]
         form = {run: form for form, run in extra.get("forms", {}).items()}
         rows = summary.loc[runs]
-        frame = pd.DataFrame(
-            {
-                "kind": "model",
-                "model": model,
-                "title": title,
-                "run": runs,
-                "form": [form.get(run, "") for run in runs],
-                "n_seeds": rows["n_seeds"].to_numpy(dtype=np.int64),
-                "windows": rows["windows_mean"].to_numpy(dtype=np.int64),
-                **{column: rows[column].to_numpy(dtype=float) for column in scores},
-            },
-            index=[run_label(title, run) for run in runs],
-        )
+        frame = pd.DataFrame({
+            "kind": "model", "model": model, "title": title, "run": runs, "form": [form.get(run, "") for run in runs],
+            "n_seeds": rows["n_seeds"].to_numpy(dtype=np.int64), "windows": rows["windows_mean"].to_numpy(dtype=np.int64),
+            **{column: rows[column].to_numpy(dtype=float) for column in scores},
+        }, index=[run_label(title, run) for run in runs])
         reported = ARTICLE_SCORES.get(title, {})
         for metric in ("rmse", "r2"):
             frame[f"article_{metric}"] = np.where(frame["form"] == "article", reported.get(metric, np.nan), np.nan)
@@ -125,22 +90,13 @@ def comparison_table(workdir, data, baselines, *, models=("lstm", "seq2seq", "tr
         raise ValueError(f"results 'baselines' in {workdir} saved no test_windows_hash: rerun chapter 02")
     check_windows_hash(data, saved_hash, where=f"results 'baselines' in {workdir}")
     test = baselines.test
-    frames.append(
-        pd.DataFrame(
-            {
-                "kind": "baseline",
-                "model": [str(name) for name in test.index],
-                "title": "",
-                "run": "",
-                "form": "",
-                "n_seeds": 0,
-                "windows": test["windows"].to_numpy(dtype=np.int64),
-                **{f"{metric}_mean": test[metric].to_numpy(dtype=float) for metric in METRICS},
-                **{f"{metric}_std": np.nan for metric in METRICS},
-            },
-            index=[str(name) for name in test.index],
-        )
-    )
+    names = [str(name) for name in test.index]
+    frames.append(pd.DataFrame({
+        "kind": "baseline", "model": names, "title": "", "run": "", "form": "", "n_seeds": 0,
+        "windows": test["windows"].to_numpy(dtype=np.int64),
+        **{f"{metric}_mean": test[metric].to_numpy(dtype=float) for metric in METRICS},
+        **{f"{metric}_std": np.nan for metric in METRICS},
+    }, index=names))
     table = pd.concat(frames)
     if table.index.has_duplicates:
         raise ValueError(f"row names repeat in the comparison table: {sorted(table.index[table.index.duplicated()])}")
@@ -148,21 +104,11 @@ def comparison_table(workdir, data, baselines, *, models=("lstm", "seq2seq", "tr
 
 
 def saved_predictions(workdir, table, baselines, names=None, *, seeds="every") -> dict:
-    """The saved test predictions (scaled, (n, 3)) of rows of the table.
+    """The saved test predictions (scaled, (n, 3)) of rows ``names`` (default all) of :func:`comparison_table`.
 
-    Parameters
-    ----------
-    workdir : str or Path
-    table : pandas.DataFrame
-        From :func:`comparison_table`.
-    baselines : checkin_traj.report.Baselines
-        Holds the baselines' predictions.
-    names : sequence of str, optional
-        Rows of ``table``; all rows by default.
-    seeds : {"every", "kept"}
-        ``"every"``: row -> list of each seed's predictions, in the saved order of the seeds
-        (a baseline: a list of one). ``"kept"``: row -> the kept seed's predictions (lowest
-        validation loss; a baseline: its own).
+    ``seeds="every"``: row -> list of each seed's predictions, in the saved order of the seeds
+    (a baseline: a list of one). ``"kept"``: row -> the kept seed's predictions (lowest
+    validation loss; a baseline: its own, from ``baselines``).
     """
     if seeds not in ("every", "kept"):
         raise ValueError(f"seeds must be 'every' or 'kept', got {seeds!r}")
@@ -185,14 +131,8 @@ def saved_predictions(workdir, table, baselines, names=None, *, seeds="every") -
 
 
 def seed_scores(workdir, table) -> pd.DataFrame:
-    """Every seed's test scores of every model run of the table, and each baseline's one row.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Index ``name`` (a row of ``table``, repeated once per seed), columns ``kind``,
-        ``seed`` (-1 for a baseline) and every metric of :data:`METRICS`.
-    """
+    """Every seed's test scores of every model run of the table, and each baseline's one row: index ``name``
+    (a row of ``table``, once per seed), columns ``kind``, ``seed`` (-1 for a baseline) and :data:`METRICS`."""
     frames = []
     for model, rows in table[table["kind"] == "model"].groupby("model", sort=False):
         seeds = load_results(workdir, model)["tables"].get("seeds")
@@ -202,27 +142,18 @@ def seed_scores(workdir, table) -> pd.DataFrame:
         kept = seeds[seeds["run"].isin(names)]
         frames.append(kept.assign(name=kept["run"].map(names), kind="model").set_index("name")[["kind", "seed", *METRICS]])
     baseline_rows = table[table["kind"] == "baseline"]
-    frames.append(
-        pd.DataFrame(
-            {"kind": "baseline", "seed": -1, **{metric: baseline_rows[f"{metric}_mean"] for metric in METRICS}},
-            index=baseline_rows.index,
-        )
-    )
+    scores = {metric: baseline_rows[f"{metric}_mean"] for metric in METRICS}
+    frames.append(pd.DataFrame({"kind": "baseline", "seed": -1, **scores}, index=baseline_rows.index))
     order = {name: number for number, name in enumerate(table.index)}
     frame = pd.concat(frames).rename_axis("name")
     return frame.iloc[np.argsort([order[name] for name in frame.index], kind="stable")]
 
 
 def loss_histories(workdir, *, models=("lstm", "seq2seq", "transformer")) -> dict:
-    """Each model run's training history (its kept seed), grouped by target mode.
+    """Each model run's training history (its kept seed): ``"<mode> targets"`` -> run label -> history.
 
-    Runs with different target modes learn different targets (absolute scaled values, or
-    standardised offsets from the last check-in), so their losses compare only within a mode.
-
-    Returns
-    -------
-    dict
-        ``"<mode> targets"`` -> run label -> history with lists ``loss`` and ``val_loss``.
+    Runs with different target modes learn different targets, so their losses compare only
+    within a mode.
     """
     grouped = {}
     for model in _check_models(models):
@@ -243,19 +174,12 @@ def mean_std(mean, std, digits=3) -> str:
 
 
 def formatted(table, metrics, *, digits=None) -> pd.DataFrame:
-    """The table as text a reader reads: one column per metric, headed in words with units.
+    """Rows of :func:`comparison_table` as text a reader reads: one column per metric, headed in words.
 
+    ``metrics``: of :data:`METRICS`, or other numeric columns of the table (``article_rmse``).
     Model runs read ``"mean ± std"`` over seeds, baselines their one number (rows labelled
-    ``"baseline: <name>"``), empty where there is no number.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        From :func:`comparison_table` (or some of its rows).
-    metrics : sequence of str
-        Metrics of :data:`METRICS`, or other numeric columns of the table (``article_rmse``).
-    digits : int, optional
-        Decimals for every column; by default each metric's own (:data:`DIGITS`).
+    ``"baseline: <name>"``), empty where there is no number; ``digits`` decimals for every
+    column, by default each metric's own (:data:`DIGITS`).
     """
     metrics = list(metrics)
     unknown = [metric for metric in metrics if f"{metric}_mean" not in table.columns and metric not in table.columns]

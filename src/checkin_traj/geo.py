@@ -10,18 +10,7 @@ EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG), km
 
 
 def haversine_km(lat1, lon1, lat2, lon2):
-    """Great-circle distance between points, vectorised.
-
-    Parameters
-    ----------
-    lat1, lon1, lat2, lon2 : float or array_like
-        Coordinates in degrees (WGS84); arrays broadcast against each other.
-
-    Returns
-    -------
-    numpy.ndarray or float
-        Distance in km.
-    """
+    """Great-circle distance in km between points given in degrees (WGS84); arrays broadcast against each other."""
     lat1, lon1, lat2, lon2 = (np.radians(np.asarray(v, dtype=float)) for v in (lat1, lon1, lat2, lon2))
     half_dlat = (lat2 - lat1) / 2.0
     half_dlon = (lon2 - lon1) / 2.0
@@ -52,9 +41,7 @@ class BoundingBox:
             if not (-limit <= lo <= limit and -limit <= hi <= limit):
                 raise ValueError(f"BoundingBox {low}={lo}, {high}={hi} must lie within ±{limit} degrees")
             if lo >= hi:
-                raise ValueError(
-                    f"BoundingBox is empty or inverted: {low}={lo} must be smaller than {high}={hi}"
-                )
+                raise ValueError(f"BoundingBox is empty or inverted: {low}={lo} must be smaller than {high}={hi}")
 
     def contains(self, lat, lon):
         """Boolean mask of the points inside the box (edges included)."""

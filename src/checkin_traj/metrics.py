@@ -12,10 +12,6 @@ Two families of numbers, on the same windows:
   place, and the error of the gap in minutes, the numbers a person can picture; their
   medians both pooled over windows and per user (``km_median_users``: the median over
   users of each user's median, so a few very active users do not decide it).
-
-Pooled RMSE is ``sqrt(mean_squared_error(y_true, y_pred))`` (scikit-learn, the squared
-errors of the three targets averaged), pooled R² is ``r2_score`` with its uniform average
-over the three targets.
 """
 
 from __future__ import annotations
@@ -35,15 +31,7 @@ SCALED_METRICS = (
     + tuple(f"r2_{name}" for name in TARGETS)
     + ("r2_spatial",)
 )
-HUMAN_METRICS = (
-    "km_mean",
-    "km_median",
-    "km_median_users",
-    "within_1km",
-    "minutes_mean",
-    "minutes_median",
-    "minutes_median_users",
-)
+HUMAN_METRICS = ("km_mean", "km_median", "km_median_users", "within_1km", "minutes_mean", "minutes_median", "minutes_median_users")
 
 #: How chapters label the pooled ``rmse`` and ``r2``.
 POOLED_LABEL = "pooled over gap, longitude and latitude (the article's form)"
@@ -96,20 +84,11 @@ def _check_pair(y_true, y_pred, *, names=("y_true", "y_pred"), min_rows=1):
 
 
 def scaled_scores(y_true, y_pred) -> dict:
-    """RMSE and R² on scaled targets, overall and per target.
+    """RMSE and R² of scaled (gap, lon, lat) targets ``(n, 3)``, n >= 2, overall and per target.
 
-    Parameters
-    ----------
-    y_true, y_pred : array_like, shape (n, 3)
-        Scaled (time, lon, lat), n >= 2.
-
-    Returns
-    -------
-    dict
-        ``rmse``, ``r2`` (pooled: the article's form, R² the uniform average over the
-        targets), ``rmse_gap``, ``rmse_lon``, ``rmse_lat``, ``r2_gap``, ``r2_lon``,
-        ``r2_lat`` (floats, scaled units) and ``r2_spatial``: ``1 - SSE / SST`` summed over
-        longitude and latitude (scaled), the share of the spread of places explained.
+    Returns ``rmse``, ``r2`` (pooled: the article's form, R² the uniform average over the
+    targets), ``rmse_gap``, ``rmse_lon``, ``rmse_lat``, ``r2_gap``, ``r2_lon``, ``r2_lat``
+    (scaled units) and ``r2_spatial`` (:func:`spatial_r2`).
     """
     y_true, y_pred = _check_pair(y_true, y_pred, min_rows=2)
     mse = mean_squared_error(y_true, y_pred, multioutput="raw_values")
@@ -122,10 +101,8 @@ def scaled_scores(y_true, y_pred) -> dict:
 
 
 def spatial_r2(y_true, y_pred) -> float:
-    """R² of the place: ``1 - Σ(squared errors of lon and lat) / Σ(squared deviations from their means)``.
-
-    Inputs as :func:`scaled_scores` (columns 1 and 2 are longitude and latitude).
-    """
+    """R² of the place (columns 1 and 2 of :func:`scaled_scores`'s inputs): ``1 - Σ(squared errors of lon and
+    lat) / Σ(squared deviations from their means)``, the share of the spread of places explained."""
     y_true, y_pred = _check_pair(y_true, y_pred, min_rows=2)
     place_true, place_pred = y_true[:, 1:], y_pred[:, 1:]
     total = float(((place_true - place_true.mean(axis=0)) ** 2).sum())
@@ -153,13 +130,8 @@ def per_user_median_interval(values, users, *, n_boot=1000, seed=0, level=0.95):
 
 
 def errors_km(y_true_raw, y_pred_raw) -> np.ndarray:
-    """Great-circle distance between real and predicted places, km, per window.
-
-    Parameters
-    ----------
-    y_true_raw, y_pred_raw : array_like, shape (n, 3)
-        (gap as log(1 + minutes), longitude, latitude in degrees).
-    """
+    """Great-circle distance between real and predicted places, km, per window of raw targets ``(n, 3)``
+    (gap as log(1 + minutes), longitude, latitude in degrees)."""
     y_true_raw, y_pred_raw = _check_pair(y_true_raw, y_pred_raw, names=("y_true_raw", "y_pred_raw"))
     return haversine_km(y_true_raw[:, 2], y_true_raw[:, 1], y_pred_raw[:, 2], y_pred_raw[:, 1])
 
@@ -176,32 +148,18 @@ def errors_minutes(y_true_raw, y_pred_raw) -> np.ndarray:
 
 
 def human_errors(y_true_raw, y_pred_raw, users=None) -> dict:
-    """Errors in units a person reads.
+    """Errors of raw targets (as in :func:`errors_km`) in units a person reads.
 
-    Parameters
-    ----------
-    y_true_raw, y_pred_raw : array_like, shape (n, 3)
-        (gap as log(1 + minutes), longitude, latitude in degrees).
-    users : array_like, shape (n,), optional
-        The user of each window; with it, also ``km_median_users`` and
-        ``minutes_median_users`` (:func:`per_user_median`).
-
-    Returns
-    -------
-    dict
-        ``km_mean``, ``km_median`` (distance, km), ``within_1km`` (share of windows whose
-        predicted place is within 1 km, 0..1), ``minutes_mean``, ``minutes_median``
-        (absolute time error, minutes).
+    Returns ``km_mean``, ``km_median`` (distance, km), ``within_1km`` (share of windows
+    whose predicted place is within 1 km), ``minutes_mean``, ``minutes_median`` (absolute
+    time error, minutes); with ``users`` (the user of each window) also ``km_median_users``
+    and ``minutes_median_users`` (:func:`per_user_median`).
     """
     distance = errors_km(y_true_raw, y_pred_raw)
     minutes = errors_minutes(y_true_raw, y_pred_raw)
-    errors = {
-        "km_mean": float(distance.mean()),
-        "km_median": float(np.median(distance)),
-        "within_1km": float((distance <= 1.0).mean()),
-        "minutes_mean": float(minutes.mean()),
-        "minutes_median": float(np.median(minutes)),
-    }
+    errors = {"km_mean": float(distance.mean()), "km_median": float(np.median(distance)),
+              "within_1km": float((distance <= 1.0).mean()), "minutes_mean": float(minutes.mean()),
+              "minutes_median": float(np.median(minutes))}
     if users is not None:
         errors["km_median_users"] = per_user_median(distance, users)
         errors["minutes_median_users"] = per_user_median(minutes, users)
@@ -209,22 +167,8 @@ def human_errors(y_true_raw, y_pred_raw, users=None) -> dict:
 
 
 def evaluate(data, y_pred_scaled, *, split="test") -> dict:
-    """Every metric of a model's predictions on one split of a :class:`~checkin_traj.sequences.WindowedData`.
-
-    Parameters
-    ----------
-    data : WindowedData
-        The windows the predictions were made for.
-    y_pred_scaled : array_like, shape (n, 3)
-        Predicted scaled (time, lon, lat), one row per window of ``split``, in order.
-    split : {"test", "val", "train"}
-        Which split's windows.
-
-    Returns
-    -------
-    dict
-        :func:`scaled_scores` and :func:`human_errors` merged, plus ``windows`` (n).
-    """
+    """Every metric of scaled predictions ``(n, 3)`` of the windows of ``split`` of ``data`` (in order):
+    :func:`scaled_scores` and :func:`human_errors` merged, plus ``windows`` (n)."""
     windows = data.split(split)
     y_pred_scaled = np.asarray(y_pred_scaled, dtype=np.float64)
     if y_pred_scaled.shape != windows.y.shape:

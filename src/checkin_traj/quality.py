@@ -1,17 +1,11 @@
-"""The quality record: a run's headline numbers, kept beside the speed records.
+"""The quality record: a run's headline numbers, read back from what its chapters saved.
 
-A build's chapters save their results in ``WORKDIR/results`` (:mod:`checkin_traj.results`).
-:func:`collect` reads them back into one JSON-able record: for every model chapter, each
-run's test metrics (mean and standard deviation over seeds) and its verdicts against the
-strongest baseline (the paired user-bootstrap interval of the difference, from
-:mod:`checkin_traj.verdicts`); the baselines' test scores; the next-venue chapter's table
-when it ran; the data the run was made on, the commit and the date.
-
-Every build words the headline findings the book's introduction opens with from it
-(:func:`headline_markdown`, :func:`stage_headline`). The committed record of the full
-profile (``benchmarks/records/quality.json``) and the README's results table made from it
-belong to the benchmarks: ``benchmarks/quality_record.py`` writes them (``make book`` runs
-it after a full build).
+:func:`collect` reads ``WORKDIR/results`` into one JSON-able record: each model run's test
+metrics (mean and standard deviation over seeds) and verdicts against the strongest
+baseline, the baselines' test scores, the next-venue chapter's table when it ran, the data,
+the commit and the date. Every build words from it the headline findings the book's
+introduction opens with (:func:`stage_headline`). The committed record of the full profile
+and the README's results table belong to the benchmarks (``benchmarks/quality_record.py``).
 """
 
 from __future__ import annotations
@@ -66,11 +60,8 @@ def _model_entry(saved, name) -> dict:
     for metric, by_run in (extra.get("verdicts") or {}).items():
         for run, verdict in by_run.items():
             verdicts.setdefault(run, {})[metric] = {
-                "outcome": verdict["outcome"],
-                "reference": verdict["reference"],
-                "difference": _number(verdict["difference"]),
-                "low": _number(verdict["difference_low"]),
-                "high": _number(verdict["difference_high"]),
+                "outcome": verdict["outcome"], "reference": verdict["reference"], "difference": _number(verdict["difference"]),
+                "low": _number(verdict["difference_low"]), "high": _number(verdict["difference_high"]),
             }
     return {"title": extra.get("title", name), "runs": runs, "verdicts": verdicts}
 
@@ -81,24 +72,13 @@ def _table_rows(table, columns) -> dict:
 
 
 def collect(workdir, *, profile, date=None, commit=None) -> dict:
-    """The record of the run in ``workdir`` (what its chapters saved).
+    """The record of the run in ``workdir`` (after chapters 01-02 at least) with build ``profile``.
 
-    Parameters
-    ----------
-    workdir : str or Path
-        The run's folder (``build/<profile>``), after chapters 01-02 at least.
-    profile : str
-        The build profile the chapters ran with.
-    date, commit : str, optional
-        Default to today (UTC) and the checkout's ``git rev-parse`` (``None`` outside git).
-
-    Returns
-    -------
-    dict
-        ``profile``, ``date``, ``commit``, ``data`` (the source's description and whether
-        it was synthetic), ``baselines`` (name -> test metric -> value), ``models``
-        (result name -> ``runs`` and ``verdicts``), and ``venues`` (baseline or model ->
-        metric) when the next-venue chapter ran.
+    ``date`` and ``commit`` default to today (UTC) and the checkout's ``git rev-parse``
+    (``None`` outside git). Returns ``profile``, ``date``, ``commit``, ``data`` (the source's
+    description and whether it was synthetic), ``baselines`` (name -> test metric -> value),
+    ``models`` (result name -> ``runs`` and ``verdicts``), and ``venues`` (baseline or model
+    -> metric) when the next-venue chapter ran.
     """
     workdir = Path(workdir)
     source = read_provenance(workdir)["source"]
@@ -177,11 +157,8 @@ def _venue_headlines(record):
 
 
 def stage_headline(workdir, site, *, profile) -> dict | None:
-    """Write :data:`HEADLINE` into the staged book ``site`` from the run in ``workdir``.
-
-    The introduction includes that page, so the book opens with what *this* run found.
-    Returns the record (``None`` when chapters 01-02 have not run in ``workdir``).
-    """
+    """Write :data:`HEADLINE` (the page the introduction includes) into the staged book ``site`` from the run in
+    ``workdir``; returns the record (``None`` when chapters 01-02 have not run there)."""
     try:
         record = collect(workdir, profile=profile)
     except FileNotFoundError:

@@ -26,37 +26,19 @@ import numpy as np
 import pandas as pd
 
 from .metrics import METRIC_LABELS
-from .results import load_results, results_dir, results_payload, run_label, save_results
+from .results import baseline_scores, load_results, results_dir, results_payload, run_label, save_results
 from .verdicts import compare, strongest_baseline, versus_baseline, window_losses
 
 __all__ = [
-    "Baselines",
-    "TABLE_METRICS",
-    "VERDICT_METRICS",
-    "BOOSTED_PEER",
-    "quiet_session",
-    "load_protocol",
-    "run_label",
-    "judge",
-    "compare_runs",
-    "results_table",
-    "training_facts",
-    "save_runs",
-    "model_path",
+    "Baselines", "TABLE_METRICS", "VERDICT_METRICS", "BOOSTED_PEER", "quiet_session", "load_protocol", "run_label", "judge",
+    "compare_runs", "results_table", "training_facts", "save_runs", "model_path", "number_cell", "mean_std_cell", "wrapped",
 ]
 
 #: Rows of the results table (metric -> decimals): the pooled scores the article reports,
 #: per target and spatial R², then km and minutes, pooled and per user (medians of users' medians).
 TABLE_METRICS = {
-    "rmse": 3,
-    "r2": 3,
-    "r2_gap": 3,
-    "r2_lon": 3,
-    "r2_lat": 3,
-    "r2_spatial": 3,
-    "km_mean": 2,
-    "km_median": 2,
-    "km_median_users": 2,
+    **dict.fromkeys(("rmse", "r2", "r2_gap", "r2_lon", "r2_lat", "r2_spatial"), 3),
+    **dict.fromkeys(("km_mean", "km_median", "km_median_users"), 2),
     "within_1km": 3,
     "minutes_median": 0,
     "minutes_median_users": 0,
@@ -89,17 +71,9 @@ def quiet_session(*, precision=3):
 
 @dataclass(frozen=True)
 class Baselines:
-    """Chapter 02's baselines, read back by :func:`load_protocol`.
-
-    Attributes
-    ----------
-    test, val : pandas.DataFrame
-        Every baseline's scores on the test and on the validation windows (index: names).
-    predictions : dict of str to numpy.ndarray
-        Each baseline's scaled test predictions.
-    boosted : pandas.DataFrame or None
-        The boosted-tree peers' test scores (chapter 02's ``boosted`` result).
-    """
+    """Chapter 02's baselines, read back by :func:`load_protocol`: every baseline's scores on the
+    ``test`` and ``val`` windows (index: names), their scaled test ``predictions`` by name, and
+    the boosted-tree peers' test scores (``boosted``, chapter 02's ``boosted`` result, or None)."""
 
     test: pd.DataFrame
     val: pd.DataFrame
@@ -112,15 +86,11 @@ class Baselines:
 
 
 def load_protocol(workdir):
-    """Chapter 02's windows and baselines, for the chapters after it.
+    """Chapter 02's windows and baselines, ``(WindowedData, Baselines)``, for the chapters after it.
 
     Rebuilds the windows from chapter 01's clean check-ins with chapter 02's saved protocol,
     checks that the test windows are the ones chapter 02 scored (a content hash), and reads
     the baselines' scores and predictions.
-
-    Returns
-    -------
-    (WindowedData, Baselines)
     """
     from .data.provenance import load_clean
     from .sequences import build_windows, check_windows_hash
@@ -130,13 +100,8 @@ def load_protocol(workdir):
     if "test_windows_hash" in saved["metrics"]:
         check_windows_hash(data, saved["metrics"]["test_windows_hash"], where="chapter 02's protocol")
     result = load_results(workdir, "baselines")
-    tables = result["tables"]
-    if "val" in tables:
-        val = tables["val"]
-    else:  # saved before chapter 02 kept its validation scores: the same rules, computed again (seconds)
-        from .baselines import run_baselines
-
-        val = run_baselines(data, split="val")
+    tables = result["tables"]  # the validation scores computed again (seconds) when chapter 02 saved none:
+    val = tables["val"] if "val" in tables else baseline_scores(workdir, data, split="val")
     boosted = load_results(workdir, "boosted")["tables"]["test"] if (results_dir(workdir) / "boosted.json").exists() else None
     return data, Baselines(test=tables["test"], val=val, predictions=result["arrays"], boosted=boosted)
 
@@ -144,36 +109,17 @@ def load_protocol(workdir):
 def judge(runs, data, baselines, *, title, metrics=VERDICT_METRICS, n_boot=1000) -> dict:
     """Every run against the baseline strongest on validation by each metric, by the book's one rule.
 
-    Parameters
-    ----------
-    runs : dict of str to SeedRuns
-        Run label (``"absolute"``, ``"offset"``, ...) -> its seeds.
-    data : WindowedData
-    baselines : Baselines
-    title : str
-        The model's name in text (``"LSTM"``).
-    metrics : sequence of str
-    n_boot : int
-        Bootstrap resamples of users.
-
-    Returns
-    -------
-    dict
-        metric -> run -> :class:`checkin_traj.verdicts.Verdict`.
+    ``runs`` maps a run label (``"absolute"``, ``"offset"``, ...) to its ``SeedRuns``;
+    ``title`` is the model's name in text (``"LSTM"``); ``n_boot`` bootstrap resamples of
+    users. Returns metric -> run -> :class:`checkin_traj.verdicts.Verdict`.
     """
     verdicts = {}
     for metric in metrics:
         bar = baselines.strongest(metric)
         verdicts[metric] = {
             run: versus_baseline(
-                run_label(title, run),
-                seed_runs,
-                data,
-                baseline=bar,
-                baseline_prediction=baselines.predictions[bar],
-                baseline_metrics=baselines.test.loc[bar],
-                metric=metric,
-                n_boot=n_boot,
+                run_label(title, run), seed_runs, data, baseline=bar, baseline_prediction=baselines.predictions[bar],
+                baseline_metrics=baselines.test.loc[bar], metric=metric, n_boot=n_boot,
             )
             for run, seed_runs in runs.items()
         }
@@ -190,28 +136,23 @@ def compare_runs(runs, contender, reference, data, *, title, metric="rmse", n_bo
         for run in (contender, reference)
     ]
     return compare(
-        losses[0],
-        losses[1],
-        data.test.user,
-        metric=metric,
-        contender=run_label(title, contender),
-        reference=run_label(title, reference),
+        *losses, data.test.user, metric=metric, contender=run_label(title, contender), reference=run_label(title, reference),
         values=runs[contender].metrics[metric].to_numpy(dtype=float),
-        reference_values=runs[reference].metrics[metric].to_numpy(dtype=float),
-        n_boot=n_boot,
+        reference_values=runs[reference].metrics[metric].to_numpy(dtype=float), n_boot=n_boot,
     )
 
 
-def _mean_std(summary, metric, digits):
+def number_cell(value, digits) -> str:
+    """``value`` with ``digits`` decimals; "–" when there is none or it is not finite."""
+    return "–" if value is None or not np.isfinite(float(value)) else f"{float(value):.{digits}f}"
+
+
+def mean_std_cell(summary, metric, digits) -> str:
+    """``"mean ± std"`` of ``metric`` in a ``SeedRuns.summary()``: the mean alone without a spread, "–" without the metric."""
     if metric not in summary.index:
         return "–"
-    mean, std = float(summary.loc[metric, "mean"]), float(summary.loc[metric, "std"])
-    return f"{mean:.{digits}f} ± {std:.{digits}f}" if np.isfinite(std) else f"{mean:.{digits}f}"
-
-
-def _number(scores, metric, digits):
-    value = scores.get(metric)
-    return "–" if value is None or not np.isfinite(float(value)) else f"{float(value):.{digits}f}"
+    mean, std = summary.loc[metric, "mean"], summary.loc[metric, "std"]
+    return f"{number_cell(mean, digits)} ± {number_cell(std, digits)}" if np.isfinite(std) else number_cell(mean, digits)
 
 
 def _interval(verdict, digits):
@@ -232,16 +173,13 @@ def results_frame(runs, baselines, verdicts, *, title, forms=None) -> pd.DataFra
     from .training import runs_at_cap
 
     rows = {METRIC_LABELS.get(metric, metric): metric for metric in TABLE_METRICS}
-    verdict_rows = {
-        metric: f"against {baselines.strongest(metric)}: verdict, {_DIFFERENCE[metric][0]} [95 % interval]"
-        for metric in verdicts
-    }
+    verdict_rows = {metric: f"against {baselines.strongest(metric)}: verdict, {_DIFFERENCE[metric][0]} [95 % interval]" for metric in verdicts}
     forms_row = f"against the book's form: verdict, {_DIFFERENCE['rmse'][0]} [95 % interval]"
     cap_row = "runs ended by the epoch cap"
     columns = {}
     for run, seed_runs in runs.items():
         summary = seed_runs.summary()
-        column = {label: _mean_std(summary, metric, TABLE_METRICS[metric]) for label, metric in rows.items()}
+        column = {label: mean_std_cell(summary, metric, TABLE_METRICS[metric]) for label, metric in rows.items()}
         for metric, label in verdict_rows.items():
             column[label] = _interval(verdicts[metric][run], _DIFFERENCE[metric][1])
         column[forms_row] = _interval(forms, 4) if forms is not None and forms.contender == run_label(title, run) else ""
@@ -256,7 +194,7 @@ def results_frame(runs, baselines, verdicts, *, title, forms=None) -> pd.DataFra
         references["boosted trees (squared error)"] = baselines.boosted.loc[BOOSTED_PEER]
     blank = {label: "" for label in (*verdict_rows.values(), forms_row, cap_row)}
     for name, scores in references.items():
-        columns[name] = {**{label: _number(scores, metric, TABLE_METRICS[metric]) for label, metric in rows.items()}, **blank}
+        columns[name] = {**{label: number_cell(scores.get(metric), TABLE_METRICS[metric]) for label, metric in rows.items()}, **blank}
     frame = pd.DataFrame(columns).rename_axis("test windows")
     if forms is None:
         frame = frame.drop(index=forms_row)
@@ -296,42 +234,22 @@ def model_path(workdir, name, run) -> Path:
 
 
 def save_runs(workdir, name, runs, data, *, title, forms, verdicts=None, hyperparameters=None, training=None) -> Path:
-    """Save a model chapter's runs for chapter 06, the quality record and the tests.
+    """Save a model chapter's runs as result ``name`` (``"lstm"``), for chapter 06, the quality record and the tests.
 
     Writes ``results/<name>.json|.npz`` (:func:`checkin_traj.results.results_payload`:
-    metrics per run and seed, predictions, histories) with the chapter's ``title``, which
-    run is which ``forms`` (``{"article": run, "book": run}``), the verdicts and the test
-    windows' hash, and each run's best seed's network as ``results/<name>_<run>.keras``
-    (:func:`model_path`).
-
-    Parameters
-    ----------
-    workdir : str or Path
-    name : str
-        The result's name (``"lstm"``).
-    runs : dict of str to SeedRuns
-    data : WindowedData
-    title : str
-        The model's name in text.
-    forms : dict
-        ``{"article": <run>, "book": <run>}``: the run in the article's form and the one in the book's
-        (a form whose run was not trained is left out).
-    verdicts : dict, optional
-        From :func:`judge`.
-    hyperparameters, training : dict, optional
-        What the runs were built and trained with (JSON-able), kept for the reader.
+    metrics per run and seed, predictions, histories) with the model's ``title`` in text,
+    which run is which of ``forms`` (``{"article": run, "book": run}``, a form whose run was
+    not trained left out), the ``verdicts`` of :func:`judge`, the ``hyperparameters`` and
+    ``training`` settings (JSON-able) and the test windows' hash, and each run's best seed's
+    network as ``results/<name>_<run>.keras`` (:func:`model_path`).
     """
     from .sequences import test_windows_hash
 
     unknown = {form: run for form, run in forms.items() if run not in runs}
     if not set(forms) <= {"article", "book"} or unknown:
         raise ValueError(f"forms must name the article's and the book's run among {list(runs)}, got {forms}")
-    payload = results_payload(
-        runs,
-        hyperparameters=hyperparameters or {},
-        training=training or {},
-        verdicts={metric: {run: verdict.as_dict() for run, verdict in by_run.items()} for metric, by_run in (verdicts or {}).items()},
-    )
+    verdicts = {metric: {run: verdict.as_dict() for run, verdict in by_run.items()} for metric, by_run in (verdicts or {}).items()}
+    payload = results_payload(runs, hyperparameters=hyperparameters or {}, training=training or {}, verdicts=verdicts)
     models = {}
     for run, seed_runs in runs.items():
         path = model_path(workdir, name, run)

@@ -1,15 +1,10 @@
-"""A chapter's results: saved for later chapters (and tests), and reported as tables.
+"""A chapter's results, saved for later chapters (and tests).
 
-Saving: each result ``name`` lives in ``WORKDIR/results`` as ``name.json`` (metrics,
-tables, extra JSON-able data) and, when arrays are given, ``name.npz``. Both are written
-atomically, so an interrupted run never leaves a half-written file behind, and the JSON
-records the SHA-256 of the ``.npz`` it goes with, so that :func:`load_results` never mixes
-the record of one run with the arrays of another (:func:`save_results`, :func:`load_results`).
-
-Reporting: the tables a model chapter shows and saves from its runs over seeds
-(:func:`seed_table`, :func:`results_payload`, :func:`format_mean_std`), and the baselines'
-scores on a split (:func:`baseline_scores`). Nothing here trains or imports TensorFlow;
-verdicts (beats / loses / within noise) come from :mod:`checkin_traj.verdicts`.
+Each result ``name`` lives in ``WORKDIR/results`` as ``name.json`` (metrics, tables, extra
+JSON-able data) and, when arrays are given, ``name.npz``, both written atomically; the JSON
+records the SHA-256 of its ``.npz``, so :func:`load_results` never mixes the record of one
+run with the arrays of another. :func:`results_payload` is what a model chapter saves from
+its runs over seeds, :func:`baseline_scores` the baselines' scores on a split.
 """
 
 from __future__ import annotations
@@ -45,43 +40,25 @@ def _check_name(name: str) -> str:
 def _to_jsonable(value):
     if isinstance(value, dict):
         return {str(key): _to_jsonable(item) for key, item in value.items()}
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
     if isinstance(value, (list, tuple)):
         return [_to_jsonable(item) for item in value]
-    if isinstance(value, np.ndarray):
-        return _to_jsonable(value.tolist())
     if isinstance(value, np.generic):
-        return value.item()
+        value = value.item()
     if isinstance(value, float) and not np.isfinite(value):
         return None if np.isnan(value) else ("inf" if value > 0 else "-inf")
-    if isinstance(value, (pd.Timestamp,)):
-        return value.isoformat()
-    if isinstance(value, Path):
-        return str(value)
+    if isinstance(value, (pd.Timestamp, Path)):
+        return value.isoformat() if isinstance(value, pd.Timestamp) else str(value)
     return value
 
 
 def save_results(workdir, name, *, metrics=None, tables=None, arrays=None, extra=None) -> Path:
-    """Save a chapter's results.
+    """Save a chapter's results as ``name`` (``"baselines"``, ``"lstm"``) in ``WORKDIR/results``; returns the JSON file.
 
-    Parameters
-    ----------
-    workdir : str or Path
-        The run's folder (the chapters' ``WORKDIR`` parameter).
-    name : str
-        Result name, e.g. ``"baselines"`` or ``"lstm"``.
-    metrics : dict, optional
-        Flat mapping of metric name to number.
-    tables : dict of str to pandas.DataFrame, optional
-        Tables, stored with their index and columns.
-    arrays : dict of str to numpy.ndarray, optional
-        Arrays (e.g. predictions), stored in ``name.npz``.
-    extra : dict, optional
-        Any other JSON-able data (hyperparameters, histories, the protocol).
-
-    Returns
-    -------
-    Path
-        The JSON file written.
+    ``metrics``: a flat mapping of metric name to number; ``tables``: DataFrames, stored with
+    their index and columns; ``arrays``: numpy arrays (e.g. predictions), stored in
+    ``name.npz``; ``extra``: any other JSON-able data (hyperparameters, histories, the protocol).
     """
     _check_name(name)
     folder = results_dir(workdir)
@@ -91,11 +68,9 @@ def save_results(workdir, name, *, metrics=None, tables=None, arrays=None, extra
         if not isinstance(table, pd.DataFrame):
             raise TypeError(f"tables[{key!r}] must be a pandas DataFrame, got {type(table).__name__}")
     document = {
-        "name": name,
-        "metrics": _to_jsonable(metrics or {}),
+        "name": name, "metrics": _to_jsonable(metrics or {}),
         "tables": {key: json.loads(table.to_json(orient="split", date_format="iso")) for key, table in tables.items()},
-        "extra": _to_jsonable(extra or {}),
-        "arrays": sorted(arrays) if arrays else [],
+        "extra": _to_jsonable(extra or {}), "arrays": sorted(arrays) if arrays else [],
     }
     if arrays:
         with atomic_path(folder / f"{name}.npz") as tmp:
@@ -109,21 +84,11 @@ def save_results(workdir, name, *, metrics=None, tables=None, arrays=None, extra
 
 
 def load_results(workdir, name) -> dict:
-    """Load results saved by :func:`save_results`.
+    """Load results saved by :func:`save_results`: a dict of ``metrics``, ``tables`` (DataFrames), ``extra``
+    and ``arrays`` (numpy arrays, empty when none were saved).
 
-    Returns
-    -------
-    dict
-        Keys ``metrics`` (dict), ``tables`` (dict of DataFrames), ``extra`` (dict) and
-        ``arrays`` (dict of numpy arrays, empty when none were saved).
-
-    Raises
-    ------
-    FileNotFoundError
-        When the result or its ``.npz`` does not exist, naming the chapter-run folder to check.
-    InputError
-        When ``name.json`` or ``name.npz`` cannot be read, or the ``.npz`` is not the one
-        the JSON was saved with (a checksum recorded by :func:`save_results`).
+    FileNotFoundError when the result or its ``.npz`` does not exist; InputError when either
+    cannot be read, or the ``.npz`` is not the one the JSON was saved with.
     """
     _check_name(name)
     json_path = results_dir(workdir) / f"{name}.json"
@@ -197,79 +162,29 @@ def flatten_metrics(metrics, prefix="") -> dict:
     return flat
 
 
-def format_mean_std(summary, *, digits=3) -> pd.Series:
-    """``"mean ± std"`` strings from ``SeedRuns.summary()`` (columns ``mean`` and ``std``)."""
-    return summary.apply(lambda row: f"{row['mean']:.{digits}f} ± {row['std']:.{digits}f}", axis=1)
-
-
-def seed_table(runs, *, baselines=None, columns=("rmse", "r2", "km_median", "minutes_median"), digits=3):
-    """A table of ``mean ± std`` per run, with baselines' single numbers below.
-
-    Parameters
-    ----------
-    runs : dict of str to SeedRuns
-        Row label -> runs, e.g. ``{"LSTM (absolute)": ..., "LSTM (offset)": ...}``.
-    baselines : dict of str to dict, optional
-        Row label -> metrics dict of a deterministic baseline (no spread).
-    columns : sequence of str
-        Metric names (columns of ``SeedRuns.metrics``) to show, in order.
-    digits : int
-        Decimals.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Strings, one row per run and baseline.
-    """
-    rows = {}
-    for label, seed_runs in runs.items():
-        summary = seed_runs.summary()
-        missing = [column for column in columns if column not in summary.index]
-        if missing:
-            raise ValueError(f"runs[{label!r}] has no metrics {missing}; it has {list(summary.index)}")
-        rows[label] = format_mean_std(summary.loc[list(columns)], digits=digits)
-    for label, metrics in (baselines or {}).items():
-        flat = flatten_metrics(dict(metrics))
-        rows[label] = pd.Series({column: f"{flat[column]:.{digits}f}" if column in flat else "–" for column in columns})
-    return pd.DataFrame(rows).T.reindex(columns=list(columns))
-
-
 def seed_array_name(label, seed) -> str:
     """Name of one seed's predictions in a model result's arrays, ``"<label>_seed<k>"``."""
     return f"{label}_seed{int(seed)}"
 
 
 def results_payload(runs, *, hyperparameters, training=None, verdicts=None):
-    """What a model chapter saves with :func:`save_results`.
+    """What a model chapter saves with :func:`save_results`, from ``runs`` (run label, letters, digits and
+    ``_``, -> its ``SeedRuns``), the model's ``hyperparameters`` (JSON-able), ``training``
+    settings and JSON-able ``verdicts`` (metric -> run -> :meth:`Verdict.as_dict`).
 
-    Parameters
-    ----------
-    runs : dict of str to SeedRuns
-        Run label (e.g. ``"absolute"``, ``"offset"``, ``"no_positions_absolute"``; letters,
-        digits and ``_``) -> its seeds.
-    hyperparameters : dict
-        The model's hyperparameters (JSON-able); per run label, or one dict for all.
-    training : dict, optional
-        Training settings (epochs, batch size, patience, seeds).
-    verdicts : dict, optional
-        JSON-able verdicts of the chapter (e.g. metric -> run -> :meth:`Verdict.as_dict`).
+    Returns the keyword arguments ``metrics``, ``tables``, ``arrays`` and ``extra``:
 
-    Returns
-    -------
-    dict
-        Keyword arguments ``metrics``, ``tables``, ``arrays`` and ``extra``:
-
-        - ``metrics``: ``"<label>_<metric>_mean"`` and ``"..._std"`` for :data:`SAVED_METRICS`;
-        - ``tables["summary"]``: one row per run label, columns ``<metric>_mean`` and
-          ``<metric>_std`` for every metric (``val_*`` included); ``tables["seeds"]``: one
-          row per run and seed;
-        - ``arrays``: ``"<label>"`` the best seed's (lowest validation loss) predictions of
-          the scored split, ``"<label>_seed_mean"`` the mean over seeds and
-          ``"<label>_seed<k>"`` each seed's (scaled, (n, n_targets));
-        - ``extra``: ``histories`` (label -> seed -> history), ``hyperparameters``,
-          ``training``, ``best_seed`` (label -> seed), ``seeds`` (label -> seeds),
-          ``split``, ``runs`` (labels in order), ``model`` (the model's name per label),
-          ``target_mode`` per label, ``verdicts``.
+    - ``metrics``: ``"<label>_<metric>_mean"`` and ``"..._std"`` for :data:`SAVED_METRICS`;
+    - ``tables["summary"]``: one row per run label, columns ``<metric>_mean`` and
+      ``<metric>_std`` for every metric (``val_*`` included); ``tables["seeds"]``: one
+      row per run and seed;
+    - ``arrays``: ``"<label>"`` the best seed's (lowest validation loss) predictions of
+      the scored split, ``"<label>_seed_mean"`` the mean over seeds and
+      ``"<label>_seed<k>"`` each seed's (scaled, (n, n_targets));
+    - ``extra``: ``histories`` (label -> seed -> history), ``hyperparameters``,
+      ``training``, ``best_seed`` (label -> seed), ``seeds`` (label -> seeds),
+      ``split``, ``runs`` (labels in order), ``model`` (the model's name per label),
+      ``target_mode`` per label, ``verdicts``.
     """
     if not runs:
         raise ValueError("runs is empty")

@@ -2,20 +2,14 @@
 
 The previous ``window`` check-ins of a user predict the next one's
 ``TARGETS = ("gap", "lon", "lat")``: **when** it comes, as the gap after the last input
-check-in (``log(1 + minutes)``, :data:`TARGET_UNITS`), and **where**, its longitude and
-latitude. The gap, not the absolute timestamp, is the time target because the timestamp
-is free: "the next check-in is at the last one's time" scores R² near 1 on a calendar of
-years while saying nothing about *when* a person returns (on the NYC test windows it
-scored 0.98). Every check-in of a kept user is labelled
-``"train"``, ``"val"`` or ``"test"`` by its position in the user's history (the last
-``test_fraction`` is test, the ``val_fraction`` before it validation, the rest training),
-and a window belongs to the split of its *target* check-in. The inputs of a test window
-may be earlier check-ins of the same user: they are the past, not leakage. Scalers are
-fitted on training rows only, so nothing about the validation or test period leaks into
-the numbers a model sees.
-
-Windows are cut from one feature matrix through a strided view
-(:func:`numpy.lib.stride_tricks.sliding_window_view`), with no loop over users or rows.
+check-in (``log(1 + minutes)``), and **where**. The gap, not the absolute timestamp, is the
+time target because the timestamp is free: "the next check-in is at the last one's time"
+scores R² near 1 on a calendar of years while saying nothing about *when* a person returns.
+Every check-in of a kept user is labelled ``"train"``, ``"val"`` or ``"test"`` by its
+position in the user's history (the last ``test_fraction`` is test, the ``val_fraction``
+before it validation), and a window belongs to the split of its *target* check-in (its
+inputs are the past, not leakage). Scalers are fitted on training rows only. Windows are
+cut from one feature matrix through a strided view, with no loop over users or rows.
 """
 
 from __future__ import annotations
@@ -43,16 +37,10 @@ TARGET_UNITS = {
 }
 
 #: Every input feature :func:`build_windows` can compute, per check-in.
-KNOWN_FEATURES = (
-    "time",  # Unix seconds
-    "lon",  # degrees
-    "lat",  # degrees
-    "hour_sin",  # hour of day (local time) on the unit circle
-    "hour_cos",
-    "dow_sin",  # day of week (local time, Monday = 0, fractional) on the unit circle
-    "dow_cos",
-    "log_gap_minutes",  # log(1 + minutes since the user's previous check-in); 0 for the first
-)
+#: time: Unix seconds; lon, lat: degrees; hour_*: hour of day (local) and dow_*: day of week
+#: (local, Monday = 0, fractional) on the unit circle; log_gap_minutes: log(1 + minutes since
+#: the user's previous check-in), 0 for the first.
+KNOWN_FEATURES = ("time", "lon", "lat", "hour_sin", "hour_cos", "dow_sin", "dow_cos", "log_gap_minutes")
 
 #: The default input features (all of :data:`KNOWN_FEATURES`).
 FEATURES = KNOWN_FEATURES
@@ -68,30 +56,22 @@ _FRACTION_SLACK = 1e-9  # so that 0.29 * 100 counts as 29 check-ins, not 28
 
 @dataclass
 class Split:
-    """The windows of one split.
+    """The windows of one split (``n`` windows).
 
     Attributes
     ----------
     x : numpy.ndarray, float32, shape (n, window, n_features)
         Scaled input features of the ``window`` check-ins before each target.
-    y : numpy.ndarray, float32, shape (n, 3)
-        Scaled targets (gap, lon, lat) of the target check-in.
-    last : numpy.ndarray, float32, shape (n, 3)
-        Scaled (gap, lon, lat) of the last input check-in (its gap is the one before it,
-        0 for a user's first check-in), so a model can predict ``y - last``.
-    y_raw : numpy.ndarray, float64, shape (n, 3)
-        Targets in raw units (:data:`TARGET_UNITS`): log(1 + minutes), degrees longitude,
-        degrees latitude.
-    last_raw : numpy.ndarray, float64, shape (n, 3)
-        The last input check-in in raw units.
-    user : numpy.ndarray, int64, shape (n,)
-        Dense user id of each window.
-    target_row : numpy.ndarray, int64, shape (n,)
-        Row position of the target check-in in :attr:`WindowedData.check_ins`.
-    time_raw : numpy.ndarray, float64, shape (n,)
-        Unix seconds of the target check-in (for plots; no model predicts it).
-    last_time_raw : numpy.ndarray, float64, shape (n,)
-        Unix seconds of the last input check-in.
+    y, last : numpy.ndarray, float32, shape (n, 3)
+        Scaled targets (gap, lon, lat) of the target check-in, and of the last input
+        check-in (its gap is the one before it, 0 for a user's first), so a model can
+        predict ``y - last``.
+    y_raw, last_raw : numpy.ndarray, float64, shape (n, 3)
+        The same in raw units (:data:`TARGET_UNITS`).
+    user, target_row : numpy.ndarray, int64, shape (n,)
+        Dense user id of each window; row of the target check-in in :attr:`WindowedData.check_ins`.
+    time_raw, last_time_raw : numpy.ndarray, float64, shape (n,)
+        Unix seconds of the target and the last input check-in (for plots; no model predicts them).
     """
 
     x: np.ndarray
@@ -120,24 +100,19 @@ class WindowedData:
     ----------
     train, val, test : Split
         The windows of each split.
-    feature_names : tuple of str
-        Names of the last axis of ``x``.
-    target_names : tuple of str
-        :data:`TARGETS`.
+    feature_names, target_names : tuple of str
+        Names of the last axis of ``x``; :data:`TARGETS`.
     window : int
         Input check-ins per window.
-    target_scaler : sklearn.preprocessing.MinMaxScaler
-        Fitted on the training rows' (gap, lon, lat).
-    feature_scaler : sklearn.preprocessing.MinMaxScaler
-        Fitted on the training rows' features, each column on its own (for ``lon``, ``lat``
-        and ``log_gap_minutes`` it equals the target scaler's lon, lat and gap).
+    target_scaler, feature_scaler : sklearn.preprocessing.MinMaxScaler
+        Fitted on the training rows' (gap, lon, lat), and on their features, each column on
+        its own (for ``lon``, ``lat`` and ``log_gap_minutes`` it equals the target scaler's).
     check_ins : pandas.DataFrame
         The clean check-ins (index 0..n-1) with a categorical ``split`` column:
         ``"train"``, ``"val"``, ``"test"`` or ``"dropped"`` (user with too few check-ins).
-    report : dict
-        Counts: users in, dropped, kept, held out; rows and windows per split.
-    parameters : dict
-        The parameters used; see :meth:`protocol`.
+    report, parameters : dict
+        Counts (users in, dropped, kept, held out; rows and windows per split); the
+        parameters used (:meth:`protocol`).
     held_out_user_ids : numpy.ndarray, int64
         Users whose every check-in is test (none unless ``held_out_users > 0``).
     """
@@ -167,17 +142,9 @@ class WindowedData:
         return getattr(self, name)
 
     def with_features(self, names) -> "WindowedData":
-        """The same windows, targets and scalers, with only the input features ``names``.
-
-        The feature scaler scales each column on its own, so the selected columns are
-        exactly what :func:`build_windows` with ``features=names`` would give. The article's
-        form of every model reads ``with_features(ARTICLE_FEATURES)`` (time, lon, lat).
-
-        Raises
-        ------
-        ValueError
-            Naming a feature these windows do not have.
-        """
+        """The same windows, targets and scalers, with only the input features ``names``: exactly what
+        :func:`build_windows` with ``features=names`` would give (the feature scaler scales each
+        column on its own). ``ValueError`` names a feature these windows do not have."""
         if names is None:
             return self
         names = tuple(names)
@@ -195,34 +162,20 @@ class WindowedData:
         )
 
     def inverse_targets(self, y_scaled) -> np.ndarray:
-        """Scaled (gap, lon, lat) back to raw units (:data:`TARGET_UNITS`).
-
-        Parameters
-        ----------
-        y_scaled : array_like, shape (n, 3)
-            Scaled targets or predictions.
-
-        Returns
-        -------
-        numpy.ndarray, float64, shape (n, 3)
-            log(1 + minutes), degrees longitude, degrees latitude.
-        """
+        """Scaled (gap, lon, lat) targets or predictions ``(n, 3)`` back to raw units (:data:`TARGET_UNITS`), float64."""
         y_scaled = np.asarray(y_scaled, dtype=np.float64)
         if y_scaled.ndim != 2 or y_scaled.shape[1] != len(TARGETS):
             raise ValueError(f"y_scaled must have shape (n, {len(TARGETS)}), got {y_scaled.shape}")
         return self.target_scaler.inverse_transform(y_scaled)
 
     def protocol(self) -> dict:
-        """The parameters of :func:`build_windows` used, JSON-able.
-
-        ``build_windows(check_ins, **data.protocol())`` rebuilds identical windows from the
-        same clean check-ins; ``min_checkins`` is the effective threshold.
-        """
+        """The parameters of :func:`build_windows` used, JSON-able: ``build_windows(check_ins, **data.protocol())``
+        rebuilds identical windows from the same clean check-ins."""
         return dict(self.parameters)
 
 
 def _check_parameters(window, test_fraction, val_fraction, min_checkins, features, held_out_users, seed, timezone):
-    window = check_int("window", window, minimum=1)
+    window, seed = check_int("window", window, minimum=1), check_int("seed", seed, minimum=0)
     test_fraction = check_fraction("test_fraction", test_fraction, low_open=True)
     val_fraction = check_fraction("val_fraction", val_fraction, low_open=True)
     if test_fraction + val_fraction >= 1.0:
@@ -240,7 +193,6 @@ def _check_parameters(window, test_fraction, val_fraction, min_checkins, feature
     if len(set(features)) != len(features):
         raise ValueError(f"features must not repeat a name, got {list(features)}")
     held_out_users = check_fraction("held_out_users", held_out_users)
-    seed = check_int("seed", seed, minimum=0)
     if timezone is not None:
         try:
             pd.Timestamp(0, tz="UTC").tz_convert(timezone)
@@ -268,18 +220,19 @@ def _check_check_ins(check_ins):
         raise ValueError(f"check_ins['time'] is missing at row {int(np.flatnonzero(check_ins['time'].isna())[0])}")
 
 
-def _unix_seconds(times: pd.Series) -> np.ndarray:
+def _utc(times) -> pd.DatetimeIndex:
     index = pd.DatetimeIndex(times)
-    if index.tz is None:
-        index = index.tz_localize("UTC")
-    return index.as_unit("ns").asi8 / 1e9
+    return index.tz_localize("UTC") if index.tz is None else index
+
+
+def unix_seconds(times) -> np.ndarray:
+    """Seconds since the epoch (float64) of datetimes, naive ones read as UTC."""
+    return _utc(times).as_unit("ns").asi8 / 1e9
 
 
 def _row_features(check_ins, unix, same_user_as_previous, timezone) -> dict:
     """Every known feature per row, float64 (unscaled)."""
-    index = pd.DatetimeIndex(check_ins["time"])
-    if index.tz is None:
-        index = index.tz_localize("UTC")
+    index = _utc(check_ins["time"])
     local = index.tz_convert(timezone) if timezone else index
     hour = local.hour.to_numpy() + local.minute.to_numpy() / 60.0 + local.second.to_numpy() / 3600.0
     day = local.day_of_week.to_numpy() + hour / 24.0
@@ -298,20 +251,8 @@ def _row_features(check_ins, unix, same_user_as_previous, timezone) -> dict:
 
 
 def split_sizes(counts, *, test_fraction=0.2, val_fraction=0.1):
-    """How many of a user's check-ins are training, validation and test.
-
-    Parameters
-    ----------
-    counts : array_like of int
-        Check-ins per user.
-    test_fraction, val_fraction : float
-        Shares of each user's history (at least one check-in each).
-
-    Returns
-    -------
-    tuple of numpy.ndarray
-        ``(n_train, n_val, n_test)`` per user; ``n_train`` may be <= 0 for tiny histories.
-    """
+    """How many of each user's ``counts`` check-ins are training, validation and test: ``(n_train, n_val,
+    n_test)`` arrays; the last two are shares of the history, at least one each (``n_train`` may be <= 0)."""
     counts = np.asarray(counts, dtype=np.int64)
     n_test = np.maximum(1, np.floor(test_fraction * counts + _FRACTION_SLACK)).astype(np.int64)
     n_val = np.maximum(1, np.floor(val_fraction * counts + _FRACTION_SLACK)).astype(np.int64)
@@ -319,12 +260,8 @@ def split_sizes(counts, *, test_fraction=0.2, val_fraction=0.1):
 
 
 def default_min_checkins(*, window=10, test_fraction=0.2, val_fraction=0.1, max_count=100_000):
-    """The smallest history that gives a user windows in every split.
-
-    A user with ``n`` check-ins has ``n_train - window`` training windows (see
-    :func:`split_sizes`); this is the smallest ``n`` from which every longer history has at
-    least one training window (and therefore at least one validation and test window).
-    """
+    """The smallest history ``n`` from which every longer one has a training window (``n_train - window``
+    of them, :func:`split_sizes`), and therefore validation and test windows too."""
     counts = np.arange(1, max_count + 1)
     n_train, _, _ = split_sizes(counts, test_fraction=test_fraction, val_fraction=val_fraction)
     too_short = np.flatnonzero(n_train < window + 1)
@@ -332,18 +269,10 @@ def default_min_checkins(*, window=10, test_fraction=0.2, val_fraction=0.1, max_
 
 
 def build_windows(
-    check_ins,
-    *,
-    window=10,
-    test_fraction=0.2,
-    val_fraction=0.1,
-    min_checkins=None,
-    features=FEATURES,
-    held_out_users=0.0,
-    seed=0,
-    timezone="America/New_York",
+    check_ins, *, window=10, test_fraction=0.2, val_fraction=0.1, min_checkins=None, features=FEATURES, held_out_users=0.0,
+    seed=0, timezone="America/New_York",
 ) -> WindowedData:
-    """Cut each user's clean check-ins into windows and split them chronologically.
+    """Cut each user's clean check-ins into windows and split them chronologically: a :class:`WindowedData`.
 
     Parameters
     ----------
@@ -352,27 +281,19 @@ def build_windows(
         by user then time, as returned by :func:`checkin_traj.cleaning.clean`.
     window : int
         Input check-ins per window (>= 1).
-    test_fraction : float
-        Share of each user's check-ins, the latest, whose windows are test (0..1, open).
-    val_fraction : float
-        Share of each user's check-ins just before the test ones that are validation.
+    test_fraction, val_fraction : float
+        Shares (0..1, open) of each user's check-ins, the latest, whose windows are test, and
+        of those just before them that are validation.
     min_checkins : int, optional
-        Users with fewer check-ins are dropped (and counted). Default: the smallest history
-        that gives windows in all three splits (:func:`default_min_checkins`). At least
-        ``window + 1``.
+        Users with fewer check-ins are dropped (and counted); at least ``window + 1``.
+        Default: the smallest history with windows in all three splits (:func:`default_min_checkins`).
     features : sequence of str
         Input features, a subset of :data:`KNOWN_FEATURES`, in this order.
     held_out_users : float
         Share of kept users (drawn with ``seed``) whose every window is test, to measure
         how a model does on people it never saw. 0 (default) holds out nobody.
-    seed : int
-        Seed for drawing the held-out users.
     timezone : str or None
         IANA time zone for hour of day and day of week (default New York); None uses UTC.
-
-    Returns
-    -------
-    WindowedData
 
     Raises
     ------
@@ -386,7 +307,7 @@ def build_windows(
     _check_check_ins(check_ins)
     check_ins = check_ins.reset_index(drop=True)
     user = check_ins["user"].to_numpy(dtype=np.int64)
-    unix = _unix_seconds(check_ins["time"])
+    unix = unix_seconds(check_ins["time"])
     n_rows = len(check_ins)
 
     step_user = np.diff(user)
@@ -407,13 +328,11 @@ def build_windows(
             f"a window needs window + 1 check-ins"
         )
 
-    threshold = (
-        min_checkins
-        if min_checkins is not None
-        else default_min_checkins(
+    threshold = min_checkins
+    if threshold is None:
+        threshold = default_min_checkins(
             window=window, test_fraction=test_fraction, val_fraction=val_fraction, max_count=int(counts.max()) + 1
         )
-    )
     kept = counts >= threshold
     if not kept.any():
         raise ValueError(
@@ -459,49 +378,24 @@ def build_windows(
         target_row = np.flatnonzero(is_target & (label == code))
         last_row = target_row - 1
         splits[name] = Split(
-            x=np.ascontiguousarray(view[target_row - window]),
-            y=targets_scaled[target_row],
-            last=targets_scaled[last_row],
-            y_raw=target_matrix[target_row],
-            last_raw=target_matrix[last_row],
-            user=user[target_row],
-            target_row=target_row.astype(np.int64),
-            time_raw=unix[target_row],
-            last_time_raw=unix[last_row],
+            x=np.ascontiguousarray(view[target_row - window]), y=targets_scaled[target_row], last=targets_scaled[last_row],
+            y_raw=target_matrix[target_row], last_raw=target_matrix[last_row], user=user[target_row],
+            target_row=target_row.astype(np.int64), time_raw=unix[target_row], last_time_raw=unix[last_row],
         )
 
     report = {
-        "users_in": int(len(counts)),
-        "users_dropped_too_few": int((~kept).sum()),
-        "users_kept": int(kept.sum()),
-        "users_held_out": int(n_held_out),
-        "min_checkins": int(threshold),
-        "rows_in": int(n_rows),
+        "users_in": int(len(counts)), "users_dropped_too_few": int((~kept).sum()), "users_kept": int(kept.sum()),
+        "users_held_out": int(n_held_out), "min_checkins": int(threshold), "rows_in": int(n_rows),
         **{f"rows_{name}": int((label == code).sum()) for code, name in enumerate(SPLIT_LABELS)},
         **{f"windows_{name}": len(splits[name]) for name in SPLITS},
     }
     parameters = {
-        "window": window,
-        "test_fraction": test_fraction,
-        "val_fraction": val_fraction,
-        "min_checkins": int(threshold),
-        "features": list(features),
-        "held_out_users": held_out_users,
-        "seed": seed,
-        "timezone": timezone,
+        "window": window, "test_fraction": test_fraction, "val_fraction": val_fraction, "min_checkins": int(threshold),
+        "features": list(features), "held_out_users": held_out_users, "seed": seed, "timezone": timezone,
     }
     return WindowedData(
-        train=splits["train"],
-        val=splits["val"],
-        test=splits["test"],
-        feature_names=features,
-        target_names=TARGETS,
-        window=window,
-        target_scaler=target_scaler,
-        feature_scaler=feature_scaler,
-        check_ins=check_ins,
-        report=report,
-        parameters=parameters,
+        **splits, feature_names=features, target_names=TARGETS, window=window, target_scaler=target_scaler,
+        feature_scaler=feature_scaler, check_ins=check_ins, report=report, parameters=parameters,
         held_out_user_ids=user_ids[held_out].astype(np.int64),
     )
 
@@ -510,13 +404,8 @@ def build_windows(
 
 
 def gap_minutes(gap_raw) -> np.ndarray:
-    """Minutes from a raw gap target (``log(1 + minutes)``); a predicted gap below 0 reads as 0.
-
-    Parameters
-    ----------
-    gap_raw : array_like
-        Raw gap targets or predictions (column 0 of ``y_raw`` or of ``inverse_targets``).
-    """
+    """Minutes from raw gap targets or predictions (``log(1 + minutes)``, column 0 of ``y_raw`` or of
+    ``inverse_targets``); a predicted gap below 0 reads as 0."""
     return np.maximum(np.expm1(np.asarray(gap_raw, dtype=np.float64)), 0.0)
 
 
@@ -525,20 +414,9 @@ HASH_DECIMALS = 9
 
 
 def windows_hash(split) -> str:
-    """A stable content hash of a split's windows: their raw targets, users and target rows.
-
-    Two runs that score the same windows in the same order get the same hash, whatever
-    machine or chapter computed it; a different protocol, cleaning or data gives another.
-
-    Parameters
-    ----------
-    split : Split
-
-    Returns
-    -------
-    str
-        The first 16 hexadecimal digits of a SHA-256.
-    """
+    """A stable content hash of a :class:`Split`'s windows (their raw targets, users and target rows): the
+    first 16 hexadecimal digits of a SHA-256. The same windows in the same order get the same
+    hash, whatever machine or chapter computed it."""
     digest = hashlib.sha256()
     digest.update(np.asarray(len(split.y), dtype="<i8").tobytes())
     digest.update(np.round(np.asarray(split.y_raw, dtype=np.float64), HASH_DECIMALS).astype("<f8").tobytes())
@@ -556,14 +434,8 @@ test_windows_hash.__test__ = False  # not a pytest test
 
 
 def check_windows_hash(data, expected, *, where="the saved protocol") -> str:
-    """Raise unless ``data``'s test windows hash to ``expected``; returns the hash.
-
-    Raises
-    ------
-    ValueError
-        Naming ``where`` the expected hash came from, both hashes and the window counts,
-        so predictions are never compared on different windows.
-    """
+    """Return ``data``'s test windows hash, or raise a ValueError unless it is ``expected``, naming ``where``
+    the expected hash came from, both hashes and the window counts."""
     found = test_windows_hash(data)
     if found != expected:
         raise ValueError(

@@ -1,19 +1,12 @@
 """What the chapters' training function uses: seeds, the epoch log, the targets, trained runs.
 
 The training itself is on the page: chapter 03 defines ``fit``, ``train_model`` and
-``train_seeds`` (exported to :mod:`checkin_traj.pages.lstm`), and every later chapter calls
-them. This module holds the plumbing they lean on:
-
-- :func:`set_seed`: Python, NumPy and TensorFlow seeded, TensorFlow's ops deterministic;
-- :class:`EpochLog`: the Keras callback that prints one line per epoch and times it;
-- :class:`Targets`: what the network is trained to output, ``"absolute"`` (the next
-  check-in's scaled gap, longitude and latitude: the article) or ``"offset"`` (its step
-  from the last input check-in, standardised with the *training* steps' mean and spread),
-  and back;
-- :class:`TrainedModel`: one trained network that predicts in the absolute scaled target
-  space whatever it was trained on, so that every model is scored the same way;
-- :class:`SeedRuns`: one form trained once per seed, each run scored on the validation and
-  the test windows (best runs are chosen on validation, never on test).
+``train_seeds`` (exported to :mod:`checkin_traj.pages.lstm`). This module holds the
+plumbing they lean on: :func:`set_seed`; :class:`EpochLog` (one line per epoch, timed);
+:class:`Targets` (what the network is trained to output, ``"absolute"`` or ``"offset"``,
+and back); :class:`TrainedModel` (one trained network that predicts absolute scaled
+targets whatever it was trained on); :class:`SeedRuns` (one form trained once per seed,
+scored on the validation and the test windows).
 """
 
 from __future__ import annotations
@@ -44,17 +37,11 @@ PREDICT_BATCH_SIZE = 8192  # windows per batch at prediction; memory only, not r
 
 
 def set_seed(seed, *, deterministic="auto"):
-    """Seed Python, NumPy and TensorFlow/Keras, and make TensorFlow's ops deterministic.
+    """Seed Python, NumPy and TensorFlow/Keras with ``seed`` (>= 0), and make TensorFlow's ops deterministic.
 
-    Parameters
-    ----------
-    seed : int
-        The seed (>= 0).
-    deterministic : bool or "auto"
-        Ask TensorFlow for deterministic kernels (``enable_op_determinism``). ``"auto"``
-        (default) does so when no GPU is visible, where it costs next to nothing; on a GPU
-        it can slow training, so there it is left off unless asked for. Once on, it stays
-        on for the process.
+    ``deterministic``: ask TensorFlow for deterministic kernels (``enable_op_determinism``,
+    on for the rest of the process); ``"auto"`` does so when no GPU is visible, where it
+    costs next to nothing (on a GPU it can slow training).
     """
     check_int("seed", seed, minimum=0)
     if deterministic not in (True, False, "auto"):
@@ -69,11 +56,8 @@ def set_seed(seed, *, deterministic="auto"):
 
 
 class EpochLog(keras.callbacks.Callback):
-    """Training progress and its record: one line per epoch (``verbose=1``) or a tqdm bar (``verbose>=2``).
-
-    :meth:`history` returns what the run did: ``loss`` and ``val_loss`` per epoch, each
-    epoch's wall-clock ``seconds``, ``epochs`` (the cap) and ``train_seconds``.
-    """
+    """Training progress (one line per epoch with ``verbose=1``, a tqdm bar with ``verbose>=2``) and its
+    record, :meth:`history`."""
 
     def __init__(self, label, *, epochs, verbose=1):
         super().__init__()
@@ -101,12 +85,8 @@ class EpochLog(keras.callbacks.Callback):
             self.bar.set_postfix(loss=f"{loss:.4g}", val_loss=f"{val_loss:.4g}")
             self.bar.update(1)
         elif self.verbose == 1:
-            print(
-                f"{self.label} epoch {epoch + 1:3d}/{self.epochs}: loss {loss:.5f}  val_loss {val_loss:.5f}  "
-                f"({self.seconds[-1]:.1f} s)",
-                file=sys.stdout,
-                flush=True,
-            )
+            print(f"{self.label} epoch {epoch + 1:3d}/{self.epochs}: loss {loss:.5f}  val_loss {val_loss:.5f}  "
+                  f"({self.seconds[-1]:.1f} s)", file=sys.stdout, flush=True)
 
     def on_train_end(self, logs=None):
         self.train_seconds = time.perf_counter() - self.train_started
@@ -115,24 +95,14 @@ class EpochLog(keras.callbacks.Callback):
             self.bar = None
 
     def history(self, *, stopped_early) -> dict:
-        """The run's record (see the class); ``stopped_early``: whether early stopping ended it."""
+        """``loss`` and ``val_loss`` per epoch, each epoch's wall-clock ``seconds``, ``epochs`` (the cap),
+        ``stopped_early`` (whether early stopping ended it) and ``train_seconds``."""
         if not self.val_losses:
             raise ValueError(f"{self.label}: no epoch was trained")
         return {
-            "loss": list(self.losses),
-            "val_loss": list(self.val_losses),
-            "seconds": [float(value) for value in self.seconds],
-            "epochs": int(self.epochs),
-            "stopped_early": bool(stopped_early),
-            "train_seconds": float(self.train_seconds),
+            "loss": list(self.losses), "val_loss": list(self.val_losses), "seconds": [float(value) for value in self.seconds],
+            "epochs": int(self.epochs), "stopped_early": bool(stopped_early), "train_seconds": float(self.train_seconds),
         }
-
-
-def _check_split(data, split):
-    part = getattr(data, split, None)
-    if part is None:
-        raise ValueError(f"data has no {split!r} split with x, y and last; expected a WindowedData from build_windows")
-    return check_windows(part, f"data.{split}")
 
 
 def check_windows(part, where="windows"):
@@ -159,12 +129,9 @@ def check_windows(part, where="windows"):
 
 @dataclass(frozen=True)
 class Targets:
-    """What a network is trained to output, and how its output is read back.
-
-    ``"absolute"``: the scaled targets themselves. ``"offset"``: ``y - last`` (the step from
-    the last input check-in), standardised with the mean and standard deviation of the
-    *training* windows' steps; :meth:`decode` adds ``last`` back.
-    """
+    """What a network is trained to output: ``"absolute"``, the scaled targets themselves, or ``"offset"``,
+    ``y - last`` (the step from the last input check-in) standardised with the mean and spread of
+    the *training* windows' steps; :meth:`decode` reads the output back."""
 
     mode: str
     mean: np.ndarray
@@ -201,21 +168,9 @@ class Targets:
 
 @dataclass
 class TrainedModel:
-    """A trained network and how its training went.
-
-    Attributes
-    ----------
-    model : keras.Model
-        The network, with the weights of its best validation epoch.
-    targets : Targets
-        What it outputs (absolute, or standardised offsets).
-    history : dict
-        :meth:`EpochLog.history`: ``loss``, ``val_loss`` and ``seconds`` per epoch (losses
-        in the training target space), ``epochs`` (the cap), ``stopped_early``.
-    data : WindowedData
-        The windows it was trained on (not copied), used by :meth:`predict`.
-    seed : int
-    """
+    """A trained network (``model``, with the weights of its best validation epoch), what it outputs
+    (``targets``), how its training went (``history``, :meth:`EpochLog.history`), the windows it
+    was trained on (``data``, not copied, used by :meth:`predict`) and its ``seed``."""
 
     model: object
     targets: Targets
@@ -267,24 +222,14 @@ class TrainedModel:
 
 
 class SeedRuns:
-    """One form trained once per seed, each run scored on the validation and test windows.
+    """One form trained once per seed (the :class:`TrainedModel` ``runs`` of ``train_seeds``), each run scored.
 
-    Built from the :class:`TrainedModel` of each seed (``train_seeds`` on chapter 03's page).
-
-    Attributes
-    ----------
-    runs : list of TrainedModel
-    metrics : pandas.DataFrame
-        One row per seed (index ``seed``): every metric of
-        :func:`checkin_traj.metrics.evaluate` on the test windows, the same prefixed ``val_``
-        on the validation windows, ``epochs_run``, ``best_epoch``, ``train_seconds``,
-        ``best_val_loss`` and ``hit_epoch_cap`` (1.0 when the cap ended the run).
-    histories : dict of int to dict
-        Each seed's training history.
-    predictions : dict of int to numpy.ndarray
-        Each seed's test predictions (absolute scaled targets, (n, n_targets)).
-    best : TrainedModel
-        The seed with the lowest validation loss (chosen without looking at the test split).
+    ``metrics``: one row per seed (index ``seed``), every metric of
+    :func:`checkin_traj.metrics.evaluate` on the test windows, the same prefixed ``val_`` on
+    the validation windows, ``epochs_run``, ``best_epoch``, ``train_seconds``,
+    ``best_val_loss`` and ``hit_epoch_cap`` (1.0 when the cap ended the run). ``histories``
+    and ``predictions`` (test, absolute scaled targets): by seed. ``best``: the run with the
+    lowest validation loss (chosen without looking at the test split).
     """
 
     split = "test"
@@ -302,21 +247,16 @@ class SeedRuns:
         if len(modes) != 1:
             raise ValueError(f"the runs of one form share their target mode, got {sorted(modes)}")
         data = runs[0].data
-        _check_split(data, "val")
-        _check_split(data, "test")
+        for split in ("val", "test"):
+            check_windows(getattr(data, split, None), f"data.{split}")
         rows = {}
         self.runs, self.histories, self.predictions = runs, {}, {}
         for run in runs:
             prediction = run.predict("test")
             scores = flatten_metrics(evaluate(data, prediction, split="test"))
             scores.update(flatten_metrics(evaluate(data, run.predict("val"), split="val"), prefix="val_"))
-            scores.update(
-                epochs_run=run.epochs_run,
-                best_epoch=run.best_epoch,
-                train_seconds=run.train_seconds,
-                best_val_loss=run.best_val_loss,
-                hit_epoch_cap=float(run.hit_epoch_cap),
-            )
+            scores.update(epochs_run=run.epochs_run, best_epoch=run.best_epoch, train_seconds=run.train_seconds,
+                          best_val_loss=run.best_val_loss, hit_epoch_cap=float(run.hit_epoch_cap))
             rows[run.seed], self.histories[run.seed], self.predictions[run.seed] = scores, run.history, prediction
         self.metrics = pd.DataFrame.from_dict(rows, orient="index").rename_axis("seed")
         self.best = min(runs, key=lambda run: run.best_val_loss)  # the first of equals, as seeds were given
@@ -341,17 +281,8 @@ class SeedRuns:
 
 
 def runs_at_cap(runs) -> dict:
-    """How many training runs the epoch cap ended (instead of early stopping).
-
-    Parameters
-    ----------
-    runs : SeedRuns or dict of str to SeedRuns
-
-    Returns
-    -------
-    dict
-        ``runs`` (total), ``at_cap`` (ended by the cap) and ``stopped_early``.
-    """
+    """How many training runs of a ``SeedRuns`` (or a dict of them) the epoch cap ended instead of early
+    stopping: ``runs`` (total), ``at_cap`` and ``stopped_early``."""
     many = runs.values() if isinstance(runs, dict) else [runs]
     flags = [bool(flag) for seed_runs in many for flag in seed_runs.metrics["hit_epoch_cap"]]
     return {"runs": len(flags), "at_cap": int(sum(flags)), "stopped_early": len(flags) - int(sum(flags))}

@@ -63,22 +63,15 @@ def weighted_statistic(values: np.ndarray, weights: np.ndarray, statistic: str) 
 
 
 def _user_codes(users) -> tuple[np.ndarray, int]:
-    codes, _ = _factorize(np.asarray(users))
-    return codes, int(codes.max()) + 1 if len(codes) else 0
-
-
-def _factorize(users):
-    uniques, codes = np.unique(users, return_inverse=True)
-    return codes.astype(np.int64), uniques
+    uniques, codes = np.unique(np.asarray(users), return_inverse=True)
+    return codes.astype(np.int64), len(uniques)
 
 
 def _check_inputs(values, users, statistic, n_boot, level):
     values = np.asarray(values, dtype=float)
     users = np.asarray(users)
     if values.ndim != 1 or users.shape != values.shape:
-        raise ValueError(
-            f"values and users must be 1-d and of the same length, got shapes {values.shape} and {users.shape}"
-        )
+        raise ValueError(f"values and users must be 1-d and of the same length, got shapes {values.shape} and {users.shape}")
     if len(values) == 0:
         raise ValueError("values is empty: there is nothing to bootstrap")
     if not np.isfinite(values).all():
@@ -107,22 +100,8 @@ def _interval(estimate, replicates, level) -> Interval:
 
 
 def user_bootstrap(values, users, *, statistic="mean", n_boot=1000, seed=0, level=0.95) -> Interval:
-    """Bootstrap interval over users for ``statistic`` of per-window ``values``.
-
-    Parameters
-    ----------
-    values : array (n,)
-        One number per test window (an error in km, a hit 0/1, ...).
-    users : array (n,)
-        The user of each window; users are the resampled unit.
-    statistic : {"mean", "median"}
-    n_boot : int
-        Number of replicates.
-    seed : int
-        Seed of the resampling (same seed, same interval).
-    level : float
-        Coverage of the percentile interval, in (0, 1).
-    """
+    """Bootstrap interval (``n_boot`` replicates drawn with ``seed``, coverage ``level``) over users for the
+    ``statistic`` ("mean" or "median") of per-window ``values``, ``users`` the user of each window."""
     values, users = _check_inputs(values, users, statistic, n_boot, level)
     estimate = weighted_statistic(values, np.ones((1, len(values))), statistic)[0]
     return _interval(estimate, _replicates(values, users, statistic, n_boot, seed), level)
@@ -139,7 +118,5 @@ def paired_bootstrap(values_a, values_b, users, *, statistic="mean", n_boot=1000
     ones = np.ones((1, len(values_a)))
     estimate = (weighted_statistic(values_a, ones, statistic) - weighted_statistic(values_b, ones, statistic))[0]
     # the same seed draws the same users for a and b
-    replicates = _replicates(values_a, users, statistic, n_boot, seed) - _replicates(
-        values_b, users, statistic, n_boot, seed
-    )
+    replicates = _replicates(values_a, users, statistic, n_boot, seed) - _replicates(values_b, users, statistic, n_boot, seed)
     return _interval(estimate, replicates, level)

@@ -28,29 +28,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from .checks import check_choice, check_int
 from .uncertainty import Interval, paired_bootstrap
 
 __all__ = [
-    "BEATS",
-    "LOSES",
-    "WITHIN_NOISE",
-    "OUTCOMES",
-    "HIGHER_IS_BETTER",
-    "LOSSES",
-    "METRIC_NAMES",
-    "Verdict",
-    "window_losses",
-    "seed_losses",
-    "compare",
-    "versus_baseline",
-    "strongest_baseline",
-    "best_run",
-    "markdown_list",
-    "glue_values",
-    "record",
+    "BEATS", "LOSES", "WITHIN_NOISE", "OUTCOMES", "HIGHER_IS_BETTER", "LOSSES", "METRIC_NAMES", "Verdict", "window_losses",
+    "compare", "versus_baseline", "strongest_baseline", "best_run", "markdown_list", "glue_values", "record",
 ]
 
 #: The three outcomes of :func:`compare`.
@@ -65,19 +49,12 @@ HIGHER_IS_BETTER = frozenset(
 #: Metric -> (per-window loss, statistic over windows) the verdict is decided on.
 #: R² on fixed windows is 1 - MSE / variance, so it is decided on the squared error too.
 LOSSES = {
-    "rmse": ("squared_error", "mean"),
-    "r2": ("squared_error", "mean"),
-    "km_mean": ("km", "mean"),
-    "km_median": ("km", "median"),
-    "within_1km": ("within_1km", "mean"),
-    "minutes_mean": ("minutes", "mean"),
-    "minutes_median": ("minutes", "median"),
+    "rmse": ("squared_error", "mean"), "r2": ("squared_error", "mean"),
+    "km_mean": ("km", "mean"), "km_median": ("km", "median"), "within_1km": ("within_1km", "mean"),
+    "minutes_mean": ("minutes", "mean"), "minutes_median": ("minutes", "median"),
     # next-venue ranking (checkin_traj.venues.metrics gives the per-window values)
-    "acc@1": ("hit", "mean"),
-    "acc@5": ("hit", "mean"),
-    "acc@10": ("hit", "mean"),
-    "mrr": ("reciprocal_rank", "mean"),
-    "ndcg@10": ("ndcg", "mean"),
+    "acc@1": ("hit", "mean"), "acc@5": ("hit", "mean"), "acc@10": ("hit", "mean"),
+    "mrr": ("reciprocal_rank", "mean"), "ndcg@10": ("ndcg", "mean"),
 }
 
 #: Per-window losses of :data:`LOSSES` where a larger value is better (a hit, a rank score); for every
@@ -87,28 +64,15 @@ HIGHER_LOSS_IS_BETTER = frozenset({"within_1km", "hit", "reciprocal_rank", "ndcg
 
 #: How the difference of :data:`LOSSES` reads in a sentence.
 _DIFFERENCE_NAMES = {
-    "squared_error": "MSE",
-    "km": "km",
-    "within_1km": "share within 1 km",
-    "minutes": "minutes",
-    "hit": "hit rate",
-    "reciprocal_rank": "reciprocal rank",
-    "ndcg": "NDCG",
+    "squared_error": "MSE", "km": "km", "within_1km": "share within 1 km", "minutes": "minutes", "hit": "hit rate",
+    "reciprocal_rank": "reciprocal rank", "ndcg": "NDCG",
 }
 
 #: How metric names read in sentences.
 METRIC_NAMES = {
-    "rmse": "RMSE",
-    "r2": "R²",
-    "km_mean": "mean distance (km)",
-    "km_median": "median distance (km)",
-    "within_1km": "share within 1 km",
-    "minutes_mean": "mean time error (minutes)",
-    "minutes_median": "median time error (minutes)",
-    "acc@1": "Acc@1",
-    "acc@5": "Acc@5",
-    "acc@10": "Acc@10",
-    "mrr": "MRR",
+    "rmse": "RMSE", "r2": "R²", "km_mean": "mean distance (km)", "km_median": "median distance (km)",
+    "within_1km": "share within 1 km", "minutes_mean": "mean time error (minutes)",
+    "minutes_median": "median time error (minutes)", "acc@1": "Acc@1", "acc@5": "Acc@5", "acc@10": "Acc@10", "mrr": "MRR",
     "ndcg@10": "NDCG@10",
 }
 
@@ -117,21 +81,10 @@ METRIC_NAMES = {
 
 
 def window_losses(data, prediction, metric, *, split="test") -> np.ndarray:
-    """The per-window loss of one prediction on which ``metric``'s verdict is decided.
+    """The per-window loss (float64, shape (n,)) of one prediction on which ``metric``'s verdict is decided.
 
-    Parameters
-    ----------
-    data : WindowedData
-        The windows (:func:`checkin_traj.sequences.build_windows`).
-    prediction : array_like, shape (n, n_targets)
-        Scaled predictions, one row per window of ``split``.
-    metric : str
-        A key of :data:`LOSSES`.
-    split : {"train", "val", "test"}
-
-    Returns
-    -------
-    numpy.ndarray, float64, shape (n,)
+    ``prediction``: scaled predictions (n, n_targets), one row per window of ``split`` of
+    ``data``; ``metric``: a key of :data:`LOSSES`.
     """
     from .metrics import errors_km, errors_minutes
 
@@ -152,41 +105,19 @@ def window_losses(data, prediction, metric, *, split="test") -> np.ndarray:
     return (km <= 1.0).astype(np.float64) if loss == "within_1km" else km
 
 
-def seed_losses(data, predictions, metric, *, split="test") -> np.ndarray:
-    """:func:`window_losses` averaged over seeds: ``predictions`` maps seed -> prediction."""
-    if isinstance(predictions, np.ndarray):
-        predictions = {0: predictions}
-    if not predictions:
-        raise ValueError("predictions is empty: there is no seed to score")
-    return np.mean([window_losses(data, value, metric, split=split) for value in predictions.values()], axis=0)
-
-
 # --------------------------------------------------------------------------- verdicts
-
-
-def _shown(value, digits) -> str:
-    return f"{value:.{digits}f}"
 
 
 @dataclass(frozen=True)
 class Verdict:
     """The outcome of :func:`compare` and the numbers that word it.
 
-    Attributes
-    ----------
-    contender, reference : str
-        How the two sides are named in text.
-    metric : str
-        The metric (a key of :data:`LOSSES`).
-    outcome : str
-        :data:`BEATS`, :data:`LOSES` or :data:`WITHIN_NOISE` (from ``contender``'s side).
-    difference : Interval
-        ``contender - reference`` of the per-window loss statistic, with its 95 %
-        interval over users (negative = contender lower).
-    values : tuple of float
-        The contender's metric per seed (one value for a deterministic predictor).
-    reference_values : tuple of float
-        The reference's metric per seed.
+    ``contender`` and ``reference`` name the two sides in text; ``metric`` is a key of
+    :data:`LOSSES`; ``outcome`` :data:`BEATS`, :data:`LOSES` or :data:`WITHIN_NOISE` (from the
+    contender's side); ``difference`` the :class:`~checkin_traj.uncertainty.Interval` of
+    ``contender - reference`` of the per-window loss statistic over users (negative:
+    contender lower); ``values`` and ``reference_values`` each side's metric per seed (one
+    value for a deterministic predictor).
     """
 
     contender: str
@@ -223,13 +154,13 @@ class Verdict:
     def numbers(self, digits=3) -> str:
         """``"RMSE 0.080 ± 0.001 (3 seeds, 3 better) against 0.085"``."""
         shown = METRIC_NAMES.get(self.metric, self.metric)
-        text = f"{shown} {_shown(self.mean, digits)}"
+        text = f"{shown} {self.mean:.{digits}f}"
         if len(self.values) > 1:
-            text += f" ± {_shown(self.std, digits)} over {len(self.values)} seeds, {self.seeds_better} of them better"
-        text += f", against {_shown(self.reference_mean, digits)}"
+            text += f" ± {self.std:.{digits}f} over {len(self.values)} seeds, {self.seeds_better} of them better"
+        text += f", against {self.reference_mean:.{digits}f}"
         if len(self.reference_values) > 1:
             std = float(np.std(self.reference_values, ddof=1))
-            text += f" ± {_shown(std, digits)}"
+            text += f" ± {std:.{digits}f}"
         unit = _DIFFERENCE_NAMES[LOSSES[self.metric][0]]
         statistic = LOSSES[self.metric][1]
         d = self.difference
@@ -248,17 +179,10 @@ class Verdict:
     def as_dict(self) -> dict:
         """JSON-able numbers of the verdict (for glue and saved results)."""
         return {
-            "outcome": self.outcome,
-            "metric": self.metric,
-            "reference": self.reference,
-            "mean": self.mean,
-            "std": self.std,
-            "reference_mean": self.reference_mean,
-            "seeds_better": self.seeds_better,
-            "n_seeds": len(self.values),
-            "difference": self.difference.estimate,
-            "difference_low": self.difference.low,
-            "difference_high": self.difference.high,
+            "outcome": self.outcome, "metric": self.metric, "reference": self.reference, "mean": self.mean,
+            "std": self.std, "reference_mean": self.reference_mean, "seeds_better": self.seeds_better,
+            "n_seeds": len(self.values), "difference": self.difference.estimate,
+            "difference_low": self.difference.low, "difference_high": self.difference.high,
         }
 
 
@@ -281,20 +205,10 @@ def _values(values, name):
 
 
 def compare(
-    contender_losses,
-    reference_losses,
-    users,
-    *,
-    metric="rmse",
-    contender="model",
-    reference="baseline",
-    values=None,
-    reference_values=None,
-    n_boot=1000,
-    seed=0,
-    level=0.95,
+    contender_losses, reference_losses, users, *, metric="rmse", contender="model", reference="baseline", values=None,
+    reference_values=None, n_boot=1000, seed=0, level=0.95,
 ) -> Verdict:
-    """Decide whether ``contender`` beats ``reference`` on ``metric`` (the book's one rule).
+    """Decide whether ``contender`` beats ``reference`` on ``metric`` (the book's one rule); a :class:`Verdict`.
 
     Parameters
     ----------
@@ -304,7 +218,7 @@ def compare(
     users : array_like, shape (n,)
         The user of each window (the resampled unit).
     metric : str
-        A key of :data:`LOSSES` (its direction from :data:`HIGHER_IS_BETTER`).
+        A key of :data:`LOSSES`.
     contender, reference : str
         Names used in the sentence.
     values, reference_values : sequence of float, optional
@@ -312,10 +226,6 @@ def compare(
         the losses when not given.
     n_boot, seed, level
         Of the bootstrap (:func:`checkin_traj.uncertainty.paired_bootstrap`).
-
-    Returns
-    -------
-    Verdict
     """
     check_choice("metric", metric, LOSSES)
     check_int("n_boot", n_boot, minimum=10)
@@ -334,11 +244,7 @@ def compare(
         return float(np.mean(losses) if statistic == "mean" else np.median(losses))
 
     return Verdict(
-        contender=str(contender),
-        reference=str(reference),
-        metric=metric,
-        outcome=outcome,
-        difference=interval,
+        contender=str(contender), reference=str(reference), metric=metric, outcome=outcome, difference=interval,
         values=_values(values, "values") or (fallback(a),),
         reference_values=_values(reference_values, "reference_values") or (fallback(b),),
     )
@@ -347,38 +253,17 @@ def compare(
 def versus_baseline(
     label, seed_runs, data, *, baseline, baseline_prediction, baseline_metrics=None, metric="rmse", split="test", **bootstrap
 ) -> Verdict:
-    """:func:`compare` for a run over seeds (``SeedRuns``) against a deterministic baseline.
-
-    Parameters
-    ----------
-    label : str
-        How the run is named, e.g. ``"LSTM (offset)"``.
-    seed_runs : SeedRuns
-        From :func:`checkin_traj.training.run_seeds` (its ``predictions`` of ``split``).
-    data : WindowedData
-    baseline : str
-        The baseline's name.
-    baseline_prediction : array_like, shape (n, n_targets)
-        The baseline's scaled predictions of ``split``.
-    baseline_metrics : mapping, optional
-        The baseline's metrics (for the number shown); computed from the losses otherwise.
-    metric : str
-    split : str
-    **bootstrap
-        ``n_boot``, ``seed``, ``level`` of :func:`compare`.
+    """:func:`compare` for a run over seeds (``seed_runs``, named ``label`` in text, e.g. ``"LSTM (offset)"``)
+    against the deterministic baseline ``baseline``: its scaled predictions of ``split``
+    (``baseline_prediction``) and metrics (``baseline_metrics``, for the number shown;
+    computed from the losses otherwise). ``**bootstrap``: ``n_boot``, ``seed``, ``level``.
     """
     losses = np.stack([window_losses(data, value, metric, split=split) for value in seed_runs.predictions.values()])
     reference = None if baseline_metrics is None else [float(baseline_metrics[metric])]
     return compare(
-        losses,
-        window_losses(data, baseline_prediction, metric, split=split),
-        data.split(split).user,
-        metric=metric,
-        contender=label,
-        reference=baseline,
-        values=seed_runs.metrics[metric].to_numpy(dtype=float) if metric in seed_runs.metrics else None,
-        reference_values=reference,
-        **bootstrap,
+        losses, window_losses(data, baseline_prediction, metric, split=split), data.split(split).user, metric=metric,
+        contender=label, reference=baseline, reference_values=reference,
+        values=seed_runs.metrics[metric].to_numpy(dtype=float) if metric in seed_runs.metrics else None, **bootstrap,
     )
 
 
@@ -386,15 +271,8 @@ def versus_baseline(
 
 
 def strongest_baseline(table, *, metric="rmse") -> str:
-    """The baseline with the best ``metric`` in a table of **validation** scores.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        Index: baseline names; a column ``metric`` (or ``<metric>_mean``). Pass the scores
-        on the validation windows: choosing on the test windows would flatter the choice.
-    metric : str
-    """
+    """The baseline with the best ``metric`` in a table of **validation** scores (index: baseline names; a
+    column ``metric`` or ``<metric>_mean``): choosing on the test windows would flatter the choice."""
     column = metric if metric in table.columns else f"{metric}_mean"
     if column not in table.columns:
         raise ValueError(f"the baselines table has no column {metric!r}; it has {list(table.columns)}")
@@ -405,26 +283,12 @@ def strongest_baseline(table, *, metric="rmse") -> str:
 
 
 def best_run(table, *, metric="rmse", groupby=None):
-    """The best row (run) of a table by its **validation** ``metric``.
+    """The best row (run) of a table by its **validation** ``metric``: its index label, or with ``groupby``
+    (a column, e.g. ``model``) group -> label.
 
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        One row per run with a column ``val_<metric>_mean`` (a summary over seeds) or
-        ``val_<metric>`` (one number per row). Test columns are never read.
-    metric : str
-    groupby : str, optional
-        A column; when given, the best row of each group (e.g. per ``model``).
-
-    Returns
-    -------
-    str or pandas.Series
-        The best row's index label, or, with ``groupby``, group -> label.
-
-    Raises
-    ------
-    ValueError
-        When the table has no validation column for ``metric``.
+    ``table`` has one row per run and a column ``val_<metric>_mean`` (a summary over seeds)
+    or ``val_<metric>``; test columns are never read (``ValueError`` when there is no
+    validation column).
     """
     candidates = [f"val_{metric}_mean", f"val_{metric}"]
     column = next((name for name in candidates if name in table.columns), None)
@@ -451,21 +315,9 @@ def markdown_list(verdicts, *, digits=3) -> str:
 
 
 def glue_values(prefix, verdicts, *, digits=3) -> dict:
-    """The glue a chapter records for a list of verdicts on one metric.
-
-    Parameters
-    ----------
-    prefix : str
-        E.g. ``"lstm_verdict"`` or ``"lstm_km_verdict"``.
-    verdicts : sequence of Verdict
-
-    Returns
-    -------
-    dict
-        ``"<prefix>_md"``: the sentences as one Markdown list (render it with the
-        ``{glue:md}`` *directive*, which can hold a list); ``"<prefix>_outcomes"``:
-        contender -> outcome; ``"<prefix>_beating"``: how many contenders beat their reference.
-    """
+    """The glue of a list of verdicts on one metric, named from ``prefix`` (``"lstm_verdict"``):
+    ``<prefix>_md`` (:func:`markdown_list`), ``<prefix>_outcomes`` (contender -> outcome) and
+    ``<prefix>_beating`` (how many contenders beat their reference)."""
     verdicts = list(verdicts)
     return {
         f"{prefix}_md": markdown_list(verdicts, digits=digits),
@@ -485,8 +337,3 @@ def record(values) -> None:
         elif isinstance(value, np.generic):
             value = value.item()
         glue(name, value, display=False)
-
-
-def outcomes_frame(verdicts) -> pd.DataFrame:
-    """A table of verdicts: one row per contender, the numbers of :meth:`Verdict.as_dict`."""
-    return pd.DataFrame({verdict.contender: verdict.as_dict() for verdict in verdicts}).T

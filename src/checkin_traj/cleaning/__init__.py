@@ -13,17 +13,6 @@ from .steps import clean, drop_exact_duplicates, filter_box, filter_speed, filte
 from .thresholds import Thresholds
 
 __all__ = [
-    "Thresholds",
-    "assign_dense_ids",
-    "sort_by_user_time",
-    "drop_exact_duplicates",
-    "filter_speed",
-    "filter_stays",
-    "filter_box",
-    "clean",
-    "label_removals",
-    "CleaningReport",
-    "threshold_sensitivity",
-    "RAW_COLUMNS",
-    "CLEAN_COLUMNS",
+    "Thresholds", "assign_dense_ids", "sort_by_user_time", "drop_exact_duplicates", "filter_speed", "filter_stays",
+    "filter_box", "clean", "label_removals", "CleaningReport", "threshold_sensitivity", "RAW_COLUMNS", "CLEAN_COLUMNS",
 ]

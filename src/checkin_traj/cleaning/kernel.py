@@ -3,10 +3,8 @@
 The speed and stay filters compare each check-in with the **previous kept** check-in of the
 same user (the definition of scikit-mobility's ``filtering.filter``): dropping one check-in
 changes what the next one is compared with, so both run, with the duplicate and city
-labels, as one compiled pass in (user, time) order (:func:`_removal_kernel`). On the full
-SNAP file that pass reads the columns where they are, through the sort order, instead of
-copying them into sorted order first; threads take spans of whole users, and the large
-arrays come from pyarrow's memory pool (:func:`~checkin_traj.cleaning.order._empty`).
+labels, as one compiled pass in (user, time) order (:func:`_removal_kernel`), reading the
+columns where they are through the sort order; threads take spans of whole users.
 
 The rule itself is written once in plain Python on chapter 01's page
 (:func:`checkin_traj.pages.data_cleaning.removal_reasons`, a loop over one user's check-ins);
@@ -202,12 +200,9 @@ def _min_stay_ns(min_stay_minutes: float) -> np.int64:
 
 def _columns(check_ins: pd.DataFrame):
     """user, time (int64 ns), lat, lon as contiguous arrays, in the frame's row order."""
-    return (
-        np.ascontiguousarray(check_ins["user"].to_numpy(dtype=np.int64)),
-        np.ascontiguousarray(_time_ns(check_ins["time"])),
-        np.ascontiguousarray(check_ins["lat"].to_numpy(dtype=np.float64)),
-        np.ascontiguousarray(check_ins["lon"].to_numpy(dtype=np.float64)),
-    )
+    columns = (check_ins["user"].to_numpy(dtype=np.int64), _time_ns(check_ins["time"]),
+               check_ins["lat"].to_numpy(dtype=np.float64), check_ins["lon"].to_numpy(dtype=np.float64))
+    return tuple(np.ascontiguousarray(column) for column in columns)
 
 
 def _inside(lat: np.ndarray, lon: np.ndarray, thresholds: Thresholds) -> np.ndarray:
@@ -257,23 +252,15 @@ def _reasons(prepared: _Prepared, thresholds: Thresholds) -> np.ndarray:
 def _kernel_thresholds(thresholds: Thresholds) -> tuple:
     """(speed_on, max_speed_kmh, stay_on, stay_radius_km, min_stay_ns): the kernel's arguments."""
     speed_on, stay_on = thresholds.speed_on, thresholds.stay_on
-    return (
-        speed_on,
-        thresholds.max_speed_kmh if speed_on else 0.0,
-        stay_on,
-        thresholds.stay_radius_m / 1000.0 if stay_on else 0.0,
-        _min_stay_ns(thresholds.min_stay_minutes) if stay_on else np.int64(0),
-    )
+    stay = (thresholds.stay_radius_m / 1000.0, _min_stay_ns(thresholds.min_stay_minutes)) if stay_on else (0.0, np.int64(0))
+    return (speed_on, thresholds.max_speed_kmh if speed_on else 0.0, stay_on, *stay)
 
 
 @njit(cache=True, nogil=True)
 def _span_counts(order, user, reasons, start, stop):
     """(users, kept rows, users with a kept row) of the sorted span ``start:stop``."""
-    users = 0
-    kept = 0
-    kept_users = 0
-    previous_user = -1
-    previous_kept_user = -1
+    users, kept, kept_users = 0, 0, 0
+    previous_user, previous_kept_user = -1, -1
     for k in range(start, stop):
         u = user[_row(order, k)]
         if k == start or u != previous_user:

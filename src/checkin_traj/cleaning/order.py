@@ -21,11 +21,11 @@ _INT64_MAX = np.iinfo(np.int64).max
 
 
 def _check_frame(check_ins, *, columns=RAW_COLUMNS, name: str = "check_ins") -> None:
-    """``ValueError`` unless ``check_ins`` is a frame with ``columns`` holding valid values.
+    """``ValueError`` unless ``check_ins`` is a frame with unique column names and ``columns`` holding valid values.
 
-    Column names must be unique. Ids must be non-negative integers without missing values (a
-    float column would have to round or truncate them) that fit int64; times datetime64 without missing values; latitudes and longitudes finite
-    and within +-90 and +-180 degrees.
+    Ids: non-negative integers that fit int64, none missing (a float column would round or
+    truncate them); times: datetime64, none missing; latitudes and longitudes: finite, within
+    +-90 and +-180 degrees.
     """
     if not isinstance(check_ins, pd.DataFrame):
         raise ValueError(f"{name} must be a pandas DataFrame, got {type(check_ins).__name__}")
@@ -37,9 +37,7 @@ def _check_frame(check_ins, *, columns=RAW_COLUMNS, name: str = "check_ins") -> 
         )
     missing = [column for column in columns if column not in check_ins.columns]
     if missing:
-        raise ValueError(
-            f"{name} lacks the columns {missing}; expected {list(columns)}, found {list(check_ins.columns)}"
-        )
+        raise ValueError(f"{name} lacks the columns {missing}; expected {list(columns)}, found {list(check_ins.columns)}")
     for column in columns:
         values = check_ins[column]
         if column in ID_COLUMNS:
@@ -110,9 +108,8 @@ def _empty(length: int, dtype) -> np.ndarray:
     """``np.empty(length, dtype)`` in pyarrow's memory pool, the one the reader parses into.
 
     That pool keeps freed memory for the next allocation, where numpy's large arrays go back
-    to the operating system when freed and come back as fresh pages, whose first touch can
-    cost more than the work (several times more in a virtual machine). The array owns its
-    buffer like any other.
+    to the operating system and come back as fresh pages, whose first touch can cost more
+    than the work (several times more in a virtual machine).
     """
     dtype = np.dtype(dtype)
     return np.frombuffer(pa.allocate_buffer(length * dtype.itemsize), dtype=dtype, count=length)
@@ -145,19 +142,10 @@ def _dense_from_grouped(snap: np.ndarray) -> np.ndarray:
 
 
 def assign_dense_ids(check_ins: pd.DataFrame) -> pd.DataFrame:
-    """Number the users 0..n_users-1 in the order of their SNAP ids.
+    """Number the users 0..n_users-1 in the order of their SNAP ids (``user``, or ``snap_user`` when present).
 
-    Parameters
-    ----------
-    check_ins : pandas.DataFrame
-        Check-ins with a ``user`` column holding SNAP ids (or, when the frame already has a
-        ``snap_user`` column, with dense ids that are recomputed from it).
-
-    Returns
-    -------
-    pandas.DataFrame
-        A copy whose ``user`` is dense (int64) and whose ``snap_user`` (int64, placed right
-        after ``user``) keeps the SNAP id; row order and index unchanged.
+    Returns a copy (row order and index unchanged) whose ``user`` is dense (int64) and whose
+    ``snap_user`` (int64, right after ``user``) keeps the SNAP id.
     """
     _check_frame(check_ins, columns=("user",))
     snap = check_ins["snap_user" if "snap_user" in check_ins.columns else "user"].to_numpy(dtype=np.int64)
@@ -235,16 +223,7 @@ def _sort_order(user: np.ndarray, time_ns: np.ndarray):
 
 
 def sort_by_user_time(check_ins: pd.DataFrame) -> pd.DataFrame:
-    """Order the check-ins by user, then time (stable: ties keep their file order).
-
-    SNAP files list each user's check-ins newest first; every later step needs them in
-    time order.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The same rows (index kept) in the new order.
-    """
+    """The same rows (index kept) ordered by user, then time (stable: ties keep their file order)."""
     _check_frame(check_ins)
     order = _sort_order(check_ins["user"].to_numpy(dtype=np.int64), _time_ns(check_ins["time"]))
     return check_ins.copy() if order is None else check_ins.take(order)

@@ -14,22 +14,12 @@ from .thresholds import NUMERIC_THRESHOLDS, Thresholds
 
 @dataclass
 class CleaningReport:
-    """Rows in, rows removed per step and reason, rows out.
+    """Rows (or file lines) in, ``steps`` as ``(step, reason, rows_removed)`` in the order they ran, rows out,
+    and distinct users before and after.
 
     ``rows_in - sum(removed) == rows_out`` is checked when the report is made. When the raw
     frame came from :func:`checkin_traj.data.snap.read_checkins` with skipped lines, the report
     starts with them (step ``"read"``) and ``rows_in`` counts the lines of the file.
-
-    Attributes
-    ----------
-    rows_in : int
-        Rows (or file lines) before cleaning.
-    steps : list of (step, reason, rows_removed)
-        In the order the steps ran.
-    rows_out : int
-        Clean check-ins.
-    users_in, users_out : int
-        Distinct users before and after.
     """
 
     rows_in: int
@@ -49,11 +39,6 @@ class CleaningReport:
                 f"CleaningReport does not add up: rows_in={self.rows_in} - removed={removed} "
                 f"!= rows_out={self.rows_out}"
             )
-
-    @property
-    def rows_removed(self) -> int:
-        """All rows removed, by every step."""
-        return self.rows_in - self.rows_out
 
     def removed_by_step(self) -> dict:
         """Rows removed per step (reasons of one step added up), in step order."""
@@ -112,31 +97,15 @@ def step_texts(thresholds: Thresholds) -> dict:
 
 
 def threshold_sensitivity(
-    check_ins: pd.DataFrame,
-    thresholds: Thresholds | None = None,
-    *,
-    max_speed_kmh=(100.0, 250.0, 500.0, 1000.0),
-    stay_radius_m=(25.0, 50.0, 100.0),
-    min_stay_minutes=(10.0, 30.0, 60.0),
+    check_ins: pd.DataFrame, thresholds: Thresholds | None = None, *, max_speed_kmh=(100.0, 250.0, 500.0, 1000.0),
+    stay_radius_m=(25.0, 50.0, 100.0), min_stay_minutes=(10.0, 30.0, 60.0),
 ) -> pd.DataFrame:
-    """Rows kept as one threshold varies and the others stay at their baseline.
+    """Rows kept from raw ``check_ins`` as one threshold varies and the others stay at ``thresholds``.
 
-    Parameters
-    ----------
-    check_ins : pandas.DataFrame
-        Raw check-ins, as for :func:`~checkin_traj.cleaning.clean`.
-    thresholds : Thresholds, optional
-        The baseline: the values of the thresholds not being varied, and the city (held
-        fixed); default :class:`Thresholds()`.
-    max_speed_kmh, stay_radius_m, min_stay_minutes : sequence of float
-        Values to try for each threshold (km/h, metres, minutes); an empty sequence skips it.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per (parameter, value): ``parameter``, ``value``, ``rows_removed`` (by that
-        parameter's step), ``rows_kept`` and ``users_kept`` after all steps, and
-        ``baseline`` (True where the value is the baseline's).
+    ``max_speed_kmh``, ``stay_radius_m``, ``min_stay_minutes``: values to try (km/h, metres,
+    minutes; an empty sequence skips it). One row per (parameter, value): ``parameter``,
+    ``value``, ``rows_removed`` (by that parameter's step), ``rows_kept`` and ``users_kept``
+    after all steps, and ``baseline`` (True where the value is the baseline's).
     """
     base = Thresholds.of(thresholds)
     grids = {"max_speed_kmh": max_speed_kmh, "stay_radius_m": stay_radius_m, "min_stay_minutes": min_stay_minutes}
@@ -153,14 +122,8 @@ def threshold_sensitivity(
             reasons = _reasons(prepared, variant)
             _users, rows_kept, users_kept = _span_totals(prepared, reasons).sum(axis=0)
             value = getattr(variant, name)
-            rows.append(
-                {
-                    "parameter": name,
-                    "value": value,
-                    "rows_removed": int(np.count_nonzero(reasons == step_code[name])),
-                    "rows_kept": int(rows_kept),
-                    "users_kept": int(users_kept),
-                    "baseline": value == getattr(base, name),
-                }
-            )
+            rows.append({
+                "parameter": name, "value": value, "rows_removed": int(np.count_nonzero(reasons == step_code[name])),
+                "rows_kept": int(rows_kept), "users_kept": int(users_kept), "baseline": value == getattr(base, name),
+            })
     return pd.DataFrame(rows, columns=["parameter", "value", "rows_removed", "rows_kept", "users_kept", "baseline"])

@@ -12,26 +12,8 @@ import numpy as np
 import pandas as pd
 
 from .kernel import (
-    _NO_ORDER,
-    _NONE,
-    DUPLICATE,
-    DUPLICATE_COLUMNS,
-    KEPT,
-    OUTSIDE,
-    REASON_NAMES,
-    SPEED,
-    STAY,
-    _columns,
-    _duplicate_mask,
-    _inside,
-    _kept_columns,
-    _kernel_thresholds,
-    _over_spans,
-    _prepare,
-    _reasons,
-    _removal_kernel,
-    _times_like,
-    _user_spans,
+    _NO_ORDER, _NONE, DUPLICATE, DUPLICATE_COLUMNS, KEPT, OUTSIDE, REASON_NAMES, SPEED, STAY, _columns, _duplicate_mask, _inside,
+    _kept_columns, _kernel_thresholds, _over_spans, _prepare, _reasons, _removal_kernel, _times_like, _user_spans,
 )
 from .order import _check_frame, _empty, _is_sorted_by_user_time, _require_sorted, _time_ns
 from .report import CleaningReport, _read_steps, step_texts
@@ -39,13 +21,7 @@ from .thresholds import Thresholds
 
 
 def drop_exact_duplicates(check_ins: pd.DataFrame) -> pd.DataFrame:
-    """Drop check-ins identical to an earlier one in user, time, lat, lon and location_id.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The first of each group of identical rows (index kept).
-    """
+    """Drop check-ins identical to an earlier one in user, time, lat, lon and location_id (index kept)."""
     _check_frame(check_ins)
     user = check_ins["user"].to_numpy(dtype=np.int64)
     time_ns = _time_ns(check_ins["time"])
@@ -72,72 +48,34 @@ def _one_filter(check_ins: pd.DataFrame, thresholds, overrides, *, off: str) -> 
 
 
 def filter_speed(check_ins: pd.DataFrame, thresholds: Thresholds | None = None, **overrides) -> pd.DataFrame:
-    """Drop check-ins reached faster than ``max_speed_kmh`` from the previous kept one.
+    """Drop check-ins reached faster than ``max_speed_kmh`` from the previous kept one; the kept rows (index kept).
 
     The definition of scikit-mobility's ``filtering.filter``: the first check-in of a user
     is kept; each later one is dropped when the great-circle distance from the previous
     *kept* check-in of the same user, divided by the time between them, exceeds
     ``max_speed_kmh``. Zero time with a non-zero distance is an infinite speed; zero
-    distance is speed 0.
-
-    Parameters
-    ----------
-    check_ins : pandas.DataFrame
-        Check-ins sorted by user, then time (:func:`sort_by_user_time`).
-    thresholds : Thresholds, optional
-        Only ``max_speed_kmh`` is used (km/h); default :class:`Thresholds()`.
-    **overrides
-        Fields of :class:`Thresholds` to replace, e.g. ``max_speed_kmh=250.0``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The kept rows (index kept).
+    distance is speed 0. ``check_ins`` must be sorted by user, then time
+    (:func:`sort_by_user_time`); of ``thresholds`` (default :class:`Thresholds()`, with
+    ``**overrides`` of its fields, e.g. ``max_speed_kmh=250.0``) only ``max_speed_kmh`` is used.
     """
     return _one_filter(check_ins, thresholds, overrides, off="stay_radius_m")
 
 
 def filter_stays(check_ins: pd.DataFrame, thresholds: Thresholds | None = None, **overrides) -> pd.DataFrame:
-    """Drop repeats: check-ins close in space and time to the previous kept one.
+    """Drop repeats: check-ins close in space and time to the previous kept one; the kept rows (index kept).
 
-    A check-in within ``stay_radius_m`` of the previous kept check-in of the same user and
-    less than ``min_stay_minutes`` after it says nothing new about where the user goes.
-
-    Parameters
-    ----------
-    check_ins : pandas.DataFrame
-        Check-ins sorted by user, then time (:func:`sort_by_user_time`).
-    thresholds : Thresholds, optional
-        Only ``stay_radius_m`` (metres, edge included) and ``min_stay_minutes`` are used;
-        default :class:`Thresholds()`.
-    **overrides
-        Fields of :class:`Thresholds` to replace.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The kept rows (index kept).
+    A check-in within ``stay_radius_m`` (edge included) of the previous kept check-in of the
+    same user and less than ``min_stay_minutes`` after it says nothing new about where the
+    user goes. Arguments as for :func:`filter_speed`; only those two thresholds are used.
     """
     return _one_filter(check_ins, thresholds, overrides, off="max_speed_kmh")
 
 
 def filter_box(check_ins: pd.DataFrame, thresholds: Thresholds | None = None, **overrides) -> pd.DataFrame:
-    """Keep the check-ins inside the city: ``box``, or ``polygon`` when given (boundary included).
+    """Keep the check-ins (``lat``, ``lon``) inside the city: ``box``, or ``polygon`` when given (boundary included).
 
-    Parameters
-    ----------
-    check_ins : pandas.DataFrame
-        Check-ins with ``lat`` and ``lon`` in degrees.
-    thresholds : Thresholds, optional
-        Only ``box`` and ``polygon`` are used; default :class:`Thresholds()`.
-    **overrides
-        Fields of :class:`Thresholds` to replace, e.g. ``box=BoundingBox(...)`` or
-        ``polygon=manhattan``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The kept rows (index kept).
+    Arguments as for :func:`filter_speed` (e.g. ``polygon=manhattan``); only ``box`` and
+    ``polygon`` are used. Returns the kept rows (index kept).
     """
     thresholds = Thresholds.of(thresholds, **overrides)
     _check_frame(check_ins, columns=("lat", "lon"))
@@ -195,12 +133,8 @@ def clean(check_ins: pd.DataFrame, thresholds: Thresholds | None = None, **overr
         ``attrs["read_report"]`` from :func:`checkin_traj.data.snap.read_checkins`, the
         lines the reader skipped open the report.
     thresholds : Thresholds, optional
-        The steps' settings; default :class:`Thresholds()` (500 km/h, 50 m, 30 minutes,
-        the New York City box).
-    **overrides
-        Fields of :class:`Thresholds` to replace: ``max_speed_kmh`` (km/h),
-        ``stay_radius_m`` (metres), ``min_stay_minutes`` (minutes), ``box``, ``polygon``;
-        ``None`` switches a step off. E.g. ``clean(check_ins, max_speed_kmh=250.0)``.
+        The steps' settings (default :class:`Thresholds()`), with ``**overrides`` of its
+        fields; ``None`` switches a step off. E.g. ``clean(check_ins, max_speed_kmh=250.0)``.
 
     Returns
     -------
@@ -232,23 +166,10 @@ def clean(check_ins: pd.DataFrame, thresholds: Thresholds | None = None, **overr
     users_in, (dense, snap_user, times, lats, lons, locations) = _kept_columns(
         prepared, reasons, check_ins["location_id"].to_numpy(dtype=np.int64)
     )
-    clean_check_ins = pd.DataFrame(
-        {
-            "user": dense,
-            "snap_user": snap_user,
-            "time": _times_like(times, check_ins["time"]),
-            "lat": lats,
-            "lon": lons,
-            "location_id": locations,
-        },
-        index=pd.RangeIndex(len(snap_user)),
-        copy=False,  # the columns are fresh arrays: no need to consolidate them into new blocks
-    )
-    report = CleaningReport(
-        rows_in=rows_in,
-        steps=steps,
-        rows_out=len(clean_check_ins),
-        users_in=users_in,
-        users_out=int(clean_check_ins["user"].iat[-1] + 1),
-    )
+    columns = {"user": dense, "snap_user": snap_user, "time": _times_like(times, check_ins["time"]), "lat": lats,
+               "lon": lons, "location_id": locations}
+    # the columns are fresh arrays: no need to consolidate them into new blocks
+    clean_check_ins = pd.DataFrame(columns, index=pd.RangeIndex(len(snap_user)), copy=False)
+    report = CleaningReport(rows_in=rows_in, steps=steps, rows_out=len(clean_check_ins), users_in=users_in,
+                            users_out=int(clean_check_ins["user"].iat[-1] + 1))
     return clean_check_ins, report

@@ -19,27 +19,21 @@ NUMERIC_THRESHOLDS = ("max_speed_kmh", "stay_radius_m", "min_stay_minutes")
 
 @dataclass(frozen=True)
 class Thresholds:
-    """The five settings of the cleaning steps.
+    """The five settings of the cleaning steps (every number finite and positive, or ``None``: the step off).
 
     Attributes
     ----------
     max_speed_kmh : float or None
         Fastest plausible travel from the previous kept check-in, km/h (500 km/h, the
         default of scikit-mobility's filter: faster than any train or car in the region).
-        ``None`` switches the speed step off.
-    stay_radius_m : float or None
-        Radius, metres, within which a check-in counts as the same place as the previous
-        kept one (edge included). ``None`` switches the stay step off.
-    min_stay_minutes : float or None
-        A check-in at the same place at least this many minutes after the previous kept
-        one is a new visit. ``None`` switches the stay step off.
+    stay_radius_m, min_stay_minutes : float or None
+        A check-in within ``stay_radius_m`` metres of the previous kept one (edge included)
+        and less than ``min_stay_minutes`` after it is a repeat, not a new visit.
     box : BoundingBox
         The city box, degrees (edges included).
     polygon : shapely polygon, GeoSeries or GeoDataFrame, optional
         Replaces ``box`` (a GeoSeries/GeoDataFrame in another CRS is reprojected to
         EPSG:4326; a bare shapely polygon is taken as lon/lat degrees).
-
-    Every number must be finite and positive: ``ValueError`` names the field otherwise.
     """
 
     max_speed_kmh: float | None = 500.0
@@ -87,10 +81,6 @@ class Thresholds:
     def stay_on(self) -> bool:
         """Whether the stay step runs (it needs both of its thresholds)."""
         return self.stay_radius_m is not None and self.min_stay_minutes is not None
-
-    def city_text(self) -> str:
-        """Where check-ins are kept, in words."""
-        return "the polygon" if self.geometry is not None else f"the box {self.box}"
 
     def to_dict(self) -> dict:
         """JSON-able form (for ``provenance.json``); a polygon is given as its WKT."""

@@ -11,26 +11,10 @@ import uuid
 from pathlib import Path
 
 
-
 @contextlib.contextmanager
 def atomic_path(path):
-    """Yield a temporary path next to ``path``; rename it onto ``path`` on success.
-
-    The temporary file lives in the same folder (so :func:`os.replace` is atomic), parent
-    folders are created, and on an exception the temporary file is deleted and ``path`` is
-    left untouched.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        The final file.
-
-    Yields
-    ------
-    pathlib.Path
-        Where to write. It keeps ``path``'s suffixes, so writers that look at the
-        suffix (``.gz``, ``.parquet``) behave as for ``path``.
-    """
+    """Yield a temporary path next to ``path`` (same folder, created; same suffixes, so writers that look at
+    them behave as for ``path``); rename it onto ``path`` on success, delete it on an exception."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     suffix = "".join(target.suffixes)
@@ -58,28 +42,15 @@ _PENDING = re.compile(r"^\..+\.tmp")  # temporaries of atomic_path and write_set
 
 
 def write_set(folder, writers: dict) -> dict:
-    """Write several files of ``folder`` so that they change together or not at all.
+    """Write several files of ``folder`` (created) so that they change together or not at all; returns their paths.
 
-    Each ``writers[name](path)`` writes one file to a temporary path in ``folder``. Once
+    Each ``writers[name](path)`` writes file ``name`` to a temporary path in ``folder``. Once
     all are written, a journal naming them is put in place (one atomic rename: the commit),
     then each temporary is renamed onto its final name and the journal is removed. A run
     killed before the commit leaves the old files; one killed after it leaves a journal
-    that :func:`recover` (run by the next :func:`write_set` and by readers) completes. Either
-    way :func:`recover` deletes any temporary left behind. The folder is locked meanwhile
-    (:func:`_folder_lock`), so two saves into one folder at once, or a reader's
-    :func:`recover`, wait for each other instead of deleting each other's temporaries.
-
-    Parameters
-    ----------
-    folder : str or os.PathLike
-        Created when missing.
-    writers : dict of str to callable
-        File name (no folder) to a function writing that file at the path it is given.
-
-    Returns
-    -------
-    dict of str to pathlib.Path
-        The final paths, by name.
+    that :func:`recover` (run by the next :func:`write_set` and by readers) completes, and
+    that deletes any temporary left behind. The folder is locked meanwhile, so two saves
+    into one folder, or a reader's :func:`recover`, wait for each other.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -106,11 +77,9 @@ def write_set(folder, writers: dict) -> dict:
 
 @contextlib.contextmanager
 def _folder_lock(folder: Path):
-    """An exclusive lock on ``folder`` (``flock`` on the folder itself: no lock file is left).
+    """An exclusive ``flock`` on the folder itself (no lock file; released when its holder ends, even killed).
 
-    The lock belongs to the open folder, so it is released when its holder ends, even when
-    killed. Where ``fcntl`` is missing (Windows), or the file system refuses locks, nothing is
-    locked.
+    Where ``fcntl`` is missing (Windows), or the file system refuses locks, nothing is locked.
     """
     try:
         import fcntl

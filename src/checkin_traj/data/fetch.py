@@ -87,11 +87,10 @@ def cache_dir_path(cache_dir=None) -> Path:
 
 
 def count_lines(path) -> int:
-    """Number of lines of a text file, plain or gzip (detected by its magic bytes).
+    """Number of lines of a text file, plain or gzip (by its magic bytes); a last line without a newline counts.
 
-    Reads the whole file in 1 MiB blocks, so it also proves a ``.gz`` file decompresses
-    to its end (a truncated or corrupt archive raises :class:`~checkin_traj.data.snap.InputError`
-    naming the file). A last line without a final newline counts as a line.
+    Reads the whole file, so it also proves a ``.gz`` file decompresses to its end (else
+    :class:`~checkin_traj.data.snap.InputError` naming the file).
     """
     from .snap import gzip_error
 
@@ -129,67 +128,44 @@ def _record_path(path: Path) -> Path:
 
 def _write_record(path: Path) -> None:
     """Record the SHA-256 of ``path`` next to it (``sha256sum`` format), atomically."""
-    record = _record_path(path)
-    partial = record.with_name(record.name + ".part")
-    partial.write_text(f"{_file_digest(path, 'sha256')}  {path.name}\n")
-    os.replace(partial, record)
+    from .atomic import atomic_path
 
-
-def _expected_hash(path: Path, known_hash: str | None) -> str | None:
-    if known_hash is not None:
-        return known_hash
-    record = _record_path(path)
-    if record.exists():
-        return "sha256:" + record.read_text().split()[0]
-    return None
+    with atomic_path(_record_path(path)) as partial:
+        partial.write_text(f"{_file_digest(path, 'sha256')}  {path.name}\n")
 
 
 def _verify_lines(path: Path, *, n_lines: int, url: str) -> None:
     """Check gzip integrity and the exact line count; delete the file when either fails."""
+    cause = None
     try:
         found = count_lines(path)
+        problem = None if found == n_lines else f"has {found:,} lines, expected {n_lines:,}"
     except (OSError, ValueError) as exc:  # InputError: a truncated or corrupt gzip stream
+        problem, cause = f"is not a complete gzip file ({exc})", exc
+    if problem is not None:
         path.unlink(missing_ok=True)
-        raise ChecksumError(
-            f"{path.name} downloaded from {url} is not a complete gzip file ({exc}); "
-            f"it was deleted. Run again to download it afresh."
-        ) from exc
-    if found != n_lines:
-        path.unlink(missing_ok=True)
-        raise ChecksumError(
-            f"{path.name} downloaded from {url} has {found:,} lines, expected {n_lines:,}; "
-            f"it was deleted. Run again to download it afresh."
-        )
+        raise ChecksumError(f"{path.name} downloaded from {url} {problem}; it was deleted. Run again to download it afresh.") from cause
 
 
 def fetch_snap(name, *, cache_dir=None, base_url=None, progress=True, downloader=None) -> Path:
-    """Path to a full SNAP Gowalla file, downloaded on first use and verified.
+    """Path to a full SNAP Gowalla file (a key of :data:`SNAP_REGISTRY`), downloaded on first use and verified.
 
+    pooch downloads to a temporary file renamed into place only once complete and verified.
     A cached copy is used only when its checksum matches the registry's (or, for a file
-    without a published checksum, the SHA-256 recorded when it was first downloaded); a
-    copy that does not match is deleted and downloaded again. A download goes to a
-    temporary file in the cache folder and is renamed into place only once complete and
-    verified, so an interrupted transfer never leaves a partial file under the final name.
+    without a published checksum, the SHA-256 recorded at its first download); one that does
+    not is deleted and downloaded again.
 
     Parameters
     ----------
-    name : str
-        A key of :data:`SNAP_REGISTRY`, e.g. ``"loc-gowalla_totalCheckins.txt.gz"``.
     cache_dir : str or Path, optional
-        Cache folder; default ``$CHECKIN_TRAJ_CACHE`` or ``pooch.os_cache("checkin-traj")``.
+        Cache folder (:func:`cache_dir_path`).
     base_url : str, optional
-        Folder URL to download from instead of SNAP's (a mirror, or a local test server);
+        Folder URL to download from instead of SNAP's (a mirror, a local test server);
         default ``$CHECKIN_TRAJ_SNAP_URL`` or the registry's URL.
     progress : bool
         Show a progress bar (tqdm) while downloading.
     downloader : callable, optional
-        A pooch downloader (``downloader(url, output_file, pooch)``); default
-        ``pooch.HTTPDownloader(progressbar=progress, timeout=60)``.
-
-    Returns
-    -------
-    pathlib.Path
-        The verified file in the cache folder.
+        A pooch downloader; default ``pooch.HTTPDownloader(progressbar=progress, timeout=60)``.
 
     Raises
     ------
@@ -212,18 +188,16 @@ def fetch_snap(name, *, cache_dir=None, base_url=None, progress=True, downloader
 
     note = ""
     if path.exists():
-        expected = _expected_hash(path, entry.known_hash)
+        record = _record_path(path)
+        expected = entry.known_hash or (f"sha256:{record.read_text().split()[0]}" if record.exists() else None)
         if expected is not None:
             algorithm, digest = _split_hash(expected)
             found = _file_digest(path, algorithm)
             if found == digest:
                 return path
             path.unlink()
-            _record_path(path).unlink(missing_ok=True)
-            note = (
-                f"The cached {path} had {algorithm.upper()} {found}, expected {digest}; "
-                f"it was deleted and is being downloaded again. "
-            )
+            record.unlink(missing_ok=True)
+            note = f"The cached {path} had {algorithm.upper()} {found}, expected {digest}; it was deleted and is being downloaded again. "
             pooch.get_logger().warning(note)
         else:
             # A copy put in the cache by hand, without a published or recorded checksum.
@@ -236,13 +210,7 @@ def fetch_snap(name, *, cache_dir=None, base_url=None, progress=True, downloader
     import requests
 
     try:
-        pooch.retrieve(
-            url,
-            known_hash=entry.known_hash,
-            fname=name,
-            path=path.parent,
-            downloader=downloader,
-        )
+        pooch.retrieve(url, known_hash=entry.known_hash, fname=name, path=path.parent, downloader=downloader)
     except requests.exceptions.RequestException as exc:
         raise DownloadError(
             f"{note}Could not download {name} from {url}: {exc}. Nothing was saved under "

@@ -1,8 +1,8 @@
 """Where a run's data came from, and the clean data shared by the chapters.
 
 Chapter 01 saves the clean check-ins and a ``provenance.json`` in ``WORKDIR/data``, as one
-set written only once the cleaning has succeeded; every chapter starts with :func:`data_banner`, which names the data source and warns loudly
-when the book was built from synthetic data.
+set written only once the cleaning has succeeded; every chapter starts with
+:func:`data_banner`, which names the data source and warns loudly when it is synthetic.
 """
 
 from __future__ import annotations
@@ -29,50 +29,21 @@ def data_dir(workdir) -> Path:
 
 
 def save_clean(workdir, check_ins: pd.DataFrame, *, source, parameters: dict, report=None) -> dict:
-    """Write the clean check-ins and their provenance as one set: all new, or all old.
+    """Write the clean check-ins and their provenance to ``WORKDIR/data`` as one set: all new, or all old.
 
     ``clean.parquet`` (read by later chapters), ``clean.csv`` (for people) and
-    ``provenance.json`` (the data source, the parameters, the cleaning report and the
-    SHA-256 of the Parquet file) go through :func:`~checkin_traj.data.atomic.write_set`, so
-    an interrupted or failed run leaves the previous set whole and no temporary file.
-
-    Parameters
-    ----------
-    workdir : str or Path
-        The run's folder (files go to ``WORKDIR/data``).
-    check_ins : pandas.DataFrame
-        The clean check-ins.
-    source : DataSource
-        What :func:`checkin_traj.data.sources.resolve_checkins` returned.
-    parameters : dict
-        The parameters of the run (JSON-able), ``"data"`` (the ``DATA`` parameter) included.
-    report : CleaningReport, optional
-        Stored through its ``to_dict()`` or as a dataclass.
-
-    Returns
-    -------
-    dict
-        ``{"parquet": Path, "csv": Path, "provenance": Path}``.
+    ``provenance.json`` (the ``source`` of :func:`checkin_traj.data.sources.resolve_checkins`,
+    the run's JSON-able ``parameters``, ``"data"`` included, the cleaning ``report`` through
+    its ``to_dict()`` or as a dataclass, and the SHA-256 of the Parquet file) go through
+    :func:`~checkin_traj.data.atomic.write_set`, so an interrupted or failed run leaves the
+    previous set whole. Returns ``{"parquet": Path, "csv": Path, "provenance": Path}``.
     """
-    if report is None:
-        report_data = None
-    elif hasattr(report, "to_dict"):
-        report_data = report.to_dict()
-    elif is_dataclass(report):
-        report_data = asdict(report)
-    else:
-        report_data = dict(report)
-    document = {
-        "source": {
-            "path": str(source.path),
-            "kind": source.kind,
-            "synthetic": bool(source.synthetic),
-            "description": source.description,
-            "citation": getattr(source, "citation", ""),
-        },
-        "parameters": parameters,
-        "report": report_data,
-    }
+    report_data = report
+    if report is not None:
+        report_data = report.to_dict() if hasattr(report, "to_dict") else asdict(report) if is_dataclass(report) else dict(report)
+    source_record = {"path": str(source.path), "kind": source.kind, "synthetic": bool(source.synthetic),
+                     "description": source.description, "citation": getattr(source, "citation", "")}
+    document = {"source": source_record, "parameters": parameters, "report": report_data}
 
     def write_parquet(path):
         write_table(check_ins, path)
@@ -99,13 +70,8 @@ def _sha256(path) -> str:
 def load_clean(workdir, *, data=None) -> pd.DataFrame:
     """Read the clean check-ins written by chapter 01 for the same ``WORKDIR``.
 
-    Parameters
-    ----------
-    workdir : str or Path
-        The run's folder.
-    data : str or os.PathLike, optional
-        The ``DATA`` this chapter was told about; the provenance must describe it
-        (see :func:`matches_data`).
+    ``data``: the ``DATA`` this chapter was told about, which the provenance must describe
+    (:func:`matches_data`).
 
     Raises
     ------
@@ -154,27 +120,18 @@ def read_provenance(workdir) -> dict:
     recover(folder)
     path = folder / PROVENANCE
     if not path.exists():
-        raise FileNotFoundError(
-            f"{path} not found: run chapter 01 (data cleaning) with WORKDIR={str(workdir)!r} first"
-        )
+        raise FileNotFoundError(f"{path} not found: run chapter 01 (data cleaning) with WORKDIR={str(workdir)!r} first")
+    again = f"run chapter 01 again with WORKDIR={str(workdir)!r}"
     try:
         document = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(
-            str(path), None, f"not a readable provenance record ({exc}); run chapter 01 again with WORKDIR={str(workdir)!r}"
-        ) from exc
+        raise InputError(str(path), None, f"not a readable provenance record ({exc}); {again}") from exc
     if not isinstance(document, dict) or not isinstance(document.get("source"), dict):
-        raise InputError(
-            str(path),
-            None,
-            f"expected a JSON object with a 'source' record, found {type(document).__name__}"
-            f"{' without one' if isinstance(document, dict) else ''}; run chapter 01 again with WORKDIR={str(workdir)!r}",
-        )
+        found = type(document).__name__ + (" without one" if isinstance(document, dict) else "")
+        raise InputError(str(path), None, f"expected a JSON object with a 'source' record, found {found}; {again}")
     lacking = [key for key in ("path", "kind", "synthetic", "description") if key not in document["source"]]
     if lacking:
-        raise InputError(
-            str(path), None, f"its source record lacks {lacking}; run chapter 01 again with WORKDIR={str(workdir)!r}"
-        )
+        raise InputError(str(path), None, f"its source record lacks {lacking}; {again}")
     return document
 
 

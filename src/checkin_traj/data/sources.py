@@ -14,15 +14,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..checks import check_int
 from .fetch import (
-    CHECKINS_FILE,
-    SNAP_REGISTRY,
-    ChecksumError,
-    DownloadError,
-    _file_digest,
-    _record_path,
-    cache_dir_path,
-    count_lines,
+    CHECKINS_FILE, SNAP_REGISTRY, ChecksumError, DownloadError, _file_digest, _record_path, cache_dir_path, count_lines,
     fetch_snap,
 )
 from .lookups import ask
@@ -47,19 +41,11 @@ SYNTHETIC_CITATION = "no citation: synthetic check-ins made by checkin_traj.data
 class DataSource:
     """The check-ins file a run reads, and how the book describes it.
 
-    Attributes
-    ----------
-    path : pathlib.Path
-        The SNAP-format file (``user, time, lat, lon, location_id``; plain or gzip).
-    kind : {"file", "sample", "snap", "synthetic"}
-        How it was chosen.
-    synthetic : bool
-        True when the check-ins are made up; every chapter then shows a warning banner.
-    description : str
-        One sentence for the book, e.g. "real Gowalla check-ins, SNAP loc-gowalla, New York
-        City sample of 138,957 rows".
-    citation : str
-        The reference to cite for the data.
+    ``path``: the SNAP-format file (plain or gzip); ``kind``: how it was chosen
+    (:data:`KINDS`); ``synthetic``: whether the check-ins are made up (every chapter then
+    shows a warning banner); ``description``: one sentence for the book, e.g. "real Gowalla
+    check-ins, SNAP loc-gowalla, New York City sample of 138,957 rows"; ``citation``: the
+    reference to cite for the data.
     """
 
     path: Path
@@ -86,7 +72,7 @@ def sample_path() -> Path:
 
 
 def resolve_checkins(data="auto", *, cache_dir=None, synthetic_users=300, seed=0, box=None, progress=True) -> DataSource:
-    """Choose the check-ins file from the chapter's ``DATA`` parameter.
+    """Choose the check-ins file (a :class:`DataSource`) from the chapter's ``DATA`` parameter.
 
     Parameters
     ----------
@@ -94,39 +80,27 @@ def resolve_checkins(data="auto", *, cache_dir=None, synthetic_users=300, seed=0
         A path to a SNAP-format check-ins file (``.txt`` or ``.txt.gz``), or
         ``"sample"``: the real New York City sample (see :func:`sample_path`);
         ``"snap"``: the full SNAP file, downloaded once into the cache and verified;
-        ``"synthetic"``: ``synthetic_users`` synthetic users, written once to the cache;
-        ``"auto"``: the sample if present, else the full SNAP file (cached or downloaded).
+        ``"synthetic"``: ``synthetic_users`` (>= 1) synthetic users drawn with ``seed``
+        (>= 0), written once to the cache; ``"auto"``: the sample if present, else the full
+        SNAP file.
     cache_dir : str or Path, optional
-        Cache folder for downloads and synthetic files; default ``$CHECKIN_TRAJ_CACHE`` or
-        ``pooch.os_cache("checkin-traj")``.
-    synthetic_users : int
-        Number of synthetic users (``data="synthetic"``), at least 1.
+        Cache folder for downloads and synthetic files (:func:`~checkin_traj.data.fetch.cache_dir_path`).
     box : BoundingBox, optional
         The city the synthetic users live in (``data="synthetic"``); New York City's box by default.
-    seed : int
-        Seed of the synthetic generator (``data="synthetic"``), at least 0.
     progress : bool
         Show a progress bar while downloading.
-
-    Returns
-    -------
-    DataSource
 
     Raises
     ------
     ValueError
-        ``data`` is neither a path nor one of the keywords; a bad ``synthetic_users`` or
-        ``seed``.
+        ``data`` is neither a path nor one of the keywords; a bad ``synthetic_users`` or ``seed``.
     FileNotFoundError
         The file named by ``data``, or the sample for ``data="sample"``, does not exist.
     DownloadError
         ``"auto"`` or ``"snap"`` needed the download and it failed (the message says how
         to point ``DATA`` at a local file or use ``DATA="synthetic"``).
     """
-    if isinstance(synthetic_users, bool) or not isinstance(synthetic_users, int) or synthetic_users < 1:
-        raise ValueError(f"synthetic_users must be an integer >= 1, got {synthetic_users!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+    synthetic_users, seed = check_int("synthetic_users", synthetic_users, minimum=1), check_int("seed", seed, minimum=0)
     if isinstance(data, os.PathLike):
         return _from_file(Path(data), data)
     if not isinstance(data, str):
@@ -168,22 +142,10 @@ def _from_file(path: Path, data) -> DataSource:
     path = path.resolve()
     n_rows = count_lines(path)
     if path.name.startswith(SYNTHETIC_PREFIX):
-        return DataSource(
-            path=path,
-            kind="file",
-            synthetic=True,
-            description=f"synthetic check-ins read from {path.name}, {n_rows:,} rows",
-            citation=SYNTHETIC_CITATION,
-        )
+        return DataSource(path, "file", True, f"synthetic check-ins read from {path.name}, {n_rows:,} rows", SYNTHETIC_CITATION)
     is_gowalla = path.name.startswith("loc-gowalla")
-    return DataSource(
-        path=path,
-        kind="file",
-        synthetic=False,
-        description=f"{'Gowalla check-ins' if is_gowalla else 'check-ins'} in SNAP format read from "
-        f"{path.name}, {n_rows:,} rows",
-        citation=SNAP_CITATION if is_gowalla else "",
-    )
+    description = f"{'Gowalla check-ins' if is_gowalla else 'check-ins'} in SNAP format read from {path.name}, {n_rows:,} rows"
+    return DataSource(path, "file", False, description, SNAP_CITATION if is_gowalla else "")
 
 
 def _from_sample() -> DataSource:
@@ -193,25 +155,15 @@ def _from_sample() -> DataSource:
             f"DATA='sample': the New York City sample is not at {path}; set {DATA_DIR_ENV} to the "
             f"folder holding {SAMPLE_FILE}, or use DATA='snap' or DATA='synthetic'"
         )
-    return DataSource(
-        path=path.resolve(),
-        kind="sample",
-        synthetic=False,
-        description=f"real Gowalla check-ins, SNAP loc-gowalla, New York City sample of {count_lines(path):,} rows",
-        citation=SNAP_CITATION,
-    )
+    description = f"real Gowalla check-ins, SNAP loc-gowalla, New York City sample of {count_lines(path):,} rows"
+    return DataSource(path.resolve(), "sample", False, description, SNAP_CITATION)
 
 
 def _from_snap(*, cache_dir, progress) -> DataSource:
     path = fetch_snap(CHECKINS_FILE, cache_dir=cache_dir, progress=progress)
     n_rows = SNAP_REGISTRY[CHECKINS_FILE].n_lines  # verified by fetch_snap
-    return DataSource(
-        path=path,
-        kind="snap",
-        synthetic=False,
-        description=f"real Gowalla check-ins, SNAP loc-gowalla, full worldwide file of {n_rows:,} rows",
-        citation=SNAP_CITATION,
-    )
+    description = f"real Gowalla check-ins, SNAP loc-gowalla, full worldwide file of {n_rows:,} rows"
+    return DataSource(path, "snap", False, description, SNAP_CITATION)
 
 
 def _auto(*, cache_dir, progress) -> DataSource:
@@ -266,24 +218,15 @@ def _from_synthetic(*, cache_dir, n_users, seed, box=None) -> DataSource:
     if not _cached_copy_is_whole(path):
         # the file and the SHA-256 recorded beside it, as one set: a copy truncated, emptied
         # or left half-written is never trusted, and is made again
-        check_ins = generate_checkins(n_users=n_users, seed=seed, box=box or NYC_BOX)
-        record = _record_path(path)
-
-        def write_record(partial):
-            partial.write_text(f"{_file_digest(staged['file'], 'sha256')}  {path.name}\n")
-
-        staged = {}
+        check_ins, staged = generate_checkins(n_users=n_users, seed=seed, box=box or NYC_BOX), []
 
         def write_file(partial):
             write_snap_checkins(check_ins, partial)
-            staged["file"] = partial
+            staged.append(partial)
 
-        write_set(path.parent, {path.name: write_file, record.name: write_record})
-    return DataSource(
-        path=path,
-        kind="synthetic",
-        synthetic=True,
-        description=f"synthetic check-ins from checkin_traj.data.synthetic, {n_users:,} users, seed {seed}, "
-        f"{count_lines(path):,} rows",
-        citation=SYNTHETIC_CITATION,
-    )
+        def write_record(partial):
+            partial.write_text(f"{_file_digest(staged[0], 'sha256')}  {path.name}\n")
+
+        write_set(path.parent, {path.name: write_file, _record_path(path).name: write_record})
+    description = f"synthetic check-ins from checkin_traj.data.synthetic, {n_users:,} users, seed {seed}, {count_lines(path):,} rows"
+    return DataSource(path, "synthetic", True, description, SYNTHETIC_CITATION)

@@ -142,18 +142,8 @@ class _VenuePool:
 
 
 def generate_checkins(
-    *,
-    n_users=300,
-    seed=0,
-    box=NYC_BOX,
-    start="2009-06-01",
-    days=180,
-    n_venues=None,
-    teleport_rate=0.01,
-    repeat_burst_rate=0.02,
-    outside_rate=0.01,
-    duplicate_rate=0.002,
-    return_faults=False,
+    *, n_users=300, seed=0, box=NYC_BOX, start="2009-06-01", days=180, n_venues=None, teleport_rate=0.01,
+    repeat_burst_rate=0.02, outside_rate=0.01, duplicate_rate=0.002, return_faults=False,
 ):
     """Generate raw check-ins with realistic structure and injected faults.
 
@@ -166,25 +156,20 @@ def generate_checkins(
         Seed of every random choice; the same seed gives identical output.
     box : BoundingBox
         The city; every clean check-in lies inside it.
-    start : str or pandas.Timestamp
-        First day (UTC) of the period.
-    days : int
-        Length of the period, days.
+    start, days : str or pandas.Timestamp, int
+        First day (UTC) and length in days of the period.
     n_venues : int or None
         Size of the shared venue pool; default ``3 * n_users`` (at least 20).
     teleport_rate, repeat_burst_rate, outside_rate, duplicate_rate : float
         Expected fraction of output rows that are teleports, burst repeats, points
         outside the box and exact duplicate lines, each in [0, 0.5).
-    return_faults : bool
-        Also return the fault label of every row.
 
     Returns
     -------
     pandas.DataFrame or (pandas.DataFrame, pandas.Series)
         The raw check-ins (``user``, ``time`` datetime64[ns, UTC], ``lat``, ``lon``,
         ``location_id``), users ascending and newest first within a user; with
-        ``return_faults``, also a string Series aligned with the rows holding ``""``
-        or one of ``"teleport"``, ``"repeat"``, ``"outside"``, ``"duplicate"``.
+        ``return_faults``, also each row's fault, ``""`` or one of :data:`FAULT_KINDS`.
     """
     check_int("n_users", n_users, minimum=1)
     check_int("seed", seed, minimum=0)
@@ -199,12 +184,8 @@ def generate_checkins(
     if n_venues is None:
         n_venues = max(20, int(VENUES_PER_USER * n_users))
     check_int("n_venues", n_venues, minimum=1)
-    rates = dict(
-        teleport_rate=teleport_rate,
-        repeat_burst_rate=repeat_burst_rate,
-        outside_rate=outside_rate,
-        duplicate_rate=duplicate_rate,
-    )
+    rates = dict(teleport_rate=teleport_rate, repeat_burst_rate=repeat_burst_rate, outside_rate=outside_rate,
+                 duplicate_rate=duplicate_rate)
     for name, value in rates.items():
         _check_rate(name, value)
     if teleport_rate + repeat_burst_rate + duplicate_rate + outside_rate >= 0.5:
@@ -225,11 +206,8 @@ def generate_checkins(
     utc_offset_h = round(box.center[1] / 15.0)
     local_weekday = (start_time + pd.Timedelta(hours=utc_offset_h)).day_of_week
     weekend = (local_weekday + day) % 7 >= 5
-    hour = np.where(
-        weekend,
-        _sample_bins(rng_times, _WEEKEND_HOURS, owner.size),
-        _sample_bins(rng_times, _WEEKDAY_HOURS, owner.size),
-    )
+    hour = np.where(weekend, _sample_bins(rng_times, _WEEKEND_HOURS, owner.size),
+                    _sample_bins(rng_times, _WEEKDAY_HOURS, owner.size))
     local_seconds = day * 86_400 + hour * 3600 + rng_times.integers(0, 3600, owner.size)
     seconds = local_seconds - utc_offset_h * 3600  # since start, UTC
     order = np.lexsort((seconds, owner))
@@ -238,19 +216,13 @@ def generate_checkins(
 
     # --- where: work area on weekday working hours, favourites, home area, city-wide
     home = rng_users.integers(0, venues.n_hoods, n_users)
-    work = np.where(
-        rng_users.random(n_users) < 0.6,
-        rng_users.integers(0, venues.n_downtown, n_users),
-        rng_users.integers(0, venues.n_hoods, n_users),
-    )
+    work = np.where(rng_users.random(n_users) < 0.6, rng_users.integers(0, venues.n_downtown, n_users),
+                    rng_users.integers(0, venues.n_hoods, n_users))
     favourites = venues.in_hood(rng_users, np.concatenate([np.repeat(home, 2), np.repeat(work, 2)]))
     favourites = favourites.reshape(2, n_users, 2).transpose(1, 0, 2).reshape(n_users, FAVOURITES)
     working = ~weekend & (hour >= 9) & (hour < 18)
-    context = np.where(
-        working,
-        _sample_bins(rng_places, _CONTEXT_WORKING_HOURS, owner.size),
-        _sample_bins(rng_places, _CONTEXT_LEISURE, owner.size),
-    )
+    context = np.where(working, _sample_bins(rng_places, _CONTEXT_WORKING_HOURS, owner.size),
+                       _sample_bins(rng_places, _CONTEXT_LEISURE, owner.size))
     venue = np.empty(owner.size, dtype=np.int64)
     at_work, favourite, at_home, citywide = (np.flatnonzero(context == kind) for kind in range(4))
     venue[at_work] = venues.in_hood(rng_places, work[owner[at_work]])
@@ -282,27 +254,12 @@ def generate_checkins(
     fresh_ids = tuple(np.split(ids[n_venues:], [n_teleport]))
 
     frame = _inject_faults(
-        rng_faults,
-        box,
-        owner=owner,
-        seconds=seconds,
-        lat=lat,
-        lon=lon,
-        location_id=location_id,
-        counts=dict(teleport=n_teleport, repeat=n_repeat, duplicate=n_duplicate, outside=n_outside),
-        fresh_ids=fresh_ids,
+        rng_faults, box, owner=owner, seconds=seconds, lat=lat, lon=lon, location_id=location_id,
+        counts=dict(teleport=n_teleport, repeat=n_repeat, duplicate=n_duplicate, outside=n_outside), fresh_ids=fresh_ids,
     )
-    check_ins = pd.DataFrame(
-        {
-            "user": users[frame["owner"]],
-            "time": pd.Series((start_time.value + frame["seconds"] * 10**9).view("datetime64[ns]")).dt.tz_localize(
-                "UTC"
-            ),
-            "lat": frame["lat"],
-            "lon": frame["lon"],
-            "location_id": frame["location_id"],
-        }
-    )
+    time = pd.Series((start_time.value + frame["seconds"] * 10**9).view("datetime64[ns]")).dt.tz_localize("UTC")
+    check_ins = pd.DataFrame({"user": users[frame["owner"]], "time": time, "lat": frame["lat"], "lon": frame["lon"],
+                              "location_id": frame["location_id"]})
     if return_faults:
         labels = np.array(("",) + FAULT_KINDS, dtype=object)
         return check_ins, pd.Series(labels[frame["fault"]], name="fault", dtype=object)
@@ -334,9 +291,7 @@ def _inject_faults(rng, box, *, owner, seconds, lat, lon, location_id, counts, f
     chosen = rng.permutation(n_base)
     if n_hosts + counts["outside"] > n_base:
         raise ValueError("too few check-ins for the requested fault rates; raise n_users or lower the rates")
-    teleport_host, burst_host, duplicate_host = np.split(
-        chosen[:n_hosts], np.cumsum([counts["teleport"], burst_sizes.size])
-    )
+    teleport_host, burst_host, duplicate_host = np.split(chosen[:n_hosts], np.cumsum([counts["teleport"], burst_sizes.size]))
     outside_rows = chosen[n_hosts : n_hosts + counts["outside"]]
 
     # outside: moved 1-30 km beyond a random edge of the box
@@ -364,28 +319,18 @@ def _inject_faults(rng, box, *, owner, seconds, lat, lon, location_id, counts, f
     # bursts: 1-3 repeats at the same venue, a few metres and 0.5-3 minutes apart
     burst_of = np.repeat(burst_host, burst_sizes)
     rank = np.arange(burst_of.size) - np.repeat(np.cumsum(burst_sizes) - burst_sizes, burst_sizes) + 1
-    step = np.minimum(
-        rng.integers(30, 181, burst_host.size), next_gap[burst_host] // (2 * (burst_sizes + 1))
-    )
+    step = np.minimum(rng.integers(30, 181, burst_host.size), next_gap[burst_host] // (2 * (burst_sizes + 1)))
     repeat_lat, repeat_lon = _jitter_km(rng, lat[burst_of], lon[burst_of], 0.004, box)
 
     parts = {
         "owner": [owner, owner[teleport_host], owner[burst_of], owner[duplicate_host]],
-        "seconds": [
-            seconds,
-            seconds[teleport_host] + teleport_delay,
-            seconds[burst_of] + rank * np.repeat(step, burst_sizes),
-            seconds[duplicate_host],
-        ],
+        "seconds": [seconds, seconds[teleport_host] + teleport_delay, seconds[burst_of] + rank * np.repeat(step, burst_sizes),
+                    seconds[duplicate_host]],
         "lat": [lat, teleport_lat, repeat_lat, lat[duplicate_host]],
         "lon": [lon, teleport_lon, repeat_lon, lon[duplicate_host]],
         "location_id": [location_id, teleport_ids, location_id[burst_of], location_id[duplicate_host]],
-        "fault": [
-            fault,
-            np.full(n_teleport, code["teleport"]),
-            np.full(burst_of.size, code["repeat"]),
-            np.full(duplicate_host.size, code["duplicate"]),
-        ],
+        "fault": [fault, np.full(n_teleport, code["teleport"]), np.full(burst_of.size, code["repeat"]),
+                  np.full(duplicate_host.size, code["duplicate"])],
     }
     columns = {name: np.concatenate(values) for name, values in parts.items()}
     order = np.lexsort((-columns["seconds"], columns["owner"]))  # stable: a duplicate follows its host
@@ -399,27 +344,16 @@ def _outside_points(rng, box, size):
     edge = rng.integers(0, 4, size)
     lat = np.select([edge == 0, edge == 1], [box.lat_min - distance_deg, box.lat_max + distance_deg], lat)
     stretch = 1.0 / np.cos(np.radians(np.clip(lat, -89.0, 89.0)))
-    lon = np.select(
-        [edge == 2, edge == 3], [box.lon_min - distance_deg * stretch, box.lon_max + distance_deg * stretch], lon
-    )
+    lon = np.select([edge == 2, edge == 3], [box.lon_min - distance_deg * stretch, box.lon_max + distance_deg * stretch], lon)
     return np.clip(lat, -90.0, 90.0), ((lon + 180.0) % 360.0) - 180.0
 
 
 def generate_edges(*, n_users=300, seed=0, mean_degree=10):
-    """Generate a symmetric friendship graph over the users of :func:`generate_checkins`.
+    """A symmetric friendship graph over the users of :func:`generate_checkins` (same ids for the same
+    ``n_users`` and ``seed``), ``mean_degree`` friends per user on average (heavy-tailed).
 
-    Parameters
-    ----------
-    n_users, seed : int
-        As in :func:`generate_checkins` (same user ids for the same values).
-    mean_degree : float
-        Target mean number of friends per user (heavy-tailed degrees).
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``user``, ``friend`` (int64), both directions of every friendship, no self
-        loops or repeats, sorted by ``user`` then ``friend`` like SNAP.
+    Returns ``user``, ``friend`` (int64): both directions of every friendship, no self loops or
+    repeats, sorted by ``user`` then ``friend`` like SNAP.
     """
     check_int("n_users", n_users, minimum=2)
     check_int("seed", seed, minimum=0)
@@ -444,16 +378,8 @@ def generate_edges(*, n_users=300, seed=0, mean_degree=10):
 
 
 def write_snap_checkins(check_ins, path):
-    """Write check-ins in the exact SNAP text format, atomically.
-
-    Parameters
-    ----------
-    check_ins : pandas.DataFrame
-        Raw check-ins (``user``, ``time`` tz-aware UTC with whole seconds, ``lat``,
-        ``lon``, ``location_id``), written in their order.
-    path : str or os.PathLike
-        Gzip-compressed when it ends with ``.gz``.
-    """
+    """Write raw check-ins (``time`` tz-aware, whole seconds) in their order in the exact SNAP text format,
+    atomically; gzip-compressed when ``path`` ends with ``.gz``."""
     missing = [name for name in ("user", "time", "lat", "lon", "location_id") if name not in check_ins]
     if missing:
         raise ValueError(f"check_ins lacks the columns {missing}")
@@ -463,15 +389,11 @@ def write_snap_checkins(check_ins, path):
     seconds = pa.array(time.dt.tz_convert("UTC")).cast(pa.timestamp("s", tz="UTC"))  # safe: whole seconds
     if seconds.null_count:
         raise ValueError("check_ins['time'] has missing values")
-    table = pa.table(
-        {
-            "user": pa.array(check_ins["user"], pa.int64()),
-            "time": _snap_time_strings(seconds.cast(pa.int64()).to_numpy()),
-            "lat": pa.array(check_ins["lat"], pa.float64()),
-            "lon": pa.array(check_ins["lon"], pa.float64()),
-            "location_id": pa.array(check_ins["location_id"], pa.int64()),
-        }
-    )
+    table = pa.table({
+        "user": pa.array(check_ins["user"], pa.int64()), "time": _snap_time_strings(seconds.cast(pa.int64()).to_numpy()),
+        "lat": pa.array(check_ins["lat"], pa.float64()), "lon": pa.array(check_ins["lon"], pa.float64()),
+        "location_id": pa.array(check_ins["location_id"], pa.int64()),
+    })
     _write_snap(table, path)
 
 
@@ -491,14 +413,9 @@ def _snap_time_strings(seconds):
     day = (dates - months).astype(np.int64) + 1
     second_of_day = seconds % 86_400
     text = np.frombuffer(b"0000-00-00T00:00:00Z" * seconds.size, dtype=np.uint8).reshape(-1, 20).copy()
-    for value, first, width in (
-        (year, 0, 4),
-        (month, 5, 2),
-        (day, 8, 2),
-        (second_of_day // 3600, 11, 2),
-        (second_of_day // 60 % 60, 14, 2),
-        (second_of_day % 60, 17, 2),
-    ):
+    fields = ((year, 0, 4), (month, 5, 2), (day, 8, 2), (second_of_day // 3600, 11, 2), (second_of_day // 60 % 60, 14, 2),
+              (second_of_day % 60, 17, 2))
+    for value, first, width in fields:
         for digit in range(width):
             text[:, first + width - 1 - digit] += (value // 10**digit % 10).astype(np.uint8)
     offsets = np.arange(0, 20 * seconds.size + 1, 20, dtype=np.int32)
@@ -506,22 +423,11 @@ def _snap_time_strings(seconds):
 
 
 def write_snap_edges(edges, path):
-    """Write ``user<TAB>friend`` lines like SNAP's ``loc-gowalla_edges``, atomically.
-
-    Parameters
-    ----------
-    edges : pandas.DataFrame
-        Columns ``user``, ``friend``.
-    path : str or os.PathLike
-        Gzip-compressed when it ends with ``.gz``.
-    """
+    """Write ``user<TAB>friend`` lines of ``edges`` like SNAP's ``loc-gowalla_edges``, atomically (gzip for ``.gz``)."""
     missing = [name for name in ("user", "friend") if name not in edges]
     if missing:
         raise ValueError(f"edges lacks the columns {missing}")
-    _write_snap(
-        pa.table({"user": pa.array(edges["user"], pa.int64()), "friend": pa.array(edges["friend"], pa.int64())}),
-        path,
-    )
+    _write_snap(pa.table({"user": pa.array(edges["user"], pa.int64()), "friend": pa.array(edges["friend"], pa.int64())}), path)
 
 
 GZIP_LEVEL = 1  # fast; the file is ~10% larger than at level 6

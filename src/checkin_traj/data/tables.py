@@ -26,20 +26,10 @@ def _table_format(path):
 
 
 def write_table(frame, path):
-    """Write a frame as CSV or Parquet (by ``path``'s suffix), atomically.
+    """Write a frame, without its index, as CSV or Parquet (by ``path``'s suffix, else ValueError), atomically.
 
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        Written without its index. In CSV, tz-aware times are written as ISO-8601 UTC
-        (``2010-10-12T00:21:28Z``, with fractional seconds only when needed).
-    path : str or os.PathLike
-        Ending in ``.csv`` or ``.parquet``.
-
-    Raises
-    ------
-    ValueError
-        For any other suffix (before anything is written).
+    In CSV, tz-aware times are written as ISO-8601 UTC (``2010-10-12T00:21:28Z``, with
+    fractional seconds only when needed).
     """
     kind = _table_format(path)
     if not isinstance(frame, pd.DataFrame):
@@ -48,11 +38,7 @@ def write_table(frame, path):
         if kind == "parquet":
             frame.to_parquet(temporary, index=False)
         else:
-            pv.write_csv(
-                _csv_ready(frame),
-                temporary,
-                write_options=pv.WriteOptions(quoting_style="needed"),
-            )
+            pv.write_csv(_csv_ready(frame), temporary, write_options=pv.WriteOptions(quoting_style="needed"))
 
 
 def _csv_ready(frame):
@@ -74,18 +60,7 @@ def _csv_ready(frame):
 
 
 def read_table(path):
-    """Read a table written by :func:`write_table`.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        A ``.csv`` or ``.parquet`` file.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Same columns; tz-aware times come back as ``datetime64[ns, UTC]``.
-    """
+    """Read a ``.csv`` or ``.parquet`` table written by :func:`write_table` (tz-aware times as ``datetime64[ns, UTC]``)."""
     kind = _table_format(path)
     path_text = os.fspath(path)
     if not os.path.exists(path_text):

@@ -46,21 +46,10 @@ def _keras_histories(node, argument=None):
 
 
 def layer_graph(model) -> list[dict]:
-    """The model's layers in order, with their output shapes and inputs.
-
-    Parameters
-    ----------
-    model : keras.Model
-        A functional model (as built by :mod:`checkin_traj.models`).
-
-    Returns
-    -------
-    list of dict
-        Per layer: ``name``, ``kind`` (class name), ``shapes`` (output shapes without the
-        batch axis, a list: several for a layer returning states), ``parameters`` (count)
-        and ``inputs``: a list of ``(layer name, output index, argument)``, where
-        ``argument`` is the keyword the tensor is passed as (``None`` for the main input).
-    """
+    """A functional Keras model's layers in order: per layer ``name``, ``kind`` (class name), ``shapes``
+    (output shapes without the batch axis, several for a layer returning states), ``parameters``
+    (count) and ``inputs`` (``(layer name, output index, argument)``, ``argument`` the keyword
+    the tensor is passed as, ``None`` for the main input)."""
     config = model.get_config()
     if "layers" not in config:
         raise ValueError(f"architecture_diagram needs a functional keras.Model, got {type(model).__name__}")
@@ -79,15 +68,10 @@ def layer_graph(model) -> list[dict]:
     graph = []
     for layer in model.layers:
         outputs = layer.output if isinstance(layer.output, (list, tuple)) else [layer.output]
-        graph.append(
-            {
-                "name": layer.name,
-                "kind": type(layer).__name__,
-                "shapes": [tuple(output.shape[1:]) for output in outputs],
-                "parameters": int(layer.count_params()),
-                "inputs": inbound.get(layer.name, []),
-            }
-        )
+        graph.append({
+            "name": layer.name, "kind": type(layer).__name__, "shapes": [tuple(output.shape[1:]) for output in outputs],
+            "parameters": int(layer.count_params()), "inputs": inbound.get(layer.name, []),
+        })
     return graph
 
 
@@ -99,46 +83,22 @@ def _shape_text(shapes):
 
 
 def architecture_diagram(model, *, ax=None, title=None, box_width=4.6, row_height=0.62):
-    """Draw ``model`` as a column of layer boxes joined by the tensors between them.
+    """Draw a functional Keras ``model`` as a column of layer boxes joined by the tensors between them.
 
-    Parameters
-    ----------
-    model : keras.Model
-        A functional model.
-    ax : matplotlib.axes.Axes, optional
-        Where to draw; a new figure sized to the model otherwise.
-    title : str, optional
-        Figure title; default: the model's name and parameter count.
-    box_width : float
-        Width of a layer box (axis units; the axis spans about 8).
-    row_height : float
-        Vertical distance between layers, inches (for a new figure).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
+    ``title`` defaults to the model's name and weight count; ``box_width`` is in axis units
+    (the axis spans about 8), ``row_height`` in inches (for a new figure). Returns the figure.
     """
     graph = layer_graph(model)
     rows = {layer["name"]: row for row, layer in enumerate(graph)}
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(7.5, max(2.5, row_height * len(graph) + 0.8)))
-    else:
-        fig = ax.figure
+    fig, ax = plt.subplots(figsize=(7.5, max(2.5, row_height * len(graph) + 0.8))) if ax is None else (ax.figure, ax)
     centre, half = 0.0, box_width / 2.0
     box_height = 0.62
     for row, layer in enumerate(graph):
         y = -row
-        ax.add_patch(
-            FancyBboxPatch(
-                (centre - half, y - box_height / 2),
-                box_width,
-                box_height,
-                boxstyle="round,pad=0.02,rounding_size=0.12",
-                facecolor=LAYER_COLOURS.get(layer["kind"], DEFAULT_COLOUR),
-                edgecolor="#404040",
-                linewidth=0.8,
-            )
-        )
+        ax.add_patch(FancyBboxPatch(
+            (centre - half, y - box_height / 2), box_width, box_height, boxstyle="round,pad=0.02,rounding_size=0.12",
+            facecolor=LAYER_COLOURS.get(layer["kind"], DEFAULT_COLOUR), edgecolor="#404040", linewidth=0.8,
+        ))
         ax.text(centre, y + 0.1, layer["name"], ha="center", va="center", fontsize=9, fontweight="bold")
         detail = f"{layer['kind']}  {_shape_text(layer['shapes'])}"
         if layer["parameters"]:
@@ -153,37 +113,22 @@ def architecture_diagram(model, *, ax=None, title=None, box_width=4.6, row_heigh
             drawn.add((source, argument))
             start = rows[source]
             if row - start == 1 and argument is None and index == 0:
-                ax.add_patch(
-                    FancyArrowPatch(
-                        (centre, -start - box_height / 2),
-                        (centre, -row + box_height / 2),
-                        arrowstyle="-|>",
-                        mutation_scale=10,
-                        color="#404040",
-                        linewidth=0.9,
-                    )
-                )
+                ax.add_patch(FancyArrowPatch(
+                    (centre, -start - box_height / 2), (centre, -row + box_height / 2), arrowstyle="-|>", mutation_scale=10,
+                    color="#404040", linewidth=0.9,
+                ))
                 continue
             # A tensor skipping layers (or a state): an arc on the right of the column.
             lane = skip_offsets.setdefault((start, row), len(skip_offsets) % 3)
             rad = -0.35 - 0.12 * lane if row - start > 1 else -0.8
-            ax.add_patch(
-                FancyArrowPatch(
-                    (centre + half, -start),
-                    (centre + half, -row),
-                    connectionstyle=f"arc3,rad={rad}",
-                    arrowstyle="-|>",
-                    mutation_scale=10,
-                    color="#2171b5",
-                    linewidth=0.9,
-                )
-            )
+            ax.add_patch(FancyArrowPatch(
+                (centre + half, -start), (centre + half, -row), connectionstyle=f"arc3,rad={rad}", arrowstyle="-|>",
+                mutation_scale=10, color="#2171b5", linewidth=0.9,
+            ))
             label = argument or ("state" if index else "")
             if label:
                 bulge = abs(rad) * (row - start) / 2.0
-                ax.text(
-                    centre + half + bulge + 0.1, -(start + row) / 2.0, label, fontsize=7.5, color="#2171b5", va="center"
-                )
+                ax.text(centre + half + bulge + 0.1, -(start + row) / 2.0, label, fontsize=7.5, color="#2171b5", va="center")
     span = max(1, len(graph) - 1)
     ax.set_xlim(centre - half - 0.4, centre + half + 2.6)
     ax.set_ylim(-span - 0.6, 0.6)

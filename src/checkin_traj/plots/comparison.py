@@ -44,20 +44,9 @@ def _panels(count, *, ncols, height):
 def loss_comparison(histories, *, title=None):
     """Training and validation loss of many runs, one panel per group, one colour per run.
 
-    Parameters
-    ----------
-    histories : dict of str to dict of str to dict
-        Panel title (e.g. ``"absolute targets"``) -> run name -> history with lists
-        ``loss`` and ``val_loss`` (what :func:`checkin_traj.comparison.loss_histories`
-        returns). Runs in one panel should train on the same targets.
-    title : str, optional
-        Figure title.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        Log-scaled y (MSE of the training targets); training dashed, validation solid,
-        a dot on each run's best validation epoch (the weights kept).
+    ``histories``: panel title (``"absolute targets"``) -> run name -> history with lists
+    ``loss`` and ``val_loss`` (:func:`checkin_traj.comparison.loss_histories`). Log-scaled y;
+    training dashed, validation solid, a dot on each run's best validation epoch.
     """
     if not histories or not all(histories.values()):
         raise ValueError("histories must map a panel title to a non-empty {run name: history}")
@@ -76,29 +65,12 @@ def loss_comparison(histories, *, title=None):
 
 
 def time_scatter(data, predictions, *, split="test", sample=2000, seed=0, ncols=2):
-    """Predicted against real waiting time to the next check-in, one panel per predictor.
+    """Predicted against real waiting time to the next check-in, one panel per predictor (``ncols`` a row).
 
-    Parameters
-    ----------
-    data : WindowedData
-        The windows the predictions were made for.
-    predictions : dict of str to numpy.ndarray
-        Panel title -> scaled predictions (n, 3) for the windows of ``split``.
-    split : {"train", "val", "test"}
-    sample : int
-        Windows drawn (with ``seed``, the same ones in every panel).
-    seed : int
-        Seed of the draw.
-    ncols : int
-        Panels per row.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        Hours from the last input check-in to the real (x) and the predicted (y) next one,
-        symmetric log axes (a prediction before the last check-in is negative); the
-        diagonal is a perfect prediction. Each title carries the median absolute error in
-        hours over all windows.
+    ``predictions``: panel title -> scaled predictions (n, 3) of the windows of ``split`` of
+    ``data``; ``sample`` windows are drawn (with ``seed``, the same in every panel). Hours
+    from the last input check-in to the real (x) and the predicted (y) next one, symmetric
+    log axes; each title carries the median absolute error in hours over all windows.
     """
     windows, rows = _windows_and_sample(data, predictions, split=split, sample=sample, seed=seed)
     real_hours = gap_minutes(windows.y_raw[:, 0]) / 60.0
@@ -123,24 +95,9 @@ def time_scatter(data, predictions, *, split="test", sample=2000, seed=0, ncols=
 
 
 def place_map(data, predictions, *, split="test", sample=300, seed=0, box=NYC_BOX, ncols=2):
-    """Real and predicted next places on the city map, joined by a line, one panel per predictor.
-
-    Parameters
-    ----------
-    data, predictions, split, sample, seed
-        As for :func:`time_scatter`.
-    box : BoundingBox
-        The map's extent, drawn as a dashed outline.
-    ncols : int
-        Panels per row.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        Grey: the real next check-ins; coloured: the predictions; a thin line joins each
-        pair, so its length is the distance error. Equal km in both directions; each title
-        carries the median distance error (km) over all windows.
-    """
+    """Real (grey) and predicted next places on the map of ``box``, joined by a line (the distance error),
+    one panel per predictor; arguments as for :func:`time_scatter`. Each title carries the
+    median distance error (km) over all windows."""
     from ..metrics import errors_km
 
     windows, rows = _windows_and_sample(data, predictions, split=split, sample=sample, seed=seed)
@@ -164,27 +121,10 @@ def place_map(data, predictions, *, split="test", sample=300, seed=0, box=NYC_BO
 def metric_bars(table, *, metric="rmse", seeds=None, ax=None, article=True):
     """Each model run's mean test score ± one standard deviation over seeds, each seed a dot, baselines as lines.
 
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        From :func:`checkin_traj.comparison.comparison_table` (columns ``kind``,
-        ``<metric>_mean``, ``<metric>_std``, and ``article_<metric>`` for the article's
-        numbers).
-    metric : str
-        A metric of the table, e.g. ``"rmse"`` or ``"km_median"``.
-    seeds : pandas.DataFrame, optional
-        One row per run and seed, index: rows of ``table``, a column ``metric``
-        (:func:`checkin_traj.comparison.seed_scores`; its baseline rows are left out): each
-        model run's seeds drawn as a seaborn strip of dots.
-    ax : matplotlib.axes.Axes, optional
-        Draw here; a new figure otherwise.
-    article : bool
-        Mark the article's reported number (a cross) beside the runs of the article's form,
-        where the table has one for ``metric``.
-
-    Returns
-    -------
-    matplotlib.axes.Axes
+    ``table``: from :func:`checkin_traj.comparison.comparison_table`; ``metric``: one of its
+    metrics. ``seeds``: :func:`checkin_traj.comparison.seed_scores` (its baseline rows left
+    out), each model run's seeds drawn as a strip of dots. ``article``: mark the article's
+    reported number (a cross) beside the runs of its form. Returns the axes.
     """
     mean_column, std_column = f"{metric}_mean", f"{metric}_std"
     missing = [column for column in ("kind", mean_column, std_column) if column not in table.columns]

@@ -5,7 +5,6 @@ Each function draws on ``ax`` (a new figure when None) and returns the axes.
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
@@ -29,17 +28,8 @@ def _places(points):
 
 
 def split_timeline(check_ins, *, user, window=None, ax=None):
-    """One user's check-ins in order, coloured by split, with the first test window marked.
-
-    Parameters
-    ----------
-    check_ins : pandas.DataFrame
-        ``WindowedData.check_ins`` (with its ``split`` column).
-    user : int
-        Dense user id.
-    window : int, optional
-        Shade the ``window`` inputs of the user's first test target.
-    """
+    """One user's (dense id) check-ins of ``WindowedData.check_ins`` in order, coloured by split; with
+    ``window``, the inputs of the user's first test target shaded."""
     rows = check_ins[check_ins["user"] == user]
     if rows.empty:
         raise ValueError(f"user {user} has no check-ins")
@@ -62,25 +52,12 @@ def split_timeline(check_ins, *, user, window=None, ax=None):
 
 
 def error_map(points, errors_km, *, ax=None, box=NYC_BOX, gridsize=35, statistic="median", min_count=3, vmax=None):
-    """Where the predictions are far off: the ``statistic`` error per hexagon, at the true place.
+    """Where the predictions are far off: the ``statistic`` (median or mean) error per hexagon, at the true place.
 
-    Parameters
-    ----------
-    points : Split, WindowedData or pandas.DataFrame
-        Where the real next check-ins were: a split's targets, the test targets of a
-        ``WindowedData``, or a frame with ``lon``/``lat`` (degrees), one row per error.
-    errors_km : array_like, shape (n,)
-        Distance error per window, km.
-    box : BoundingBox
-        Map extent (default New York City).
-    gridsize : int
-        Hexagons across the map.
-    statistic : {"median", "mean"}
-        How the errors in one hexagon are summarised.
-    min_count : int
-        Hexagons with fewer windows are left blank.
-    vmax : float, optional
-        Top of the colour scale, km (default: the 95th percentile of the errors).
+    ``points``: where the real next check-ins were (a split's targets, the test targets of a
+    ``WindowedData``, or a frame with ``lon``/``lat``), one per error of ``errors_km``.
+    ``gridsize`` hexagons across the ``box``; those with fewer than ``min_count`` windows are
+    blank; the colour scale tops at ``vmax`` km (default the 95th percentile of the errors).
     """
     if statistic not in ("median", "mean"):
         raise ValueError(f"statistic must be 'median' or 'mean', got {statistic!r}")
@@ -91,17 +68,9 @@ def error_map(points, errors_km, *, ax=None, box=NYC_BOX, gridsize=35, statistic
     inside = box.contains(lat, lon)
     _, ax = axes(ax, (6.5, 6.5))
     image = ax.hexbin(
-        lon[inside],
-        lat[inside],
-        C=errors_km[inside],
-        reduce_C_function=np.median if statistic == "median" else np.mean,
-        gridsize=gridsize,
-        mincnt=min_count,
-        extent=(box.lon_min, box.lon_max, box.lat_min, box.lat_max),
-        cmap="magma_r",
-        vmin=0.0,
-        vmax=float(np.percentile(errors_km, 95)) if vmax is None else vmax,
-        linewidths=0.1,
+        lon[inside], lat[inside], C=errors_km[inside], reduce_C_function=np.median if statistic == "median" else np.mean,
+        gridsize=gridsize, mincnt=min_count, extent=(box.lon_min, box.lon_max, box.lat_min, box.lat_max), cmap="magma_r",
+        vmin=0.0, vmax=float(np.percentile(errors_km, 95)) if vmax is None else vmax, linewidths=0.1,
     )
     ax.figure.colorbar(image, ax=ax, shrink=0.8, label=f"{statistic} error (km)")
     ax.set_xlim(box.lon_min, box.lon_max)
@@ -113,17 +82,8 @@ def error_map(points, errors_km, *, ax=None, box=NYC_BOX, gridsize=35, statistic
 
 
 def error_cdf(errors_by_name, *, ax=None, max_km=20.0, mark_km=1.0):
-    """Share of windows whose place error is at most x km, one line per predictor.
-
-    Parameters
-    ----------
-    errors_by_name : dict of str to array_like
-        Distance errors per window, km, per predictor.
-    max_km : float
-        Right end of the x axis, km.
-    mark_km : float
-        A dashed vertical line at this distance (the 1 km of ``within_1km``).
-    """
+    """Share of windows whose place error is at most x km (up to ``max_km``), one line per predictor of
+    ``errors_by_name`` (km per window), a dashed line at ``mark_km`` (the 1 km of ``within_1km``)."""
     import seaborn as sns
 
     if not errors_by_name:

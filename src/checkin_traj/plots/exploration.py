@@ -18,19 +18,7 @@ def _log_bins(values, per_decade=10):
 
 
 def checkins_per_user(check_ins, *, ax=None, title: str | None = None):
-    """Histogram of check-ins per user on log-log axes (logarithmic bins).
-
-    Parameters
-    ----------
-    check_ins : pandas.DataFrame
-        With a ``user`` column.
-    ax : matplotlib.axes.Axes, optional
-    title : str, optional
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
+    """Histogram of check-ins per user (a ``user`` column) on log-log axes, logarithmic bins; returns the figure."""
     fig, ax = axes(ax, (6.0, 4.0))
     per_user = check_ins.groupby("user", sort=False).size().to_numpy()
     # log-spaced bins whose edges fall half-way between integers: no empty bins at small counts
@@ -48,21 +36,8 @@ def checkins_per_user(check_ins, *, ax=None, title: str | None = None):
 
 
 def activity_rhythm(check_ins, *, tz: str = NEW_YORK_TZ, axes=None):
-    """Share of check-ins per local hour of day and per day of week (two panels).
-
-    Parameters
-    ----------
-    check_ins : pandas.DataFrame
-        With ``time`` (datetime64, UTC; naive times are taken as UTC).
-    tz : str
-        The IANA time zone of the city; local time includes daylight saving.
-    axes : pair of matplotlib.axes.Axes, optional
-        Hour-of-day and day-of-week axes; a new figure otherwise.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
+    """Share of check-ins (``time``, UTC; naive times taken as UTC) per local hour of day and per day of
+    week, local in the IANA time zone ``tz``, on the pair ``axes`` or a new figure; returns the figure."""
     import matplotlib.pyplot as plt
 
     if axes is None:
@@ -87,13 +62,7 @@ def activity_rhythm(check_ins, *, tz: str = NEW_YORK_TZ, axes=None):
 
 
 def inter_checkin_minutes(check_ins) -> np.ndarray:
-    """Minutes between consecutive check-ins of the same user (rows in any order).
-
-    Returns
-    -------
-    numpy.ndarray
-        One value per pair of consecutive check-ins, minutes (zero for equal times).
-    """
+    """Minutes between consecutive check-ins of the same user (rows in any order), one value per pair."""
     frame = pd.DataFrame(
         {"user": check_ins["user"].to_numpy(), "ns": check_ins["time"].to_numpy(dtype="datetime64[ns]").view(np.int64)}
     )
@@ -105,21 +74,10 @@ def inter_checkin_minutes(check_ins) -> np.ndarray:
 
 
 def inter_checkin_times(check_ins, *, ax=None, mark_minutes=None, title: str | None = None):
-    """Histogram of the time between consecutive check-ins of a user, log minutes.
+    """Histogram of the time between consecutive check-ins of a user, log minutes; returns the figure.
 
-    Parameters
-    ----------
-    check_ins : pandas.DataFrame
-        With ``user`` and ``time``; any row order.
-    ax : matplotlib.axes.Axes, optional
-    mark_minutes : dict of str to float, optional
-        Vertical reference lines, label -> minutes (e.g. ``{"min stay": 30}``).
-    title : str, optional
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        Gaps of zero minutes cannot be drawn on a log axis; they are counted in the legend.
+    ``mark_minutes``: vertical reference lines, label -> minutes (e.g. ``{"min stay": 30}``).
+    Gaps of zero minutes cannot be drawn on a log axis; they are counted in the legend.
     """
     fig, ax = axes(ax, (6.0, 4.0))
     minutes = inter_checkin_minutes(check_ins)

@@ -26,41 +26,14 @@ def _outside_view(ax, lat, lon):
 
 
 def scatter_checkins(
-    check_ins,
-    *,
-    box: BoundingBox = NYC_BOX,
-    ax=None,
-    title: str | None = None,
-    max_points: int = 60_000,
-    seed: int = 0,
-    margin: float = 0.1,
-    colour: str = "tab:blue",
+    check_ins, *, box: BoundingBox = NYC_BOX, ax=None, title: str | None = None, max_points: int = 60_000, seed: int = 0,
+    margin: float = 0.1, colour: str = "tab:blue",
 ):
-    """Scatter of check-in positions over the city box, equal km in both directions.
+    """Scatter of check-in positions (``lat``, ``lon``) over the city box, equal km in both directions.
 
-    Parameters
-    ----------
-    check_ins : pandas.DataFrame
-        With ``lat`` and ``lon`` in degrees.
-    box : BoundingBox
-        Drawn as a dashed outline; the view is the box plus ``margin``.
-    ax : matplotlib.axes.Axes, optional
-        Draw here; a new figure otherwise.
-    title : str, optional
-        Axes title.
-    max_points : int
-        At most this many points are drawn, a uniform random sample (``seed``) of the rows.
-    seed : int
-        Seed of the sample.
-    margin : float
-        View margin around the box, as a fraction of its size.
-    colour : str
-        Colour of the points.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        The figure; points outside the view are counted in the legend.
+    ``box`` is drawn as a dashed outline; the view is the box plus ``margin`` (a fraction of
+    its size). At most ``max_points`` points are drawn, a uniform random sample (``seed``);
+    points outside the view are counted in the legend. Returns the figure.
     """
     check_count("max_points", max_points)
     fig, ax = axes(ax, (6.0, 6.0))
@@ -80,29 +53,13 @@ def scatter_checkins(
 
 
 def removed_checkins_map(
-    labelled,
-    *,
-    box: BoundingBox = NYC_BOX,
-    ax=None,
-    title: str | None = None,
-    max_points: int = 60_000,
-    seed: int = 0,
+    labelled, *, box: BoundingBox = NYC_BOX, ax=None, title: str | None = None, max_points: int = 60_000, seed: int = 0,
     margin: float = 0.1,
 ):
-    """Kept check-ins in grey, removed ones coloured by the step that removed them.
+    """Kept check-ins in grey, removed ones coloured by the step that removed them; returns the figure.
 
-    Parameters
-    ----------
-    labelled : pandas.DataFrame
-        What :func:`checkin_traj.cleaning.label_removals` returns (``lat``, ``lon``,
-        ``removed_by``: ``""`` for kept rows).
-    box, ax, title, max_points, seed, margin
-        As for :func:`scatter_checkins`; only the kept points are sampled, every removed
-        point is drawn.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
+    ``labelled``: what :func:`checkin_traj.cleaning.label_removals` returns. Other arguments
+    as for :func:`scatter_checkins`; only the kept points are sampled, every removed one drawn.
     """
     check_count("max_points", max_points)
     if "removed_by" not in labelled.columns:

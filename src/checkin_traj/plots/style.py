@@ -49,14 +49,9 @@ def frame_map(ax, box, margin):
     """Box outline, equal-distance aspect, view limits and labelled axes."""
     lat_pad = (box.lat_max - box.lat_min) * margin
     lon_pad = (box.lon_max - box.lon_min) * margin
-    ax.plot(
-        [box.lon_min, box.lon_max, box.lon_max, box.lon_min, box.lon_min],
-        [box.lat_min, box.lat_min, box.lat_max, box.lat_max, box.lat_min],
-        color="black",
-        linewidth=0.8,
-        linestyle="--",
-        label="city box",
-    )
+    ax.plot([box.lon_min, box.lon_max, box.lon_max, box.lon_min, box.lon_min],
+            [box.lat_min, box.lat_min, box.lat_max, box.lat_max, box.lat_min],
+            color="black", linewidth=0.8, linestyle="--", label="city box")
     ax.set_xlim(box.lon_min - lon_pad, box.lon_max + lon_pad)
     ax.set_ylim(box.lat_min - lat_pad, box.lat_max + lat_pad)
     # one degree of longitude is cos(latitude) degrees of latitude long: equal km both ways

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
@@ -22,6 +23,10 @@ def _metric_label(metric, split="validation"):
     return f"{split} {_METRIC_LABELS.get(metric, metric)}"
 
 
+def _axes(ax, figsize):
+    return plt.subplots(figsize=figsize) if ax is None else (ax.figure, ax)
+
+
 def _check_trials(trials, columns):
     if not isinstance(trials, pd.DataFrame) or trials.empty:
         raise ValueError("trials must be a non-empty DataFrame from checkin_traj.tuning.trials_frame")
@@ -31,25 +36,12 @@ def _check_trials(trials, columns):
 
 
 def heatmap_table(trials, *, x="num_hiddens", y="dropout", metric="rmse", aggregate="min") -> pd.DataFrame:
-    """The table a heatmap shows: ``metric`` per (``y``, ``x``) pair, aggregated over the rest.
+    """The table a heatmap shows: ``metric`` (validation ``"rmse"`` or ``"r2"``) of the trials of
+    :func:`checkin_traj.tuning.trials_frame` per pair of hyperparameters ``y`` (rows) and ``x`` (columns).
 
-    Parameters
-    ----------
-    trials : pandas.DataFrame
-        One row per completed trial (:func:`checkin_traj.tuning.trials_frame`).
-    x, y : str
-        Hyperparameters on the columns and rows.
-    metric : str
-        Column to show (``"rmse"`` or ``"r2"``, validation split).
-    aggregate : {"min", "mean"}
-        How trials sharing an (x, y) pair are combined: ``"min"`` shows the best RMSE
-        reachable with that pair whatever the other hyperparameters; ``"mean"`` the
-        average over them. (For R², ``"min"`` takes the best, i.e. largest, value.)
-
-    Returns
-    -------
-    pandas.DataFrame
-        Index: values of ``y``; columns: values of ``x``; NaN where no trial ran.
+    ``aggregate``: how trials sharing a pair are combined: ``"min"``, the best score reachable
+    with that pair whatever the other hyperparameters (for R², the largest), or ``"mean"``.
+    NaN where no trial ran.
     """
     if aggregate not in AGGREGATES:
         raise ValueError(f"aggregate must be one of {AGGREGATES}, got {aggregate!r}")
@@ -68,26 +60,16 @@ def rmse_heatmap(trials, *, x="num_hiddens", y="dropout", metric="rmse", aggrega
     Each cell is annotated with its value (``annotate``); cells no trial filled stay blank;
     the best cell is outlined in red. Returns the figure.
     """
-    import matplotlib.pyplot as plt
     import seaborn as sns
 
     table = heatmap_table(trials, x=x, y=y, metric=metric, aggregate=aggregate)
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(1.2 * table.shape[1] + 2.5, 0.8 * table.shape[0] + 1.8))
-    else:
-        fig = ax.figure
+    fig, ax = _axes(ax, (1.2 * table.shape[1] + 2.5, 0.8 * table.shape[0] + 1.8))
     values = table.to_numpy(dtype=float)
     lower_better = _LOWER_IS_BETTER.get(metric, True)
     sns.heatmap(
-        table.astype(float),
-        ax=ax,
-        cmap="viridis_r" if lower_better else "viridis",
-        annot=annotate,
-        fmt=".3f",
-        annot_kws={"fontsize": "small"},
-        cbar_kws={"label": _metric_label(metric)},
-        xticklabels=[str(value) for value in table.columns],
-        yticklabels=[str(value) for value in table.index],
+        table.astype(float), ax=ax, cmap="viridis_r" if lower_better else "viridis", annot=annotate, fmt=".3f",
+        annot_kws={"fontsize": "small"}, cbar_kws={"label": _metric_label(metric)},
+        xticklabels=[str(value) for value in table.columns], yticklabels=[str(value) for value in table.index],
     )
     ax.tick_params(axis="y", rotation=0)
     ax.set_xlabel(HYPERPARAMETER_LABELS.get(x, x))
@@ -102,26 +84,9 @@ def rmse_heatmap(trials, *, x="num_hiddens", y="dropout", metric="rmse", aggrega
 
 
 def rmse_heatmaps(trials, *, hyperparameters=None, metric="rmse", aggregate="min", ncols=3):
-    """One :func:`rmse_heatmap` per pair of hyperparameters that take more than one value.
-
-    When fewer than two vary (a tiny grid), one panel pairs them with a fixed one.
-
-    Parameters
-    ----------
-    trials : pandas.DataFrame
-    hyperparameters : sequence of str, optional
-        Which ones; ``trials.attrs["hyperparameters"]`` by default.
-    metric, aggregate
-        As in :func:`heatmap_table`.
-    ncols : int
-        Panels per row.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    import matplotlib.pyplot as plt
-
+    """One :func:`rmse_heatmap` per pair of ``hyperparameters`` (default ``trials.attrs["hyperparameters"]``)
+    that take more than one value, ``ncols`` panels a row; when fewer than two vary (a tiny
+    grid), one panel pairs them with a fixed one. Returns the figure."""
     names = list(hyperparameters or trials.attrs.get("hyperparameters") or [])
     _check_trials(trials, names + [metric])
     if len(names) < 2:
@@ -143,34 +108,14 @@ def rmse_heatmaps(trials, *, hyperparameters=None, metric="rmse", aggregate="min
 
 
 def config_bars(trials, *, metric="rmse", highlight=None, ax=None, top=None):
-    """One bar per configuration, best first.
-
-    Parameters
-    ----------
-    trials : pandas.DataFrame
-        From :func:`checkin_traj.tuning.trials_frame` (columns ``label`` and ``metric``).
-    metric : {"rmse", "r2"}
-        Validation score to show.
-    highlight : dict of str to str, optional
-        Configuration label to colour name, e.g. ``{"64 / 0.5 / 3 / sigmoid": "tab:red"}``.
-    ax : matplotlib.axes.Axes, optional
-    top : int, optional
-        Show only the ``top`` best configurations.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    import matplotlib.pyplot as plt
-
+    """One bar per configuration of :func:`checkin_traj.tuning.trials_frame`, best ``metric`` (validation
+    ``"rmse"`` or ``"r2"``) first, only the ``top`` best when given; ``highlight`` maps a
+    configuration label to a colour (``{"64 / 0.5 / 3 / sigmoid": "tab:red"}``). Returns the figure."""
     _check_trials(trials, ["label", metric])
     ordered = trials.sort_values(metric, ascending=_LOWER_IS_BETTER.get(metric, True), kind="stable")
     if top is not None:
         ordered = ordered.head(top)
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(7.5, 0.22 * len(ordered) + 1.4))
-    else:
-        fig = ax.figure
+    fig, ax = _axes(ax, (7.5, 0.22 * len(ordered) + 1.4))
     colours = [(highlight or {}).get(label, "tab:blue") for label in ordered["label"]]
     positions = np.arange(len(ordered))
     ax.barh(positions, ordered[metric].to_numpy(dtype=float), color=colours)
@@ -190,14 +135,9 @@ def config_bars(trials, *, metric="rmse", highlight=None, ax=None, top=None):
 
 def importance_bars(importance, *, ax=None):
     """Horizontal bars of hyperparameter importance (:func:`checkin_traj.tuning.hyperparameter_importance`)."""
-    import matplotlib.pyplot as plt
-
     if not isinstance(importance, pd.Series) or importance.empty:
         raise ValueError("importance must be a non-empty Series from hyperparameter_importance")
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(6.0, 0.45 * len(importance) + 1.2))
-    else:
-        fig = ax.figure
+    fig, ax = _axes(ax, (6.0, 0.45 * len(importance) + 1.2))
     ordered = importance.sort_values(ascending=True)
     ax.barh([HYPERPARAMETER_LABELS.get(name, str(name)) for name in ordered.index], ordered.to_numpy(dtype=float),
             color="tab:green")
@@ -211,27 +151,11 @@ def importance_bars(importance, *, ax=None):
 
 
 def comparison_bars(table, *, metric="rmse", ax=None):
-    """Test scores of a few contenders, with ± one standard deviation over seeds where known.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        One row per contender (the index labels the bars), columns ``{metric}_mean`` and
-        optionally ``{metric}_std`` (NaN for deterministic baselines or reported numbers).
-    metric : {"rmse", "r2"}
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    import matplotlib.pyplot as plt
-
+    """Test scores of a few contenders (rows of ``table``, labelling the bars), with ± one standard deviation
+    over seeds where known (columns ``{metric}_mean`` and optionally ``{metric}_std``). Returns the figure."""
     mean_column, std_column = f"{metric}_mean", f"{metric}_std"
     _check_trials(table, [mean_column])
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(7.0, 0.5 * len(table) + 1.3))
-    else:
-        fig = ax.figure
+    fig, ax = _axes(ax, (7.0, 0.5 * len(table) + 1.3))
     means = table[mean_column].to_numpy(dtype=float)
     errors = table[std_column].to_numpy(dtype=float) if std_column in table else np.full(len(table), np.nan)
     positions = np.arange(len(table))

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..checks import check_choice, check_int
+from ..report import mean_std_cell, number_cell, wrapped
 from .space import HYPERPARAMETER_LABELS, config_label
 from .study import study_settings
 
@@ -21,30 +22,31 @@ FANOVA_MIN_TRIALS = 16
 IMPORTANCE_METHODS = ("auto", "fanova", "eta_squared")
 
 
+def _completed(study):
+    from optuna.trial import TrialState
+
+    return study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+
+
 def trials_frame(study) -> pd.DataFrame:
     """The completed trials: configuration and validation metrics, one row each.
 
     Returns
     -------
     pandas.DataFrame
-        Index ``trial`` (Optuna's trial number); one column per hyperparameter, then
+        Index ``trial`` (Optuna's trial number), sorted; one column per hyperparameter, then
         ``rmse`` (the objective), ``r2``, ``km_mean``, ``minutes_mean``, ... (validation
-        split, scaled RMSE/R², km, minutes), ``epochs_run``, ``seconds`` (training and
-        scoring, wall clock) and ``label`` (e.g. ``"64 / 0.5 / 3 / sigmoid"``). Sorted by
-        trial number; ``frame.attrs["split"] == "val"``.
+        split), ``epochs_run``, ``seconds`` (training and scoring, wall clock) and ``label``
+        (e.g. ``"64 / 0.5 / 3 / sigmoid"``). ``attrs``: ``split`` ("val") and ``hyperparameters``.
     """
-    from optuna.trial import TrialState
-
-    trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    trials = _completed(study)
     space = study_settings(study).get("space") or {}
     names = list(space) if space else sorted({name for trial in trials for name in trial.params})
     rows = {}
     for trial in trials:
         row = {name: trial.params.get(name) for name in names}
         row["rmse"] = float(trial.value)
-        for key, value in trial.user_attrs.items():
-            if key.startswith("val_") and key != "val_rmse":
-                row[key[len("val_"):]] = value
+        row.update({key[4:]: value for key, value in trial.user_attrs.items() if key.startswith("val_") and key != "val_rmse"})
         row["epochs_run"] = trial.user_attrs.get("epochs_run")
         row["seconds"] = trial.user_attrs.get("seconds")
         row["label"] = config_label({name: trial.params[name] for name in names if name in trial.params})
@@ -52,30 +54,20 @@ def trials_frame(study) -> pd.DataFrame:
     frame = pd.DataFrame.from_dict(rows, orient="index")
     if frame.empty:
         frame = pd.DataFrame(columns=[*names, "rmse", "epochs_run", "seconds", "label"])
-    frame.index.name = "trial"
-    frame = frame.sort_index()
-    frame.attrs["split"] = "val"
-    frame.attrs["hyperparameters"] = names
+    frame = frame.rename_axis("trial").sort_index()
+    frame.attrs.update(split="val", hyperparameters=names)
     return frame
 
 
 def best_configuration(study) -> dict:
-    """The hyperparameters of the completed trial with the lowest validation RMSE.
+    """The hyperparameters of the completed trial with the lowest validation RMSE (ties: the lower trial number).
 
-    Ties go to the lower trial number. Raises ``ValueError`` when no trial has completed.
+    Raises ``ValueError`` when no trial has completed.
     """
-    frame = trials_frame(study)
-    if frame.empty:
+    trials = _completed(study)
+    if not trials:
         raise ValueError(f"study {study.study_name!r} has no completed trial yet: run run_study first")
-    best = frame.sort_values(["rmse"], kind="stable").index[0]
-    return _params_of(study, best)
-
-
-def _params_of(study, number):
-    for trial in study.get_trials(deepcopy=False):
-        if trial.number == number:
-            return dict(trial.params)
-    raise KeyError(number)
+    return dict(min(trials, key=lambda trial: (float(trial.value), trial.number)).params)
 
 
 def _eta_squared(frame, names):
@@ -95,30 +87,13 @@ def _eta_squared(frame, names):
 def hyperparameter_importance(study, *, method="auto", seed=0, min_trials_fanova=FANOVA_MIN_TRIALS) -> pd.Series:
     """How much each hyperparameter matters for the validation RMSE.
 
-    Parameters
-    ----------
-    study : optuna.Study
-    method : {"auto", "fanova", "eta_squared"}
-        ``"fanova"``: Optuna's fANOVA (:class:`optuna.importance.FanovaImportanceEvaluator`,
-        a random forest's functional ANOVA). ``"eta_squared"``: the share of the RMSE's
-        variance explained by each hyperparameter's group means (main effects; exact for a
-        full grid, continuous values binned in quartiles). ``"auto"``: fANOVA from
-        ``min_trials_fanova`` completed trials on, else eta squared, which needs no model.
-    seed : int
-        Seed of the fANOVA forest.
-    min_trials_fanova : int
-        See ``method``.
-
-    Returns
-    -------
-    pandas.Series
-        Hyperparameter to importance, largest first; fANOVA's sum to 1, eta squared's to at
-        most 1. ``series.attrs["method"]`` names the method used.
-
-    Raises
-    ------
-    ValueError
-        For an unknown method or fewer than 2 completed trials.
+    ``method="fanova"``: Optuna's fANOVA (:class:`optuna.importance.FanovaImportanceEvaluator`,
+    seeded with ``seed``); ``"eta_squared"``: the share of the RMSE's variance explained by
+    each hyperparameter's group means (main effects; exact for a full grid, continuous values
+    binned in quartiles); ``"auto"``: fANOVA from ``min_trials_fanova`` completed trials on,
+    else eta squared, which needs no model. Returns hyperparameter -> importance, largest
+    first (fANOVA's sum to 1, eta squared's to at most 1), ``attrs["method"]`` the method
+    used. ValueError for an unknown method or fewer than 2 completed trials.
     """
     import optuna
 
@@ -142,23 +117,21 @@ def hyperparameter_importance(study, *, method="auto", seed=0, min_trials_fanova
         importance = pd.Series({name: float(scores.get(name, 0.0)) for name in names})
     else:
         importance = _eta_squared(frame, names)
-    importance = importance.sort_values(ascending=False)
-    importance.index.name = "hyperparameter"
-    importance.name = "importance"
+    importance = importance.sort_values(ascending=False).rename("importance").rename_axis("hyperparameter")
     importance.attrs["method"] = used
     return importance
 
 
 # --------------------------------------------------------------------------- tables for the reader
 
-#: Columns of :func:`trials_table` after the hyperparameters: trials_frame column -> (header, format).
+#: Columns of :func:`trials_table` after the hyperparameters: trials_frame column -> (header, decimals).
 TRIAL_COLUMNS = {
-    "rmse": ("RMSE, validation", "{:.4f}"),
-    "r2": ("R², validation", "{:.3f}"),
-    "km_median": ("median error (km), validation", "{:.2f}"),
-    "minutes_median": ("median gap error (minutes), validation", "{:.0f}"),
-    "epochs_run": ("epochs trained", "{:.0f}"),
-    "seconds": ("seconds", "{:.1f}"),
+    "rmse": ("RMSE, validation", 4),
+    "r2": ("R², validation", 3),
+    "km_median": ("median error (km), validation", 2),
+    "minutes_median": ("median gap error (minutes), validation", 0),
+    "epochs_run": ("epochs trained", 0),
+    "seconds": ("seconds", 1),
 }
 
 #: Metrics of :func:`test_table`, with their decimals.
@@ -169,101 +142,58 @@ def _value_text(value) -> str:
     """A hyperparameter value as a reader reads it: 3 significant digits for a float, "–" for none."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "–"
-    if isinstance(value, float):
-        return f"{value:.3g}"
-    return str(value)
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
 def trials_table(trials, *, top=5):
-    """The ``top`` trials with the lowest validation RMSE, as a reader's table.
+    """The ``top`` trials of :func:`trials_frame` (any subset of its rows) with the lowest validation RMSE.
 
-    Parameters
-    ----------
-    trials : pandas.DataFrame
-        From :func:`trials_frame` (any subset of its rows).
-    top : int
-        Rows shown, best first.
-
-    Returns
-    -------
-    pandas.io.formats.style.Styler
-        Index ``trial``; the hyperparameters and :data:`TRIAL_COLUMNS` with headers in words,
-        as text; "–" where a trial lacks a value. Wraps within the page's column.
+    Returns a Styler (wrapping within the page's column): index ``trial``, the hyperparameters
+    and :data:`TRIAL_COLUMNS` with headers in words, as text; "–" where a trial lacks a value.
     """
-    from ..report import wrapped
-
     top = check_int("top", top, minimum=0)
     names = list(trials.attrs.get("hyperparameters") or [])
     ordered = trials.sort_values("rmse", kind="stable").head(top) if "rmse" in trials else trials.head(top)
     table = pd.DataFrame(index=ordered.index)
     for name in names:
         table[HYPERPARAMETER_LABELS.get(name, name)] = [_value_text(value) for value in ordered[name]]
-    for column, (header, form) in TRIAL_COLUMNS.items():
+    for column, (header, digits) in TRIAL_COLUMNS.items():
         if column in ordered:
-            table[header] = [
-                "–" if value is None or not np.isfinite(float(value)) else form.format(float(value)) for value in ordered[column]
-            ]
+            table[header] = [number_cell(value, digits) for value in ordered[column]]
     return wrapped(table.rename_axis("trial"))
 
 
-def grid_table(grids):
+def grid_table(grids) -> pd.DataFrame:
     """Grids and configurations side by side: one row per hyperparameter (in words), one column per grid.
 
-    Parameters
-    ----------
-    grids : dict of str to dict
-        Column header -> a grid (name -> list of values) or a configuration (name -> value).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Text; values joined by ", "; "–" where a grid does not name a hyperparameter.
+    ``grids`` maps a column header to a grid (name -> list of values) or a configuration
+    (name -> value). Text cells: values joined by ", ", "–" where a grid does not name a
+    hyperparameter.
     """
     names = list(dict.fromkeys(name for grid in grids.values() for name in grid))
-    columns = {}
-    for header, grid in grids.items():
-        columns[header] = {
-            HYPERPARAMETER_LABELS.get(name, name): (
-                ", ".join(map(_value_text, grid[name])) if isinstance(grid.get(name), (list, tuple)) else _value_text(grid.get(name))
-            )
-            for name in names
-        }
+
+    def text(value):
+        return ", ".join(map(_value_text, value)) if isinstance(value, (list, tuple)) else _value_text(value)
+
+    columns = {
+        header: {HYPERPARAMETER_LABELS.get(name, name): text(grid.get(name)) for name in names} for header, grid in grids.items()
+    }
     return pd.DataFrame(columns).rename_axis("hyperparameter")
 
 
 def test_table(runs, references):
-    """Test scores: each run's mean ± standard deviation over seeds, then single reference numbers.
+    """Test scores: each of ``runs`` (row label -> ``SeedRuns``) as mean ± standard deviation over seeds, then
+    single numbers of ``references`` (row label -> metric -> value: a baseline's, the article's).
 
-    Parameters
-    ----------
-    runs : dict of str to SeedRuns
-        Row label -> the runs of one configuration (chapter 03's ``train_seeds``).
-    references : dict of str to mapping
-        Row label -> metric -> value: a baseline's test scores, the article's reported numbers.
-
-    Returns
-    -------
-    pandas.io.formats.style.Styler
-        Columns :data:`TEST_METRICS` with headers in words (:data:`checkin_traj.metrics.METRIC_LABELS`);
-        "–" where a row lacks a metric. Wraps within the page's column.
+    A Styler wrapping within the page's column: columns :data:`TEST_METRICS` headed in words,
+    "–" where a row lacks a metric.
     """
     from ..metrics import METRIC_LABELS
-    from ..report import wrapped
-
-    def number(value, digits):
-        return "–" if value is None or not np.isfinite(float(value)) else f"{float(value):.{digits}f}"
-
-    def mean_std(summary, metric, digits):
-        if metric not in summary.index:
-            return "–"
-        mean, std = summary.loc[metric, "mean"], summary.loc[metric, "std"]
-        return f"{number(mean, digits)} ± {number(std, digits)}" if np.isfinite(std) else number(mean, digits)
 
     rows = {}
     for label, seed_runs in runs.items():
         summary = seed_runs.summary()
-        rows[label] = {METRIC_LABELS[metric]: mean_std(summary, metric, digits) for metric, digits in TEST_METRICS.items()}
+        rows[label] = {METRIC_LABELS[metric]: mean_std_cell(summary, metric, digits) for metric, digits in TEST_METRICS.items()}
     for label, scores in references.items():
-        scores = dict(scores)
-        rows[label] = {METRIC_LABELS[metric]: number(scores.get(metric), digits) for metric, digits in TEST_METRICS.items()}
+        rows[label] = {METRIC_LABELS[metric]: number_cell(dict(scores).get(metric), digits) for metric, digits in TEST_METRICS.items()}
     return wrapped(pd.DataFrame(rows).T.rename_axis("test windows"))

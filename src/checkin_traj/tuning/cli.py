@@ -33,17 +33,13 @@ def add_parser(subparsers):
         description=__doc__.split("\n\n")[1].replace("\n", " ").replace("``", ""),
     )
     tune.add_argument("--workdir", required=True, help="the run's folder, holding chapters 01 and 02's results")
-    tune.add_argument(
-        "--storage",
-        help="journal:///file (one machine), postgresql://user:password@host:5432/db (several machines) or "
-        "sqlite:///file.db (one worker); default: the chapter's STORAGE, else the journal WORKDIR/results/tuning.journal",
-    )
+    tune.add_argument("--storage", help="journal:///file (one machine), postgresql://user:password@host:5432/db (several "
+                      "machines) or sqlite:///file.db (one worker); default: the chapter's STORAGE, else the journal "
+                      "WORKDIR/results/tuning.journal")
     tune.add_argument("--workers", type=int, default=1, help="worker processes on this machine (default 1)")
     tune.add_argument("--profile", choices=PROFILES, default="full", help="chapter 07's parameters (default: its own)")
-    tune.add_argument(
-        "-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
-        help="a parameter of chapter 07, e.g. -p GRID None (repeatable); the chapter must be run with the same",
-    )
+    tune.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
+                      help="a parameter of chapter 07, e.g. -p GRID None (repeatable); the chapter must be run with the same")
     tune.set_defaults(func=run)
     return tune
 
@@ -61,25 +57,17 @@ def chapter_parameters(workdir, *, profile="full", overrides=None) -> dict:
 
 
 def studies(parameters) -> dict:
-    """The chapter's studies: name to the keyword arguments of :func:`checkin_traj.tuning.run_study`.
-
-    The same names and settings as chapter 07's cells, so that the chapter finds the trials
-    a worker stored (a difference is refused by ``run_study``, naming the setting). The
-    sampler's space is the page's ``SEARCH_SPACE``, as in the chapter.
-    """
+    """The chapter's studies, named and set as in chapter 07's cells: name -> keyword arguments of
+    :func:`checkin_traj.tuning.run_study` (the sampler's space is the page's ``SEARCH_SPACE``)."""
     from ..pages.tuning import SEARCH_SPACE
     from .space import ARTICLE_GRID
 
-    training = dict(
-        epochs=parameters["EPOCHS"], batch_size=parameters["BATCH_SIZE"], patience=parameters["PATIENCE"],
-        seed=parameters["SEEDS"][0],
-    )
+    training = dict(epochs=parameters["EPOCHS"], batch_size=parameters["BATCH_SIZE"], patience=parameters["PATIENCE"],
+                    seed=parameters["SEEDS"][0])
     grid = ARTICLE_GRID if parameters["GRID"] is None else parameters["GRID"]
     found = {f"{parameters['STUDY_NAME']}-grid": dict(sampler="grid", grid=grid, **training)}
     if parameters["N_TPE_TRIALS"] > 0:
-        found[f"{parameters['STUDY_NAME']}-tpe"] = dict(
-            sampler="tpe", space=SEARCH_SPACE, n_trials=parameters["N_TPE_TRIALS"], **training
-        )
+        found[f"{parameters['STUDY_NAME']}-tpe"] = dict(sampler="tpe", space=SEARCH_SPACE, n_trials=parameters["N_TPE_TRIALS"], **training)
     return found
 
 

@@ -1,12 +1,9 @@
 """What is searched: the article's grid, configurations as keys and labels, and their checks.
 
-Tuning varies the article's form of the Seq2Seq model, built by ``build_tunable_seq2seq``
-on chapter 07's page (:mod:`checkin_traj.pages.tuning`): its ``num_layers`` counts every
-LSTM layer, the decoder included, so the article's "three LSTM layers" is ``num_layers=3``
-(two stacked encoder layers and the decoder) and the form needs at least 2
-(:data:`MIN_LAYERS`). The hyperparameters a grid or a space may name are that builder's
-keywords (:func:`hyperparameter_names`); the sampler's space is ``SEARCH_SPACE`` on the same
-page. Nothing here imports TensorFlow or Optuna until a function needs them.
+Tuning varies the article's Seq2Seq, built by ``build_tunable_seq2seq`` on chapter 07's page
+(:mod:`checkin_traj.pages.tuning`): its ``num_layers`` counts every LSTM layer, the decoder
+included (the article's "three LSTM layers" is ``num_layers=3``; at least :data:`MIN_LAYERS`).
+A grid or a space may name that builder's keywords (:func:`hyperparameter_names`).
 """
 
 from __future__ import annotations
@@ -44,22 +41,13 @@ ACTIVATIONS = ("tanh", "sigmoid", "relu", "elu", "softsign", "linear")
 SHAPE_ARGUMENTS = ("input_size",)
 
 #: Hyperparameters in words, for tables and figures.
-HYPERPARAMETER_LABELS = {
-    "num_hiddens": "hidden units",
-    "dropout": "dropout",
-    "num_layers": "LSTM layers",
-    "activation": "cell activation",
-    "learning_rate": "learning rate",
-}
+HYPERPARAMETER_LABELS = {"num_hiddens": "hidden units", "dropout": "dropout", "num_layers": "LSTM layers",
+                         "activation": "cell activation", "learning_rate": "learning rate"}
 
 
 def hyperparameter_names() -> tuple:
-    """The hyperparameters a grid or a space may name: ``build_tunable_seq2seq``'s keywords but the input size.
-
-    Read from the signature of the builder on chapter 07's page
-    (:mod:`checkin_traj.pages.tuning`, which imports Keras), so a keyword added there can be
-    searched at once.
-    """
+    """The hyperparameters a grid or a space may name: the keywords of the builder on chapter 07's page
+    but the input size (read from its signature, so a keyword added there can be searched at once)."""
     import inspect
 
     from ..pages.tuning import build_tunable_seq2seq
@@ -98,10 +86,7 @@ def check_names(names, *, what):
 
 
 def _shrink(grid, max_configs):
-    """Drop values, from the longest axis first, until the product is <= max_configs.
-
-    The article's best value on an axis is kept; otherwise the last value goes first.
-    """
+    """Drop values (the last first, never the article's best) from the longest axis until the product is <= max_configs."""
     grid = {name: list(values) for name, values in grid.items()}
     while math.prod(len(values) for values in grid.values()) > max_configs:
         name = max(grid, key=lambda key: len(grid[key]))  # first longest axis in key order
@@ -114,28 +99,14 @@ def _shrink(grid, max_configs):
 
 
 def grid_space(grid=ARTICLE_GRID, *, max_configs=None) -> dict:
-    """Check a grid and optionally shrink it to a budget.
+    """Check a grid (hyperparameter name -> values to try, e.g. :data:`ARTICLE_GRID`), optionally shrunk.
 
-    Parameters
-    ----------
-    grid : dict of str to sequence
-        Hyperparameter name (a keyword of ``build_tunable_seq2seq``, :func:`hyperparameter_names`)
-        to the values to try, e.g. :data:`ARTICLE_GRID`.
-    max_configs : int, optional
-        Most configurations to keep. The grid stays a full product (so every heatmap cell
-        is filled): values are dropped from the longest axis first, the last value first,
-        never the article's best value (:data:`ARTICLE_BEST`).
-    Returns
-    -------
-    dict of str to list
-        The grid, values as Python ``int``, ``float`` or ``str``, in the given order.
-
-    Raises
-    ------
-    ValueError
-        Naming the bad hyperparameter or value: unknown names, empty or repeated values,
-        values the builder would reject (e.g. ``num_layers`` 1 in the article's form), or
-        ``max_configs < 1``.
+    ``max_configs``: most configurations to keep. The grid stays a full product (so every
+    heatmap cell is filled): values are dropped from the longest axis first, the last value
+    first, never the article's best value (:data:`ARTICLE_BEST`). Returns the grid, values as
+    Python ``int``, ``float`` or ``str``, in the given order. ``ValueError`` names the bad
+    hyperparameter or value: unknown names, empty or repeated values, values the builder
+    would reject (e.g. ``num_layers`` 1), or ``max_configs < 1``.
     """
     if not isinstance(grid, dict) or not grid:
         raise ValueError(f"grid must be a non-empty dict of hyperparameter name to values, got {grid!r}")
@@ -186,10 +157,8 @@ def space_json(space) -> dict:
 
 
 def check_space(space) -> dict:
-    """A sampler's space: a non-empty dict of known names to optuna Int/Float/Categorical distributions.
-
-    Chapter 07's is ``SEARCH_SPACE`` on its page (:mod:`checkin_traj.pages.tuning`).
-    """
+    """A sampler's space (chapter 07's ``SEARCH_SPACE``): a non-empty dict of known names to optuna
+    Int/Float/Categorical distributions."""
     import optuna
 
     if not isinstance(space, dict) or not space:

@@ -1,28 +1,19 @@
 """Where a study's trials live: storage URLs, opening them, and who may share them.
 
 Following Optuna's guidance for parallel searches (never SQLite for parallel optimisation):
-
-``journal:///relative.journal``, ``journal:////absolute/tuning.journal`` or a plain path
-    The default (:func:`default_storage`): an append-only journal file
-    (:class:`optuna.storages.JournalStorage` with a file backend), for **several processes on
-    one machine** (a local file system, not NFS). Trials that a dead worker left running are
-    found by a heartbeat this module adds (Optuna's journal storage has none).
-``postgresql://user:password@host:5432/db``
-    PostgreSQL (driver ``psycopg2``, the ``postgres`` extra), for **several machines** on one
-    study; Optuna's heartbeat finds dead workers' trials.
-``sqlite:///path/tuning.db`` (or a path ending in ``.db``, ``.sqlite``, ``.sqlite3``)
-    A **single process** only: asking for several workers is refused
-    (:func:`check_workers`), and a second process opening the same file while a search runs
-    is refused too (:func:`exclusive_use`).
-
-A storage that cannot be read (a damaged journal line, a file that is not a SQLite database,
-a server that refuses the connection) raises :class:`StorageError` naming the file or the
-(password-free) URL.
+``journal:///relative.journal``, ``journal:////absolute/tuning.journal`` or a plain path,
+the default (:func:`default_storage`), is an append-only journal file for **several
+processes on one machine** (Optuna's journal storage has no heartbeat, so this module adds
+one to find trials a dead worker left running); ``postgresql://user:password@host:5432/db``
+(the ``postgres`` extra) serves **several machines**; ``sqlite:///path/tuning.db`` (or a path
+ending in ``.db``, ``.sqlite``, ``.sqlite3``) a **single process** only. A storage that
+cannot be read raises :class:`StorageError` naming the file or the (password-free) URL.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import time
 import warnings
@@ -83,16 +74,12 @@ def storage_url(storage) -> str:
         if not str(storage) or str(storage) in (".", ":memory:"):
             raise ValueError(f"storage must be a storage URL or a file path, got {storage!r}")
         path = Path(storage).expanduser().resolve()
-        if path.suffix in SQLITE_SUFFIXES:
-            return f"sqlite:///{path}"
-        return JOURNAL_PREFIX + str(path)
+        return f"sqlite:///{path}" if path.suffix in SQLITE_SUFFIXES else JOURNAL_PREFIX + str(path)
     if not isinstance(storage, str):
         raise ValueError(f"storage must be a URL string or a path, got {type(storage).__name__}")
     if storage.startswith("journal:"):
         if not storage.startswith(JOURNAL_PREFIX) or not storage[len(JOURNAL_PREFIX):].strip("/"):
-            raise ValueError(
-                f"storage {storage!r}: a journal URL is journal:///relative/file or journal:////absolute/file"
-            )
+            raise ValueError(f"storage {storage!r}: a journal URL is journal:///relative/file or journal:////absolute/file")
         return storage
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
@@ -109,29 +96,16 @@ def storage_url(storage) -> str:
             f"storage {storage!r} is an in-memory SQLite database: it can be neither resumed nor shared; "
             "give a file, e.g. 'journal:///results/tuning.journal'"
         )
-    if kind == "postgresql":
-        return _with_postgres_driver(url)
-    return storage
-
-
-def _importable(module) -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec(module) is not None
-
-
-def _with_postgres_driver(url) -> str:
-    """A ``postgresql://`` URL with its driver named: psycopg2 (the ``postgres`` extra) unless psycopg 3 is there.
-
-    SQLAlchemy 2.1 takes a bare ``postgresql://`` for psycopg 3; older versions for psycopg2.
-    """
+    if kind != "postgresql":
+        return storage
+    # the driver named: psycopg2 (the ``postgres`` extra) unless psycopg 3 is there (SQLAlchemy 2.1
+    # takes a bare postgresql:// for psycopg 3, older versions for psycopg2)
     driver = url.drivername.partition("+")[2]
     if not driver:
-        driver = "psycopg" if _importable("psycopg") else "psycopg2"
+        driver = "psycopg" if importlib.util.find_spec("psycopg") else "psycopg2"
         url = url.set(drivername=f"postgresql+{driver}")
-    module = {"psycopg": "psycopg", "psycopg2": "psycopg2"}.get(driver, driver)
-    if not _importable(module):
-        raise ValueError(f"a postgresql storage needs the driver {module}: pip install 'checkin-traj[postgres]' (psycopg2)")
+    if importlib.util.find_spec(driver) is None:
+        raise ValueError(f"a postgresql storage needs the driver {driver}: pip install 'checkin-traj[postgres]' (psycopg2)")
     return url.render_as_string(hide_password=False)
 
 
@@ -159,26 +133,27 @@ def check_workers(storage, workers) -> int:
     return workers
 
 
+def _sqlite_file(url) -> Path:
+    from sqlalchemy.engine import make_url
+
+    database = Path(make_url(url).database).expanduser()
+    database.parent.mkdir(parents=True, exist_ok=True)
+    return database
+
+
 @contextlib.contextmanager
 def exclusive_use(storage):
     """While inside, no other process may run a search on the same SQLite file (no-op for other kinds).
 
-    Raises
-    ------
-    StorageError
-        When another process holds the file: SQLite serves one process.
+    Raises :class:`StorageError` when another process holds the file.
     """
     if storage_kind(storage) != "sqlite":
         yield
         return
     import fcntl
 
-    from sqlalchemy.engine import make_url
-
-    database = Path(make_url(storage_url(storage)).database).expanduser()
-    database.parent.mkdir(parents=True, exist_ok=True)
-    lock_path = database.with_name(database.name + ".lock")
-    with open(lock_path, "a") as lock:
+    database = _sqlite_file(storage_url(storage))
+    with open(database.with_name(database.name + ".lock"), "a") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -190,9 +165,6 @@ def exclusive_use(storage):
             yield
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-# --------------------------------------------------------------------------- journal files with a heartbeat
 
 
 def _heartbeat_journal_class():
@@ -219,8 +191,7 @@ def _heartbeat_journal_class():
                 pass  # failed as stale by another worker meanwhile; its result will be refused
 
         def _get_stale_trial_ids(self, study_id):
-            now = time.time()
-            stale = []
+            now, stale = time.time(), []
             for trial in self.get_all_trials(study_id, deepcopy=False, states=(TrialState.RUNNING,)):
                 beat = trial.system_attrs.get(HEARTBEAT_ATTR)
                 if beat is None and trial.datetime_start is not None:
@@ -286,27 +257,22 @@ def _open_journal(path, *, heartbeat_s):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return _heartbeat_journal_class()(
-                backend_class(str(path)), heartbeat_s=heartbeat_s, grace_s=2 * heartbeat_s
-            )
+            return _heartbeat_journal_class()(backend_class(str(path)), heartbeat_s=heartbeat_s, grace_s=2 * heartbeat_s)
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise StorageError(f"tuning journal {path} cannot be read: {type(error).__name__}: {error}") from error
 
 
 def _open_rdb(url, *, kind, timeout_s, heartbeat_s):
     import optuna
-    from sqlalchemy.engine import make_url
     from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError, ProgrammingError
 
     if kind == "sqlite":
-        database = Path(make_url(url).database).expanduser()
-        database.parent.mkdir(parents=True, exist_ok=True)
         engine_kwargs = {"connect_args": {"timeout": float(timeout_s)}}
-        where = f"tuning database {database}"
+        where = f"tuning database {_sqlite_file(url)}"
     else:
-        engine_kwargs = {"pool_pre_ping": True}
-        where = f"tuning storage {redact(url)}"
+        engine_kwargs, where = {"pool_pre_ping": True}, f"tuning storage {redact(url)}"
     for attempt in range(3):  # two workers creating the tables at once: the loser retries (tables exist then)
+        retry = kind != "sqlite" and attempt < 2
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # heartbeat arguments
@@ -314,41 +280,25 @@ def _open_rdb(url, *, kind, timeout_s, heartbeat_s):
                     url, engine_kwargs=engine_kwargs, heartbeat_interval=int(heartbeat_s), grace_period=2 * int(heartbeat_s)
                 )
         except (IntegrityError, ProgrammingError) as error:
-            if kind == "sqlite" or attempt == 2:
+            if not retry:
                 raise StorageError(f"{where} cannot be opened: {error.orig or error}") from error
-            time.sleep(0.5 * (attempt + 1))
         except (OperationalError, DatabaseError) as error:
-            if kind != "sqlite" and isinstance(error, OperationalError) and attempt < 2:
-                time.sleep(0.5 * (attempt + 1))
-                continue
-            detail = getattr(error, "orig", None) or error
-            raise StorageError(f"{where} cannot be opened (damaged, not a database, or unreachable): {detail}") from error
+            if not (retry and isinstance(error, OperationalError)):
+                detail = getattr(error, "orig", None) or error
+                raise StorageError(f"{where} cannot be opened (damaged, not a database, or unreachable): {detail}") from error
         except Exception as error:  # optuna's own schema checks (e.g. a foreign or too new schema)
             raise StorageError(f"{where} cannot be opened: {type(error).__name__}: {error}") from error
+        time.sleep(0.5 * (attempt + 1))
 
 
 def open_storage(storage, *, timeout_s=120.0, heartbeat_s=30):
-    """An Optuna storage with heartbeats for a checked URL (:func:`storage_url`).
+    """An Optuna storage with heartbeats for a checked URL (:func:`storage_url`; the folder of a file is created).
 
-    Parameters
-    ----------
-    storage : str or Path
-        See :func:`storage_url`. The folder of a journal or SQLite file is created.
-    timeout_s : float
-        Seconds SQLite waits for its lock before failing (SQLite only).
-    heartbeat_s : int
-        Seconds between a running trial's heartbeats; a ``RUNNING`` trial without one for
-        ``2 * heartbeat_s`` seconds belongs to a dead worker and is failed, then retried.
-
-    Returns
-    -------
-    optuna.storages.BaseStorage
-        A journal storage (with this module's heartbeat) or an ``RDBStorage``.
-
-    Raises
-    ------
-    StorageError
-        For a damaged journal or database file (named), or a server that cannot be reached.
+    ``timeout_s``: seconds SQLite waits for its lock. ``heartbeat_s``: seconds between a
+    running trial's heartbeats; a ``RUNNING`` trial without one for ``2 * heartbeat_s``
+    seconds belongs to a dead worker and is failed, then retried. Raises
+    :class:`StorageError` for a damaged journal or database file (named), or a server that
+    cannot be reached.
     """
     url = storage_url(storage)
     check_positive("timeout_s", timeout_s)
@@ -364,13 +314,7 @@ def load_study(storage, study_name, **open_kwargs):
     import optuna
 
     opened = open_storage(storage, **open_kwargs)
-    names = [summary.study_name for summary in opened.get_all_studies()]
+    names = optuna.get_all_study_names(storage=opened)
     if study_name not in names:
         raise ValueError(f"storage {redact(storage)!r} holds no study {study_name!r}; it holds {sorted(names)}")
     return optuna.load_study(study_name=study_name, storage=opened)
-
-
-def study_exists(opened, study_name) -> bool:
-    """Whether an opened storage holds a study of that name."""
-    return any(summary.study_name == study_name for summary in opened.get_all_studies())
-

@@ -1,30 +1,26 @@
 """Running a study: chapter 07's objective, called on every configuration of a grid or a sampler's space.
 
 The objective is the function a trial runs, written on chapter 07's page
-(``checkin_traj.pages.tuning.objective``): it builds the model with a configuration, trains
-it and scores it on the validation windows. :func:`run_study` takes it as its first
-argument and does the bookkeeping around it: the queue, resuming, several workers, and what
-each trial stores.
+(``checkin_traj.pages.tuning.objective``); :func:`run_study` does the bookkeeping around
+it: the queue, resuming, several workers, and what each trial stores.
 
-How the grid is run. Each configuration of the grid is put in Optuna's queue
-(:meth:`optuna.study.Study.enqueue_trial`) as a ``WAITING`` trial, and each worker takes
-the next one; the storage hands a waiting trial to exactly one worker. Before running,
-:func:`run_study` queues only the configurations that have no ``COMPLETE``, ``WAITING`` or
-``RUNNING`` trial, so a repeated call resumes: completed configurations are not trained
-again, and one whose trial failed (an exception, Ctrl-C) or was left ``RUNNING`` by a
-worker that died (no heartbeat for ``2 * heartbeat_s`` seconds) is trained again. If two
-workers queue the same configuration at the same moment, the trial with the higher number
-is skipped without training (state ``PRUNED``, user attribute ``skipped``). Optuna's own
-:class:`~optuna.samplers.GridSampler` is not used because it may run a configuration twice
-when workers run concurrently, never retries a failed configuration, and re-runs one when
-an exhausted study is optimized again.
+How the grid is run: each configuration is put in Optuna's queue
+(:meth:`optuna.study.Study.enqueue_trial`) as a ``WAITING`` trial, and the storage hands
+each waiting trial to exactly one worker. Only configurations without a ``COMPLETE``,
+``WAITING`` or ``RUNNING`` trial are queued, so a repeated call resumes: completed
+configurations are not trained again, and one whose trial failed (an exception, Ctrl-C) or
+was left ``RUNNING`` by a dead worker (no heartbeat for ``2 * heartbeat_s`` seconds) is.
+If two workers queue the same configuration at once, the later trial is skipped without
+training (``PRUNED``, user attribute ``skipped``). Optuna's own
+:class:`~optuna.samplers.GridSampler` is not used: it may run a configuration twice when
+workers run concurrently, never retries a failed configuration, and re-runs one when an
+exhausted study is optimized again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import numbers
 import sys
 import time
 import warnings
@@ -32,16 +28,9 @@ import warnings
 import numpy as np
 
 from ..checks import check_choice, check_int, check_positive
-from .space import (
-    ARTICLE_GRID,
-    check_space,
-    config_key,
-    config_label,
-    grid_configurations,
-    grid_space,
-    space_json,
-)
-from .storage import exclusive_use, open_storage, study_exists
+from ..results import flatten_metrics
+from .space import ARTICLE_GRID, check_space, config_key, config_label, grid_configurations, grid_space, space_json
+from .storage import exclusive_use, open_storage
 
 SAMPLERS = ("grid", "tpe")
 #: Study settings that must match when a study is loaded again (else its trials would mix).
@@ -51,18 +40,6 @@ SETTINGS_ATTR = "settings"  # study user attribute: the settings, one JSON recor
 TRAINED = "trained"  # user attribute set on trials that trained a model
 SKIPPED = "skipped"  # user attribute set on trials skipped without training
 CONFIG = "config"  # user attribute: the configuration as canonical JSON
-
-
-# --------------------------------------------------------------------------- checks and data
-
-
-def check_training(epochs, batch_size, patience):
-    """The training settings every trial uses: ``(epochs, batch_size, patience)``, checked."""
-    return (
-        check_int("epochs", epochs, minimum=1),
-        check_int("batch_size", batch_size, minimum=1),
-        check_int("patience", patience, minimum=0),
-    )
 
 
 def check_data(data):
@@ -87,47 +64,24 @@ def data_fingerprint(data) -> dict:
     }
 
 
-# --------------------------------------------------------------------------- the objective
-
-
-def numbers_of(scores) -> dict:
-    """The real-number entries of a metrics dict as Python floats (JSON-able); others dropped."""
-    return {
-        key: float(value)
-        for key, value in scores.items()
-        if isinstance(value, (numbers.Real, np.generic)) and not isinstance(value, bool)
-    }
-
-
 def _suggest(trial, name, distribution):
-    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+    from optuna.distributions import CategoricalDistribution, IntDistribution
 
     if isinstance(distribution, CategoricalDistribution):
         return trial.suggest_categorical(name, list(distribution.choices))
-    low, high, step, log = distribution.low, distribution.high, distribution.step, distribution.log
-    if isinstance(distribution, IntDistribution):
-        return trial.suggest_int(name, low, high, step=step, log=log)
-    if isinstance(distribution, FloatDistribution):
-        return trial.suggest_float(name, low, high, step=step, log=log)
-    raise ValueError(f"space[{name!r}] must be an optuna Int, Float or Categorical distribution")
+    suggest = trial.suggest_int if isinstance(distribution, IntDistribution) else trial.suggest_float  # check_space
+    return suggest(name, distribution.low, distribution.high, step=distribution.step, log=distribution.log)
 
 
-def _duplicate_of(trial, key):
-    """The number of an earlier live trial of the same configuration, or None."""
+def _skip_reason(trial, *, key, n_trials):
+    """Why a trial is not needed (a duplicate, or enough trials ahead of it), or None."""
     from optuna.trial import TrialState
 
-    live = (TrialState.WAITING, TrialState.RUNNING, TrialState.COMPLETE)
-    for other in trial.study.get_trials(deepcopy=False, states=live):
-        if other.number < trial.number and other.user_attrs.get(CONFIG) == key:
-            return other.number
-    return None
-
-
-def _enough_ahead(trial, n_trials):
-    """Why a sampler trial is not needed: the completed trials and those running before it reach ``n_trials``."""
-    from optuna.trial import TrialState
-
-    if n_trials is None:
+    if n_trials is None:  # a grid trial: an earlier live trial of the same configuration?
+        live = (TrialState.WAITING, TrialState.RUNNING, TrialState.COMPLETE)
+        for other in trial.study.get_trials(deepcopy=False, states=live):
+            if other.number < trial.number and other.user_attrs.get(CONFIG) == key:
+                return f"duplicate of trial {other.number}"
         return None
     others = trial.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.RUNNING))
     ahead = [other for other in others if other.state == TrialState.COMPLETE or other.number < trial.number]
@@ -137,43 +91,34 @@ def _enough_ahead(trial, n_trials):
 
 
 class OptunaObjective:
-    """What Optuna calls for a trial: the queue's bookkeeping around the chapter's ``objective``.
+    """What Optuna calls for a trial: takes its configuration (the queued grid point, or the sampler's
+    suggestion), skips a trial another worker made needless, calls the chapter's ``objective`` and
+    stores what it returns: ``val_<name>`` per validation score, ``epochs_run`` and ``seconds``."""
 
-    Takes the trial's configuration (the queued grid point, or the sampler's suggestion), skips
-    a trial another worker made needless, calls ``objective(config, data, **training)`` and
-    stores what it returns: every validation score as a user attribute ``val_<name>``, the
-    epochs trained (``epochs_run``) and the trial's wall-clock ``seconds``.
-    """
-
-    def __init__(self, objective, data, *, sampler, grid, space, training, verbose, n_trials=None):
-        self.objective, self.data, self.training = objective, data, training
-        self.sampler, self.grid, self.space, self.n_trials, self.verbose = sampler, grid, space, n_trials, verbose
-        self.trained = 0
+    def __init__(self, objective, data, *, grid, space, training, verbose, n_trials=None):
+        self.objective, self.data, self.training, self.verbose = objective, data, training, verbose
+        self.grid, self.space, self.n_trials, self.trained = grid, space, n_trials, 0
 
     def __call__(self, trial):
         import optuna
 
-        if self.sampler == "grid":
+        if self.space is None:  # the grid
             key = trial.user_attrs.get(CONFIG)
-            if key is None:  # another worker took the last queued configuration first
-                trial.set_user_attr(SKIPPED, "no queued configuration left")
-                raise optuna.TrialPruned()
-            earlier = _duplicate_of(trial, key)
-            if earlier is not None:
-                trial.set_user_attr(SKIPPED, f"duplicate of trial {earlier}")
-                raise optuna.TrialPruned()
+            skip = "no queued configuration left" if key is None else _skip_reason(trial, key=key, n_trials=None)
+        else:
+            skip = _skip_reason(trial, key=None, n_trials=self.n_trials)
+        if skip is not None:  # another worker took the last configuration first, or made this trial needless
+            trial.set_user_attr(SKIPPED, skip)
+            raise optuna.TrialPruned()
+        if self.space is None:
             config = {name: trial.suggest_categorical(name, values) for name, values in self.grid.items()}
         else:
-            ahead = _enough_ahead(trial, self.n_trials)
-            if ahead is not None:
-                trial.set_user_attr(SKIPPED, ahead)
-                raise optuna.TrialPruned()
             config = {name: _suggest(trial, name, distribution) for name, distribution in self.space.items()}
             trial.set_user_attr(CONFIG, config_key(config))
         started = time.perf_counter()
         value, scores, epochs_run = self.objective(config, self.data, **self.training)
         seconds = time.perf_counter() - started
-        value, scores = float(value), numbers_of(scores)
+        value, scores = float(value), flatten_metrics(scores)
         for name, number in scores.items():
             trial.set_user_attr(f"val_{name}", number)
         trial.set_user_attr("epochs_run", int(epochs_run))
@@ -189,15 +134,9 @@ class OptunaObjective:
         return value
 
 
-# --------------------------------------------------------------------------- running a study
-
-
 def _check_study_settings(study, settings):
-    """Record a new study's settings, or refuse a stored study run with other settings.
-
-    The settings are one user attribute (``settings``), written at once, so that a worker
-    never sees another's half-written record.
-    """
+    """Record a new study's settings (one user attribute, so that no worker sees a half-written record), or
+    refuse a stored study run with other settings."""
     settings = json.loads(json.dumps(settings))
     stored = study.user_attrs.get(SETTINGS_ATTR)
     if stored is None:
@@ -217,24 +156,16 @@ def study_settings(study) -> dict:
     return dict(study.user_attrs.get(SETTINGS_ATTR) or {})
 
 
-def _trials_by_key(study):
+def _queue_missing(study, configurations, retried):
+    """Queue the configurations with no COMPLETE, WAITING or RUNNING trial."""
     from optuna.trial import TrialState
 
+    live = {TrialState.COMPLETE, TrialState.WAITING, TrialState.RUNNING}
     states = {}
     for trial in study.get_trials(deepcopy=False):
         key = trial.user_attrs.get(CONFIG)
         if key is not None and trial.state != TrialState.PRUNED:
             states.setdefault(key, set()).add(trial.state)
-    return states
-
-
-def _queue_missing(study, configurations, retried):
-    """Queue the configurations with no COMPLETE, WAITING or RUNNING trial; return how many."""
-    from optuna.trial import TrialState
-
-    live = {TrialState.COMPLETE, TrialState.WAITING, TrialState.RUNNING}
-    states = _trials_by_key(study)
-    queued = 0
     for config in configurations:
         key = config_key(config)
         seen = states.get(key, set())
@@ -245,8 +176,6 @@ def _queue_missing(study, configurations, retried):
                 continue
             retried.add(key)
         study.enqueue_trial(config, user_attrs={CONFIG: key})
-        queued += 1
-    return queued
 
 
 def _count(study, state):
@@ -262,79 +191,44 @@ def _fail_stale(study):
 
 
 def run_study(
-    objective,
-    data,
-    *,
-    study_name,
-    storage,
-    sampler="grid",
-    grid=ARTICLE_GRID,
-    space=None,
-    n_trials=None,
-    epochs=30,
-    batch_size=256,
-    patience=5,
-    seed=0,
-    wait=True,
-    poll_s=2.0,
-    timeout_s=120.0,
-    heartbeat_s=30,
-    verbose=0,
+    objective, data, *, study_name, storage, sampler="grid", grid=ARTICLE_GRID, space=None, n_trials=None, epochs=30,
+    batch_size=256, patience=5, seed=0, wait=True, poll_s=2.0, timeout_s=120.0, heartbeat_s=30, verbose=0,
 ):
     """Search Seq2Seq hyperparameters with Optuna, resuming whatever the storage already holds.
 
     Parameters
     ----------
     objective : callable
-        What a trial runs, called as ``objective(config, data, seed=..., epochs=...,
-        batch_size=..., patience=...)`` with ``config`` a dict of hyperparameters; returns
-        ``(value, scores, epochs_run)``: the number Optuna minimises (the validation RMSE),
-        a dict of validation scores (stored as ``val_<name>``) and the epochs trained.
-        Chapter 07's is ``checkin_traj.pages.tuning.objective``.
+        What a trial runs (chapter 07's ``checkin_traj.pages.tuning.objective``),
+        ``objective(config, data, seed=..., epochs=..., batch_size=..., patience=...)``;
+        returns the validation RMSE Optuna minimises, a dict of validation scores (stored as
+        ``val_<name>``) and the epochs trained.
     data : WindowedData
-        The windows the objective trains on and scores (chapter 07: the article's three
-        features of chapter 02's windows). Its training and validation windows are
-        fingerprinted, so a study refuses trials made from other windows.
-    study_name : str
-        The study's name in the storage; calls with the same name and storage share trials.
-    storage : str or Path
-        A journal file (``journal:///path``, or a plain path; several processes on one
-        machine), ``postgresql://user:password@host:5432/db`` (several machines) or
-        ``sqlite:///path.db`` (one process); see :mod:`checkin_traj.tuning.storage`.
+        The windows the objective trains on and scores; fingerprinted, so a study refuses
+        trials made from other windows.
+    study_name, storage
+        The study's name, shared by calls on the same storage (:mod:`checkin_traj.tuning.storage`).
     sampler : {"grid", "tpe"}
-        ``"grid"`` trains every configuration of ``grid``; ``"tpe"`` lets Optuna's
-        TPE sampler (seeded) choose ``n_trials`` configurations from ``space``.
-    grid : dict of str to list
-        The grid (``sampler="grid"``), checked by :func:`checkin_traj.tuning.grid_space`.
-    space : dict of str to optuna distribution, optional
-        The sampler's space (``sampler="tpe"``, required there), e.g. chapter 07's
-        ``checkin_traj.pages.tuning.SEARCH_SPACE``.
+        ``"grid"`` trains every configuration of ``grid`` (checked by
+        :func:`~checkin_traj.tuning.grid_space`); ``"tpe"`` lets Optuna's TPE sampler
+        (seeded) choose ``n_trials`` configurations from ``space`` (a dict of optuna
+        distributions, required there; chapter 07's ``SEARCH_SPACE``).
     n_trials : int, optional
         ``"grid"``: the most configurations this call trains (None: all that remain).
         ``"tpe"``: the number of completed trials the study should hold, counting earlier
         calls and other workers (required).
-    epochs, batch_size, patience : int
-        Training settings of every trial, passed to ``objective``.
-    seed : int
-        Training seed of every trial, passed to ``objective``; the TPE sampler's seed is
-        derived from it and from the number of trials already stored.
+    epochs, batch_size, patience, seed : int
+        Training settings of every trial, passed to ``objective``; the TPE sampler's seed is
+        derived from ``seed`` and the number of trials already stored.
     wait : bool
-        When the queue is empty but other workers still run trials, wait for them (and
-        retry those whose worker died), so the returned study is complete.
-    poll_s : float
-        Seconds between checks while waiting.
-    timeout_s : float
-        Seconds to wait for SQLite's lock.
-    heartbeat_s : int
-        Heartbeat period of running trials, seconds (see :func:`checkin_traj.tuning.open_storage`).
+        When the queue is empty but other workers still run trials, wait for them (polling
+        every ``poll_s`` seconds, and retrying those whose worker died).
+    timeout_s, heartbeat_s
+        Of :func:`~checkin_traj.tuning.open_storage`.
     verbose : int
         0 silent; 1 one line per trial.
 
-    Returns
-    -------
-    optuna.Study
-        Trials' values are what ``objective`` returned first (validation RMSEs); user attributes ``val_r2``,
-        ``val_km_mean``, ``val_minutes_mean``, ..., ``epochs_run`` and ``seconds``.
+    Returns the ``optuna.Study``.
 
     Raises
     ------
@@ -353,15 +247,19 @@ def run_study(
             f"objective must be the function a trial runs (chapter 07's checkin_traj.pages.tuning.objective), got {objective!r}"
         )
     check_choice("sampler", sampler, SAMPLERS)
-    epochs, batch_size, patience = check_training(epochs, batch_size, patience)
-    seed = check_int("seed", seed, minimum=0)
+    training = dict(
+        epochs=check_int("epochs", epochs, minimum=1),
+        batch_size=check_int("batch_size", batch_size, minimum=1),
+        patience=check_int("patience", patience, minimum=0),
+        seed=check_int("seed", seed, minimum=0),
+    )
     if n_trials is not None:
         n_trials = check_int("n_trials", n_trials, minimum=0)
     poll_s = check_positive("poll_s", poll_s)
     verbose = check_int("verbose", verbose, minimum=0)
     if sampler == "grid":
-        grid = grid_space(grid)
-        space_description = grid
+        grid = space_description = grid_space(grid)
+        space = None
     else:
         if n_trials is None:
             raise ValueError("n_trials is required with sampler='tpe': how many completed trials the study should hold")
@@ -370,25 +268,10 @@ def run_study(
         space = check_space(space)
         space_description = space_json(space)
     check_data(data)
-    rdb = open_storage(storage, timeout_s=timeout_s, heartbeat_s=heartbeat_s)
-
-    settings = {
-        "sampler": sampler,
-        "space": space_description,
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "patience": patience,
-        "seed": seed,
-        "data": data_fingerprint(data),
-    }
+    opened = open_storage(storage, timeout_s=timeout_s, heartbeat_s=heartbeat_s)
+    settings = {"sampler": sampler, "space": space_description, **training, "data": data_fingerprint(data)}
     trials = OptunaObjective(
-        objective,
-        data,
-        sampler=sampler,
-        grid=grid,
-        space=space,
-        training=dict(seed=seed, epochs=epochs, batch_size=batch_size, patience=patience),
-        verbose=verbose,
+        objective, data, grid=grid, space=space, training=training, verbose=verbose,
         n_trials=n_trials if sampler == "tpe" else None,
     )
     verbosity = optuna.logging.get_verbosity()
@@ -396,28 +279,20 @@ def run_study(
     try:
         with exclusive_use(storage):
             if sampler == "grid":
-                study = optuna.create_study(
-                    storage=rdb,
-                    study_name=study_name,
-                    direction="minimize",
-                    sampler=optuna.samplers.RandomSampler(seed=seed),  # never consulted: every trial is queued
-                    load_if_exists=True,
-                )
-                _check_study_settings(study, settings)
-                _run_grid(study, trials, grid_configurations(grid), n_trials=n_trials, wait=wait, poll_s=poll_s)
+                chosen = optuna.samplers.RandomSampler(seed=training["seed"])  # never consulted: every trial is queued
             else:
                 stored = 0
-                if study_exists(rdb, study_name):
-                    stored = len(optuna.load_study(study_name=study_name, storage=rdb).trials)
-                sampler_seed = int(np.random.SeedSequence([seed, stored]).generate_state(1)[0])
-                study = optuna.create_study(
-                    storage=rdb,
-                    study_name=study_name,
-                    direction="minimize",
-                    sampler=optuna.samplers.TPESampler(seed=sampler_seed, multivariate=True, constant_liar=True),
-                    load_if_exists=True,
-                )
-                _check_study_settings(study, settings)
+                if study_name in optuna.get_all_study_names(storage=opened):
+                    stored = len(optuna.load_study(study_name=study_name, storage=opened).trials)
+                sampler_seed = int(np.random.SeedSequence([training["seed"], stored]).generate_state(1)[0])
+                chosen = optuna.samplers.TPESampler(seed=sampler_seed, multivariate=True, constant_liar=True)
+            study = optuna.create_study(
+                storage=opened, study_name=study_name, direction="minimize", sampler=chosen, load_if_exists=True
+            )
+            _check_study_settings(study, settings)
+            if sampler == "grid":
+                _run_grid(study, trials, grid_configurations(grid), n_trials=n_trials, wait=wait, poll_s=poll_s)
+            else:
                 _run_sampler(study, trials, n_trials=n_trials, wait=wait, poll_s=poll_s)
     finally:
         optuna.logging.set_verbosity(verbosity)
@@ -449,12 +324,8 @@ def _run_grid(study, objective, configurations, *, n_trials, wait, poll_s):
 
 
 def _run_sampler(study, objective, *, n_trials, wait, poll_s):
-    """One trial at a time until the study holds ``n_trials`` completed ones, counting other workers'.
-
-    A trial that would overshoot (other workers' running trials would complete the count) is
-    skipped before training; one whose worker died is failed when its heartbeat stops, and
-    replaced.
-    """
+    """One trial at a time until the study holds ``n_trials`` completed ones, counting other workers' (a trial
+    that would overshoot is skipped before training; one whose worker died is failed, and replaced)."""
     from optuna.trial import TrialState
 
     while True:
