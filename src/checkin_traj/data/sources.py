@@ -212,13 +212,12 @@ def _from_synthetic(*, cache_dir, n_users, seed, box=None) -> DataSource:
     from .atomic import write_set
     from .synthetic import generate_checkins, write_snap_checkins
 
-    from ..geo import NYC_BOX
-
     path = synthetic_path(cache_dir=cache_dir, n_users=n_users, seed=seed, box=box)
     if not _cached_copy_is_whole(path):
         # the file and the SHA-256 recorded beside it, as one set: a copy truncated, emptied
         # or left half-written is never trusted, and is made again
-        check_ins, staged = generate_checkins(n_users=n_users, seed=seed, box=box or NYC_BOX), []
+        city = {} if box is None else {"box": box}  # New York City's box, the generator's default
+        check_ins, staged = generate_checkins(n_users=n_users, seed=seed, **city), []
 
         def write_file(partial):
             write_snap_checkins(check_ins, partial)
