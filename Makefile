@@ -53,11 +53,11 @@ system:
 
 # A full build also records its headline numbers (benchmarks/records/quality.json) and the README's table.
 book: $(BOOK_STAMP)
-	$(PY) -m checkin_traj.build --profile $(BOOK_PROFILE)
+	$(PY) benchmarks/build_times.py --profile $(BOOK_PROFILE)
 	if [ "$(BOOK_PROFILE)" = full ]; then $(PY) benchmarks/quality_record.py build/full --write; fi
 
 workshop: $(BOOK_STAMP)
-	$(PY) -m checkin_traj.build --profile $(WORKSHOP_PROFILE)
+	$(PY) benchmarks/build_times.py --profile $(WORKSHOP_PROFILE)
 
 test: $(STAMP) system
 	$(PY) -m pytest -n 2 --dist loadgroup -m "not metrics"

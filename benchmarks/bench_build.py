@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 import _common
+import build_times
 
 NAME = "build"
 PROJECT_FILES = ("_config.yml", "_toc.yml")
@@ -62,7 +63,7 @@ def timed_build(profile: str, scratch: Path) -> tuple[dict, object]:
     from checkin_traj import build
 
     started = time.perf_counter()
-    result = build.run(profile, root=scratch, progress=False, record_times=False)
+    result = build.run(profile, root=scratch, progress=False)
     seconds = time.perf_counter() - started
     return {
         "seconds": round(seconds, 3),
@@ -148,7 +149,7 @@ def main(argv=None) -> int:
         }
         note = "Recorded by `benchmarks/bench_build.py` (its cold build), not by a build of the book itself."
         record_root = Path(arguments.record_dir).parent
-        path = build.write_build_times(record_root, arguments.profile, cold, entries, note=note, extra={"cold_warm": cold_warm})
+        path = build_times.write_build_times(record_root, arguments.profile, cold, entries, note=note, extra={"cold_warm": cold_warm})
         print(f"build times: {path}")
     return 0
 

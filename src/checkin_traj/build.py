@@ -36,9 +36,10 @@ executed.
 **Timings.** Each build prints one line per chapter (started, done or reused, seconds) and,
 while a chapter runs, papermill's progress bar (cell number / total, elapsed) on the
 terminal; none of it enters the book. ``build/<profile>/timings.json`` keeps the seconds of
-the last execution of each step; a complete build of the ``full`` or ``workshop`` profile
-also writes ``benchmarks/records/build_times.json`` and the page
-``benchmarks/BUILD_TIMES.md`` that the book's timings appendix includes.
+the last execution of each step. The committed record of a complete ``full`` or
+``workshop`` build (``benchmarks/BUILD_TIMES.md``, included by the book's timings
+appendix) is written by ``benchmarks/build_times.py``, which ``make book`` and ``make
+workshop`` run.
 
 Usage::
 
@@ -79,9 +80,6 @@ CACHE_FILE = "cache.json"  # in the workdir: the key and outputs of each execute
 CACHE_DIR = "cache"  # in the workdir: the last executed notebook of each chapter
 CACHE_VERSION = 2  # 2: files read and written by content; no package-wide hash
 NOT_OUTPUTS = ("site", CACHE_DIR, CACHE_FILE, "timings.json")  # workdir entries that are the build's own
-RECORDED_PROFILES = ("full", "workshop")  # a complete build of these writes the committed build-times record
-BUILD_TIMES_RECORD = Path("benchmarks") / "records" / "build_times.json"
-BUILD_TIMES_PAGE = Path("benchmarks") / "BUILD_TIMES.md"
 FULL_PROFILE_NOTE = (
     "the full profile runs every chapter with the book's own parameters: about an hour on two cores when all of them "
     "execute (--profile workshop: about 20 minutes; --profile test: a few minutes on synthetic data)"
@@ -720,7 +718,6 @@ def run(
     root=None,
     force: bool = False,
     progress: bool = True,
-    record_times=None,
     city=None,
 ) -> BuildResult:
     """Execute the chapters of a profile (those whose inputs changed) and optionally build the HTML book.
@@ -746,10 +743,6 @@ def run(
     city : str, optional
         A city preset (:data:`checkin_traj.geo.CITIES`) given to chapter 01 as ``CITY``;
         every later chapter reads it from chapter 01's outputs. Default: the chapter's own.
-    record_times : bool, optional
-        Write ``benchmarks/records/build_times.json`` and ``benchmarks/BUILD_TIMES.md`` in
-        ``root``; by default only for a complete build (all chapters and the book) of the
-        ``full`` or ``workshop`` profile.
     """
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
@@ -771,8 +764,6 @@ def run(
         forced = set(all_chapters) if force else set()
     if force:
         forced = set(selected)
-    if record_times is None:
-        record_times = profile in RECORDED_PROFILES and not chapters and book
     result = BuildResult(profile=profile, workdir=workdir)
     if profile == "full":
         print(f"[full] {FULL_PROFILE_NOTE}", flush=True)
@@ -839,8 +830,6 @@ def run(
             f"{where}: done in {result.seconds[name]:.1f} s ({time.perf_counter() - build_started:.0f} s since the build began)",
             flush=True,
         )
-    if record_times:
-        write_build_times(root, profile, result, entries)
     if book:
         _stage_other_chapters(result, all_chapters, key_and_reason, root=root)
         started = time.perf_counter()
@@ -851,8 +840,6 @@ def run(
         result.html = build_html(site, output, strict=profile == "test" if strict is None else strict)
         result.seconds["jupyter-book build"] = time.perf_counter() - started
         print(f"[{profile}] jupyter-book build done in {result.seconds['jupyter-book build']:.1f} s", flush=True)
-        if record_times:
-            write_build_times(root, profile, result, entries)  # now with the book's own seconds
     _record_timings(workdir / "timings.json", {name: s for name, s in result.seconds.items() if name not in result.cached})
     return result
 
@@ -893,137 +880,6 @@ def _record_timings(path: Path, seconds: dict) -> None:
     recorded.update(seconds)
     path.parent.mkdir(parents=True, exist_ok=True)
     _write_json_atomically(path, recorded)
-
-
-# --------------------------------------------------------------------------- the build-times record
-
-
-def _machine() -> str:
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return f"{model}, {cores} usable cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
-
-
-def _commit(root: Path) -> str | None:
-    try:
-        completed = subprocess.run(
-            ["git", "-C", str(root), "describe", "--always", "--dirty"], capture_output=True, text=True, timeout=10
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return completed.stdout.strip() or None
-
-
-def build_times_entry(root: Path, result: BuildResult, entries: dict, *, note: str | None = None) -> dict:
-    """One profile's record: per chapter its last execution's seconds and whether this build reused it."""
-    chapters = {}
-    for name in result.notebooks:
-        entry = entries.get(name) or {}
-        chapters[name] = {
-            "seconds": entry.get("seconds", result.seconds.get(name)),
-            "executed_at": entry.get("executed_at"),
-            "cached": name in result.cached,
-            "this_build_seconds": round(result.seconds.get(name, 0.0), 3),
-        }
-    record = {
-        "measured": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": _machine(),
-        "commit": _commit(root),
-        "chapters": chapters,
-        "book_seconds": round(result.seconds["jupyter-book build"], 3) if "jupyter-book build" in result.seconds else None,
-    }
-    if note:
-        record["note"] = note
-    return record
-
-
-def write_build_times(root: Path, profile: str, result: BuildResult, entries: dict, *, note=None, extra=None) -> Path:
-    """Put ``profile``'s timings into ``root/benchmarks/records/build_times.json`` and re-render the page.
-
-    ``extra`` (a dict) is stored beside the profiles, e.g. the cold and warm builds of
-    ``benchmarks/bench_build.py`` under ``"cold_warm"``.
-    """
-    path = Path(root) / BUILD_TIMES_RECORD
-    try:
-        document = json.loads(path.read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        document = {}
-    document.setdefault("profiles", {})
-    if result is not None:
-        previous = document["profiles"].get(profile) or {}
-        entry = build_times_entry(root, result, entries, note=note)
-        if entry["book_seconds"] is None:
-            entry["book_seconds"] = previous.get("book_seconds")
-        document["profiles"][profile] = entry
-    document.update(extra or {})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _write_json_atomically(path, document)
-    from .data.atomic import atomic_path
-
-    with atomic_path(Path(root) / BUILD_TIMES_PAGE) as partial:
-        partial.write_text(render_build_times(document))
-    return path
-
-
-def render_build_times(document: dict) -> str:
-    """The Markdown of ``benchmarks/BUILD_TIMES.md`` from the build-times record."""
-    lines = [
-        "<!-- Written by `python -m checkin_traj.build` (full and workshop profiles) and",
-        "     `python benchmarks/bench_build.py --write-record`; do not edit by hand. -->",
-        "",
-    ]
-    profiles = document.get("profiles") or {}
-    if not profiles:
-        lines.append("No build has been recorded yet.")
-    for profile, entry in profiles.items():
-        lines += [
-            f"### The `{profile}` profile",
-            "",
-            f"Measured {entry.get('measured')} on {entry.get('machine')}; commit `{entry.get('commit')}`."
-            + (f" {entry['note']}" if entry.get("note") else ""),
-            "",
-            "| chapter | executed in (s) | in this build |",
-            "| --- | ---: | --- |",
-        ]
-        total = 0.0
-        for name, chapter in entry.get("chapters", {}).items():
-            seconds = chapter.get("seconds") or 0.0
-            total += seconds
-            when = (chapter.get("executed_at") or "")[:16].replace("T", " ")
-            state = f"reused (executed {when} UTC)" if chapter.get("cached") else "executed"
-            lines.append(f"| {name} | {seconds:.1f} | {state} |")
-        lines.append(f"| **all chapters** | **{total:.1f}** | |")
-        if entry.get("book_seconds") is not None:
-            lines.append(f"| jupyter-book build | {entry['book_seconds']:.1f} | |")
-        lines.append("")
-    cold_warm = document.get("cold_warm")
-    if cold_warm:
-        lines += [
-            "### Cold and warm builds",
-            "",
-            f"Measured {cold_warm.get('measured')} on {cold_warm.get('machine')}; commit `{cold_warm.get('commit')}`; "
-            f"the `{cold_warm.get('profile')}` profile, by `benchmarks/bench_build.py`. Cold: an empty workdir, every "
-            "chapter executed. Warm: the same build again, nothing changed. Prose edit: one sentence of a chapter's "
-            "text changed, nothing executed.",
-            "",
-            "| build | seconds | chapters executed | chapters reused |",
-            "| --- | ---: | ---: | ---: |",
-        ]
-        for run_name in ("cold", "warm", "prose edit"):
-            run_entry = cold_warm.get("runs", {}).get(run_name)
-            if run_entry:
-                lines.append(
-                    f"| {run_name} | {run_entry['seconds']:.1f} | {run_entry['executed']} | {run_entry['reused']} |"
-                )
-        lines.append("")
-    return "\n".join(lines).rstrip() + "\n"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -20,7 +20,7 @@ they do not decide.
 
 Selections are made on the validation windows, never on the test windows:
 :func:`strongest_baseline` reads a table of *validation* scores and :func:`best_run`
-reads the ``val_*`` columns that :func:`checkin_traj.training.run_seeds` records.
+reads the ``val_*`` columns that :class:`checkin_traj.training.SeedRuns` records.
 """
 
 from __future__ import annotations
@@ -295,7 +295,7 @@ def best_run(table, *, metric="rmse", groupby=None):
     if column is None:
         raise ValueError(
             f"the table has no validation score {candidates}: runs are chosen on the validation windows, "
-            "so rerun the chapters that trained them (run_seeds records val_* metrics)"
+            "so rerun the chapters that trained them (SeedRuns records val_* metrics)"
         )
     if table.empty:
         raise ValueError("the table has no rows")
