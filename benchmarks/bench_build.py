@@ -143,7 +143,7 @@ def main(argv=None) -> int:
         cold_warm = {
             "profile": arguments.profile,
             "measured": machine["date_utc"],
-            "machine": build._machine(),
+            "machine": build_times._machine(),
             "commit": machine.get("commit"),
             "runs": {name: {key: run[key] for key in ("seconds", "executed", "reused")} for name, run in runs.items()},
         }
