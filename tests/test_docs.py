@@ -209,7 +209,7 @@ def test_the_profile_override_reaches_the_long_make_targets():
     environment = {**os.environ, "CHECKIN_TRAJ_PROFILE": "test"}
     forced = subprocess.run(["make", "-n", "-o", ".venv/.installed", "book", "workshop"], cwd=REPO_ROOT,
                             capture_output=True, text=True, env=environment, check=True).stdout
-    assert forced.count("checkin_traj.build --profile test") == 2, forced
+    assert forced.count("build_times.py --profile test") == 2, forced
     environment.pop("CHECKIN_TRAJ_PROFILE")
     plain = subprocess.run(["make", "-n", "-o", ".venv/.installed", "book", "workshop"], cwd=REPO_ROOT,
                            capture_output=True, text=True, env=environment, check=True).stdout

@@ -219,7 +219,7 @@ def test_chapter_01_writes_nothing_of_its_set_before_reading_and_cleaning_succee
     saving = [i for i, source in enumerate(cells) if "save_clean(" in source]
     assert len(saving) == 1
     assert first("read_checkins(") < first("clean(raw") < saving[0]
-    assert first("data_banner(") < first("read_checkins(") and "data_banner(source=source)" in cells[first("data_banner(")]
+    assert first("data_banner(") < first("read_checkins(") and "data_banner(source=source" in cells[first("data_banner(")]
     for source in cells[: saving[0]]:
         for writer in WRITERS:
             assert writer not in source, (writer, source)
