@@ -16,7 +16,9 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
+import subprocess
 from pathlib import Path
 
 from checkin_traj.data.atomic import atomic_path
@@ -137,7 +139,9 @@ def main(argv=None) -> int:
     parser.add_argument("--readme", action="store_true", help="rewrite the README table from the committed record")
     arguments = parser.parse_args(argv)
     if arguments.workdir:
-        record = collect(arguments.workdir, profile=arguments.profile)
+        commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True)
+        record = collect(arguments.workdir, profile=arguments.profile, commit=commit.stdout.strip() or None,
+                         date=datetime.datetime.now(datetime.timezone.utc).date().isoformat())
         if arguments.write:
             print(f"wrote {write_record(record)}")
             update_readme(ROOT / "README.md", record)

@@ -91,7 +91,7 @@ def test_chapter_06_decides_the_articles_claims(values, markdown):
 
 def test_claims_without_their_runs_are_not_tested(workdir, tmp_path):
     """A smaller MODELS: the claims that need a missing model say so, the others are decided."""
-    notebook = build.execute_chapter(
+    notebook, _ = build.execute_chapter(
         "06_comparison", profile="test", workdir=workdir, site=tmp_path, root=REPO_ROOT, overrides={"MODELS": ["lstm"]},
         progress=False,
     )

@@ -113,3 +113,10 @@ def test_file_numbers_follow_the_table_of_contents():
     files = [chapter["file"] for part in toc["parts"] for chapter in part["chapters"]]
     numbered = [file.split("/")[-1] for file in files if file.startswith("notebooks/")]
     assert numbered == sorted(numbered) and len(numbered) == len(list((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.md")))
+
+
+def test_the_hand_written_package_stays_small():
+    # issue 22: at most 11,000 hand-written lines in src (the generated pages/ counted apart)
+    package = REPO_ROOT / "src" / "checkin_traj"
+    lines = sum(len(path.read_text().splitlines()) for path in package.rglob("*.py") if "pages" not in path.relative_to(package).parts)
+    assert lines <= 11_000, f"src/checkin_traj holds {lines} hand-written lines (at most 11,000)"

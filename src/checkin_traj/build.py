@@ -1,45 +1,24 @@
 """Build the book: jupytext -> papermill -> jupyter-book, re-executing only what changed.
 
-Each chapter (a MyST text notebook in ``notebooks/``) is converted to ``.ipynb`` by
-jupytext, executed once by papermill with the parameters of a profile (see
-``notebooks/parameters.yml``) into ``build/<profile>/site/notebooks/``, and the executed
-notebooks are rendered by ``jupyter-book build`` with execution switched off, so no
-chapter runs twice.
+Each chapter (a MyST text notebook in ``notebooks/``) is converted by jupytext, executed
+once by papermill with a profile's parameters (``notebooks/parameters.yml``) into
+``build/<profile>/site/notebooks/``, and rendered by ``jupyter-book build`` with execution
+off. papermill runs in the repository root; the root's absolute path is scrubbed from the
+executed notebooks (:func:`scrub_paths`), so the book never shows where it was built.
 
-**Paths.** papermill runs in the repository root and a ``WORKDIR`` inside it is passed
-relative (``build/test``); what is left of the root's absolute path in an executed notebook
-(outputs that print a resolved path, papermill's metadata) is rewritten relative to the
-root, so the book never shows where it was built.
+**Cache** (``build/<profile>/cache.json``). A chapter is executed again only when something
+its execution saw has changed: its key (:func:`chapter_key`: code cells, parameters,
+libraries), the content of every file it wrote to the workdir, of every file it read and of
+every package module it imported (an audit hook in its kernel notes them:
+:func:`chapter_reads`), and the answers that chose its data file
+(:mod:`checkin_traj.data.lookups`). A reused chapter gets its current prose back
+(:func:`rerender_prose`), so a prose-only edit rebuilds in seconds. A book built with
+``--chapters`` refuses a chapter left out whose inputs changed; ``--force`` and chapters
+named with ``--chapters`` always execute.
 
-**Cache.** A chapter is executed again only when something its execution saw has changed.
-Its *key* (:func:`chapter_key`) hashes its code cells (source and tags, not the prose), its
-parameters, the kernel's Python and the versions of the main libraries. While it executes,
-an audit hook in its kernel notes every file it opens for reading (the data file, wherever
-``DATA``, ``GOWALLA_DATA_DIR`` or the download cache put it; what earlier chapters wrote
-to the workdir) and, at the end, the files of the project's modules it imported (those of
-``checkin_traj`` it used, not the whole package). ``build/<profile>/cache.json`` records,
-per chapter, the key, when it was executed, the SHA-256 of every file it wrote to the
-workdir and of every file it read (:func:`chapter_reads`), and the answers to the questions
-that chose its data file (``GOWALLA_DATA_DIR``, ``CHECKIN_TRAJ_CACHE``, whether the New York
-sample is there: :mod:`checkin_traj.data.lookups`). A chapter is reused when its key is the
-same, every one of those files still has its recorded content and every question still
-gets its answer: a new data file at the same path or elsewhere, a module it imports edited,
-an earlier chapter's output that came out different (executed again, or written by
-``checkin-traj run``), or its own output replaced or damaged, each executes it again, and
-only the chapters that read what changed. A reused chapter's current prose is put back into
-its last executed notebook (markdown cells are matched between the code cells), so a
-prose-only edit rebuilds in seconds; a cached notebook that cannot be read is executed
-again. A book built with ``--chapters`` refuses a chapter left out whose inputs changed.
-``--force`` executes every selected chapter; chapters named with ``--chapters`` are always
-executed.
-
-**Timings.** Each build prints one line per chapter (started, done or reused, seconds) and,
-while a chapter runs, papermill's progress bar (cell number / total, elapsed) on the
-terminal; none of it enters the book. ``build/<profile>/timings.json`` keeps the seconds of
-the last execution of each step. The committed record of a complete ``full`` or
-``workshop`` build (``benchmarks/BUILD_TIMES.md``, included by the book's timings
-appendix) is written by ``benchmarks/build_times.py``, which ``make book`` and ``make
-workshop`` run.
+**Timings.** One line per chapter on the terminal; ``build/<profile>/timings.json`` keeps
+the seconds of each step's last execution. The committed record of a complete ``full`` or
+``workshop`` build is written by ``benchmarks/build_times.py`` (``make book``, ``make workshop``).
 
 Usage::
 
@@ -69,6 +48,7 @@ import yaml
 
 from . import quality
 from .data import lookups
+from .data.atomic import atomic_path
 
 PROFILES = ("full", "workshop", "test")
 BOOK_FILES = ("_config.yml", "_toc.yml")
@@ -104,17 +84,11 @@ def repo_root() -> Path:
 
 
 def _toc_files(node) -> list[str]:
-    files = []
-    if isinstance(node, dict):
-        if "file" in node:
-            files.append(node["file"])
-        for value in node.values():
-            if isinstance(value, (list, dict)):
-                files.extend(_toc_files(value))
-    elif isinstance(node, list):
-        for item in node:
-            files.extend(_toc_files(item))
-    return files
+    if isinstance(node, list):
+        return [file for item in node for file in _toc_files(item)]
+    if not isinstance(node, dict):
+        return []
+    return ([node["file"]] if "file" in node else []) + [file for value in node.values() for file in _toc_files(value)]
 
 
 def toc_chapters(root: Path) -> list[str]:
@@ -248,8 +222,6 @@ def _scrub_notebook_file(path: Path, root: Path) -> int:
 
 
 def _write_json_atomically(path: Path, document) -> None:
-    from .data.atomic import atomic_path
-
     with atomic_path(path) as partial:
         partial.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
 
@@ -258,12 +230,8 @@ def _write_json_atomically(path: Path, document) -> None:
 
 
 class BuildError(RuntimeError):
-    """A step of the build that failed: one line to show, the whole story in ``detail``.
-
-    ``str(error)`` is one line (what failed and its cause); ``detail`` is the full error
-    (a chapter's traceback, jupyter-book's log), also attached as a note, so a traceback
-    shows it and the command line prints it with ``--verbose``.
-    """
+    """A step of the build that failed: ``str(error)`` is one line (what failed and why); ``detail``
+    the full error (a chapter's traceback, jupyter-book's log), printed with ``--verbose``."""
 
     def __init__(self, message: str, detail: str = ""):
         super().__init__(message)
@@ -321,11 +289,8 @@ del _report
 
 
 def _kernel_arguments() -> list:
-    """The kernel's command-line options: the watch, and no log lines a reader need not see.
-
-    At log level CRITICAL the kernel keeps quiet about running over TCP on this machine and
-    about the interrupt that the shutdown sends; a chapter's errors come in its outputs.
-    """
+    """The kernel's options: the watch, and log level CRITICAL (no notice about TCP on this machine or about
+    the shutdown's interrupt; a chapter's errors come in its outputs)."""
     watch = f"exec(bytes.fromhex({_WATCH.encode().hex()!r}).decode(), {{}})"
     return [f"--IPKernelApp.exec_lines={watch}", "--IPKernelApp.log_level=CRITICAL"]
 
@@ -350,25 +315,15 @@ def _take_report(path: Path) -> dict:
     return record if isinstance(record, dict) else {}
 
 
-def execute_chapter(
-    name: str, *, profile: str, workdir: Path, site: Path, root: Path, overrides=None, progress: bool = True
-) -> Path:
+def execute_chapter(name, *, profile, workdir, site, root, overrides=None, progress=True) -> tuple[Path, dict]:
     """Convert one chapter with jupytext and execute it with papermill into ``site/notebooks``.
 
-    ``overrides`` (name -> value) replaces the profile's parameters (``checkin-traj run -p``).
-    ``progress`` shows papermill's progress bar (cells done / total, elapsed) on stderr.
-    The executed notebook holds no absolute path of ``root`` (see :func:`scrub_paths`).
-
-    Raises
-    ------
-    ChapterFailed
-        The chapter stopped with an error, or its kernel died.
+    ``overrides`` (name -> value) replaces the profile's parameters (``checkin-traj run -p``);
+    ``progress`` shows papermill's progress bar on stderr. Returns the executed notebook, which
+    holds no absolute path of ``root`` (:func:`scrub_paths`), and what the kernel's watch noted
+    (``opened`` and ``modules``: :func:`chapter_reads`). Raises :class:`ChapterFailed` when the
+    chapter stops with an error or its kernel dies.
     """
-    return _execute(name, profile=profile, workdir=workdir, site=site, root=root, overrides=overrides, progress=progress)[0]
-
-
-def _execute(name, *, profile, workdir, site, root, overrides=None, progress=True) -> tuple[Path, dict]:
-    """:func:`execute_chapter`, and what the kernel's watch noted (``opened`` and ``modules``)."""
     import jupytext
     import nbformat
     import papermill
@@ -521,13 +476,8 @@ def _code_cells(notebook) -> list:
 
 
 def chapter_key(name: str, *, root: Path, parameters: dict, versions=None) -> str:
-    """The cache key of one chapter: its code, parameters and libraries, not its prose.
-
-    Hashes the chapter's code cells (source and tags), its ``parameters`` and
-    :func:`environment_versions`. A markdown edit keeps the key; a code, tag or parameter
-    edit changes it. The files it reads and the package modules it imports are checked
-    by content beside the key (:func:`chapter_reads`).
-    """
+    """The cache key of one chapter: its code cells (source and tags), ``parameters`` and
+    :func:`environment_versions`, not its prose (what it reads is checked beside the key)."""
     import jupytext
 
     notebook = jupytext.read(root / "notebooks" / f"{name}.md")
@@ -544,14 +494,12 @@ def chapter_key(name: str, *, root: Path, parameters: dict, versions=None) -> st
 
 def read_cache(workdir: Path) -> dict:
     """``workdir/cache.json`` (an empty record when absent or unreadable: everything executes)."""
-    path = Path(workdir) / CACHE_FILE
     try:
-        document = json.loads(path.read_text())
+        document = json.loads((Path(workdir) / CACHE_FILE).read_text())
     except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
-        return {"version": CACHE_VERSION, "chapters": {}}
-    if not isinstance(document, dict) or document.get("version") != CACHE_VERSION or not isinstance(document.get("chapters"), dict):
-        return {"version": CACHE_VERSION, "chapters": {}}
-    return document
+        document = None
+    usable = isinstance(document, dict) and document.get("version") == CACHE_VERSION and isinstance(document.get("chapters"), dict)
+    return document if usable else {"version": CACHE_VERSION, "chapters": {}}
 
 
 def _snapshot(workdir: Path) -> dict:
@@ -651,8 +599,6 @@ def _reuse_chapter(name: str, *, workdir: Path, site: Path, root: Path) -> Path:
         raise _NotReusable("its cached notebook no longer matches its code cells")
     target = site / "notebooks" / f"{name}.ipynb"
     target.parent.mkdir(parents=True, exist_ok=True)
-    from .data.atomic import atomic_path
-
     with atomic_path(target) as partial:
         nbformat.write(notebook, str(partial))
     _scrub_notebook_file(target, root)
@@ -660,8 +606,6 @@ def _reuse_chapter(name: str, *, workdir: Path, site: Path, root: Path) -> Path:
 
 
 def _store_in_cache(name: str, notebook: Path, workdir: Path) -> None:
-    from .data.atomic import atomic_path
-
     copy_path = workdir / CACHE_DIR / f"{name}.ipynb"
     copy_path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(copy_path) as partial:
@@ -677,10 +621,7 @@ def stage_book(root: Path, site: Path) -> None:
     site.mkdir(parents=True, exist_ok=True)
     for name in BOOK_FILES:
         shutil.copy2(root / name, site / name)
-    for name in BOOK_INCLUDES:  # a project without them builds all the same; a page that includes one fails strictly
-        if (root / name).is_file():
-            (site / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(root / name, site / name)
+    copy_includes(root, site)
     for name in BOOK_DIRS:
         destination = site / name
         if destination.exists():
@@ -688,6 +629,14 @@ def stage_book(root: Path, site: Path) -> None:
         if not (root / name).is_dir():
             continue  # a project without benchmarks/ builds its book all the same
         shutil.copytree(root / name, destination, ignore=shutil.ignore_patterns("_build", ".ipynb_checkpoints", "__pycache__"))
+
+
+def copy_includes(root: Path, site: Path) -> None:
+    """Copy the files the pages show with ``literalinclude`` (a page that includes a missing one fails strictly)."""
+    for name in BOOK_INCLUDES:
+        if (root / name).is_file():
+            (site / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(root / name, site / name)
 
 
 def build_html(site: Path, output: Path, *, strict: bool) -> Path:
@@ -722,27 +671,13 @@ def run(
 ) -> BuildResult:
     """Execute the chapters of a profile (those whose inputs changed) and optionally build the HTML book.
 
-    Parameters
-    ----------
-    profile : {"full", "workshop", "test"}
-        Which parameters the chapters run with (``notebooks/parameters.yml``).
-    chapters : list of str, optional
-        Chapter names (e.g. ``["01_data_cleaning"]``) or their number prefixes (``["01"]``);
-        all chapters of ``_toc.yml`` by default. Later chapters read what earlier ones
-        wrote to ``workdir``. Chapters named here are always executed.
-    book : bool
-        Build the HTML book after executing.
-    workdir : str or Path, optional
-        The run's folder; ``build/<profile>`` by default.
-    strict : bool, optional
-        Treat Sphinx warnings as errors; on by default for the ``test`` profile.
-    force : bool
-        Execute every selected chapter, cached or not.
-    progress : bool
-        Show papermill's per-cell progress bar while a chapter executes.
-    city : str, optional
-        A city preset (:data:`checkin_traj.geo.CITIES`) given to chapter 01 as ``CITY``;
-        every later chapter reads it from chapter 01's outputs. Default: the chapter's own.
+    ``profile`` names the chapters' parameters (``notebooks/parameters.yml``); ``chapters``
+    (names or number prefixes, e.g. ``["01"]``; default all of ``_toc.yml``) are always
+    executed, as is every selected chapter with ``force``. Later chapters read what earlier
+    ones wrote to ``workdir`` (default ``build/<profile>``). ``strict`` makes Sphinx warnings
+    errors (default: on for ``test``); ``progress`` shows papermill's per-cell bar; ``city``
+    is a preset (:data:`checkin_traj.geo.CITIES`) given to chapter 01 as ``CITY``, which
+    every later chapter reads from chapter 01's outputs.
     """
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
@@ -750,20 +685,13 @@ def run(
     workdir = check_workdir(Path(workdir).resolve() if workdir else root / "build" / profile)
     site = workdir / "site"
     all_chapters = toc_chapters(root)
+    selected = all_chapters
     if chapters:
-        selected = []
         for wanted in chapters:
-            matches = [name for name in all_chapters if name == wanted or name.split("_")[0] == wanted]
-            if not matches:
+            if not any(name == wanted or name.split("_")[0] == wanted for name in all_chapters):
                 raise ValueError(f"unknown chapter {wanted!r}; the chapters are {all_chapters}")
-            selected += [name for name in matches if name not in selected]
-        selected.sort(key=all_chapters.index)
-        forced = set(selected)
-    else:
-        selected = all_chapters
-        forced = set(all_chapters) if force else set()
-    if force:
-        forced = set(selected)
+        selected = [name for name in all_chapters if any(name == w or name.split("_")[0] == w for w in chapters)]
+    forced = set(selected) if chapters or force else set()
     result = BuildResult(profile=profile, workdir=workdir)
     if profile == "full":
         print(f"[full] {FULL_PROFILE_NOTE}", flush=True)
@@ -810,7 +738,7 @@ def run(
         entries.pop(name, None)  # a failed run leaves no stale entry behind
         _write_json_atomically(workdir / CACHE_FILE, cache)
         before = _snapshot(workdir)
-        result.notebooks[name], report = _execute(
+        result.notebooks[name], report = execute_chapter(
             name, profile=profile, workdir=workdir, site=site, root=root, overrides=overrides(name), progress=progress
         )
         result.seconds[name] = time.perf_counter() - started

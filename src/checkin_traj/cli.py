@@ -51,45 +51,20 @@ def _off_or_number(text: str):
 def _build(args) -> int:
     from . import build
 
-    result = build.run(
-        args.profile,
-        chapters=args.chapters,
-        book=not args.no_book,
-        workdir=args.workdir,
-        strict=args.strict,
-        force=args.force,
-        progress=args.progress,
-        city=args.city,
-    )
+    result = build.run(args.profile, chapters=args.chapters, book=not args.no_book, workdir=args.workdir,
+                       strict=args.strict, force=args.force, progress=args.progress, city=args.city)
     print(result.summary())
     return 0
 
 
 def render_page(notebook, output, *, root=None) -> Path:
-    """Render one executed chapter as an HTML page (its glued numbers filled in).
+    """Render one executed chapter (an ``.ipynb``) as an HTML page, its glued numbers filled in.
 
-    The notebook is checked first; the page is built in a new folder inside ``output`` and
-    moved into place only once built, so a failure leaves ``output`` as it was. An
-    ``output/source`` or ``output/_build`` that an earlier page did not make is refused.
-
-    Parameters
-    ----------
-    notebook : path
-        The executed ``.ipynb`` (e.g. ``DIR/site/notebooks/01_data_cleaning.ipynb``).
-    output : path
-        Folder for the page; the HTML is ``output/_build/html/notebooks/<chapter>.html``.
-
-    Returns
-    -------
-    Path
-        The page, ``output/_build/html/notebooks/<chapter>.html``.
-
-    Raises
-    ------
-    FileNotFoundError, ValueError
-        ``notebook`` is missing or not a Jupyter notebook.
-    FileExistsError
-        ``output`` is a file, or holds a ``source``/``_build`` folder not made by a page.
+    Returns the page, ``output/_build/html/notebooks/<chapter>.html``. The notebook is checked
+    first (``FileNotFoundError``, ``ValueError``); the page is built in a new folder inside
+    ``output`` and moved in once built, so a failure leaves ``output`` as it was. An
+    ``output`` that is a file, or holds a ``source``/``_build`` not made by a page, is refused
+    (``FileExistsError``).
     """
     from . import build
 
@@ -111,10 +86,7 @@ def render_page(notebook, output, *, root=None) -> Path:
         (site / "notebooks").mkdir(parents=True)
         shutil.copy2(root / "_config.yml", site / "_config.yml")
         shutil.copytree(root / "book", site / "book", ignore=shutil.ignore_patterns("_build"))
-        for name in build.BOOK_INCLUDES:  # what the pages show with literalinclude
-            if (root / name).is_file():
-                (site / name).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(root / name, site / name)
+        build.copy_includes(root, site)
         shutil.copy2(notebook, site / "notebooks" / notebook.name)
         (site / "_toc.yml").write_text(_page_toc(notebook.stem))
         build.build_html(site, scratch, strict=False)
@@ -164,9 +136,7 @@ def _parse_overrides(chapter: str, pairs) -> dict:
     from .checks import check_chapter_parameter
 
     declared = read_parameters(chapter)
-    given = {}
-    for name, text in pairs or ():
-        given[name] = text
+    given = dict(pairs or ())
     check_parameters(given, declared, chapter=chapter)
     if "WORKDIR" in given:
         raise UnknownParameterError("give the run's folder with --workdir, not -p WORKDIR")
@@ -198,7 +168,7 @@ def _run(args) -> int:
     shown = " ".join(f"{key}={value!r}" for key, value in overrides.items()) or "no changes"
     print(f"[run] executing {name} in {workdir} ({args.profile} profile, {shown}) ...", flush=True)
     started = time.perf_counter()
-    notebook = build.execute_chapter(
+    notebook, _ = build.execute_chapter(
         name, profile=args.profile, workdir=workdir, site=workdir / "site", root=root, overrides=overrides
     )
     print(f"[run] {name} done in {time.perf_counter() - started:.1f} s: {notebook}", flush=True)

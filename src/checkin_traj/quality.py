@@ -10,9 +10,7 @@ and the README's results table belong to the benchmarks (``benchmarks/quality_re
 
 from __future__ import annotations
 
-import datetime as _dt
 import math
-import subprocess
 from pathlib import Path
 
 from .data.provenance import read_provenance
@@ -36,14 +34,6 @@ def _number(value):
         return None
     value = float(value)
     return value if math.isfinite(value) else None
-
-
-def _commit(root=Path(__file__).resolve().parents[2]) -> str | None:
-    try:
-        out = subprocess.run(["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True, check=True)
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return out.stdout.strip() or None
 
 
 def _model_entry(saved, name) -> dict:
@@ -74,8 +64,8 @@ def _table_rows(table, columns) -> dict:
 def collect(workdir, *, profile, date=None, commit=None) -> dict:
     """The record of the run in ``workdir`` (after chapters 01-02 at least) with build ``profile``.
 
-    ``date`` and ``commit`` default to today (UTC) and the checkout's ``git rev-parse``
-    (``None`` outside git). Returns ``profile``, ``date``, ``commit``, ``data`` (the source's
+    ``date`` and ``commit`` are recorded as given (the benchmark's record gives them). Returns
+    ``profile``, ``date``, ``commit``, ``data`` (the source's
     description and whether it was synthetic), ``baselines`` (name -> test metric -> value),
     ``models`` (result name -> ``runs`` and ``verdicts``), and ``venues`` (baseline or model
     -> metric) when the next-venue chapter ran.
@@ -84,8 +74,8 @@ def collect(workdir, *, profile, date=None, commit=None) -> dict:
     source = read_provenance(workdir)["source"]
     record = {
         "profile": str(profile),
-        "date": date or _dt.datetime.now(_dt.timezone.utc).date().isoformat(),
-        "commit": commit if commit is not None else _commit(),
+        "date": date,
+        "commit": commit,
         "data": {"description": source["description"], "synthetic": bool(source.get("synthetic"))},
         "baselines": _table_rows(load_results(workdir, "baselines")["tables"]["test"], REGRESSION_METRICS),
         "models": {},
@@ -140,8 +130,7 @@ def headline_markdown(record) -> str:
             f"`{verdict['reference']}` ({verdict['outcome']}) the difference is {verdict['difference']:+.2f} km "
             f"(95 % interval {verdict['low']:+.2f} to {verdict['high']:+.2f})."
         )
-    for line in _venue_headlines(record):
-        sentences.append(line)
+    sentences += _venue_headlines(record)
     note = " These numbers come from synthetic data, not from Gowalla." if record["data"]["synthetic"] else ""
     return f"What this build found on {record['data']['description']}:{note}\n\n" + "\n".join(sentences)
 
