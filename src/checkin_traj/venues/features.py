@@ -77,6 +77,13 @@ def _count_before(table, keys, rows):
     return (np.searchsorted(composite, keys * stride + rows) - np.searchsorted(composite, keys * stride)).astype(np.float64)
 
 
+def local_time(times, timezone):
+    """Local hour (0-23) and weekday (0 = Monday) of UTC ``times`` in ``timezone`` (None: UTC)."""
+    local = pd.DatetimeIndex(times)
+    local = local.tz_convert(timezone) if timezone else local
+    return local.hour.to_numpy().astype(np.int64), local.day_of_week.to_numpy().astype(np.int64)
+
+
 def _lookup(table, query):
     keys, counts = table
     query = np.asarray(query, dtype=np.int64)
@@ -143,32 +150,30 @@ class VenueContext:
         from .evaluate import venue_ids
 
         self.data = data
-        self.size = check_int("size", size, minimum=1)
         check_ins = data.check_ins
-        self.ids, self.venue_lat, self.venue_lon = venue_ids(check_ins)
-        self.n_venues = len(self.venue_lat)
-        if self.n_venues == 0:
+        self.ids, venue_lat, venue_lon = venue_ids(check_ins)
+        if len(venue_lat) == 0:
             raise ValueError("the training check-ins hold no venue: there is nothing to rank")
         self.users = pd.factorize(check_ins["user"])[0].astype(np.int64)
-        self.n_users = int(self.users.max()) + 1
         train_rows = np.flatnonzero((check_ins["split"] == "train").to_numpy())
         times = check_ins["time"].to_numpy()
-        order = np.lexsort((times[train_rows], self.users[train_rows]))
-        rows = train_rows[order]
+        rows = train_rows[np.lexsort((times[train_rows], self.users[train_rows]))]
         self.train_rows = rows
-        u, v = self.users[rows], self.ids[rows]
-        self.baselines = VenueBaselines(u, v, k=self.size)
-        self.generator = CandidateGenerator(self.baselines, self.venue_lat, self.venue_lon, n_near=n_near)
-        nv = np.int64(self.n_venues)
-        self.popularity = np.bincount(v, minlength=self.n_venues).astype(np.float64)
-        self.user_total = np.bincount(u, minlength=self.n_users).astype(np.float64)
-        self.user_visits = _count_table(u * nv + v)
+        self.hour, self.weekday = local_time(check_ins["time"], data.parameters.get("timezone", "America/New_York"))
+        location = np.zeros(len(venue_lat), dtype=np.int64)
+        location[self.ids[rows]] = check_ins["location_id"].to_numpy()[rows]
+        snap = check_ins["snap_user" if "snap_user" in check_ins else "user"].to_numpy()
+        self.state = {
+            "user": self.users[rows], "venue": self.ids[rows], "lat": check_ins["lat"].to_numpy()[rows],
+            "lon": check_ins["lon"].to_numpy()[rows], "hour": self.hour[rows], "venue_lat": venue_lat,
+            "venue_lon": venue_lon, "location_id": location, "snap_user": snap[np.unique(self.users, return_index=True)[1]],
+        }
+        self.settings = {"size": size, "n_near": n_near, "timezone": data.parameters.get("timezone", "America/New_York")}
+        self._count()
+        # the user counts, each row kept with its position: "rows before the target"
+        u, v, nv = self.state["user"], self.state["venue"], np.int64(self.n_venues)
         same = np.r_[False, u[1:] == u[:-1]]
         prev, nxt, who = v[:-1][same[1:]], v[1:][same[1:]], u[1:][same[1:]]
-        self.transitions = _count_table(prev * nv + nxt)
-        self.user_transitions = _count_table((who * nv + prev) * nv + nxt)
-        self.out_degree = np.bincount(prev, minlength=self.n_venues).astype(np.float64)
-        # the same user counts, each row kept with its position: "rows before the target"
         self.user_visits_before = _before_table(u * nv + v, rows)
         self.user_rows_before = _before_table(u, rows)
         trans_rows = rows[1:][same[1:]]
@@ -182,22 +187,40 @@ class VenueContext:
         self.out_degree_before = _before_table(prev, rank[trans_rows])
         starts = np.flatnonzero(np.r_[True, u[1:] != u[:-1]])  # rows are sorted by user
         self.user_rows = dict(zip(u[starts].tolist(), np.split(rows, starts[1:])))
-        # the user's median training position ("home")
-        frame = pd.DataFrame({"u": u, "lat": check_ins["lat"].to_numpy()[rows], "lon": check_ins["lon"].to_numpy()[rows]})
-        home = frame.groupby("u")[["lat", "lon"]].median()
-        self.home_lat = np.full(self.n_users, np.nan)
-        self.home_lon = np.full(self.n_users, np.nan)
-        self.home_lat[home.index.to_numpy()] = home["lat"].to_numpy()
+
+    @classmethod
+    def from_state(cls, state, settings):
+        """A context for new windows from a saved ``state`` and ``settings`` (:attr:`state`, :attr:`settings`):
+        the full training counts, as the validation and test windows see them; no training windows."""
+        context = cls.__new__(cls)
+        context.data, context.state, context.settings = None, state, settings
+        context._count()
+        return context
+
+    def _count(self):
+        """Everything the windows read, counted on the training rows of :attr:`state` (sorted by user, then time)."""
+        state, (u, v) = self.state, (self.state["user"], self.state["venue"])
+        self.size = check_int("size", self.settings["size"], minimum=1)
+        self.venue_lat, self.venue_lon = state["venue_lat"], state["venue_lon"]
+        self.n_venues, self.n_users = len(self.venue_lat), len(state["snap_user"])
+        self.baselines = VenueBaselines(u, v, k=self.size)
+        self.generator = CandidateGenerator(self.baselines, self.venue_lat, self.venue_lon, n_near=self.settings["n_near"])
+        nv = np.int64(self.n_venues)
+        self.popularity = np.bincount(v, minlength=self.n_venues).astype(np.float64)
+        # one slot more per user: index -1 is a user absent from training (no check-ins, no home)
+        self.user_total = np.bincount(u, minlength=self.n_users + 1).astype(np.float64)
+        self.user_visits = _count_table(u * nv + v)
+        same = np.r_[False, u[1:] == u[:-1]]
+        prev, nxt, who = v[:-1][same[1:]], v[1:][same[1:]], u[1:][same[1:]]
+        self.transitions = _count_table(prev * nv + nxt)
+        self.user_transitions = _count_table((who * nv + prev) * nv + nxt)
+        self.out_degree = np.bincount(prev, minlength=self.n_venues).astype(np.float64)
+        home = pd.DataFrame({"u": u, "lat": state["lat"], "lon": state["lon"]}).groupby("u")[["lat", "lon"]].median()
+        self.home_lat, self.home_lon = np.full(self.n_users + 1, np.nan), np.full(self.n_users + 1, np.nan)
+        self.home_lat[home.index.to_numpy()] = home["lat"].to_numpy()  # the user's median training position
         self.home_lon[home.index.to_numpy()] = home["lon"].to_numpy()
-        # local time of every check-in, and each venue's share of check-ins per 3-hour slot
-        timezone = data.parameters.get("timezone", "America/New_York")
-        local = pd.DatetimeIndex(check_ins["time"])
-        local = local.tz_convert(timezone) if timezone else local
-        self.hour = local.hour.to_numpy().astype(np.int64)
-        self.weekday = local.day_of_week.to_numpy().astype(np.int64)
-        slot = self.hour[rows] // 3
-        self.slot_counts = np.zeros((self.n_venues, 8))
-        np.add.at(self.slot_counts, (v, slot), 1.0)
+        self.slot_counts = np.zeros((self.n_venues, 8))  # each venue's check-ins per 3-hour slot of the day
+        np.add.at(self.slot_counts, (v, state["hour"] // 3), 1.0)
 
     # ------------------------------------------------------------------ one split
 
@@ -217,18 +240,32 @@ class VenueContext:
         """Candidates, features and labels of the windows of ``split``."""
         check_choice("split", split, _SPLITS)
         part = self.data.split(split)
-        target_rows = np.asarray(part.target_row, dtype=np.int64)
-        n, width = len(target_rows), self.data.window
-        target = self.ids[target_rows]
-        last = self.ids[target_rows - 1]
-        user = self.users[target_rows]
-        last_lat, last_lon = part.last_raw[:, 2], part.last_raw[:, 1]
-        window_rows = target_rows[:, None] - np.arange(width, 0, -1)[None, :]
-        window_venues = self.ids[window_rows]
-        nv = np.int64(self.n_venues)
+        rows = np.asarray(part.target_row, dtype=np.int64)
+        window_rows = rows[:, None] - np.arange(self.data.window, 0, -1)[None, :]
+        return self.features(
+            self.users[rows], self.ids[window_rows], part.last_raw[:, 2], part.last_raw[:, 1], self.hour[rows - 1],
+            self.weekday[rows - 1], target=self.ids[rows], before=rows if split == "train" else None,
+        )
 
-        loo = split == "train"
+    def features(self, user, window_venues, last_lat, last_lon, hour, weekday, *, target=None, before=None) -> VenueWindows:
+        """Candidates and features of any windows: one rule for a split's windows and for new histories.
+
+        ``user``: dense id, -1 for a user absent from training (user counts 0); ``window_venues``
+        (n, width): venue ids, oldest first, -1 for a venue absent from training; ``last_lat``,
+        ``last_lon``, ``hour``, ``weekday``: the last check-in's position and local time;
+        ``target``: the next venue where known; ``before``: the training windows' target rows,
+        whose counts are made on what came before them (the module's docstring).
+        """
+        user, window_venues = np.asarray(user, dtype=np.int64), np.asarray(window_venues, dtype=np.int64)
+        hour, weekday = np.asarray(hour, dtype=np.int64), np.asarray(weekday, dtype=np.int64)
+        last_lat, last_lon = np.asarray(last_lat, dtype=np.float64), np.asarray(last_lon, dtype=np.float64)
+        n, width = window_venues.shape
+        target = np.full(n, -1, dtype=np.int64) if target is None else np.asarray(target, dtype=np.int64)
+        last = window_venues[:, -1]
+        nv = np.int64(self.n_venues)
+        loo = before is not None
         if loo:  # only what was counted before the target: the user's earlier rows, everyone's earlier check-ins
+            target_rows = np.asarray(before, dtype=np.int64)
             own = [self._own_before(u, t) for u, t in zip(user.tolist(), target_rows.tolist())]
             now = self.time_rank[target_rows]
             wide = self.generator.generate(user, last, last_lat, last_lon, size=self.size + self.size // 2, own=own)
@@ -253,7 +290,7 @@ class VenueContext:
         user_trans = np.where(last_ok, _lookup(self.user_transitions, (user[:, None] * nv + last_id) * nv + cand), 0.0)
         trans = np.where(last_ok, _lookup(self.transitions, last_id * nv + cand), 0.0)
         out_degree = np.where(last >= 0, self.out_degree[np.maximum(last, 0)], 0.0)
-        slot_last = self.hour[target_rows - 1] // 3
+        slot_last = hour // 3
         in_slot = self.slot_counts[cand, slot_last[:, None]]
         slot_total = self.slot_counts.sum(axis=1)[cand]
         if loo:
@@ -303,6 +340,6 @@ class VenueContext:
             user=user,
             last_venue=last,
             window_venues=window_venues,
-            hour=self.hour[target_rows - 1],
-            weekday=self.weekday[target_rows - 1],
+            hour=hour,
+            weekday=weekday,
         )
