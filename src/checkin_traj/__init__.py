@@ -31,5 +31,15 @@ from .comparison import comparison_table, saved_predictions, seed_scores
 
 import types as _types
 
-#: Every public name above (submodules excluded).
-__all__ = sorted(name for name, value in dict(globals()).items() if not name.startswith("_") and not isinstance(value, _types.ModuleType))
+
+def __getattr__(name):
+    """``predict`` (chapter 08's saved ranker on new histories), imported when first used."""
+    if name == "predict":
+        from .venues.predictor import predict
+
+        return predict
+    raise AttributeError(f"module 'checkin_traj' has no attribute {name!r}")
+
+
+#: Every public name above (submodules excluded), and ``predict``.
+__all__ = sorted([name for name, value in dict(globals()).items() if not name.startswith("_") and not isinstance(value, _types.ModuleType)] + ["predict"])

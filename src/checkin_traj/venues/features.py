@@ -168,7 +168,8 @@ class VenueContext:
             "lon": check_ins["lon"].to_numpy()[rows], "hour": self.hour[rows], "venue_lat": venue_lat,
             "venue_lon": venue_lon, "location_id": location, "snap_user": snap[np.unique(self.users, return_index=True)[1]],
         }
-        self.settings = {"size": size, "n_near": n_near, "timezone": data.parameters.get("timezone", "America/New_York")}
+        self.settings = {"size": size, "n_near": n_near, "window": data.window,
+                         "timezone": data.parameters.get("timezone", "America/New_York")}
         self._count()
         # the user counts, each row kept with its position: "rows before the target"
         u, v, nv = self.state["user"], self.state["venue"], np.int64(self.n_venues)

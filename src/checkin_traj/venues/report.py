@@ -195,11 +195,11 @@ def score_run(trained, context, windows) -> dict:
     Returns
     -------
     dict
-        ``history`` and ``best_epoch`` (0-based), and per split (``val``, ``test``): the
+        ``history``, ``best_epoch`` (0-based), the ``ranker`` itself, and per split (``val``, ``test``): the
         per-window metrics (``run[split]``), the top 10 venues (``ranked_<split>``) and the
         probabilities of every candidate (``probs_<split>``, float32).
     """
-    run = {"history": trained.history, "best_epoch": trained.best_epoch}
+    run = {"history": trained.history, "best_epoch": trained.best_epoch, "ranker": trained}
     for split in ("val", "test"):
         scores = trained.scores(windows[split])
         ranked = top_venues(scores, windows[split].candidates, k=10)

@@ -1,0 +1,210 @@
+"""Chapter 08's best ranker saved, loaded, and asked where new check-in histories go next.
+
+:func:`save_predictor` writes ``WORKDIR/models/venue_ranker/`` as one set: the Keras network
+(``ranker.keras``), the training rows the features count and the feature scaler
+(``state.npz``), and ``predictor.json`` (form, seed, stay weight, parameters, the package
+version, the data's provenance and the SHA-256 of both files). :func:`predict` scores each
+user's last ``window`` check-ins through :meth:`VenueContext.features`, the path that made
+the chapter's validation and test windows (full training counts).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..checks import check_int
+from ..data.atomic import recover, write_set
+from ..geo import haversine_km
+from .features import VenueContext, local_time
+from .model import FeatureScaler, TrainedRanker, place_mass, probabilities, top_venues
+from .report import summarise
+
+__all__ = ["ARTIFACT", "best_seed", "save_predictor", "load_predictor", "Predictor", "predict"]
+
+#: Where a run's predictor lives, under its WORKDIR.
+ARTIFACT = Path("models") / "venue_ranker"
+_MODEL, _STATE, _META = "ranker.keras", "state.npz", "predictor.json"
+
+
+def best_seed(runs, form, *, metric="acc@1"):
+    """The seed of ``form`` with the best validation ``metric`` (the first on a tie; never the test windows)."""
+    values = {seed: summarise(run["val"])[metric] for seed, run in runs[form].items()}
+    return max(values, key=values.get)
+
+
+def _sha256(path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def save_predictor(workdir, ranker, context, *, form, seed, stay_weight, radius_km=1.0, pool=50) -> Path:
+    """Save ``ranker`` (a TrainedRanker of ``form`` and ``seed``) with ``context``'s training counts
+    and the place pick's ``stay_weight``, ``radius_km`` and ``pool``; returns the folder."""
+    from .. import __version__
+    from ..data.provenance import read_provenance
+
+    arrays = {**context.state, "scaler_mean": ranker.scaler.mean, "scaler_std": ranker.scaler.std}
+    meta = {"version": __version__, "form": form, "seed": seed, "stay_weight": float(stay_weight),
+            "radius_km": float(radius_km), "pool": int(pool), **context.settings, "provenance": read_provenance(workdir)}
+
+    def write_state(path):
+        with open(path, "wb") as file:
+            np.savez(file, **arrays)
+
+    def write_meta(path):  # last: it records the other files' checksums
+        meta["sha256"] = {name: _sha256(path.parent / staged[name]) for name in (_MODEL, _STATE)}
+        path.write_text(json.dumps(meta, indent=1, default=str))
+
+    staged = {}
+
+    def staging(name, write):
+        return lambda path: (staged.__setitem__(name, path.name), write(path))
+
+    folder = Path(workdir) / ARTIFACT
+    write_set(folder, {_MODEL: staging(_MODEL, ranker.model.save), _STATE: staging(_STATE, write_state), _META: write_meta})
+    return folder
+
+
+def load_predictor(workdir) -> Predictor:
+    """The predictor chapter 08 saved in ``workdir``; ``ValueError`` (``FileNotFoundError`` when
+    missing) naming the file when it is damaged or was saved by another package version."""
+    from .. import __version__
+
+    folder = Path(workdir) / ARTIFACT
+    again = f"re-run chapter 08 (checkin-traj build --chapters 08 --workdir {workdir})"
+    recover(folder)
+    meta_path = folder / _META
+    if not meta_path.is_file():
+        raise FileNotFoundError(f"{meta_path}: no next-venue predictor saved there; {again}")
+    try:
+        meta = json.loads(meta_path.read_text())
+        sums = meta["sha256"]
+        version = meta["version"]
+    except (ValueError, UnicodeDecodeError, KeyError, TypeError) as error:
+        raise ValueError(f"{meta_path} is damaged ({type(error).__name__}: {error}); {again}") from None
+    if version != __version__:
+        raise ValueError(f"{meta_path} was saved by checkin-traj {version}, this is {__version__}; {again}")
+    for name in (_MODEL, _STATE):
+        if not (folder / name).is_file() or _sha256(folder / name) != sums.get(name):
+            raise ValueError(f"{folder / name} is missing or damaged (not the file {_META} records); {again}")
+    import keras
+
+    with np.load(folder / _STATE) as saved:
+        state = {name: saved[name] for name in saved.files}
+    scaler = FeatureScaler(state.pop("scaler_mean"), state.pop("scaler_std"))
+    model = keras.saving.load_model(folder / _MODEL, compile=False)
+    return Predictor(TrainedRanker(model, scaler), VenueContext.from_state(state, meta), meta)
+
+
+@dataclass
+class Predictor:
+    """A saved ranker, the training counts its features read, and its settings (``predictor.json``)."""
+
+    ranker: TrainedRanker
+    context: VenueContext
+    meta: dict
+
+    def _scores(self, windows) -> np.ndarray:
+        """The ranker's scores; a user absent from training gets the mean of the users' embeddings."""
+        unseen = windows.user < 0
+        if not unseen.any() or "user" not in [tensor.name for tensor in self.ranker.model.inputs]:
+            return self.ranker.scores(windows)
+        anyone = replace(windows, user=np.maximum(windows.user, 0))
+        scores = self.ranker.scores(anyone)
+        layer = self.ranker.model.get_layer("user_embedding")
+        weights = layer.get_weights()
+        layer.set_weights([np.broadcast_to(weights[0].mean(axis=0), weights[0].shape)])
+        try:
+            return np.where(unseen[:, None], self.ranker.scores(anyone), scores)
+        finally:
+            layer.set_weights(weights)
+
+    def predict(self, history, *, k=5) -> pd.DataFrame:
+        """Each user's top ``k`` next venues (see :func:`predict`)."""
+        k = check_int("k", k, minimum=1)
+        if len(history) == 0:
+            raise ValueError("the history holds no check-ins: give at least one per user")
+        context, width, state = self.context, int(self.meta["window"]), self.context.state
+        frame = history.sort_values(["user", "time"], kind="stable").groupby("user", sort=True).tail(width)
+        venue = pd.Series(np.arange(context.n_venues), index=state["location_id"])
+        unknown = history.loc[~history["location_id"].isin(venue.index), "location_id"].value_counts()
+        users, row = np.unique(frame["user"].to_numpy(), return_inverse=True)
+        column = width - 1 - frame.groupby("user").cumcount(ascending=False).to_numpy()
+        window_venues = np.full((len(users), width), -1, dtype=np.int64)
+        window_venues[row, column] = venue.reindex(frame["location_id"]).fillna(-1).to_numpy(np.int64)
+        last = frame[column == width - 1]
+        dense = pd.Series(np.arange(context.n_users), index=state["snap_user"]).reindex(users).fillna(-1).to_numpy(np.int64)
+        hour, weekday = local_time(last["time"], self.meta["timezone"])
+        lat, lon = last["lat"].to_numpy(), last["lon"].to_numpy()
+        windows = context.features(dense, window_venues, lat, lon, hour, weekday)
+        scores = self._scores(windows)
+        ranked = top_venues(scores, windows.candidates, k=windows.candidates.shape[1])
+        probs = probabilities(scores)
+        mass = place_mass(probs.astype(np.float32), windows.candidates, context.venue_lat, context.venue_lon, lat, lon,
+                          radius_km=self.meta["radius_km"], pool=self.meta["pool"])
+        pick = mass.pick(self.meta["stay_weight"], k=1)[:, 0]
+        rank = np.arange(1, ranked.shape[1] + 1)[None, :].repeat(len(users), axis=0)
+        keep = (ranked >= 0) & ((rank <= k) | (ranked == pick[:, None]))
+        who, at = np.nonzero(keep)
+        chosen = ranked[who, at]
+        prob = np.take_along_axis(probs, np.argsort(-scores, axis=1, kind="stable"), axis=1)[who, at]
+        out = pd.DataFrame({
+            "user": users[who], "seen_user": dense[who] >= 0, "window_checkins": np.bincount(row)[who], "rank": at + 1,
+            "location_id": state["location_id"][chosen], "lat": context.venue_lat[chosen], "lon": context.venue_lon[chosen],
+            "probability": prob, "km_from_last": haversine_km(lat[who], lon[who], context.venue_lat[chosen],
+                                                              context.venue_lon[chosen]),
+            "place_pick": chosen == pick[who],
+        })
+        out.attrs["unknown_venues"] = {int(key): int(value) for key, value in unknown.items()}
+        out.attrs["notes"] = _notes(out.attrs["unknown_venues"], users[dense < 0])
+        return out
+
+
+def _notes(unknown, unseen) -> list:
+    """What the caller should know: venues the model never saw, and users scored without their counts."""
+    notes = []
+    if unknown:
+        named = ", ".join(str(venue) for venue in list(unknown)[:10]) + (f" and {len(unknown) - 10} more" if len(unknown) > 10 else "")
+        notes.append(f"{sum(unknown.values())} check-ins at {len(unknown)} venues the model never saw (location ids {named}): "
+                     "they stay in the windows as unknown venues and can never be predicted")
+    if len(unseen):
+        notes.append(f"{len(unseen)} users absent from training (seen_user False), scored without user counts: "
+                     + ", ".join(str(user) for user in unseen[:10]) + (" ..." if len(unseen) > 10 else ""))
+    return notes
+
+
+def predict(history, *, workdir, k=5) -> pd.DataFrame:
+    """Each user's top ``k`` next venues by chapter 08's saved ranker in ``workdir``.
+
+    Parameters
+    ----------
+    history : str, os.PathLike or pandas.DataFrame
+        A SNAP-format check-in file (read by :func:`checkin_traj.data.snap.read_checkins`; ``"-"``:
+        standard input) or the frame that reader returns. Each user's last ``window`` check-ins
+        (by time) are the window; fewer are scored as a window whose older places are unknown.
+    workdir : str or os.PathLike
+        The run folder chapter 08 saved its predictor in (:data:`ARTIFACT`).
+    k : int
+        Venues per user.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per user (SNAP id) and ``rank`` (1: most probable): ``seen_user`` (False: absent from
+        training, scored without user counts), ``window_checkins``, the venue's
+        ``location_id``, ``lat``, ``lon``, ``probability`` (softmax over the candidates),
+        ``km_from_last`` and ``place_pick`` (True on the venue chapter 08's place pick chooses;
+        its row is added after the top ``k`` when it ranks lower). ``attrs["unknown_venues"]``
+        counts the history's check-ins per venue the model never saw; ``attrs["notes"]`` says so in words.
+    """
+    from ..data.snap import read_checkins
+
+    predictor = load_predictor(workdir)
+    if not isinstance(history, pd.DataFrame):
+        history = read_checkins("/dev/stdin" if str(history) == "-" else history)
+    return predictor.predict(history, k=k)
