@@ -14,10 +14,7 @@ from .conftest import REPO_ROOT
 from .chapter_workdirs import (
     assert_citations_glued,
     executed_notebook,
-    hopping_clean,
     outcome_by_the_rule,
-    prepare_workdir,
-    run_chapter,
 )
 
 pytestmark = pytest.mark.slow
@@ -36,10 +33,8 @@ def _opened(workdir):
 
 
 @pytest.fixture(scope="module")
-def executed(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("venues")
-    prepare_workdir(workdir, hopping_clean(), source_path="tests/test_chapter_08.py")
-    return workdir, run_chapter(workdir, "08_next_venue")
+def executed(executed_venues):
+    return executed_venues  # conftest.py's: chapter 08 runs once for this file and test_predict.py
 
 
 def test_the_table_holds_every_baseline_and_every_form(executed):

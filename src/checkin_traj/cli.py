@@ -7,6 +7,7 @@ Subcommands::
     checkin-traj page NOTEBOOK OUTPUT
     checkin-traj clean IN OUT [--max-speed-kmh 500] [--stay-radius-m 50] [--min-stay-minutes 30]
     checkin-traj fetch [NAME ...] [--cache-dir DIR]
+    checkin-traj predict HISTORY --workdir DIR [-k 5] [--format table|csv|json]
     checkin-traj tune ...            (from checkin_traj.tuning.cli, when installed)
 
 ``build`` without ``--profile`` runs the full profile: every chapter with the book's own
@@ -244,6 +245,19 @@ def _fetch(args) -> int:
     return 0
 
 
+def _predict(args) -> int:
+    from .venues.predictor import predict
+
+    table = predict(args.history, workdir=args.workdir, k=args.k)
+    for note in table.attrs["notes"]:
+        print(f"checkin-traj predict: {note}", file=sys.stderr)
+    if args.format == "json":
+        print(table.to_json(orient="records", indent=1, double_precision=15))
+    else:
+        print(table.to_csv(index=False) if args.format == "csv" else table.to_string(index=False), end="\n" * (args.format == "table"))
+    return 0
+
+
 def _add_tune(subparsers) -> None:
     try:
         from .tuning.cli import add_parser
@@ -328,6 +342,17 @@ def make_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--cache-dir", help="default: $CHECKIN_TRAJ_CACHE or ~/.cache/checkin-traj")
     fetch.add_argument("--quiet", action="store_true", help="no progress bar, no download notice")
     fetch.set_defaults(func=_fetch)
+
+    predict = subparsers.add_parser(
+        "predict", help="each user's next venues by chapter 08's saved ranker",
+        description="The top-k next venues of each user of a SNAP-format check-in file (- for standard input), by the "
+        "ranker chapter 08 saved in DIR/models/venue_ranker: probability, venue, km from the last check-in, place pick.",
+    )
+    predict.add_argument("history", help="SNAP-format check-ins (user, time, lat, lon, location_id), or - for standard input")
+    predict.add_argument("--workdir", required=True, help="the run folder chapter 08 saved its ranker in")
+    predict.add_argument("-k", type=int, default=5, help="venues per user (default 5)")
+    predict.add_argument("--format", choices=("table", "csv", "json"), default="table", help="how the venues are written")
+    predict.set_defaults(func=_predict)
 
     _add_tune(subparsers)
     for command in subparsers.choices.values():  # also after the command: checkin-traj build --verbose

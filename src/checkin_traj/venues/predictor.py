@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -92,6 +93,7 @@ def load_predictor(workdir) -> Predictor:
     for name in (_MODEL, _STATE):
         if not (folder / name).is_file() or _sha256(folder / name) != sums.get(name):
             raise ValueError(f"{folder / name} is missing or damaged (not the file {_META} records); {again}")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # no TensorFlow start-up log on stderr
     import keras
 
     with np.load(folder / _STATE) as saved:
@@ -204,7 +206,6 @@ def predict(history, *, workdir, k=5) -> pd.DataFrame:
     """
     from ..data.snap import read_checkins
 
-    predictor = load_predictor(workdir)
-    if not isinstance(history, pd.DataFrame):
+    if not isinstance(history, pd.DataFrame):  # the reader's errors first: they need no model
         history = read_checkins("/dev/stdin" if str(history) == "-" else history)
-    return predictor.predict(history, k=k)
+    return load_predictor(workdir).predict(history, k=k)
