@@ -84,6 +84,19 @@ MAPPED = {
         'checkin-traj run 07 --profile test --workdir build/full -p STORAGE "$URL"',
         "as the tune line: the test profile, so the chapter finds the trials the workers stored",
     ),
+    # README "Predict the next check-in": the predictor chapter 08 saved in the test build (make book, test profile)
+    "gzip -cdf ../shared/data/gowalla-nyc/loc-gowalla_totalCheckins.nyc.txt.gz | head -n 40 > build/history.txt": (
+        "checkin-traj build --profile test --chapters 01 02 08 --no-book && python -c \"import gzip, json; "
+        "path = json.load(open('build/test/data/provenance.json'))['source']['path']; "
+        "lines = (gzip.open if path.endswith('.gz') else open)(path, 'rt').readlines(); "
+        "open('build/history.txt', 'w').writelines(lines[:40])\"",
+        "the New York sample may be absent: the first lines of the file the test build's chapter 01 read stand in "
+        "(chapters 01, 02 and 08 re-used from make book), cut by Python (head closing the pipe fails under pipefail)",
+    ),
+    "checkin-traj predict build/history.txt --workdir build/full -k 5": (
+        "checkin-traj predict build/history.txt --workdir build/test -k 5",
+        "make book runs the test profile here, so its predictor is in build/test",
+    ),
     "checkin-traj fetch": (
         "checkin-traj fetch --help",
         "downloads 105 MB from SNAP (tests/test_fetch.py checks the download offline)",
@@ -105,7 +118,8 @@ OUTPUTS = {
     "README.md#1": ["build/test/_build/html/index.html", "build/test/_build/html/notebooks/07_tuning.html"],
     "README.md#3": ["build/test/data/clean.parquet", "build/clean-nyc.csv"],
     "README.md#4": ["build/austin/data/clean.parquet", "build/austin/results/protocol.json"],
-    "README.md#5": ["build/full/results/tuning-doc.journal", "build/full/page/07_tuning/_build/html/notebooks/07_tuning.html"],
+    "README.md#5": ["build/history.txt", "build/test/models/venue_ranker/predictor.json"],
+    "README.md#6": ["build/full/results/tuning-doc.journal", "build/full/page/07_tuning/_build/html/notebooks/07_tuning.html"],
 }
 
 
