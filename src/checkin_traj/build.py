@@ -17,15 +17,8 @@ every package module it imported (an audit hook in its kernel notes them:
 named with ``--chapters`` always execute.
 
 **Timings.** One line per chapter on the terminal; ``build/<profile>/timings.json`` keeps
-the seconds of each step's last execution. The committed record of a complete ``full`` or
-``workshop`` build is written by ``benchmarks/build_times.py`` (``make book``, ``make workshop``).
-
-Usage::
-
-    python -m checkin_traj.build                          # the full profile (about an hour), into book/_build/html
-    python -m checkin_traj.build --profile test           # seconds, synthetic data, strict
-    python -m checkin_traj.build --profile test --chapters 01_data_cleaning --no-book
-    python -m checkin_traj.build --profile test --force   # execute every chapter again
+each step's last seconds (the committed record: ``benchmarks/build_times.py``).
+Usage: ``python -m checkin_traj.build [--profile full|workshop|test] [--chapters ...] [--no-book] [--force]``.
 """
 
 from __future__ import annotations
@@ -144,7 +137,7 @@ class BuildResult:
     """What a build did: seconds per chapter, the executed notebooks and the HTML folder.
 
     ``seconds`` holds the time each step took in this build (for a reused chapter: the time
-    to re-render its prose); ``cached`` names the chapters that were reused, not executed.
+    to re-render its prose); ``cached``: names the chapters that were reused, not executed.
     """
 
     profile: str
@@ -675,7 +668,7 @@ def run(
     (names or number prefixes, e.g. ``["01"]``; default all of ``_toc.yml``) are always
     executed, as is every selected chapter with ``force``. Later chapters read what earlier
     ones wrote to ``workdir`` (default ``build/<profile>``). ``strict`` makes Sphinx warnings
-    errors (default: on for ``test``); ``progress`` shows papermill's per-cell bar; ``city``
+    errors (default: on for ``test``); ``progress``: shows papermill's per-cell bar; ``city``
     is a preset (:data:`checkin_traj.geo.CITIES`) given to chapter 01 as ``CITY``, which
     every later chapter reads from chapter 01's outputs.
     """

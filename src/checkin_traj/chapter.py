@@ -5,11 +5,9 @@ upper-case assignments whose defaults are the full run::
 
     MAX_SPEED_KMH = 500.0  # km/h: ...
 
-:func:`read_parameters` parses that cell with :mod:`ast` (nothing is executed) into
-:class:`Parameter` records: name, default, the type of the default's literal, and the
-comment. :func:`parse_value` turns a command-line string into a value of that type, and
-:func:`check_parameters` stops on a parameter the chapter does not have (papermill only
-warns and runs the default), naming the parameters it does have. Inside a notebook::
+:func:`read_parameters` parses that cell with :mod:`ast` into :class:`Parameter` records;
+:func:`parse_value` turns a command-line string into a value of the default's type;
+:func:`check_parameters` stops on a parameter the chapter does not have. In a notebook::
 
     # last line of the parameters cell
     PARAMETERS = declared_parameters(globals())
@@ -32,19 +30,9 @@ from types import MappingProxyType
 from pathlib import Path
 
 __all__ = [
-    "Parameter",
-    "ChapterError",
-    "UnknownParameterError",
-    "ParameterTypeError",
-    "chapter_path",
-    "chapter_names",
-    "read_parameters",
-    "parse_value",
-    "declared_parameters",
-    "check_parameters",
-    "ChapterIO",
-    "chapter_io",
-    "prerequisites",
+    "Parameter", "ChapterError", "UnknownParameterError", "ParameterTypeError", "chapter_path", "chapter_names",
+    "read_parameters", "parse_value", "declared_parameters", "check_parameters", "ChapterIO", "chapter_io",
+    "prerequisites"
 ]
 
 
@@ -142,17 +130,11 @@ def read_parameters(chapter, root=None) -> dict[str, Parameter]:
     root : path, optional
         The project root (found from the current folder by default).
 
-    Returns
-    -------
-    dict of str to Parameter
-        Only upper-case names assigned a literal; a line such as
-        ``PARAMETERS = declared_parameters(globals())`` is not a parameter.
+    Returns dict of str to Parameter: only upper-case names assigned a literal; a line such as
+    ``PARAMETERS = declared_parameters(globals())`` is not a parameter.
 
-    Raises
-    ------
-    ValueError
-        No or several ``parameters`` cells, or a parameter whose default is not a literal
-        (file and line named).
+    Raises ``ValueError``: no or several ``parameters`` cells, or a parameter whose default is not a
+    literal (file and line named).
     """
     path = chapter_path(chapter, root)
     source = _parameters_source(path)
@@ -210,10 +192,8 @@ def parse_value(parameter: Parameter, text):
     ``"100"`` for a float parameter is ``100.0``; tuples and lists are written as Python
     or YAML lists (``"[0, 1]"``, ``"(0, 1)"``); ``"None"`` only where :attr:`Parameter.accepts_none`.
 
-    Raises
-    ------
-    ParameterTypeError
-        The text is not a value of the parameter's type (name, default and text named).
+    Raises ``ParameterTypeError``: the text is not a value of the parameter's type (name, default and
+    text named).
     """
     if not isinstance(text, str):
         value = text
@@ -313,15 +293,11 @@ def check_parameters(namespace_or_given, declared=None, *, chapter=None) -> None
     chapter : str or Path, optional
         The chapter, for the message and when ``declared`` is omitted.
 
-    Raises
-    ------
-    UnknownParameterError
-        An upper-case name in ``namespace_or_given`` that is not declared.
-    ParameterTypeError
-        A value not of its declared default's type (when ``declared`` maps names to
-        :class:`Parameter`, as :func:`declared_parameters` and :func:`read_parameters` do).
-        Text that reads as a value of that type (``"40.5"`` for a float, papermill's ``-r``)
-        is converted in ``namespace_or_given``, as ``checkin-traj run`` converts it.
+    Raises ``UnknownParameterError``: an upper-case name in ``namespace_or_given`` that is not
+    declared; ``ParameterTypeError``: A value not of its declared default's type (when ``declared``
+    maps names to :class:`Parameter`, as :func:`declared_parameters` and :func:`read_parameters`
+    do). Text that reads as a value of that type (``"40.5"`` for a float, papermill's ``-r``) is
+    converted in ``namespace_or_given``, as ``checkin-traj run`` converts it.
     """
     if declared is None:
         if chapter is None:
@@ -414,10 +390,7 @@ def prerequisites(chapter, workdir, root=None, *, parameters=None) -> list[str]:
     Each missing result is made by the last earlier chapter that saves it; the chapters
     those need are added first. Returns chapter names in book order (empty: ready to run).
 
-    Raises
-    ------
-    ValueError
-        A result no earlier chapter saves.
+    Raises ``ValueError``: A result no earlier chapter saves.
     """
     root = _root(root)
     target = chapter_path(chapter, root).stem

@@ -15,13 +15,8 @@ from collections.abc import Iterable
 from functools import partial
 
 __all__ = [
-    "check_int",
-    "check_real",
-    "check_positive",
-    "check_fraction",
-    "check_choice",
-    "CHAPTER_PARAMETERS",
-    "check_chapter_parameter",
+    "check_int", "check_real", "check_positive", "check_fraction", "check_choice", "CHAPTER_PARAMETERS",
+    "check_chapter_parameter"
 ]
 
 
@@ -156,7 +151,7 @@ CHAPTER_PARAMETERS = {
 def check_chapter_parameter(name: str, value):
     """``value`` of chapter parameter ``name`` checked by its rule in :data:`CHAPTER_PARAMETERS`.
 
-    A list or tuple has each item checked (``SEEDS``); ``None`` and a name without a rule
+    A list or tuple has each item checked (``SEEDS``); ``None``: and a name without a rule
     pass unchanged (what ``None`` means is the chapter's to judge).
 
     >>> check_chapter_parameter("MAX_SPEED_KMH", -5.0)

@@ -1,21 +1,9 @@
-"""The ``checkin-traj`` command line.
+"""The ``checkin-traj`` command line: ``build``, ``run``, ``page``, ``clean``, ``fetch``, ``predict``
+and ``tune`` (from :mod:`checkin_traj.tuning.cli`, when installed); ``checkin-traj COMMAND --help``.
 
-Subcommands::
-
-    checkin-traj build [--profile full|workshop|test] [--chapters 01 02] [--no-book] [--force]
-    checkin-traj run CHAPTER --workdir DIR [-p NAME VALUE ...] [--with-prerequisites]
-    checkin-traj page NOTEBOOK OUTPUT
-    checkin-traj clean IN OUT [--max-speed-kmh 500] [--stay-radius-m 50] [--min-stay-minutes 30]
-    checkin-traj fetch [NAME ...] [--cache-dir DIR]
-    checkin-traj predict HISTORY --workdir DIR [-k 5] [--format table|csv|json]
-    checkin-traj tune ...            (from checkin_traj.tuning.cli, when installed)
-
-``build`` without ``--profile`` runs the full profile: every chapter with the book's own
-parameters, about an hour. ``run`` checks every ``-p`` name, type and value (the chapter's
-``parameters`` cell, :data:`checkin_traj.checks.CHAPTER_PARAMETERS`) before anything runs,
-runs (or names) the chapters whose results it needs first, executes the chapter into
-``DIR/site/notebooks/`` and renders it as one HTML page,
-``DIR/page/<chapter>/_build/html/notebooks/<chapter>.html``, where the prose shows the run's own numbers.
+``build`` without ``--profile`` runs the full profile (about an hour). ``run`` checks every
+``-p`` (name, type, value) before anything runs, runs or names the chapters it needs first,
+executes the chapter into ``DIR/site/notebooks/`` and renders it as one HTML page.
 
 A bad input, a failed chapter or a file that cannot be written is one line on stderr
 naming what was wrong, and status 2; ``--verbose`` adds a failed chapter's whole error.
@@ -251,10 +239,9 @@ def _predict(args) -> int:
     table = predict(args.history, workdir=args.workdir, k=args.k)
     for note in table.attrs["notes"]:
         print(f"checkin-traj predict: {note}", file=sys.stderr)
-    if args.format == "json":
-        print(table.to_json(orient="records", indent=1, double_precision=15))
-    else:
-        print(table.to_csv(index=False) if args.format == "csv" else table.to_string(index=False), end="\n" * (args.format == "table"))
+    written = {"json": lambda: table.to_json(orient="records", indent=1, double_precision=15) + "\n",
+               "csv": lambda: table.to_csv(index=False), "table": lambda: table.to_string(index=False) + "\n"}
+    sys.stdout.write(written[args.format]())
     return 0
 
 

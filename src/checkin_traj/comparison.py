@@ -46,17 +46,14 @@ def comparison_table(workdir, data, baselines, *, models=("lstm", "seq2seq", "tr
     every result must have been scored on its test windows (checked by their content hash);
     ``models`` are the result names of the model chapters.
 
-    Returns
-    -------
-    pandas.DataFrame
-        Index: the run's label (:func:`checkin_traj.results.run_label` of the saved
-        ``title``, ``"LSTM (offset)"``), or the baseline's name. Columns ``kind``
-        (``"model"`` or ``"baseline"``), ``model`` (result name, or the baseline's name),
-        ``title``, ``run`` and ``form`` (``"article"``, ``"book"`` or ``""``), ``n_seeds`` (0
-        for baselines), ``windows``, ``<metric>_mean`` and ``<metric>_std`` for every metric of
-        :data:`METRICS` (over seeds, ddof=1; NaN for baselines) and the ``val_`` ones of model
-        runs, and ``article_rmse``, ``article_r2`` beside the run of the article's form (NaN
-        elsewhere). Models first, in the order of ``models`` and of their saved runs.
+    Returns pandas.DataFrame: index: the run's label (:func:`checkin_traj.results.run_label` of the
+    saved ``title``, ``"LSTM (offset)"``), or the baseline's name. Columns ``kind`` (``"model"`` or
+    ``"baseline"``), ``model`` (result name, or the baseline's name), ``title``, ``run`` and
+    ``form`` (``"article"``, ``"book"`` or ``""``), ``n_seeds`` (0 for baselines), ``windows``,
+    ``<metric>_mean`` and ``<metric>_std`` for every metric of :data:`METRICS` (over seeds, ddof=1;
+    NaN for baselines) and the ``val_`` ones of model runs, and ``article_rmse``, ``article_r2``
+    beside the run of the article's form (NaN elsewhere). Models first, in the order of ``models``
+    and of their saved runs.
 
     FileNotFoundError when a result is missing; ValueError when one was scored on other test windows or
     lacks a metric.
@@ -178,7 +175,7 @@ def formatted(table, metrics, *, digits=None) -> pd.DataFrame:
 
     ``metrics``: of :data:`METRICS`, or other numeric columns of the table (``article_rmse``).
     Model runs read ``"mean ± std"`` over seeds, baselines their one number (rows labelled
-    ``"baseline: <name>"``), empty where there is no number; ``digits`` decimals for every
+    ``"baseline: <name>"``), empty where there is no number; ``digits``: decimals for every
     column, by default each metric's own (:data:`DIGITS`).
     """
     metrics = list(metrics)

@@ -22,7 +22,7 @@ def haversine_km(lat1, lon1, lat2, lon2):
 class BoundingBox:
     """A latitude/longitude box in degrees (WGS84), edges included.
 
-    Raises ``ValueError`` when the box is empty, inverted or outside valid coordinates.
+    Raises ``ValueError``: when the box is empty, inverted or outside valid coordinates.
     """
 
     lat_min: float
@@ -100,10 +100,8 @@ CITIES = {
 def city(preset="new_york", *, box=None, timezone=None, name=None) -> City:
     """The city preset ``preset`` (a key of :data:`CITIES`), with any of its box, time zone or name replaced.
 
-    Raises
-    ------
-    ValueError
-        For an unknown preset (naming the presets) or a time zone that is not an IANA name.
+    Raises ``ValueError``: for an unknown preset (naming the presets) or a time zone that is not an
+    IANA name.
     """
     if preset not in CITIES:
         raise ValueError(f"CITY must be one of {sorted(CITIES)}, got {preset!r}")

@@ -110,7 +110,7 @@ def judge(runs, data, baselines, *, title, metrics=VERDICT_METRICS, n_boot=1000)
     """Every run against the baseline strongest on validation by each metric, by the book's one rule.
 
     ``runs`` maps a run label (``"absolute"``, ``"offset"``, ...) to its ``SeedRuns``;
-    ``title`` is the model's name in text (``"LSTM"``); ``n_boot`` bootstrap resamples of
+    ``title`` is the model's name in text (``"LSTM"``); ``n_boot``: bootstrap resamples of
     users. Returns metric -> run -> :class:`checkin_traj.verdicts.Verdict`.
     """
     verdicts = {}

@@ -56,7 +56,7 @@ def _to_jsonable(value):
 def save_results(workdir, name, *, metrics=None, tables=None, arrays=None, extra=None) -> Path:
     """Save a chapter's results as ``name`` (``"baselines"``, ``"lstm"``) in ``WORKDIR/results``; returns the JSON file.
 
-    ``metrics``: a flat mapping of metric name to number; ``tables``: DataFrames, stored with
+    ``metrics``: a flat mapping of metric name to number; ``tables``: dataFrames, stored with
     their index and columns; ``arrays``: numpy arrays (e.g. predictions), stored in
     ``name.npz``; ``extra``: any other JSON-able data (hyperparameters, histories, the protocol).
     """

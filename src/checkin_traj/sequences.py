@@ -111,8 +111,7 @@ class WindowedData:
         The clean check-ins (index 0..n-1) with a categorical ``split`` column:
         ``"train"``, ``"val"``, ``"test"`` or ``"dropped"`` (user with too few check-ins).
     report, parameters : dict
-        Counts (users in, dropped, kept, held out; rows and windows per split); the
-        parameters used (:meth:`protocol`).
+        Counts (users, rows and windows per split); the parameters used (:meth:`protocol`).
     held_out_user_ids : numpy.ndarray, int64
         Users whose every check-in is test (none unless ``held_out_users > 0``).
     """
@@ -295,11 +294,8 @@ def build_windows(
     timezone : str or None
         IANA time zone for hour of day and day of week (default New York); None uses UTC.
 
-    Raises
-    ------
-    ValueError
-        For bad parameters (naming the parameter), columns or ordering of ``check_ins``,
-        a window longer than every user's history, or no user left.
+    Raises ``ValueError``: for bad parameters (naming the parameter), columns or ordering of
+    ``check_ins``, a window longer than every user's history, or no user left.
     """
     window, test_fraction, val_fraction, min_checkins, features, held_out_users, seed = _check_parameters(
         window, test_fraction, val_fraction, min_checkins, features, held_out_users, seed, timezone

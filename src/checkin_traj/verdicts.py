@@ -1,22 +1,12 @@
 """The one rule that decides and words every comparison of the book.
 
-Every chapter that says a model "beats", "loses to" or is "within noise" of a baseline
-(or of another model) asks this module, so the words mean the same everywhere.
-
-The rule
---------
-A comparison is made on the *per-window loss* of the two contenders over the same test
-windows: the squared error averaged over the scaled targets for RMSE and R² (so the mean
-over windows is the MSE), the distance in km for the km metrics, the absolute time error
-for the minute metrics and the hit (0/1) for ``within_1km``. A contender trained over
-several seeds contributes the per-window loss *averaged over its seeds*. The difference
-``contender - reference`` of the mean (or, for the median metrics, the median) of those
-losses gets a 95 % interval from :func:`checkin_traj.uncertainty.paired_bootstrap`, which
-resamples users and keeps each drawn user's windows. The contender **beats** the reference
-when the whole interval lies on the better side of 0, **loses** when it lies on the worse
-side, and is **within noise** otherwise. The sentence also gives the mean ± standard
-deviation of the metric over seeds and how many seeds beat the reference, as information:
-they do not decide.
+The rule: on the same test windows, each contender's *per-window loss* (squared scaled error
+for RMSE and R², km, minutes, or the 0/1 hit for ``within_1km``), averaged over its seeds;
+the difference ``contender - reference`` of their means (medians for the median metrics)
+gets a 95 % interval from :func:`checkin_traj.uncertainty.paired_bootstrap` (users
+resampled). The contender **beats** the reference when the whole interval lies on the
+better side of 0, **loses** on the worse side, and is **within noise** otherwise; the mean
+± std over seeds and the seeds that beat the reference are information, not the decision.
 
 Selections are made on the validation windows, never on the test windows:
 :func:`strongest_baseline` reads a table of *validation* scores and :func:`best_run`
@@ -112,11 +102,11 @@ def window_losses(data, prediction, metric, *, split="test") -> np.ndarray:
 class Verdict:
     """The outcome of :func:`compare` and the numbers that word it.
 
-    ``contender`` and ``reference`` name the two sides in text; ``metric`` is a key of
+    ``contender`` and ``reference`` name the two sides in text; ``metric``: is a key of
     :data:`LOSSES`; ``outcome`` :data:`BEATS`, :data:`LOSES` or :data:`WITHIN_NOISE` (from the
-    contender's side); ``difference`` the :class:`~checkin_traj.uncertainty.Interval` of
+    contender's side); ``difference``: the :class:`~checkin_traj.uncertainty.Interval` of
     ``contender - reference`` of the per-window loss statistic over users (negative:
-    contender lower); ``values`` and ``reference_values`` each side's metric per seed (one
+    contender lower); ``values``: and ``reference_values`` each side's metric per seed (one
     value for a deterministic predictor).
     """
 

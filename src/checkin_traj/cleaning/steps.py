@@ -134,7 +134,7 @@ def clean(check_ins: pd.DataFrame, thresholds: Thresholds | None = None, **overr
         lines the reader skipped open the report.
     thresholds : Thresholds, optional
         The steps' settings (default :class:`Thresholds()`), with ``**overrides`` of its
-        fields; ``None`` switches a step off. E.g. ``clean(check_ins, max_speed_kmh=250.0)``.
+        fields; ``None``: switches a step off. E.g. ``clean(check_ins, max_speed_kmh=250.0)``.
 
     Returns
     -------
@@ -144,13 +144,8 @@ def clean(check_ins: pd.DataFrame, thresholds: Thresholds | None = None, **overr
     report : CleaningReport
         Rows removed per step and reason.
 
-    Raises
-    ------
-    ValueError
-        For a bad threshold or a bad column (before any work), or when a step leaves no
-        check-ins (naming the step and its parameter).
-    TypeError
-        For an unknown keyword (naming the thresholds there are).
+    ``ValueError`` for a bad threshold or column (before any work) or when a step leaves no
+    check-ins (naming it); ``TypeError``: for an unknown keyword.
     """
     thresholds = Thresholds.of(thresholds, **overrides)
     _check_frame(check_ins)

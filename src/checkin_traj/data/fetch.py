@@ -167,15 +167,9 @@ def fetch_snap(name, *, cache_dir=None, base_url=None, progress=True, downloader
     downloader : callable, optional
         A pooch downloader; default ``pooch.HTTPDownloader(progressbar=progress, timeout=60)``.
 
-    Raises
-    ------
-    ValueError
-        ``name`` is not in the registry.
-    DownloadError
-        The download failed (offline, server error, interrupted transfer).
-    ChecksumError
-        The downloaded file has the wrong checksum, is not a complete gzip file or has the
-        wrong number of lines; it was deleted.
+    Raises ``ValueError``: ``name`` is not in the registry; ``DownloadError``: the download failed
+    (offline, server error, interrupted transfer); ``ChecksumError``: the downloaded file has the
+    wrong checksum, is not a complete gzip file or has the wrong number of lines; it was deleted.
     """
     if name not in SNAP_REGISTRY:
         raise ValueError(f"unknown SNAP file {name!r}; expected one of {sorted(SNAP_REGISTRY)}")

@@ -73,13 +73,9 @@ def load_clean(workdir, *, data=None) -> pd.DataFrame:
     ``data``: the ``DATA`` this chapter was told about, which the provenance must describe
     (:func:`matches_data`).
 
-    Raises
-    ------
-    FileNotFoundError
-        When chapter 01 has not saved its outputs in ``WORKDIR``.
-    ValueError
-        When ``clean.parquet`` is not the file its provenance describes, or the provenance
-        names another data source than ``data``.
+    Raises ``FileNotFoundError``: when chapter 01 has not saved its outputs in ``WORKDIR``;
+    ``ValueError`` When ``clean.parquet`` is not the file its provenance describes, or the
+    provenance names another data source than ``data``.
     """
     provenance = read_provenance(workdir)
     path = data_dir(workdir) / CLEAN_PARQUET

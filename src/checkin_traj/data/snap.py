@@ -11,11 +11,9 @@ that pass fails does a slower, still vectorised, line-oriented pass run: it spli
 text into lines itself, so every problem is reported with its exact 1-based line number,
 and with ``on_bad_lines="skip"`` it drops and counts the bad lines by reason.
 
-Both passes accept exactly the same lines and produce the same values: the slow pass uses
-the same pyarrow parsers on each field, after regular expressions that mirror what
-pyarrow accepts (tests check the two agree on edge cases, and a property test on random
-mixes of valid and invalid lines). A UTF-8 byte-order mark opening the file is skipped by
-both.
+Both passes accept the same lines and give the same values (the slow one uses the same
+pyarrow parsers per field, behind regular expressions that mirror them; tests check they
+agree). A UTF-8 byte-order mark opening the file is skipped.
 
 Line accounting (:class:`ReadReport`): ``lines_total`` counts every line of the file
 (``\\n``, ``\\r\\n`` or a lone ``\\r`` end a line; a final line end does not start a new
@@ -103,23 +101,11 @@ class InputError(ValueError):
 
 @dataclass
 class ReadReport:
-    """How the lines of one input file were used.
-
-    Attributes
-    ----------
-    path : str
-        The file read.
-    lines_total : int
-        Lines in the file, blank ones included.
-    rows_read : int
-        Lines turned into rows.
-    skipped : dict of str to int
-        Lines not turned into rows, by reason (``"blank line"``, ``"header line"``,
-        ``"wrong column count"``, ``"bad latitude"``, ...). Blank lines are counted here
-        under both policies; other reasons only with ``on_bad_lines="skip"``.
-    examples : list of (int, str, str)
-        ``(line, reason, text)`` for the first few skipped lines that were not blank.
-    """
+    """How the lines of one input file (``path``) were used: ``lines_total`` (blank ones included),
+    ``rows_read``, ``skipped`` (reason -> lines not turned into rows: ``"blank line"`` under both
+    policies; ``"header line"``, ``"wrong column count"``, ``"bad latitude"``, ... only with
+    ``on_bad_lines="skip"``) and ``examples``, ``(line, reason, text)`` of the first few
+    skipped lines that were not blank."""
 
     path: str
     lines_total: int
@@ -160,22 +146,12 @@ def read_checkins(path, *, on_bad_lines="error", max_skipped=DEFAULT_MAX_SKIPPED
         (default 0.01); more stops the run with :class:`InputError` giving the counts by
         reason (a file in another format would otherwise lose most of its lines silently).
 
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``user`` (int64), ``time`` (datetime64[ns, UTC]), ``lat``, ``lon``
-        (float64, degrees), ``location_id`` (int64), in file order, index 0..n-1.
-        ``frame.attrs["read_report"]`` holds the :class:`ReadReport`.
+    Returns pandas.DataFrame: columns ``user`` (int64), ``time`` (datetime64[ns, UTC]), ``lat``,
+    ``lon`` (float64, degrees), ``location_id`` (int64), in file order, index 0..n-1.
+    ``frame.attrs["read_report"]`` holds the :class:`ReadReport`.
 
-    Raises
-    ------
-    FileNotFoundError
-        When ``path`` does not exist.
-    InputError
-        For a bad line (with ``"error"``), a truncated or corrupt gzip stream, or a file
-        with no check-ins.
-    ValueError
-        When ``on_bad_lines`` is not one of ``"error"``, ``"skip"``.
+    ``FileNotFoundError`` when ``path`` does not exist; :class:`InputError` for a bad line (with
+    ``"error"``), a truncated or corrupt gzip stream, or no check-ins; ``ValueError``: for a bad ``on_bad_lines``.
     """
     return _read_snap(path, CHECKIN_COLUMNS, on_bad_lines=on_bad_lines, what="check-ins", max_skipped=max_skipped)
 
@@ -192,11 +168,8 @@ def read_edges(path, *, on_bad_lines="error", max_skipped=DEFAULT_MAX_SKIPPED):
     max_skipped : float
         As in :func:`read_checkins`.
 
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``user``, ``friend`` (int64), in file order, with
-        ``attrs["read_report"]``.
+    Returns pandas.DataFrame: columns ``user``, ``friend`` (int64), in file order, with
+    ``attrs["read_report"]``.
     """
     return _read_snap(path, EDGE_COLUMNS, on_bad_lines=on_bad_lines, what="edges", max_skipped=max_skipped)
 

@@ -90,15 +90,11 @@ def resolve_checkins(data="auto", *, cache_dir=None, synthetic_users=300, seed=0
     progress : bool
         Show a progress bar while downloading.
 
-    Raises
-    ------
-    ValueError
-        ``data`` is neither a path nor one of the keywords; a bad ``synthetic_users`` or ``seed``.
-    FileNotFoundError
-        The file named by ``data``, or the sample for ``data="sample"``, does not exist.
-    DownloadError
-        ``"auto"`` or ``"snap"`` needed the download and it failed (the message says how
-        to point ``DATA`` at a local file or use ``DATA="synthetic"``).
+    Raises ``ValueError``: ``data`` is neither a path nor one of the keywords; a bad
+    ``synthetic_users`` or ``seed``; ``FileNotFoundError``: the file named by ``data``, or the sample
+    for ``data="sample"``, does not exist; ``DownloadError``: ``"auto"`` or ``"snap"`` needed the
+    download and it failed (the message says how to point ``DATA`` at a local file or use
+    ``DATA="synthetic"``).
     """
     synthetic_users, seed = check_int("synthetic_users", synthetic_users, minimum=1), check_int("seed", seed, minimum=0)
     if isinstance(data, os.PathLike):

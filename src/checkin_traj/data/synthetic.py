@@ -10,14 +10,10 @@ The generator imitates the structure of the Gowalla data, not its numbers:
 * a heavy-tailed number of check-ins per user (log-normal);
 * consecutive check-ins at most ``80 km/h`` apart and at least 5 minutes apart.
 
-Then faults are injected so every cleaning step has work:
-
-* ``"teleport"``: a check-in minutes after another one, on another continent or in the
-  far corner of the box (an impossible speed);
-* ``"repeat"``: bursts of 1-3 extra check-ins at the same venue, a few metres and
-  minutes apart;
-* ``"outside"``: a check-in moved 1-30 km outside the box;
-* ``"duplicate"``: an exact copy of a line, right after it.
+Then faults are injected so every cleaning step has work: ``"teleport"`` (a check-in
+minutes after another, on another continent or in the box's far corner), ``"repeat"``
+(bursts of 1-3 extra check-ins at the same venue, metres and minutes apart), ``"outside"``
+(a check-in moved 1-30 km outside the box), ``"duplicate"`` (a line's exact copy after it).
 
 Each rate is the expected fraction of output rows carrying that fault. Local time is
 the box centre's longitude / 15 hours from UTC (-5 h for New York; daylight saving is
@@ -164,12 +160,10 @@ def generate_checkins(
         Expected fraction of output rows that are teleports, burst repeats, points
         outside the box and exact duplicate lines, each in [0, 0.5).
 
-    Returns
-    -------
-    pandas.DataFrame or (pandas.DataFrame, pandas.Series)
-        The raw check-ins (``user``, ``time`` datetime64[ns, UTC], ``lat``, ``lon``,
-        ``location_id``), users ascending and newest first within a user; with
-        ``return_faults``, also each row's fault, ``""`` or one of :data:`FAULT_KINDS`.
+    Returns pandas.DataFrame or (pandas.DataFrame, pandas.Series): the raw check-ins (``user``,
+    ``time`` datetime64[ns, UTC], ``lat``, ``lon``, ``location_id``), users ascending and newest
+    first within a user; with ``return_faults``, also each row's fault, ``""`` or one of
+    :data:`FAULT_KINDS`.
     """
     check_int("n_users", n_users, minimum=1)
     check_int("seed", seed, minimum=0)

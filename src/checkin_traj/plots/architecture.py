@@ -85,7 +85,7 @@ def _shape_text(shapes):
 def architecture_diagram(model, *, ax=None, title=None, box_width=4.6, row_height=0.62):
     """Draw a functional Keras ``model`` as a column of layer boxes joined by the tensors between them.
 
-    ``title`` defaults to the model's name and weight count; ``box_width`` is in axis units
+    ``title`` defaults to the model's name and weight count; ``box_width``: is in axis units
     (the axis spans about 8), ``row_height`` in inches (for a new figure). Returns the figure.
     """
     graph = layer_graph(model)

@@ -68,7 +68,7 @@ def time_scatter(data, predictions, *, split="test", sample=2000, seed=0, ncols=
     """Predicted against real waiting time to the next check-in, one panel per predictor (``ncols`` a row).
 
     ``predictions``: panel title -> scaled predictions (n, 3) of the windows of ``split`` of
-    ``data``; ``sample`` windows are drawn (with ``seed``, the same in every panel). Hours
+    ``data``; ``sample``: windows are drawn (with ``seed``, the same in every panel). Hours
     from the last input check-in to the real (x) and the predicted (y) next one, symmetric
     log axes; each title carries the median absolute error in hours over all windows.
     """

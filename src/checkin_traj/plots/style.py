@@ -41,7 +41,7 @@ def subsample(count, max_points, seed):
 
 
 def check_count(name, value, *, unit=""):
-    """``value`` as an integer >= 1 (:func:`checkin_traj.checks.check_int`); ``unit`` names what is counted."""
+    """``value`` as an integer >= 1 (:func:`checkin_traj.checks.check_int`); ``unit``: names what is counted."""
     return check_int(f"{name}{unit and ' (' + unit.strip() + ')'}", value, minimum=1)
 
 

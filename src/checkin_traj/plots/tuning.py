@@ -109,7 +109,7 @@ def rmse_heatmaps(trials, *, hyperparameters=None, metric="rmse", aggregate="min
 
 def config_bars(trials, *, metric="rmse", highlight=None, ax=None, top=None):
     """One bar per configuration of :func:`checkin_traj.tuning.trials_frame`, best ``metric`` (validation
-    ``"rmse"`` or ``"r2"``) first, only the ``top`` best when given; ``highlight`` maps a
+    ``"rmse"`` or ``"r2"``) first, only the ``top`` best when given; ``highlight``: maps a
     configuration label to a colour (``{"64 / 0.5 / 3 / sigmoid": "tab:red"}``). Returns the figure."""
     _check_trials(trials, ["label", metric])
     ordered = trials.sort_values(metric, ascending=_LOWER_IS_BETTER.get(metric, True), kind="stable")

@@ -31,13 +31,10 @@ def _completed(study):
 def trials_frame(study) -> pd.DataFrame:
     """The completed trials: configuration and validation metrics, one row each.
 
-    Returns
-    -------
-    pandas.DataFrame
-        Index ``trial`` (Optuna's trial number), sorted; one column per hyperparameter, then
-        ``rmse`` (the objective), ``r2``, ``km_mean``, ``minutes_mean``, ... (validation
-        split), ``epochs_run``, ``seconds`` (training and scoring, wall clock) and ``label``
-        (e.g. ``"64 / 0.5 / 3 / sigmoid"``). ``attrs``: ``split`` ("val") and ``hyperparameters``.
+    Returns pandas.DataFrame: index ``trial`` (Optuna's trial number), sorted; one column per
+    hyperparameter, then ``rmse`` (the objective), ``r2``, ``km_mean``, ``minutes_mean``, ...
+    (validation split), ``epochs_run``, ``seconds`` (training and scoring, wall clock) and ``label``
+    (e.g. ``"64 / 0.5 / 3 / sigmoid"``). ``attrs``: ``split`` ("val") and ``hyperparameters``.
     """
     trials = _completed(study)
     space = study_settings(study).get("space") or {}
@@ -62,7 +59,7 @@ def trials_frame(study) -> pd.DataFrame:
 def best_configuration(study) -> dict:
     """The hyperparameters of the completed trial with the lowest validation RMSE (ties: the lower trial number).
 
-    Raises ``ValueError`` when no trial has completed.
+    Raises ``ValueError``: when no trial has completed.
     """
     trials = _completed(study)
     if not trials:

@@ -64,11 +64,8 @@ def storage_url(storage) -> str:
         ``postgresql://`` (or ``mysql://``) URL; or a path: a journal file unless it ends in
         ``.db``, ``.sqlite`` or ``.sqlite3`` (then SQLite).
 
-    Raises
-    ------
-    ValueError
-        For an unparsable URL, an unsupported kind, an in-memory SQLite database or an
-        empty journal path (they can be neither resumed nor shared), or a missing driver.
+    Raises ``ValueError``: for an unparsable URL, an unsupported kind, an in-memory SQLite database
+    or an empty journal path (they can be neither resumed nor shared), or a missing driver.
     """
     if isinstance(storage, Path) or (isinstance(storage, str) and "://" not in storage):
         if not str(storage) or str(storage) in (".", ":memory:"):

@@ -218,25 +218,16 @@ def run_study(
         ``"tpe"``: the number of completed trials the study should hold, counting earlier
         calls and other workers (required).
     epochs, batch_size, patience, seed : int
-        Training settings of every trial, passed to ``objective``; the TPE sampler's seed is
-        derived from ``seed`` and the number of trials already stored.
-    wait : bool
-        When the queue is empty but other workers still run trials, wait for them (polling
-        every ``poll_s`` seconds, and retrying those whose worker died).
-    timeout_s, heartbeat_s
-        Of :func:`~checkin_traj.tuning.open_storage`.
+        Every trial's training settings; the TPE sampler's seed is ``seed`` and the trials stored.
+    wait, poll_s : bool, float
+        With the queue empty while other workers run trials, wait (polling every ``poll_s`` s;
+        retrying those whose worker died). ``timeout_s``, ``heartbeat_s``: of :func:`~checkin_traj.tuning.open_storage`.
     verbose : int
-        0 silent; 1 one line per trial.
+        0 silent; 1 one line per trial. Returns the ``optuna.Study``.
 
-    Returns the ``optuna.Study``.
-
-    Raises
-    ------
-    ValueError
-        For bad parameters, a bad grid or storage URL, or a stored study of the same name
-        run with other settings, before any training.
-    checkin_traj.tuning.StorageError
-        For a storage that cannot be read (named), or a SQLite file another process uses.
+    Raises ``ValueError``: for bad parameters, a bad grid or storage URL, or a stored study of the
+    same name run with other settings, before any training; ``checkin_traj.tuning.StorageError``: for
+    a storage that cannot be read (named), or a SQLite file another process uses.
     """
     import optuna
 

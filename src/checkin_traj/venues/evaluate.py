@@ -1,15 +1,6 @@
-"""Public entry point: score the venue baselines on chapter 02's windows.
-
-``baseline_table(data)`` takes a :class:`checkin_traj.sequences.WindowedData` (the same
-clean data, split and test windows as chapter 02; nothing is re-split here) and returns a
-table indexed by baseline name with ``acc@1``, ``acc@5``, ``acc@10``, ``mrr``, ``ndcg@10``,
-``km_mean``, ``km_median`` and ``within_1km``. Venues are factorized from the training rows
-only; a venue never seen in training gets id -1 and can never be hit (counted as a miss).
-
-``field_windows(data)`` marks the windows that the preprocessing most next-POI papers share
-would score (users and venues with at least 10 check-ins, trajectories of 24 hours, the
-last check-in of each trajectory as the target), so that a chapter can report its metrics
-on those windows beside the published figures.
+"""The venue baselines scored on chapter 02's windows (``baseline_table(data)``: one row per
+baseline; venues numbered on the training rows, -1 for a venue never seen there, always a
+miss), and the windows the field's common protocol would score (``field_windows(data)``).
 """
 
 from __future__ import annotations
@@ -110,10 +101,7 @@ def field_windows(
     data. The windows, the models and their training are the book's own; only the windows
     scored change.
 
-    Returns
-    -------
-    numpy.ndarray of bool
-        One value per window of ``split``.
+    Returns numpy.ndarray of bool: one value per window of ``split``.
     """
     check_int("min_checkins", min_checkins, minimum=1)
     check_ins = data.check_ins

@@ -1,25 +1,17 @@
-"""Candidate sets and cheap candidate features for every window of a split (fit on training rows).
+"""Candidate sets and cheap candidate features of windows, counted on the training rows.
 
-:class:`VenueContext` holds what is counted on the training check-ins once: dense venue ids
-(:func:`checkin_traj.venues.evaluate.venue_ids`), the venue baselines, the candidate
-generator, visit counts per user and venue, global popularity and transition counts (per
-user and across users). :meth:`VenueContext.windows` gives, for one split, the candidate
-ids (n, size), their features (n, size, F) and the target's position among them.
+:class:`VenueContext` counts the training check-ins once (venue ids, baselines, candidate
+generator, visits, popularity, transitions); :meth:`VenueContext.windows` gives a split's
+candidates (n, size), features (n, size, F) and targets, through :meth:`VenueContext.features`,
+which also serves new histories (:mod:`checkin_traj.venues.predictor`).
 
-What a training window may count
---------------------------------
-The counts are made on the training rows, which hold every training window's own target
-and, for most of them, later check-ins of the user and of everyone else. Counting those
-would leak the answer (a venue visited once "by this user" would always be the target) and
-would make the training windows' candidate sets richer than the test windows' ones (venues
-first visited after the window would be candidates). So on a training window every count is
-made on the training rows *before* its target: the user's own counts (visits, transitions,
-check-ins, the user's own venues) on the user's earlier rows, the counts over all users
-(popularity, transitions) on check-ins earlier in time, and only venues visited before the
-target are candidates, as on a test window, whose candidates are venues of the training
-period. The hour-slot shares leave the target's own row out. The validation and test
-windows see the full training counts: their targets come after every training row of their
-user.
+What a training window may count: the training rows hold its own target and later
+check-ins; counting them would leak the answer (a venue visited once "by this user" would
+always be the target) and give it richer candidates than a test window's. So its user
+counts (visits, transitions, check-ins, own venues) are made on the user's rows before the
+target, the counts over all users on check-ins earlier in time, only venues visited before
+it are candidates, and the hour-slot shares leave its own row out. Validation and test
+windows (and new histories) see the full training counts: they come after every training row.
 """
 
 from __future__ import annotations
@@ -95,24 +87,11 @@ def _lookup(table, query):
 
 @dataclass
 class VenueWindows:
-    """Candidates and features of one split's windows.
-
-    Attributes
-    ----------
-    candidates : numpy.ndarray, int64, (n, size)
-        Venue ids, -1 padded (never a candidate).
-    features : numpy.ndarray, float32, (n, size, len(FEATURE_NAMES))
-        Raw (unscaled) features; 0 on padding.
-    label : numpy.ndarray, int64, (n,)
-        Position of the target among the candidates, -1 where it is not one.
-    target : numpy.ndarray, int64, (n,)
-        The target venue (-1: absent from training).
-    user, last_venue : numpy.ndarray, int64, (n,)
-    window_venues : numpy.ndarray, int64, (n, window)
-        The window's venues, oldest first (-1: absent from training).
-    hour, weekday : numpy.ndarray, int64, (n,)
-        Local hour (0-23) and weekday (0 = Monday) of the last check-in.
-    """
+    """Candidates and features of windows: ``candidates`` (n, size) venue ids, -1 padded;
+    ``features`` (n, size, len(FEATURE_NAMES)) float32, raw, 0 on padding; ``label``: the
+    target's position among the candidates (-1: not one); ``target``, ``user``,
+    ``last_venue`` (n,); ``window_venues`` (n, window), oldest first; ``hour`` (0-23) and
+    ``weekday`` (0 = Monday) of the last check-in, local. Venue -1: absent from training."""
 
     candidates: np.ndarray
     features: np.ndarray
@@ -173,8 +152,7 @@ class VenueContext:
         self._count()
         # the user counts, each row kept with its position: "rows before the target"
         u, v, nv = self.state["user"], self.state["venue"], np.int64(self.n_venues)
-        same = np.r_[False, u[1:] == u[:-1]]
-        prev, nxt, who = v[:-1][same[1:]], v[1:][same[1:]], u[1:][same[1:]]
+        same, prev, nxt, who = self._moves
         self.user_visits_before = _before_table(u * nv + v, rows)
         self.user_rows_before = _before_table(u, rows)
         trans_rows = rows[1:][same[1:]]
@@ -213,6 +191,7 @@ class VenueContext:
         self.user_visits = _count_table(u * nv + v)
         same = np.r_[False, u[1:] == u[:-1]]
         prev, nxt, who = v[:-1][same[1:]], v[1:][same[1:]], u[1:][same[1:]]
+        self._moves = same, prev, nxt, who  # the moves between a user's consecutive training rows
         self.transitions = _count_table(prev * nv + nxt)
         self.user_transitions = _count_table((who * nv + prev) * nv + nxt)
         self.out_degree = np.bincount(prev, minlength=self.n_venues).astype(np.float64)
@@ -333,14 +312,5 @@ class VenueContext:
         features = np.stack([np.asarray(column, dtype=np.float32) for column in columns], axis=-1)
         features[~valid] = 0.0
         label = np.where(is_target.any(axis=1), is_target.argmax(axis=1), -1)
-        return VenueWindows(
-            candidates=candidates,
-            features=features,
-            label=label.astype(np.int64),
-            target=target,
-            user=user,
-            last_venue=last,
-            window_venues=window_venues,
-            hour=hour,
-            weekday=weekday,
-        )
+        return VenueWindows(candidates=candidates, features=features, label=label.astype(np.int64), target=target,
+                            user=user, last_venue=last, window_venues=window_venues, hour=hour, weekday=weekday)

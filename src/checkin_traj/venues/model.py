@@ -1,20 +1,6 @@
-"""What chapter 08's ranker reads and what it gives back: its inputs, its scores, the place pick.
-
-The ranker itself, its Keras network (``build_ranker``) and its training call
-(``train_ranker``, through chapter 03's ``fit``), is on the chapter's page and exported to
-:mod:`checkin_traj.pages.next_venue`. This module holds the plumbing around it:
-
-- :class:`FeatureScaler`: each candidate feature's mean and spread over the training
-  windows' real candidates;
-- :func:`ranker_inputs` and :func:`labelled`: the windows as the network's named inputs
-  (only those the network reads), and the windows whose next venue is a candidate with
-  its position among them (the training targets);
-- :class:`TrainedRanker`: a trained network with its scaler and history, which scores and
-  ranks the candidates of any windows;
-- :func:`probabilities`, :func:`place_mass` and :class:`PlaceMass`: the softmax over the
-  candidates, and the venue picked for the *place* rather than the venue.
-
-No TensorFlow is imported here: the network arrives built.
+"""What chapter 08's ranker (on its page, :mod:`checkin_traj.pages.next_venue`) reads and gives back:
+the feature scaler, the network's named inputs and training targets, a trained ranker's scores,
+the softmax over the candidates and the venue picked for the *place*. No TensorFlow here.
 """
 
 from __future__ import annotations
@@ -55,20 +41,10 @@ def _input_names(model):
 
 
 def ranker_inputs(windows, scaler, model) -> dict:
-    """The windows as the named inputs ``model`` reads.
-
-    Parameters
-    ----------
-    windows : VenueWindows
-        From :meth:`checkin_traj.venues.features.VenueContext.windows`.
-    scaler : FeatureScaler
-        Fit on the training windows.
-    model : keras.Model
-        Its inputs are read by name among ``features`` (the standardised candidate features,
-        (n, size, n_features)), ``mask`` (1 for a real candidate, 0 for padding),
-        ``candidates`` and ``window_venues`` (venue id + 1, so that 0 means padding or a
-        venue absent from training), ``user`` and ``time`` (the last check-in's hour of the
-        week, 0-167).
+    """The windows (VenueWindows; ``scaler`` fit on the training windows) as the named inputs
+    ``model`` reads, among ``features`` (standardised, (n, size, n_features)), ``mask`` (1 for
+    a candidate, 0 for padding), ``candidates`` and ``window_venues`` (venue id + 1: 0 is
+    padding or a venue absent from training), ``user`` and ``time`` (hour of the week, 0-167).
     """
     names = _input_names(model)
     available = {

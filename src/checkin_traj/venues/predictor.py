@@ -1,12 +1,7 @@
-"""Chapter 08's best ranker saved, loaded, and asked where new check-in histories go next.
-
-:func:`save_predictor` writes ``WORKDIR/models/venue_ranker/`` as one set: the Keras network
-(``ranker.keras``), the training rows the features count and the feature scaler
-(``state.npz``), and ``predictor.json`` (form, seed, stay weight, parameters, the package
-version, the data's provenance and the SHA-256 of both files). :func:`predict` scores each
-user's last ``window`` check-ins through :meth:`VenueContext.features`, the path that made
-the chapter's validation and test windows (full training counts).
-"""
+"""Chapter 08's best ranker saved (``WORKDIR/models/venue_ranker/``: ``ranker.keras``; ``state.npz``,
+the training rows its features count and its scaler; ``predictor.json``, its settings, the
+package version, the data's provenance and both files' SHA-256), loaded, and asked where
+new histories go next, through :meth:`VenueContext.features` like the test windows."""
 
 from __future__ import annotations
 
@@ -53,21 +48,21 @@ def save_predictor(workdir, ranker, context, *, form, seed, stay_weight, radius_
     meta = {"version": __version__, "form": form, "seed": seed, "stay_weight": float(stay_weight),
             "radius_km": float(radius_km), "pool": int(pool), **context.settings, "provenance": read_provenance(workdir)}
 
+    staged = {}  # file -> its temporary; predictor.json, written last, records their SHA-256
+
+    def writer(name, write):
+        return lambda path: (staged.setdefault(name, path), write(path))
+
     def write_state(path):
         with open(path, "wb") as file:
             np.savez(file, **arrays)
 
-    def write_meta(path):  # last: it records the other files' checksums
-        meta["sha256"] = {name: _sha256(path.parent / staged[name]) for name in (_MODEL, _STATE)}
-        path.write_text(json.dumps(meta, indent=1, default=str))
-
-    staged = {}
-
-    def staging(name, write):
-        return lambda path: (staged.__setitem__(name, path.name), write(path))
+    def write_meta(path):
+        sums = {name: _sha256(staged[name]) for name in (_MODEL, _STATE)}
+        path.write_text(json.dumps({**meta, "sha256": sums}, indent=1, default=str))
 
     folder = Path(workdir) / ARTIFACT
-    write_set(folder, {_MODEL: staging(_MODEL, ranker.model.save), _STATE: staging(_STATE, write_state), _META: write_meta})
+    write_set(folder, {_MODEL: writer(_MODEL, ranker.model.save), _STATE: writer(_STATE, write_state), _META: write_meta})
     return folder
 
 
@@ -126,57 +121,60 @@ class Predictor:
         finally:
             layer.set_weights(weights)
 
-    def predict(self, history, *, k=5) -> pd.DataFrame:
-        """Each user's top ``k`` next venues (see :func:`predict`)."""
-        k = check_int("k", k, minimum=1)
-        if len(history) == 0:
-            raise ValueError("the history holds no check-ins: give at least one per user")
+    def windows(self, history):
+        """Each user's last ``window`` check-ins of ``history`` as VenueWindows (VenueContext.features:
+        the test windows' rule); the users (SNAP ids, sorted), their check-ins in the window, their last check-ins."""
         context, width, state = self.context, int(self.meta["window"]), self.context.state
         frame = history.sort_values(["user", "time"], kind="stable").groupby("user", sort=True).tail(width)
-        venue = pd.Series(np.arange(context.n_venues), index=state["location_id"])
-        unknown = history.loc[~history["location_id"].isin(venue.index), "location_id"].value_counts()
         users, row = np.unique(frame["user"].to_numpy(), return_inverse=True)
         column = width - 1 - frame.groupby("user").cumcount(ascending=False).to_numpy()
         window_venues = np.full((len(users), width), -1, dtype=np.int64)
+        venue = pd.Series(np.arange(context.n_venues), index=state["location_id"])
         window_venues[row, column] = venue.reindex(frame["location_id"]).fillna(-1).to_numpy(np.int64)
-        last = frame[column == width - 1]
         dense = pd.Series(np.arange(context.n_users), index=state["snap_user"]).reindex(users).fillna(-1).to_numpy(np.int64)
+        last = frame[column == width - 1]
         hour, weekday = local_time(last["time"], self.meta["timezone"])
-        lat, lon = last["lat"].to_numpy(), last["lon"].to_numpy()
-        windows = context.features(dense, window_venues, lat, lon, hour, weekday)
+        windows = context.features(dense, window_venues, last["lat"], last["lon"], hour, weekday)
+        return windows, users, np.bincount(row), last
+
+    def predict(self, history, *, k=5) -> pd.DataFrame:
+        """Each user's top ``k`` next venues, and the place pick (see :func:`predict`)."""
+        k = check_int("k", k, minimum=1)
+        if len(history) == 0:
+            raise ValueError("the history holds no check-ins: give at least one per user")
+        (windows, users, counts, last), context = self.windows(history), self.context
+        lat, lon, last_lat, last_lon = context.venue_lat, context.venue_lon, last["lat"].to_numpy(), last["lon"].to_numpy()
         scores = self._scores(windows)
         ranked = top_venues(scores, windows.candidates, k=windows.candidates.shape[1])
         probs = probabilities(scores)
-        mass = place_mass(probs.astype(np.float32), windows.candidates, context.venue_lat, context.venue_lon, lat, lon,
+        mass = place_mass(probs.astype(np.float32), windows.candidates, lat, lon, last_lat, last_lon,
                           radius_km=self.meta["radius_km"], pool=self.meta["pool"])
         pick = mass.pick(self.meta["stay_weight"], k=1)[:, 0]
-        rank = np.arange(1, ranked.shape[1] + 1)[None, :].repeat(len(users), axis=0)
-        keep = (ranked >= 0) & ((rank <= k) | (ranked == pick[:, None]))
-        who, at = np.nonzero(keep)
-        chosen = ranked[who, at]
-        prob = np.take_along_axis(probs, np.argsort(-scores, axis=1, kind="stable"), axis=1)[who, at]
+        who, at = np.nonzero((ranked >= 0) & ((np.arange(ranked.shape[1]) < k) | (ranked == pick[:, None])))
+        venue = ranked[who, at]
         out = pd.DataFrame({
-            "user": users[who], "seen_user": dense[who] >= 0, "window_checkins": np.bincount(row)[who], "rank": at + 1,
-            "location_id": state["location_id"][chosen], "lat": context.venue_lat[chosen], "lon": context.venue_lon[chosen],
-            "probability": prob, "km_from_last": haversine_km(lat[who], lon[who], context.venue_lat[chosen],
-                                                              context.venue_lon[chosen]),
-            "place_pick": chosen == pick[who],
+            "user": users[who], "seen_user": windows.user[who] >= 0, "window_checkins": counts[who], "rank": at + 1,
+            "location_id": context.state["location_id"][venue], "lat": lat[venue], "lon": lon[venue],
+            "probability": np.take_along_axis(probs, np.argsort(-scores, axis=1, kind="stable"), axis=1)[who, at],
+            "km_from_last": haversine_km(last_lat[who], last_lon[who], lat[venue], lon[venue]), "place_pick": venue == pick[who],
         })
+        unknown = history.loc[~history["location_id"].isin(context.state["location_id"]), "location_id"].value_counts()
         out.attrs["unknown_venues"] = {int(key): int(value) for key, value in unknown.items()}
-        out.attrs["notes"] = _notes(out.attrs["unknown_venues"], users[dense < 0])
+        out.attrs["notes"] = _notes(out.attrs["unknown_venues"], users[windows.user < 0])
         return out
+
+
+def _named(values) -> str:
+    values = list(values)
+    return ", ".join(str(value) for value in values[:10]) + (f" and {len(values) - 10} more" if len(values) > 10 else "")
 
 
 def _notes(unknown, unseen) -> list:
     """What the caller should know: venues the model never saw, and users scored without their counts."""
-    notes = []
-    if unknown:
-        named = ", ".join(str(venue) for venue in list(unknown)[:10]) + (f" and {len(unknown) - 10} more" if len(unknown) > 10 else "")
-        notes.append(f"{sum(unknown.values())} check-ins at {len(unknown)} venues the model never saw (location ids {named}): "
-                     "they stay in the windows as unknown venues and can never be predicted")
+    notes = [f"{sum(unknown.values())} check-ins at venues the model never saw (location ids {_named(unknown)}): "
+             "they stay in the windows as unknown venues and can never be predicted"] if unknown else []
     if len(unseen):
-        notes.append(f"{len(unseen)} users absent from training (seen_user False), scored without user counts: "
-                     + ", ".join(str(user) for user in unseen[:10]) + (" ..." if len(unseen) > 10 else ""))
+        notes.append(f"users absent from training, scored without user counts (seen_user False): {_named(unseen)}")
     return notes
 
 
@@ -194,15 +192,12 @@ def predict(history, *, workdir, k=5) -> pd.DataFrame:
     k : int
         Venues per user.
 
-    Returns
-    -------
-    pandas.DataFrame
-        Per user (SNAP id) and ``rank`` (1: most probable): ``seen_user`` (False: absent from
-        training, scored without user counts), ``window_checkins``, the venue's
-        ``location_id``, ``lat``, ``lon``, ``probability`` (softmax over the candidates),
-        ``km_from_last`` and ``place_pick`` (True on the venue chapter 08's place pick chooses;
-        its row is added after the top ``k`` when it ranks lower). ``attrs["unknown_venues"]``
-        counts the history's check-ins per venue the model never saw; ``attrs["notes"]`` says so in words.
+    Returns a DataFrame: per ``user`` (SNAP id) and ``rank`` (1: most probable), ``seen_user``
+    (False: absent from training, no user counts), ``window_checkins``, the venue's
+    ``location_id``, ``lat``, ``lon``, ``probability`` (softmax over the candidates),
+    ``km_from_last``, ``place_pick`` (chapter 08's place pick; its row follows the top ``k``
+    when it ranks lower). ``attrs["unknown_venues"]``: check-ins per venue the model never
+    saw; ``attrs["notes"]``: both in words.
     """
     from ..data.snap import read_checkins
 

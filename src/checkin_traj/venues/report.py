@@ -13,10 +13,8 @@ functions with explicit arguments, each taking what the previous ones returned::
     table = results_frame(baseline, runs, picks)                     # every baseline and ranker, test windows
     verdicts = judge_ranker(runs, best, picks, baseline, data.test.user, bars=[...])
 
-Every metric is kept per window (:func:`window_metrics`) so that the verdicts
-(:func:`checkin_traj.verdicts.compare`) resample users. :func:`readable` shows a table with
-headers in words and numbers rounded to what they mean; the saved tables keep the short
-column names (``acc@1``, ``km_median``) that :mod:`checkin_traj.quality` and the tests read.
+Metrics are kept per window (:func:`window_metrics`) so that the verdicts resample users;
+:func:`readable` shows a table in words, the saved tables keep the short column names.
 """
 
 from __future__ import annotations
@@ -35,27 +33,10 @@ from .metrics import acc_at_k, ndcg_at_k, reciprocal_rank, top_km_error
 from .model import place_mass, probabilities, top_venues
 
 __all__ = [
-    "TABLE_METRICS",
-    "RANKING_METRICS",
-    "DISTANCE_METRICS",
-    "FORM_LABELS",
-    "PLACE_LABEL",
-    "PERSISTENCE",
-    "window_metrics",
-    "summarise",
-    "top_km",
-    "where_next_goes",
-    "baseline_values",
-    "score_run",
-    "seed_table",
-    "best_form",
-    "PlacePicks",
-    "place_picks",
-    "results_frame",
-    "distance_frame",
-    "judge_ranker",
-    "metric_values",
-    "readable",
+    "TABLE_METRICS", "RANKING_METRICS", "DISTANCE_METRICS", "FORM_LABELS", "PLACE_LABEL", "PERSISTENCE",
+    "window_metrics", "summarise", "top_km", "where_next_goes", "baseline_values", "score_run", "seed_table",
+    "best_form", "PlacePicks", "place_picks", "results_frame", "distance_frame", "judge_ranker", "metric_values",
+    "readable"
 ]
 
 #: Columns of the saved tables, in order: the ranking metrics, then the distance of the top venue.
@@ -183,21 +164,11 @@ def baseline_values(context, split="test", *, persistence=None) -> dict:
 
 
 def score_run(trained, context, windows) -> dict:
-    """One trained ranker scored on the validation and test windows.
+    """A TrainedRanker scored on ``windows["val"]`` and ``windows["test"]`` (VenueWindows of ``context``).
 
-    Parameters
-    ----------
-    trained : TrainedRanker
-    context : VenueContext
-    windows : dict
-        ``"val"`` and ``"test"`` -> VenueWindows.
-
-    Returns
-    -------
-    dict
-        ``history``, ``best_epoch`` (0-based), the ``ranker`` itself, and per split (``val``, ``test``): the
-        per-window metrics (``run[split]``), the top 10 venues (``ranked_<split>``) and the
-        probabilities of every candidate (``probs_<split>``, float32).
+    Returns ``history``, ``best_epoch`` (0-based), the ``ranker`` itself, and per split: the
+    per-window metrics (``run[split]``), the top 10 venues (``ranked_<split>``) and every
+    candidate's probability (``probs_<split>``, float32).
     """
     run = {"history": trained.history, "best_epoch": trained.best_epoch, "ranker": trained}
     for split in ("val", "test"):
@@ -309,25 +280,15 @@ def _spread(rows, label, per_seed):
 def results_frame(baseline, runs, picks=None, *, windows=None) -> pd.DataFrame:
     """Test metrics of every baseline and every form (mean over seeds, with ``<metric> std``
     columns for Acc@1, the median km and the share within 1 km), and of the place pick, on the
-    test windows ``windows`` selects (a boolean mask; all by default).
-
-    Parameters
-    ----------
-    baseline : dict
-        :func:`baseline_values` of the test windows.
-    runs : dict
-        Form -> seed -> :func:`score_run`; empty for the baselines alone.
-    picks : PlacePicks, optional
-    windows : numpy.ndarray of bool, optional
+    test windows ``windows`` selects (a boolean mask; all by default). ``baseline``:
+    :func:`baseline_values` of the test windows; ``runs``: form -> seed -> :func:`score_run`
+    (empty for the baselines alone); ``picks``: :class:`PlacePicks`, optional.
     """
     rows = {name: summarise(values, windows) for name, values in baseline.items()}
-    seeds = seed_table(runs, "test", windows=windows) if runs else pd.DataFrame(columns=["form"])
-    for form, group in seeds.groupby("form", sort=False):
-        label = FORM_LABELS.get(form, form)
-        rows[label] = {metric: float(group[metric].mean()) for metric in TABLE_METRICS}
-        rows[label]["seeds"] = len(group)
-        for metric in ("acc@1", "km_median", "within_1km"):
-            rows[label][f"{metric} std"] = float(group[metric].std(ddof=1)) if len(group) > 1 else 0.0
+    if runs:
+        _check_runs(runs)
+    for form, by_seed in runs.items():
+        _spread(rows, FORM_LABELS.get(form, form), [summarise(run["test"], windows) for run in by_seed.values()])
     if picks is not None:
         _spread(rows, PLACE_LABEL, [summarise(values, windows) for values in picks.test.values()])
     table = pd.DataFrame(rows).T
@@ -341,14 +302,8 @@ def distance_frame(persistence_km, place_km, *, radius_km=1.0) -> pd.DataFrame:
     Persistence is within ``radius_km`` on every window of the first part and on none of the
     second, by definition; the place pick has to win on the second part what it loses on the
     first. Per part: its share of the test windows, and the share within ``radius_km`` and the
-    median km of persistence and of the place pick (mean over seeds).
-
-    Parameters
-    ----------
-    persistence_km : numpy.ndarray, (n,)
-        Persistence's distance per test window: the length of the step to the next check-in.
-    place_km : sequence of numpy.ndarray
-        The place pick's distance per test window, one array per seed.
+    median km of persistence (``persistence_km``, (n,): the step to the next check-in) and of
+    the place pick (``place_km``: one (n,) array per seed; mean over seeds).
     """
     check_positive("radius_km", radius_km)
     persistence = np.asarray(persistence_km, dtype=float)
@@ -368,24 +323,11 @@ def distance_frame(persistence_km, place_km, *, radius_km=1.0) -> pd.DataFrame:
 
 
 def judge_ranker(runs, form, picks, baseline, users, *, bars, n_boot=1000) -> list:
-    """``form`` against each bar by the book's one rule (:func:`checkin_traj.verdicts.compare`).
-
-    Parameters
-    ----------
-    runs : dict
-        Form -> seed -> :func:`score_run`.
-    form : str
-        The form judged (the best on validation, :func:`best_form`).
-    picks : PlacePicks or None
-        When given, the distances (``km_median``, ``within_1km``) are judged on the place pick.
-    baseline : dict
-        :func:`baseline_values` of the test windows.
-    users : numpy.ndarray
-        The user of each test window (the unit the bootstrap resamples).
-    bars : sequence of (str, str)
-        ``(baseline, metric)`` pairs, e.g. ``("user_frequent", "acc@1")``.
-    n_boot : int
-        Bootstrap resamples.
+    """``form`` (of ``runs``: form -> seed -> :func:`score_run`; the best on validation) against each
+    of ``bars``, ``(baseline, metric)`` pairs such as ``("user_frequent", "acc@1")``, by the
+    book's one rule (:func:`checkin_traj.verdicts.compare`, ``n_boot`` resamples of ``users``,
+    the user of each test window). ``baseline``: :func:`baseline_values` of the test windows;
+    with ``picks`` (:class:`PlacePicks`), ``km_median`` and ``within_1km`` judge the place pick.
     """
     verdicts = []
     for reference, metric in bars:
@@ -431,18 +373,10 @@ def readable(frame, columns=None, *, index=None, width="9em"):
     """A table as a reader reads it: headers in words with their units, numbers rounded to what
     they mean (shares in %, km to 10 m, MRR and NDCG to 3 decimals), ``mean ± std`` where a
     ``<column> std`` column holds the spread over seeds, blank where there is no number, and
-    cells that wrap so that the table fits the page's column.
-
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        A table of this module (:func:`results_frame`, :func:`seed_table`, ...); a seed
-        table's rows are named by form and seed.
-    columns : sequence of str, optional
-        The columns shown, in order (keys of :data:`HEADERS`; all of ``frame``'s that have one
-        by default). A row left with nothing to show is dropped.
-    index : str, optional
-        The header of the row labels.
+    cells that wrap so that the table fits the page's column. ``frame``: a table of this module
+    (a seed table's rows are named by form and seed); ``columns``: those shown, in order (keys
+    of :data:`HEADERS`; by default all that have one; a row left empty is dropped); ``index``:
+    the header of the row labels.
     """
     if {"form", "seed"} <= set(frame.columns):  # a seed table: one row per form and seed
         labels = [f"{FORM_LABELS.get(form, form)}, seed {seed}" for form, seed in zip(frame["form"], frame["seed"])]
