@@ -59,7 +59,7 @@ def test_a_missing_predictor_names_the_file_and_the_chapter(tmp_path, capsys):
 
 def test_a_predictor_of_another_version_is_refused(tmp_path):
     _fake_artifact(tmp_path, {"version": "0.0.0-other", "sha256": {}})
-    with pytest.raises(ValueError, match=rf"predictor\.json was saved by checkin-traj 0\.0\.0-other, this is {__version__}"):
+    with pytest.raises(ValueError, match=rf"predictor\.json was saved by checkin-traj 0\.0\.0-other, this is {__version__}; re-run chapter 08"):
         load_predictor(tmp_path)
 
 

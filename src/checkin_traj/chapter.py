@@ -1,10 +1,7 @@
 """A chapter's parameters and inputs, read from its MyST text: one place for the CLI and the notebooks.
 
 Every chapter (``notebooks/NN_slug.md``) has one code cell tagged ``parameters`` holding
-upper-case assignments whose defaults are the full run::
-
-    MAX_SPEED_KMH = 500.0  # km/h: ...
-
+upper-case assignments whose defaults are the full run (``MAX_SPEED_KMH = 500.0  # km/h: ...``).
 :func:`read_parameters` parses that cell with :mod:`ast` into :class:`Parameter` records;
 :func:`parse_value` turns a command-line string into a value of the default's type;
 :func:`check_parameters` stops on a parameter the chapter does not have. In a notebook::

@@ -94,7 +94,10 @@ def load_predictor(workdir) -> Predictor:
     with np.load(folder / _STATE) as saved:
         state = {name: saved[name] for name in saved.files}
     scaler = FeatureScaler(state.pop("scaler_mean"), state.pop("scaler_std"))
-    model = keras.saving.load_model(folder / _MODEL, compile=False)
+    try:
+        model = keras.saving.load_model(folder / _MODEL, compile=False)
+    except Exception as error:  # noqa: BLE001 - another Keras, a file Keras cannot read: the same answer
+        raise ValueError(f"{folder / _MODEL} cannot be loaded ({type(error).__name__}); {again}") from None
     return Predictor(TrainedRanker(model, scaler), VenueContext.from_state(state, meta), meta)
 
 
