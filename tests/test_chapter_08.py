@@ -152,6 +152,7 @@ def test_the_tables_read_in_words(executed):
         assert "white-space: normal" in html
     assert any("top-1 accuracy (%)" in html and "mean reciprocal rank" in html for html in tables)
     assert any("median distance (km)" in html and "within 1 km (%)" in html for html in tables)
+    assert any("probability (%)" in html and "km from the last check-in" in html for html in tables)  # Using the model
 
 
 def test_the_chapter_names_what_it_writes():
