@@ -138,7 +138,8 @@ class VenueContext:
         times = check_ins["time"].to_numpy()
         rows = train_rows[np.lexsort((times[train_rows], self.users[train_rows]))]
         self.train_rows = rows
-        self.hour, self.weekday = local_time(check_ins["time"], data.parameters.get("timezone", "America/New_York"))
+        timezone = data.parameters.get("timezone", "America/New_York")
+        self.hour, self.weekday = local_time(check_ins["time"], timezone)
         location = np.zeros(len(venue_lat), dtype=np.int64)
         location[self.ids[rows]] = check_ins["location_id"].to_numpy()[rows]
         snap = check_ins["snap_user" if "snap_user" in check_ins else "user"].to_numpy()
@@ -148,7 +149,7 @@ class VenueContext:
             "venue_lon": venue_lon, "location_id": location, "snap_user": snap[np.unique(self.users, return_index=True)[1]],
         }
         self.settings = {"size": size, "n_near": n_near, "window": data.window,
-                         "timezone": data.parameters.get("timezone", "America/New_York")}
+                         "timezone": timezone}
         self._count()
         # the user counts, each row kept with its position: "rows before the target"
         u, v, nv = self.state["user"], self.state["venue"], np.int64(self.n_venues)
