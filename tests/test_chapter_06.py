@@ -8,6 +8,7 @@ the truth plus a known error, so that every verdict the chapter reaches is known
 import re
 
 import jupytext
+import numpy as np
 import pytest
 
 from checkin_traj import build
@@ -39,7 +40,7 @@ def workdir(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("comparison")
     clean = synthetic_clean(users=12)
     save_clean_run(workdir, clean, source_path="tests/test_chapter_06.py")
-    save_results_of_chapters_02_to_05(workdir, build_windows(clean, window=3), RUNS)
+    save_results_of_chapters_02_to_05(workdir, build_windows(clean, window=3), RUNS, networks=True)
     return workdir
 
 
@@ -72,6 +73,26 @@ def test_chapter_06_compares_every_run_with_the_one_rule(workdir, values, markdo
     assert "interval over users" in markdown["comparison_versus_md"]
     assert "LSTM (offset) wins on RMSE but not on median kilometres" in markdown["comparison_versus_closing_md"]
     assert markdown["comparison_strongest_md"] == "`persistence`"
+
+
+def test_chapter_06_keeps_the_run_best_on_the_validation_gap_for_the_time(workdir, values):
+    from checkin_traj.comparison import comparison_table
+    from checkin_traj.next_time import load_next_time
+    from checkin_traj.report import load_protocol
+
+    data, baselines = load_protocol(workdir)
+    table = comparison_table(workdir, data, baselines)
+    models = table[table["kind"] == "model"]
+    best = models["val_minutes_median_mean"].idxmin()
+    assert values["comparison_time_run"] == best
+    meta = load_next_time(workdir).meta
+    assert (meta["model"], meta["run"]) == (table.loc[best, "model"], table.loc[best, "run"])
+    low, high = meta["residual_quantiles"]
+    assert values["comparison_time_low"] == pytest.approx(np.exp(low)) and values["comparison_time_high"] == pytest.approx(np.exp(high))
+    kept = load_results(workdir, table.loc[best, "model"])
+    seed = kept["extra"]["best_seed"][table.loc[best, "run"]]
+    residual = data.test.y_raw[:, 0] - data.inverse_targets(kept["arrays"][f"{table.loc[best, 'run']}_seed{seed}"])[:, 0]
+    assert values["comparison_time_coverage"] == pytest.approx(np.mean((residual >= low) & (residual <= high)))
 
 
 def test_chapter_06_decides_the_articles_claims(values, markdown):

@@ -128,11 +128,19 @@ def _save_model(workdir, data, name, runs, *, seeds=(0, 1), windows_hash=None):
     )
 
 
-def save_results_of_chapters_02_to_05(workdir, data, runs):
-    """Leave ``workdir`` as chapters 02-05 would (the clean check-ins aside): runs is model -> label -> recipe."""
+def save_results_of_chapters_02_to_05(workdir, data, runs, *, networks=False):
+    """Leave ``workdir`` as chapters 02-05 would (the clean check-ins aside): runs is model -> label -> recipe;
+    ``networks``: each run's kept network too, untrained (one Dense layer on the window)."""
     _save_baselines(workdir, data)
     for name, model_runs in runs.items():
         _save_model(workdir, data, name, model_runs)
+        for label in model_runs if networks else ():
+            import keras
+
+            from checkin_traj.report import model_path
+
+            inputs = keras.Input((data.window, data.n_features))
+            keras.Model(inputs, keras.layers.Dense(3)(keras.layers.Flatten()(inputs))).save(model_path(workdir, name, label))
 
 
 #: The fixture's runs: LSTM offset wins on RMSE but loses on median km to markov_next.

@@ -787,9 +787,7 @@ def _stage_other_chapters(result: BuildResult, chapters: list, key_and_reason, *
         if reason:
             stale.append(f"{name} ({reason})")
     if stale:
-        raise BuildError(
-            f"the book would mix runs: {'; '.join(stale)}; build those chapters too (--chapters) or all of them"
-        )
+        raise BuildError(f"the book would mix runs: {'; '.join(stale)}; build those chapters too (--chapters) or all of them")
 
 
 def _record_timings(path: Path, seconds: dict) -> None:

@@ -165,9 +165,7 @@ def _unknown_message(unknown, declared, chapter) -> str:
     for name in sorted(unknown):
         close = difflib.get_close_matches(name, declared, n=1)
         parts.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-    return (
-        f"{where} has no parameter {', '.join(parts)}; its parameters are {', '.join(sorted(declared))}"
-    )
+    return (f"{where} has no parameter {', '.join(parts)}; its parameters are {', '.join(sorted(declared))}")
 
 
 def _literal(text: str):
@@ -231,9 +229,7 @@ def parse_value(parameter: Parameter, text):
     elif not isinstance(value, expected):
         problem = expected.__name__
     if problem:
-        raise ParameterTypeError(
-            f"{parameter.name} must be {problem} like its default {parameter.default!r}, got {text!r}"
-        )
+        raise ParameterTypeError(f"{parameter.name} must be {problem} like its default {parameter.default!r}, got {text!r}")
     return value
 
 

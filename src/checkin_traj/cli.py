@@ -239,7 +239,7 @@ def _predict(args) -> int:
     table = predict(args.history, workdir=args.workdir, k=args.k)
     for note in table.attrs["notes"]:
         print(f"checkin-traj predict: {note}", file=sys.stderr)
-    written = {"json": lambda: table.to_json(orient="records", indent=1, double_precision=15) + "\n",
+    written = {"json": lambda: table.to_json(orient="records", indent=1, double_precision=15, date_format="iso") + "\n",
                "csv": lambda: table.to_csv(index=False), "table": lambda: table.to_string(index=False) + "\n"}
     sys.stdout.write(written[args.format]())
     return 0
@@ -331,9 +331,11 @@ def make_parser() -> argparse.ArgumentParser:
     fetch.set_defaults(func=_fetch)
 
     predict = subparsers.add_parser(
-        "predict", help="each user's next venues by chapter 08's saved ranker",
+        "predict", help="each user's next venues (chapter 08's saved ranker) and time (chapter 06's model)",
         description="The top-k next venues of each user of a SNAP-format check-in file (- for standard input), by the "
-        "ranker chapter 08 saved in DIR/models/venue_ranker: probability, venue, km from the last check-in, place pick.",
+        "ranker chapter 08 saved in DIR/models/venue_ranker: probability, venue, km from the last check-in, place pick; "
+        "and when the next check-in comes (the gap in minutes, the expected UTC time and its 80%% interval) by the "
+        "model chapter 06 saved in DIR/models/next_time.",
     )
     predict.add_argument("history", help="SNAP-format check-ins (user, time, lat, lon, location_id), or - for standard input")
     predict.add_argument("--workdir", required=True, help="the run folder chapter 08 saved its ranker in")

@@ -124,9 +124,7 @@ def per_user_median_interval(values, users, *, n_boot=1000, seed=0, level=0.95):
     """
     values = np.asarray(values, dtype=np.float64)
     medians = pd.Series(values).groupby(np.asarray(users)).median()
-    return user_bootstrap(
-        medians.to_numpy(), medians.index.to_numpy(), statistic="median", n_boot=n_boot, seed=seed, level=level
-    )
+    return user_bootstrap(medians.to_numpy(), medians.index.to_numpy(), statistic="median", n_boot=n_boot, seed=seed, level=level)
 
 
 def errors_km(y_true_raw, y_pred_raw) -> np.ndarray:

@@ -103,9 +103,7 @@ def load_results(workdir, name) -> dict:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(str(json_path), None, f"not a readable results record ({exc}); {again}") from exc
     if not isinstance(document, dict) or not {"metrics", "extra"} <= set(document):
-        raise InputError(
-            str(json_path), None, f"expected a results record (a JSON object with 'metrics' and 'extra'); {again}"
-        )
+        raise InputError(str(json_path), None, f"expected a results record (a JSON object with 'metrics' and 'extra'); {again}")
     tables = {}
     for key, table in document.get("tables", {}).items():
         tables[key] = pd.DataFrame(table["data"], index=table["index"], columns=table["columns"])

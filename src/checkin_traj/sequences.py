@@ -229,6 +229,14 @@ def unix_seconds(times) -> np.ndarray:
     return _utc(times).as_unit("ns").asi8 / 1e9
 
 
+def row_matrices(check_ins, unix, same_user_as_previous, timezone, features) -> tuple:
+    """The unscaled ``features`` (columns in that order) and targets (:data:`TARGETS`) of every row of
+    ``check_ins``, float64; ``same_user_as_previous`` (bool per row) says whose previous check-in a
+    row's gap follows (none: 0). The one rule for training windows and new histories alike."""
+    every = _row_features(check_ins, unix, same_user_as_previous, timezone)
+    return np.column_stack([every[name] for name in features]), np.column_stack([every[name] for name in ("log_gap_minutes", "lon", "lat")])
+
+
 def _row_features(check_ins, unix, same_user_as_previous, timezone) -> dict:
     """Every known feature per row, float64 (unscaled)."""
     index = _utc(check_ins["time"])
@@ -309,9 +317,7 @@ def build_windows(
     step_user = np.diff(user)
     unsorted = np.flatnonzero((step_user < 0) | ((step_user == 0) & (np.diff(unix) < 0)))
     if len(unsorted):
-        raise ValueError(
-            f"check_ins must be sorted by user, then time: row {unsorted[0] + 1} comes before row {unsorted[0]}"
-        )
+        raise ValueError(f"check_ins must be sorted by user, then time: row {unsorted[0] + 1} comes before row {unsorted[0]}")
 
     # Users as contiguous blocks of rows.
     starts = np.flatnonzero(np.r_[True, step_user != 0])
@@ -355,9 +361,7 @@ def build_windows(
 
     # Per-row features and targets; scalers fitted on training rows only.
     same_user_as_previous = np.r_[False, step_user == 0]
-    every_feature = _row_features(check_ins, unix, same_user_as_previous, timezone)
-    feature_matrix = np.column_stack([every_feature[name] for name in features])
-    target_matrix = np.column_stack([every_feature["log_gap_minutes"], every_feature["lon"], every_feature["lat"]])
+    feature_matrix, target_matrix = row_matrices(check_ins, unix, same_user_as_previous, timezone, features)
     is_train = label == 0
     if not is_train.any():
         raise ValueError("no training check-ins: lower test_fraction/val_fraction or held_out_users")

@@ -57,9 +57,7 @@ class CleaningReport:
     def to_dict(self) -> dict:
         """JSON-able form (for ``provenance.json``)."""
         document = asdict(self)
-        document["steps"] = [
-            {"step": step, "reason": reason, "rows_removed": removed} for step, reason, removed in self.steps
-        ]
+        document["steps"] = [{"step": step, "reason": reason, "rows_removed": removed} for step, reason, removed in self.steps]
         return document
 
 

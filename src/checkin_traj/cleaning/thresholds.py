@@ -109,9 +109,7 @@ def _check_polygon(polygon):
     elif isinstance(polygon, BaseGeometry):
         geometry = polygon
     else:
-        raise ValueError(
-            f"polygon must be a shapely polygon, a GeoSeries or a GeoDataFrame, got {type(polygon).__name__}"
-        )
+        raise ValueError(f"polygon must be a shapely polygon, a GeoSeries or a GeoDataFrame, got {type(polygon).__name__}")
     if geometry.geom_type not in ("Polygon", "MultiPolygon") or geometry.is_empty:
         raise ValueError(f"polygon must be a non-empty (multi)polygon, got a {geometry.geom_type}")
     return geometry

@@ -419,9 +419,7 @@ def _slow_parse(path_text, schema, *, on_bad_lines, what, data=None):
     ]
     keep = pa.array(candidate_ok)
     table = pa.table({name: columns[name].filter(keep) for name in names})
-    report = ReadReport(
-        path=path_text, lines_total=n_lines, rows_read=table.num_rows, skipped=skipped, examples=examples
-    )
+    report = ReadReport(path=path_text, lines_total=n_lines, rows_read=table.num_rows, skipped=skipped, examples=examples)
     if table.num_rows == 0:
         if n_lines == 0:
             problem = f"no {what}: the file is empty"

@@ -22,9 +22,7 @@ def _places(points):
         return np.asarray(points.y_raw[:, 1]), np.asarray(points.y_raw[:, 2])
     if isinstance(points, pd.DataFrame) and {"lon", "lat"} <= set(points.columns):
         return points["lon"].to_numpy(dtype=float), points["lat"].to_numpy(dtype=float)
-    raise ValueError(
-        f"points must be a Split, a WindowedData or a DataFrame with lon/lat columns, got {type(points).__name__}"
-    )
+    raise ValueError(f"points must be a Split, a WindowedData or a DataFrame with lon/lat columns, got {type(points).__name__}")
 
 
 def split_timeline(check_ins, *, user, window=None, ax=None):

@@ -66,9 +66,7 @@ def labelled(windows, scaler, model):
     trained and validated on (``labels``: the next venue's position among the candidates)."""
     keep = windows.label >= 0
     if not keep.any():
-        raise ValueError(
-            f"no window of the {len(windows)} given has its next venue among the candidates: nothing to learn from"
-        )
+        raise ValueError(f"no window of the {len(windows)} given has its next venue among the candidates: nothing to learn from")
     inputs = ranker_inputs(windows, scaler, model)
     return {key: value[keep] for key, value in inputs.items()}, windows.label[keep]
 

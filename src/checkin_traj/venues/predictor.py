@@ -5,8 +5,6 @@ new histories go next, through :meth:`VenueContext.features` like the test windo
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -15,9 +13,9 @@ import numpy as np
 import pandas as pd
 
 from ..checks import check_int
-from ..data.atomic import recover, write_set
 from ..geo import haversine_km
 from .features import VenueContext, local_time
+from ..next_time import _named
 from .model import FeatureScaler, TrainedRanker, place_mass, probabilities, top_venues
 from .report import summarise
 
@@ -25,6 +23,8 @@ __all__ = ["ARTIFACT", "best_seed", "save_predictor", "load_predictor", "Predict
 
 #: Where a run's predictor lives, under its WORKDIR.
 ARTIFACT = Path("models") / "venue_ranker"
+#: The columns :func:`predict` adds from chapter 06's model of the time (:mod:`checkin_traj.next_time`).
+_WHEN = ("gap_minutes", "expected_at", "expected_from", "expected_until")
 _MODEL, _STATE, _META = "ranker.keras", "state.npz", "predictor.json"
 
 
@@ -34,60 +34,31 @@ def best_seed(runs, form, *, metric="acc@1"):
     return max(values, key=values.get)
 
 
-def _sha256(path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def save_predictor(workdir, ranker, context, *, form, seed, stay_weight, radius_km=1.0, pool=50) -> Path:
     """Save ``ranker`` (a TrainedRanker of ``form`` and ``seed``) with ``context``'s training counts
     and the place pick's ``stay_weight``, ``radius_km`` and ``pool``; returns the folder."""
-    from .. import __version__
+    from ..artifacts import save_artifact
     from ..data.provenance import read_provenance
 
     arrays = {**context.state, "scaler_mean": ranker.scaler.mean, "scaler_std": ranker.scaler.std}
-    meta = {"version": __version__, "form": form, "seed": seed, "stay_weight": float(stay_weight),
-            "radius_km": float(radius_km), "pool": int(pool), **context.settings, "provenance": read_provenance(workdir)}
-
-    staged = {}  # file -> its temporary; predictor.json, written last, records their SHA-256
-
-    def writer(name, write):
-        return lambda path: (staged.setdefault(name, path), write(path))
+    meta = {"form": form, "seed": seed, "stay_weight": float(stay_weight), "radius_km": float(radius_km), "pool": int(pool),
+            **context.settings, "provenance": read_provenance(workdir)}
 
     def write_state(path):
         with open(path, "wb") as file:
             np.savez(file, **arrays)
 
-    def write_meta(path):
-        sums = {name: _sha256(staged[name]) for name in (_MODEL, _STATE)}
-        path.write_text(json.dumps({**meta, "sha256": sums}, indent=1, default=str))
-
-    folder = Path(workdir) / ARTIFACT
-    write_set(folder, {_MODEL: writer(_MODEL, ranker.model.save), _STATE: writer(_STATE, write_state), _META: write_meta})
-    return folder
+    return save_artifact(Path(workdir) / ARTIFACT, {_MODEL: ranker.model.save, _STATE: write_state}, _META, meta)
 
 
 def load_predictor(workdir) -> Predictor:
     """The predictor chapter 08 saved in ``workdir``; ``ValueError`` (``FileNotFoundError`` when
     missing) naming the file when it is damaged or was saved by another package version."""
-    from .. import __version__
+    from ..artifacts import read_artifact
 
     folder = Path(workdir) / ARTIFACT
     again = f"re-run chapter 08 (checkin-traj build --chapters 08 --workdir {workdir})"
-    recover(folder)
-    meta_path = folder / _META
-    if not meta_path.is_file():
-        raise FileNotFoundError(f"{meta_path}: no next-venue predictor saved there; {again}")
-    try:
-        meta = json.loads(meta_path.read_text())
-        sums = meta["sha256"]
-        version = meta["version"]
-    except (ValueError, UnicodeDecodeError, KeyError, TypeError) as error:
-        raise ValueError(f"{meta_path} is damaged ({type(error).__name__}: {error}); {again}") from None
-    if version != __version__:
-        raise ValueError(f"{meta_path} was saved by checkin-traj {version}, this is {__version__}; {again}")
-    for name in (_MODEL, _STATE):
-        if not (folder / name).is_file() or _sha256(folder / name) != sums.get(name):
-            raise ValueError(f"{folder / name} is missing or damaged (not the file {_META} records); {again}")
+    meta = read_artifact(folder, _META, (_MODEL, _STATE), again=again, what="next-venue predictor")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # no TensorFlow start-up log on stderr
     import keras
 
@@ -167,11 +138,6 @@ class Predictor:
         return out
 
 
-def _named(values) -> str:
-    values = list(values)
-    return ", ".join(str(value) for value in values[:10]) + (f" and {len(values) - 10} more" if len(values) > 10 else "")
-
-
 def _notes(unknown, unseen) -> list:
     """What the caller should know: venues the model never saw, and users scored without their counts."""
     notes = [f"{sum(unknown.values())} check-ins at venues the model never saw (location ids {_named(unknown)}): "
@@ -199,11 +165,25 @@ def predict(history, *, workdir, k=5) -> pd.DataFrame:
     (False: absent from training, no user counts), ``window_checkins``, the venue's
     ``location_id``, ``lat``, ``lon``, ``probability`` (softmax over the candidates),
     ``km_from_last``, ``place_pick`` (chapter 08's place pick; its row follows the top ``k``
-    when it ranks lower). ``attrs["unknown_venues"]``: check-ins per venue the model never
-    saw; ``attrs["notes"]``: both in words.
+    when it ranks lower), and when the user's next check-in comes by chapter 06's saved model
+    (:mod:`checkin_traj.next_time`): ``gap_minutes`` after the last check-in, ``expected_at``
+    (UTC) and its interval ``expected_from``..``expected_until`` (the saved level, 80 %: the
+    validation residuals' quantiles). ``attrs["unknown_venues"]``: check-ins per venue the model
+    never saw; ``attrs["notes"]``: those, unseen users, users without a time, all in words.
     """
     from ..data.snap import read_checkins
+    from ..next_time import load_next_time
 
     if not isinstance(history, pd.DataFrame):  # the reader's errors first: they need no model
         history = read_checkins("/dev/stdin" if str(history) == "-" else history)
-    return load_predictor(workdir).predict(history, k=k)
+    table = load_predictor(workdir).predict(history, k=k)
+    try:
+        when = load_next_time(workdir).predict(history)
+    except FileNotFoundError as missing:
+        when, notes = pd.DataFrame(index=pd.Index([], name="user"), columns=_WHEN), [f"no time predicted: {missing}"]
+    else:
+        notes = when.attrs["notes"]
+    attrs = dict(table.attrs)
+    table = table.join(when[list(_WHEN)], on="user")
+    table.attrs = {**attrs, "notes": [*attrs["notes"], *notes]}
+    return table
