@@ -72,6 +72,8 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_full_size.py --keep build/bench/checkins-full.txt --repeat 5 --write-record
 	$(PY) benchmarks/bench_nyc.py --write-record
 	$(PY) benchmarks/bench_build.py --profile test --write-record
+	@if [ -d build/full/models/venue_ranker ]; then $(PY) benchmarks/bench_predict.py --workdir build/full --write-record; \
+	else echo "bench_predict.py skipped: no full build yet (make book first; it saves the models predict reads)"; fi
 
 # Record the installed versions as the book's constraints (after a deliberate upgrade).
 constraints: $(STAMP)

@@ -25,11 +25,12 @@ from checkin_traj.data.atomic import atomic_path
 BENCHMARK_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCHMARK_DIR.parent
 RECORD_NAME = "RESULTS.md"
-SECTION_ORDER = ("full_size", "nyc", "build")  # order of the sections in RESULTS.md
+SECTION_ORDER = ("full_size", "nyc", "build", "predict")  # order of the sections in RESULTS.md
 RECORD_HEADER = (
     "<!-- Written by `python benchmarks/bench_full_size.py --write-record`,\n"
-    "     `python benchmarks/bench_nyc.py --write-record` and\n"
-    "     `python benchmarks/bench_build.py --write-record`; do not edit by hand. -->\n"
+    "     `python benchmarks/bench_nyc.py --write-record`,\n"
+    "     `python benchmarks/bench_build.py --write-record` and\n"
+    "     `python benchmarks/bench_predict.py --write-record`; do not edit by hand. -->\n"
 )
 PACKAGES = ("numpy", "pandas", "pyarrow", "numba", "tensorflow-cpu", "tensorflow", "keras")
 BYTES_PER_GB = 10**9

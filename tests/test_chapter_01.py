@@ -120,20 +120,31 @@ def test_the_cleaning_rule_is_written_on_the_page_and_exported_from_it():
 
 
 @pytest.mark.slow
-def test_a_second_city_sets_the_box_the_time_zone_and_the_name(tmp_path):
-    """`checkin-traj build --city austin` on the test profile: synthetic users drawn in Austin's box,
-    its time zone in chapter 02's windows, and its name in the banner of every chapter after."""
+def test_the_whole_book_builds_for_a_second_city(tmp_path):
+    """`checkin-traj build --profile test --city stockholm`: synthetic users drawn in Stockholm's box, its
+    time zone in the windows and in both saved models, its name in every chapter's banner and in the prose."""
+    import json
+
     from checkin_traj import build
     from checkin_traj.data.provenance import run_city
     from checkin_traj.data.tables import read_table
     from checkin_traj.geo import CITIES
     from checkin_traj.results import load_results
 
-    build.run("test", chapters=["01", "02"], book=False, workdir=tmp_path, city="austin", root=REPO_ROOT, progress=False)
-    austin = CITIES["austin"]
-    assert run_city(tmp_path) == austin
+    result = build.run("test", workdir=tmp_path, city="stockholm", root=REPO_ROOT, progress=False)
+    stockholm = CITIES["stockholm"]
+    assert run_city(tmp_path) == stockholm
     clean = read_table(tmp_path / "data" / "clean.parquet")
-    assert austin.box.contains(clean["lat"], clean["lon"]).all() and len(clean) > 1000
-    assert load_results(tmp_path, "protocol")["extra"]["timezone"] == "America/Chicago"
-    banner = (tmp_path / "site" / "notebooks" / "02_evaluation.ipynb").read_text()
-    assert "**City:** Austin (local time America/Chicago)" in banner
+    assert stockholm.box.contains(clean["lat"], clean["lon"]).all() and len(clean) > 1000
+    assert load_results(tmp_path, "protocol")["extra"]["timezone"] == "Europe/Stockholm"
+    for saved in ("venue_ranker/predictor.json", "next_time/next_time.json"):
+        assert json.loads((tmp_path / "models" / saved).read_text())["timezone"] == "Europe/Stockholm", saved
+    assert set(result.notebooks) == set(build.toc_chapters(REPO_ROOT))
+    for name in result.notebooks:
+        if name != "01_data_cleaning":
+            text = (tmp_path / "site" / "notebooks" / f"{name}.ipynb").read_text()
+            assert "**City:** Stockholm (local time Europe/Stockholm)" in text, name
+    page = (result.html / "notebooks" / "06_comparison.html").read_text()
+    assert re.search(r"<title>.*Predicting Gowalla Check-ins in Stockholm</title>", page), re.search(r"<title>.*</title>", page)
+    assert re.search(r"on the map of\s+(<[^>]+>\s*)*Stockholm", page) and "New York" not in page
+    assert "This copy of the book was built for <strong>Stockholm</strong>" in (result.html / "book" / "intro.html").read_text()

@@ -45,6 +45,7 @@ from .data.atomic import atomic_path
 
 PROFILES = ("full", "workshop", "test")
 BOOK_FILES = ("_config.yml", "_toc.yml")
+BOOK_CITY = "New York City"  # the city the book's title names (_config.yml, book/intro.md)
 BOOK_DIRS = ("book", "benchmarks")  # benchmarks/RESULTS.md is included by the speed appendix
 # files the pages show with literalinclude: the profiles (the workshop page) and the one
 # comparison rule (chapter 02 folds its code in from the package)
@@ -609,8 +610,9 @@ def _now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def stage_book(root: Path, site: Path) -> None:
-    """Copy the book's configuration and prose pages next to the executed notebooks."""
+def stage_book(root: Path, site: Path, *, city: str = BOOK_CITY) -> None:
+    """Copy the book's configuration and prose pages next to the executed notebooks; the book's title
+    (``_config.yml``, the opening page) names ``city``, the run's (chapter 01's ``CITY``)."""
     site.mkdir(parents=True, exist_ok=True)
     for name in BOOK_FILES:
         shutil.copy2(root / name, site / name)
@@ -622,6 +624,12 @@ def stage_book(root: Path, site: Path) -> None:
         if not (root / name).is_dir():
             continue  # a project without benchmarks/ builds its book all the same
         shutil.copytree(root / name, destination, ignore=shutil.ignore_patterns("_build", ".ipynb_checkpoints", "__pycache__"))
+    note = (f"\n```{{note}}\nThis copy of the book was built for **{city}** (chapter 01's `CITY`): its chapters clean, "
+            f"model and map {city}'s check-ins. Where this page names {BOOK_CITY}, it describes the article's own city.\n```\n")
+    for name in ("_config.yml", "book/intro.md"):
+        if city != BOOK_CITY and (site / name).is_file():
+            text = (site / name).read_text().replace(f"Check-ins in {BOOK_CITY}", f"Check-ins in {city}")
+            (site / name).write_text(text.replace("\n", "\n" + note, 1) if name.endswith(".md") else text)
 
 
 def copy_includes(root: Path, site: Path) -> None:
@@ -755,7 +763,9 @@ def run(
         _stage_other_chapters(result, all_chapters, key_and_reason, root=root)
         started = time.perf_counter()
         print(f"[{profile}] jupyter-book build ...", flush=True)
-        stage_book(root, site)
+        from .data.provenance import run_city
+
+        stage_book(root, site, city=run_city(workdir).name)
         quality.stage_headline(workdir, site, profile=profile)
         output = root / "book" if profile == "full" else workdir
         result.html = build_html(site, output, strict=profile == "test" if strict is None else strict)

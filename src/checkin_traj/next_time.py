@@ -121,7 +121,8 @@ class NextTime:
         targets = Targets(meta["target_mode"], np.float32(meta["targets_mean"]), np.float32(meta["targets_scale"]))
         gap = np.full(len(users), np.nan)
         if full.any():
-            output = self.network.predict(x, batch_size=PREDICT_BATCH_SIZE, verbose=0)
+            output = (self.network.predict_on_batch(x) if len(x) <= PREDICT_BATCH_SIZE  # no tf.data pipeline per call
+                      else self.network.predict(x, batch_size=PREDICT_BATCH_SIZE, verbose=0))
             scaled = targets.decode(output, last[full])
             gap[full] = _scaler(meta["target_min"], meta["target_max"]).inverse_transform(scaled)[:, 0]
         low, high = meta["residual_quantiles"]

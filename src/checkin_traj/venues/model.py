@@ -86,7 +86,11 @@ class TrainedRanker:
 
     def scores(self, windows, *, batch_size=512) -> np.ndarray:
         """One score (logit) per candidate, (n, size); -inf on padding."""
-        logits = self.model.predict(ranker_inputs(windows, self.scaler, self.model), batch_size=batch_size, verbose=0)
+        inputs = ranker_inputs(windows, self.scaler, self.model)
+        if len(windows) <= batch_size:  # one batch: Keras' predict would build a tf.data pipeline for it
+            logits = np.asarray(self.model.predict_on_batch(inputs))
+        else:
+            logits = self.model.predict(inputs, batch_size=batch_size, verbose=0)
         return np.where(windows.candidates >= 0, logits, -np.inf)
 
     def rank(self, windows, *, k=10, batch_size=512) -> np.ndarray:
