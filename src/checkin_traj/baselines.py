@@ -98,12 +98,9 @@ def _top_locations(check_ins, unix, rows, *, by):
 
     Ties go to the most recent visit, then the smaller location id.
     """
-    visits = pd.DataFrame(
-        {
-            "key": by[rows], "location_id": check_ins["location_id"].to_numpy()[rows],
-            "lat": check_ins["lat"].to_numpy()[rows], "lon": check_ins["lon"].to_numpy()[rows], "unix": unix[rows],
-        }
-    )
+    visits = pd.DataFrame({"key": by[rows], "location_id": check_ins["location_id"].to_numpy()[rows],
+                           "lat": check_ins["lat"].to_numpy()[rows], "lon": check_ins["lon"].to_numpy()[rows],
+                           "unix": unix[rows]})
     stats = visits.groupby(["key", "location_id"], as_index=False).agg(
         visits=("unix", "size"), last_visit=("unix", "max"), lat=("lat", "mean"), lon=("lon", "mean")
     )
@@ -242,10 +239,8 @@ def hist_gradient_boosting(
     iterations = []
     started = time.perf_counter()
     for target in range(y_train.shape[1]):
-        model = HistGradientBoostingRegressor(
-            loss=loss, max_iter=max_iter, learning_rate=learning_rate, early_stopping=True, n_iter_no_change=patience,
-            scoring="loss", random_state=seed,
-        )
+        model = HistGradientBoostingRegressor(loss=loss, max_iter=max_iter, learning_rate=learning_rate, early_stopping=True,
+                                              n_iter_no_change=patience, scoring="loss", random_state=seed)
         model.fit(x_train, y_train[:, target], X_val=x_val, y_val=y_val[:, target])
         predicted[:, target] = model.predict(x_out)
         iterations.append(int(model.n_iter_))

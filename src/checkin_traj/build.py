@@ -97,17 +97,10 @@ def workdir_text(workdir: Path, root: Path) -> str:
     workdir = Path(workdir)
     absolute = workdir if workdir.is_absolute() else root / workdir
     try:
-        return Path(os.path.relpath(absolute.resolve(), root.resolve())).as_posix() if _inside(absolute, root) else str(absolute)
+        inside = absolute.resolve().is_relative_to(root.resolve())
+        return Path(os.path.relpath(absolute.resolve(), root.resolve())).as_posix() if inside else str(absolute)
     except ValueError:  # another drive on Windows
         return str(absolute)
-
-
-def _inside(path: Path, root: Path) -> bool:
-    try:
-        path.resolve().relative_to(root.resolve())
-    except ValueError:
-        return False
-    return True
 
 
 def chapter_parameters(name: str, *, profile: str, workdir: Path, root: Path) -> dict:
@@ -337,16 +330,9 @@ def execute_chapter(name, *, profile, workdir, site, root, overrides=None, progr
     _kernel_environment()
     where = f"the executed notebook is {workdir_text(target, root)}"
     try:
-        papermill.execute_notebook(
-            str(unexecuted),
-            str(target),
-            parameters=parameters,
-            cwd=str(root),
-            kernel_name="python3",
-            progress_bar=progress,
-            request_save_on_cell_execute=False,
-            extra_arguments=_kernel_arguments(),
-        )
+        papermill.execute_notebook(str(unexecuted), str(target), parameters=parameters, cwd=str(root), kernel_name="python3",
+                                   progress_bar=progress, request_save_on_cell_execute=False,
+                                   extra_arguments=_kernel_arguments())
     except papermill.PapermillExecutionError as error:
         cause = " ".join(f"{error.ename}: {error.evalue}".split())
         raise ChapterFailed(
@@ -354,9 +340,8 @@ def execute_chapter(name, *, profile, workdir, site, root, overrides=None, progr
             detail=f"chapter {name} failed with parameters {parameters}\n{error}",
         ) from None
     except DeadKernelError as error:
-        raise ChapterFailed(
-            f"chapter {name} failed: its kernel died (killed, or out of memory?); {where}", detail=str(error)
-        ) from None
+        message = f"chapter {name} failed: its kernel died (killed, or out of memory?); {where}"
+        raise ChapterFailed(message, detail=str(error)) from None
     finally:
         unexecuted.unlink(missing_ok=True)
         if target.exists():
@@ -462,11 +447,8 @@ def environment_versions() -> dict:
 
 
 def _code_cells(notebook) -> list:
-    return [
-        {"source": cell.source, "tags": sorted(cell.get("metadata", {}).get("tags", []))}
-        for cell in notebook.cells
-        if cell.cell_type == "code"
-    ]
+    return [{"source": cell.source, "tags": sorted(cell.get("metadata", {}).get("tags", []))}
+            for cell in notebook.cells if cell.cell_type == "code"]
 
 
 def chapter_key(name: str, *, root: Path, parameters: dict, versions=None) -> str:
@@ -476,14 +458,7 @@ def chapter_key(name: str, *, root: Path, parameters: dict, versions=None) -> st
 
     notebook = jupytext.read(root / "notebooks" / f"{name}.md")
     kernel = notebook.metadata.get("kernelspec", {}).get("name")
-    return _sha256_text(
-        CACHE_VERSION,
-        name,
-        kernel,
-        _code_cells(notebook),
-        parameters,
-        versions or environment_versions(),
-    )
+    return _sha256_text(CACHE_VERSION, name, kernel, _code_cells(notebook), parameters, versions or environment_versions())
 
 
 def read_cache(workdir: Path) -> dict:
@@ -658,18 +633,8 @@ def build_html(site: Path, output: Path, *, strict: bool) -> Path:
     return output / "_build" / "html"
 
 
-def run(
-    profile: str = "full",
-    *,
-    chapters=None,
-    book: bool = True,
-    workdir=None,
-    strict=None,
-    root=None,
-    force: bool = False,
-    progress: bool = True,
-    city=None,
-) -> BuildResult:
+def run(profile: str = "full", *, chapters=None, book: bool = True, workdir=None, strict=None, root=None,
+        force: bool = False, progress: bool = True, city=None) -> BuildResult:
     """Execute the chapters of a profile (those whose inputs changed) and optionally build the HTML book.
 
     ``profile`` names the chapters' parameters (``notebooks/parameters.yml``); ``chapters``
@@ -755,10 +720,8 @@ def run(
             "lookups": report.get("lookups", []),
         }
         _write_json_atomically(workdir / CACHE_FILE, cache)
-        print(
-            f"{where}: done in {result.seconds[name]:.1f} s ({time.perf_counter() - build_started:.0f} s since the build began)",
-            flush=True,
-        )
+        since = time.perf_counter() - build_started
+        print(f"{where}: done in {result.seconds[name]:.1f} s ({since:.0f} s since the build began)", flush=True)
     if book:
         _stage_other_chapters(result, all_chapters, key_and_reason, root=root)
         started = time.perf_counter()
@@ -813,16 +776,13 @@ def _record_timings(path: Path, seconds: dict) -> None:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of a build, for ``checkin-traj build`` and ``python -m checkin_traj.build``."""
-    parser.add_argument(
-        "--profile", choices=PROFILES, default="full",
-        help="the chapters' parameters (notebooks/parameters.yml); default: full, about an hour",
-    )
+    parser.add_argument("--profile", choices=PROFILES, default="full",
+                        help="the chapters' parameters (notebooks/parameters.yml); default: full, about an hour")
     parser.add_argument("--chapters", nargs="+", help="chapter names or number prefixes (default: all); always executed")
     parser.add_argument("--no-book", action="store_true", help="execute the chapters only")
     parser.add_argument("--workdir", help="the run's folder (default build/<profile>)")
-    parser.add_argument(
-        "--city", help="a city preset for chapter 01's CITY: new_york (the default), austin, san_francisco, chicago, stockholm"
-    )
+    cities = "new_york (the default), austin, san_francisco, chicago, stockholm"
+    parser.add_argument("--city", help=f"a city preset for chapter 01's CITY: {cities}")
     parser.add_argument("--force", action="store_true", help="execute every selected chapter, even when its inputs are unchanged")
     parser.add_argument("--no-progress", dest="progress", action="store_false", help="no per-cell progress bar")
     strictness = parser.add_mutually_exclusive_group()

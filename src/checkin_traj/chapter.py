@@ -26,11 +26,9 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from pathlib import Path
 
-__all__ = [
-    "Parameter", "ChapterError", "UnknownParameterError", "ParameterTypeError", "chapter_path", "chapter_names",
-    "read_parameters", "parse_value", "declared_parameters", "check_parameters", "ChapterIO", "chapter_io",
-    "prerequisites"
-]
+__all__ = ["Parameter", "ChapterError", "UnknownParameterError", "ParameterTypeError", "chapter_path", "chapter_names",
+           "read_parameters", "parse_value", "declared_parameters", "check_parameters", "ChapterIO", "chapter_io",
+           "prerequisites"]
 
 
 class ChapterError(ValueError):
@@ -47,20 +45,9 @@ class ParameterTypeError(ChapterError, TypeError):
 
 @dataclass(frozen=True)
 class Parameter:
-    """One assignment of a chapter's ``parameters`` cell.
-
-    Attributes
-    ----------
-    name : str
-        The upper-case name, e.g. ``"MAX_SPEED_KMH"``.
-    default : object
-        The literal's value (the full run).
-    type : type
-        ``type(default)``: ``float``, ``int``, ``str``, ``bool``, ``tuple``, ``list``,
-        ``dict`` or ``NoneType``.
-    comment : str
-        The comment after the assignment (units, what ``None`` means).
-    """
+    """One assignment of a chapter's ``parameters`` cell: the upper-case ``name`` (``"MAX_SPEED_KMH"``), the literal's
+    value ``default`` (the full run), its ``type`` (``float``, ``int``, ``str``, ``bool``, ``tuple``, ``list``, ``dict`` or
+    ``NoneType``) and the ``comment`` after the assignment (units, what ``None`` means)."""
 
     name: str
     default: object
@@ -120,14 +107,8 @@ def _parameters_source(path: Path) -> str:
 def read_parameters(chapter, root=None) -> dict[str, Parameter]:
     """The parameters of a chapter's ``parameters`` cell, in cell order.
 
-    Parameters
-    ----------
-    chapter : str or Path
-        Name, number prefix or path of the chapter's MyST file.
-    root : path, optional
-        The project root (found from the current folder by default).
-
-    Returns dict of str to Parameter: only upper-case names assigned a literal; a line such as
+    ``chapter``: name, number prefix or path of its MyST file; ``root``: the project root (found from the current
+    folder by default). Returns dict of str to Parameter: only upper-case names assigned a literal; a line such as
     ``PARAMETERS = declared_parameters(globals())`` is not a parameter.
 
     Raises ``ValueError``: no or several ``parameters`` cells, or a parameter whose default is not a
@@ -190,12 +171,7 @@ def parse_value(parameter: Parameter, text):
     Raises ``ParameterTypeError``: the text is not a value of the parameter's type (name, default and
     text named).
     """
-    if not isinstance(text, str):
-        value = text
-    elif parameter.type is str:
-        value = text
-    else:
-        value = _literal(text)
+    value = _literal(text) if isinstance(text, str) and parameter.type is not str else text
     if value is None or value == "None":
         if parameter.accepts_none:
             return None
@@ -263,28 +239,16 @@ def declared_parameters(namespace) -> MappingProxyType:
     (with the upper-case names its set-up cell imported) and their defaults, before papermill
     injects its cell; :func:`check_parameters` then checks the injected values against them.
     """
-    return MappingProxyType(
-        {
-            name: Parameter(name=name, default=value, type=type(value))
-            for name, value in namespace.items()
-            if name.isupper() and not name.startswith("_")
-        }
-    )
+    return MappingProxyType({name: Parameter(name=name, default=value, type=type(value))
+                             for name, value in namespace.items() if name.isupper() and not name.startswith("_")})
 
 
 def check_parameters(namespace_or_given, declared=None, *, chapter=None) -> None:
     """Stop on a parameter the chapter does not declare, naming the ones it has.
 
-    Parameters
-    ----------
-    namespace_or_given : mapping
-        A notebook's ``globals()`` after papermill's injected cell, or the parameters about
-        to be given (``{"MAX_SPEED": 100}``).
-    declared : collection of str, optional
-        The declared names (``PARAMETERS`` from :func:`declared_parameters`); read from the
-        chapter's ``parameters`` cell when omitted.
-    chapter : str or Path, optional
-        The chapter, for the message and when ``declared`` is omitted.
+    ``namespace_or_given``: a notebook's ``globals()`` after papermill's injected cell, or the parameters about to be
+    given (``{"MAX_SPEED": 100}``); ``declared``: the declared names (``PARAMETERS`` from :func:`declared_parameters`),
+    read from the ``parameters`` cell of ``chapter`` (also named in the message) when omitted.
 
     Raises ``UnknownParameterError``: an upper-case name in ``namespace_or_given`` that is not
     declared; ``ParameterTypeError``: A value not of its declared default's type (when ``declared``
@@ -329,11 +293,8 @@ class ChapterIO:
 #: Functions that save or load results, and the results they name: a tuple of fixed names,
 #: or None for the name given as the call's second argument (``save_runs(WORKDIR, "lstm", ...)``).
 _WRITERS = {"save_clean": ("clean",), "save_results": None, "save_runs": None}
-_READERS = {
-    "load_clean": ("clean",),
-    "load_results": None,
-    "load_protocol": ("clean", "protocol", "baselines"),  # chapter 02's windows and baselines (checkin_traj.report)
-}
+# load_protocol: chapter 02's windows and baselines (checkin_traj.report)
+_READERS = {"load_clean": ("clean",), "load_results": None, "load_protocol": ("clean", "protocol", "baselines")}
 _MODEL_READERS = ("comparison_table", "loss_histories")
 
 

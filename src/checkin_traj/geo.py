@@ -69,14 +69,8 @@ NYC_BOX = BoundingBox(lat_min=40.4774, lat_max=40.9176, lon_min=-74.2591, lon_ma
 class City:
     """A city the book can be built for: its box, its local time zone and the name the chapters print.
 
-    Attributes
-    ----------
-    name : str
-        How the chapters name the city in titles, prose and captions.
-    box : BoundingBox
-        Check-ins outside it are dropped (chapter 01's box step).
-    timezone : str
-        IANA time zone of the hour-of-day and day-of-week features.
+    ``name``: how the chapters name it in titles, prose and captions; ``box``: check-ins outside it are dropped
+    (chapter 01's box step); ``timezone``: IANA time zone of the hour-of-day and day-of-week features.
     """
 
     name: str

@@ -58,12 +58,8 @@ METRIC_LABELS = {
 
 #: Test scores reported by the original article (RMSE and R² over min-max scaled targets),
 #: for comparison only: they come from the article, not from this project's runs.
-ARTICLE_SCORES = {
-    "Seq2Seq": {"rmse": 0.086, "r2": 0.354},
-    "LSTM": {"rmse": 0.104, "r2": 0.228},
-    "Transformer": {"rmse": 0.113, "r2": -0.208},
-    "tuned Seq2Seq": {"rmse": 0.071, "r2": 0.464},
-}
+ARTICLE_SCORES = {"Seq2Seq": {"rmse": 0.086, "r2": 0.354}, "LSTM": {"rmse": 0.104, "r2": 0.228},
+                  "Transformer": {"rmse": 0.113, "r2": -0.208}, "tuned Seq2Seq": {"rmse": 0.071, "r2": 0.464}}
 
 
 def _check_pair(y_true, y_pred, *, names=("y_true", "y_pred"), min_rows=1):

@@ -134,12 +134,8 @@ MODEL_NAMES = {"lstm": "LSTM", "seq2seq": "Seq2Seq", "transformer": "Transformer
 def run_label(model, run) -> str:
     """How a model run is named in tables and figures, e.g. ``"Transformer (no positions, offset)"``.
 
-    Parameters
-    ----------
-    model : str
-        The model's name in text (``"LSTM"``), or the result name of its chapter (``"lstm"``).
-    run : str
-        The run's label in that chapter (``"absolute"``, ``"positions_offset"``, ...).
+    ``model``: the model's name in text (``"LSTM"``) or the result name of its chapter (``"lstm"``); ``run``: the
+    run's label in that chapter (``"absolute"``, ``"positions_offset"``, ...).
     """
     words = run.replace("no_positions_", "no positions, ").replace("positions_", "positions, ").replace("_", " ")
     return f"{MODEL_NAMES.get(model, model)} ({words})"

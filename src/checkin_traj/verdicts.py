@@ -200,22 +200,12 @@ def compare(
 ) -> Verdict:
     """Decide whether ``contender`` beats ``reference`` on ``metric`` (the book's one rule); a :class:`Verdict`.
 
-    Parameters
-    ----------
-    contender_losses, reference_losses : array_like, shape (n,) or (n_seeds, n)
-        Per-window losses on the same windows (:func:`window_losses`); a 2-d array is
-        averaged over its seeds first.
-    users : array_like, shape (n,)
-        The user of each window (the resampled unit).
-    metric : str
-        A key of :data:`LOSSES`.
-    contender, reference : str
-        Names used in the sentence.
-    values, reference_values : sequence of float, optional
-        Each side's metric per seed (for the mean ± std in the sentence); the statistic of
-        the losses when not given.
-    n_boot, seed, level
-        Of the bootstrap (:func:`checkin_traj.uncertainty.paired_bootstrap`).
+    ``contender_losses``, ``reference_losses``: per-window losses on the same windows (:func:`window_losses`), shape
+    (n,) or (n_seeds, n) (a 2-d array is averaged over its seeds first); ``users``: the user of each window (the
+    resampled unit); ``metric``: a key of :data:`LOSSES`; ``contender``, ``reference``: names used in the sentence;
+    ``values``, ``reference_values``: each side's metric per seed (for the mean ± std in the sentence; the statistic
+    of the losses when not given); ``n_boot``, ``seed``, ``level``: of the bootstrap
+    (:func:`checkin_traj.uncertainty.paired_bootstrap`).
     """
     check_choice("metric", metric, LOSSES)
     check_int("n_boot", n_boot, minimum=10)

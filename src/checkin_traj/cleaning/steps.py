@@ -125,24 +125,15 @@ def clean(check_ins: pd.DataFrame, thresholds: Thresholds | None = None, **overr
     and :func:`filter_stays` on each user's whole trajectory; :func:`filter_box`; dense
     user ids (:func:`assign_dense_ids`) on what is kept.
 
-    Parameters
-    ----------
-    check_ins : pandas.DataFrame
-        Raw check-ins (``user``, ``time``, ``lat``, ``lon``, ``location_id``), in any order;
-        integer ids without missing values, finite coordinates. When it carries
-        ``attrs["read_report"]`` from :func:`checkin_traj.data.snap.read_checkins`, the
-        lines the reader skipped open the report.
-    thresholds : Thresholds, optional
-        The steps' settings (default :class:`Thresholds()`), with ``**overrides`` of its
-        fields; ``None``: switches a step off. E.g. ``clean(check_ins, max_speed_kmh=250.0)``.
+    ``check_ins``: raw check-ins (``user``, ``time``, ``lat``, ``lon``, ``location_id``), in any order; integer ids
+    without missing values, finite coordinates. When it carries ``attrs["read_report"]`` from
+    :func:`checkin_traj.data.snap.read_checkins`, the lines the reader skipped open the report. ``thresholds``: the
+    steps' settings (default :class:`Thresholds()`), with ``**overrides`` of its fields; ``None`` switches a step off,
+    e.g. ``clean(check_ins, max_speed_kmh=250.0)``.
 
-    Returns
-    -------
-    clean_check_ins : pandas.DataFrame
-        Columns ``user`` (dense 0..n_users-1), ``snap_user``, ``time``, ``lat``, ``lon``,
-        ``location_id``; sorted by user, then time; index 0..n-1.
-    report : CleaningReport
-        Rows removed per step and reason.
+    Returns ``(clean_check_ins, report)``: columns ``user`` (dense 0..n_users-1), ``snap_user``, ``time``, ``lat``,
+    ``lon``, ``location_id``, sorted by user, then time, index 0..n-1; and the :class:`CleaningReport` (rows removed
+    per step and reason).
 
     ``ValueError`` for a bad threshold or column (before any work) or when a step leaves no
     check-ins (naming it); ``TypeError``: for an unknown keyword.

@@ -21,19 +21,12 @@ NUMERIC_THRESHOLDS = ("max_speed_kmh", "stay_radius_m", "min_stay_minutes")
 class Thresholds:
     """The five settings of the cleaning steps (every number finite and positive, or ``None``: the step off).
 
-    Attributes
-    ----------
-    max_speed_kmh : float or None
-        Fastest plausible travel from the previous kept check-in, km/h (500 km/h, the
-        default of scikit-mobility's filter: faster than any train or car in the region).
-    stay_radius_m, min_stay_minutes : float or None
-        A check-in within ``stay_radius_m`` metres of the previous kept one (edge included)
-        and less than ``min_stay_minutes`` after it is a repeat, not a new visit.
-    box : BoundingBox
-        The city box, degrees (edges included).
-    polygon : shapely polygon, GeoSeries or GeoDataFrame, optional
-        Replaces ``box`` (a GeoSeries/GeoDataFrame in another CRS is reprojected to
-        EPSG:4326; a bare shapely polygon is taken as lon/lat degrees).
+    ``max_speed_kmh``: fastest plausible travel from the previous kept check-in, km/h (500 km/h, the default of
+    scikit-mobility's filter: faster than any train or car in the region). A check-in within ``stay_radius_m`` metres
+    of the previous kept one (edge included) and less than ``min_stay_minutes`` after it is a repeat, not a new visit.
+    ``box``: the city box, degrees (edges included). ``polygon`` (shapely polygon, GeoSeries or GeoDataFrame) replaces
+    ``box`` (a GeoSeries/GeoDataFrame in another CRS is reprojected to EPSG:4326; a bare shapely polygon is taken as
+    lon/lat degrees).
     """
 
     max_speed_kmh: float | None = 500.0

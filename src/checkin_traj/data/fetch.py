@@ -155,17 +155,9 @@ def fetch_snap(name, *, cache_dir=None, base_url=None, progress=True, downloader
     without a published checksum, the SHA-256 recorded at its first download); one that does
     not is deleted and downloaded again.
 
-    Parameters
-    ----------
-    cache_dir : str or Path, optional
-        Cache folder (:func:`cache_dir_path`).
-    base_url : str, optional
-        Folder URL to download from instead of SNAP's (a mirror, a local test server);
-        default ``$CHECKIN_TRAJ_SNAP_URL`` or the registry's URL.
-    progress : bool
-        Show a progress bar (tqdm) while downloading.
-    downloader : callable, optional
-        A pooch downloader; default ``pooch.HTTPDownloader(progressbar=progress, timeout=60)``.
+    ``cache_dir``: see :func:`cache_dir_path`; ``base_url``: a folder URL to download from instead of SNAP's (a
+    mirror, a local test server; default ``$CHECKIN_TRAJ_SNAP_URL`` or the registry's URL); ``progress``: a tqdm bar;
+    ``downloader``: a pooch downloader (default ``pooch.HTTPDownloader(progressbar=progress, timeout=60)``).
 
     Raises ``ValueError``: ``name`` is not in the registry; ``DownloadError``: the download failed
     (offline, server error, interrupted transfer); ``ChecksumError``: the downloaded file has the

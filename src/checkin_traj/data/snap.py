@@ -59,14 +59,8 @@ COLUMNS = "wrong column count"
 CHECKIN_COLUMNS = (("user", "id"), ("time", "time"), ("lat", "lat"), ("lon", "lon"), ("location_id", "id"))
 EDGE_COLUMNS = (("user", "id"), ("friend", "id"))
 
-_LABELS = {
-    "user": "user id",
-    "friend": "friend id",
-    "location_id": "location id",
-    "time": "time",
-    "lat": "latitude",
-    "lon": "longitude",
-}
+_LABELS = {"user": "user id", "friend": "friend id", "location_id": "location id", "time": "time", "lat": "latitude",
+           "lon": "longitude"}
 _RANGES = {"lat": 90.0, "lon": 180.0}  # |value| <= limit, degrees
 # What pyarrow's parsers accept (spaces around numbers are trimmed by pyarrow.csv).
 _ID_PATTERN = r"^ *(-?0+|0*[0-9]{1,18}) *$"  # non-negative, below 10**18 ("-0" is 0)
@@ -78,14 +72,8 @@ _BLANK_PATTERN = r"^[ \t]*$"
 class InputError(ValueError):
     """A problem with an input file, naming the file and, where known, the line.
 
-    Attributes
-    ----------
-    path : str
-        The file as given.
-    line : int or None
-        1-based line number of the problem, or None when it concerns the whole file.
-    problem : str
-        What was expected and what was found.
+    Attributes: ``path`` (str, the file as given), ``line`` (1-based line number of the problem, or None when it
+    concerns the whole file) and ``problem`` (what was expected and what was found).
     """
 
     def __init__(self, path, line, problem):
@@ -132,19 +120,12 @@ class ReadReport:
 def read_checkins(path, *, on_bad_lines="error", max_skipped=DEFAULT_MAX_SKIPPED):
     """Read a SNAP check-ins file into the raw check-ins frame.
 
-    Parameters
-    ----------
-    path : str or os.PathLike
-        ``user<TAB>time<TAB>lat<TAB>lon<TAB>location_id`` lines, no header, times like
-        ``2010-10-12T00:21:28Z`` (UTC). Plain text or gzip (detected by magic bytes). A
-        pipe or another stream that can be read only once is read once, into memory.
-    on_bad_lines : {"error", "skip"}
-        ``"error"`` raises :class:`InputError` at the first bad line; ``"skip"`` drops bad
-        lines and counts them by reason in the :class:`ReadReport`.
-    max_skipped : float
-        With ``"skip"``: the largest fraction of the non-blank lines that may be skipped
-        (default 0.01); more stops the run with :class:`InputError` giving the counts by
-        reason (a file in another format would otherwise lose most of its lines silently).
+    ``path``: ``user<TAB>time<TAB>lat<TAB>lon<TAB>location_id`` lines, no header, times like ``2010-10-12T00:21:28Z``
+    (UTC); plain text or gzip (detected by magic bytes); a pipe or another stream that can be read only once is read
+    once, into memory. ``on_bad_lines="error"`` raises :class:`InputError` at the first bad line; ``"skip"`` drops bad
+    lines and counts them by reason in the :class:`ReadReport`. ``max_skipped``: with ``"skip"``, the largest fraction
+    of the non-blank lines that may be skipped (default 0.01); more stops the run with :class:`InputError` giving the
+    counts by reason (a file in another format would otherwise lose most of its lines silently).
 
     Returns pandas.DataFrame: columns ``user`` (int64), ``time`` (datetime64[ns, UTC]), ``lat``,
     ``lon`` (float64, degrees), ``location_id`` (int64), in file order, index 0..n-1.
@@ -157,19 +138,10 @@ def read_checkins(path, *, on_bad_lines="error", max_skipped=DEFAULT_MAX_SKIPPED
 
 
 def read_edges(path, *, on_bad_lines="error", max_skipped=DEFAULT_MAX_SKIPPED):
-    """Read a SNAP friendship file (``loc-gowalla_edges``: ``user<TAB>friend``).
+    """Read a SNAP friendship file (``loc-gowalla_edges``: ``user<TAB>friend``; plain text or gzip, no header).
 
-    Parameters
-    ----------
-    path : str or os.PathLike
-        Plain text or gzip (detected by magic bytes), no header.
-    on_bad_lines : {"error", "skip"}
-        As in :func:`read_checkins`.
-    max_skipped : float
-        As in :func:`read_checkins`.
-
-    Returns pandas.DataFrame: columns ``user``, ``friend`` (int64), in file order, with
-    ``attrs["read_report"]``.
+    ``on_bad_lines`` and ``max_skipped`` as in :func:`read_checkins`. Returns pandas.DataFrame: columns ``user``,
+    ``friend`` (int64), in file order, with ``attrs["read_report"]``.
     """
     return _read_snap(path, EDGE_COLUMNS, on_bad_lines=on_bad_lines, what="edges", max_skipped=max_skipped)
 
@@ -206,12 +178,8 @@ def _require_few_skipped(report, max_skipped):
         detail = ", ".join(f"{count:,} {reason}" for reason, count in report.skipped.items() if reason != BLANK)
         first = report.examples[0] if report.examples else None
         example = f"; first: line {first[0]}, {first[1]}: '{first[2]}'" if first else ""
-        raise InputError(
-            report.path,
-            None,
-            f"{skipped:,} of {non_blank:,} lines ({skipped / non_blank:.1%}) are bad ({detail}){example}; "
-            f"more than max_skipped={max_skipped:g} of them: is the file in SNAP format?",
-        )
+        raise InputError(report.path, None, f"{skipped:,} of {non_blank:,} lines ({skipped / non_blank:.1%}) are bad "
+                         f"({detail}){example}; more than max_skipped={max_skipped:g} of them: is the file in SNAP format?")
 
 
 def gzip_error(path_text, exc):
@@ -241,16 +209,13 @@ def _fast_parse(path_text, schema, data=None):
     try:
         source = path_text if data is None else pa.py_buffer(data)
         stream = pa.input_stream(source, compression="gzip" if _is_gzip(path_text, data) else None)
+        convert = pv.ConvertOptions(column_types=_arrow_types(schema), null_values=[], strings_can_be_null=False)
         with stream:
             table = pv.read_csv(
                 stream,
                 read_options=pv.ReadOptions(column_names=names),
                 parse_options=pv.ParseOptions(delimiter="\t", quote_char=False, ignore_empty_lines=False),
-                convert_options=pv.ConvertOptions(
-                    column_types=_arrow_types(schema),
-                    null_values=[],
-                    strings_can_be_null=False,
-                ),
+                convert_options=convert,
             )
     except (pa.ArrowException, OSError, EOFError):
         return None
@@ -311,9 +276,8 @@ def _split_lines(data):
     offsets = np.empty(end_positions.size + 1, dtype=np.int64)
     offsets[0] = 0
     offsets[1:] = end_positions - np.searchsorted(terminator_positions, end_positions)
-    return pa.LargeBinaryArray.from_buffers(
-        pa.large_binary(), end_positions.size, [None, pa.py_buffer(offsets), pa.py_buffer(content)]
-    )
+    buffers = [None, pa.py_buffer(offsets), pa.py_buffer(content)]
+    return pa.LargeBinaryArray.from_buffers(pa.large_binary(), end_positions.size, buffers)
 
 
 def _matches(values, pattern):
@@ -399,11 +363,8 @@ def _slow_parse(path_text, schema, *, on_bad_lines, what, data=None):
         first_field = lines[first].as_py().split(b"\t")[0]
         # a header is printable words ("user"): not the first bytes of a binary file, nor a
         # check-in with other separators (its digits give it away: "0 2010-10-12T00:21:28Z ...")
-        if (
-            re.search(rb"[A-Za-z]", first_field)
-            and not re.search(rb"[0-9]", first_field)
-            and re.fullmatch(rb"[\x20-\x7e]+", first_field)
-        ):
+        if (re.search(rb"[A-Za-z]", first_field) and not re.search(rb"[0-9]", first_field)
+                and re.fullmatch(rb"[\x20-\x7e]+", first_field)):
             code[first] = 2
 
     bad = np.flatnonzero(code >= 2)
@@ -413,10 +374,7 @@ def _slow_parse(path_text, schema, *, on_bad_lines, what, data=None):
 
     counts = np.bincount(code, minlength=len(reasons) + 1)
     skipped = {reasons[i - 1]: int(counts[i]) for i in range(1, len(reasons) + 1) if counts[i]}
-    examples = [
-        (int(line) + 1, reasons[code[line] - 1], _display(lines[int(line)].as_py()))
-        for line in bad[:MAX_EXAMPLES]
-    ]
+    examples = [(int(line) + 1, reasons[code[line] - 1], _display(lines[int(line)].as_py())) for line in bad[:MAX_EXAMPLES]]
     keep = pa.array(candidate_ok)
     table = pa.table({name: columns[name].filter(keep) for name in names})
     report = ReadReport(path=path_text, lines_total=n_lines, rows_read=table.num_rows, skipped=skipped, examples=examples)
@@ -439,10 +397,7 @@ def _explain(raw, reason, schema):
     """The problem of one bad line, in words (what was expected, what was found)."""
     text = _display(raw)
     if reason == HEADER:
-        return (
-            f"looks like a header line ('{text}'); SNAP files have no header "
-            "(use on_bad_lines='skip' to drop it)"
-        )
+        return f"looks like a header line ('{text}'); SNAP files have no header (use on_bad_lines='skip' to drop it)"
     names = [name for name, _ in schema]
     if reason == COLUMNS:
         found = len(raw.split(b"\t"))
@@ -457,25 +412,18 @@ def _explain(raw, reason, schema):
             return f"{label} '{value}' is not a non-negative integer below 10**18"
         if kind == "time":
             if re.match(_TIME_PATTERN.encode(), value_raw):
-                return (
-                    f"{label} '{value}' is not a real date and time, or lies outside the years 1678 to 2261 "
-                    "(a day past the month's end, hour 24, minute or second 60 or more)"
-                )
-            return (
-                f"{label} '{value}' is not a UTC time like 2010-10-12T00:21:28Z "
-                "(a zero offset written +00:00 or +0000 is accepted; a time without a zone or with another offset is not)"
-            )
-        if not re.match(_FLOAT_PATTERN.encode(), value_raw):
-            try:
-                number = float(value_raw)
-            except ValueError:
-                return f"{label} '{value}' is not a number"
-            if not np.isfinite(number):
-                return f"{label} '{value}' is not finite"
+                return (f"{label} '{value}' is not a real date and time, or lies outside the years 1678 to 2261 "
+                        "(a day past the month's end, hour 24, minute or second 60 or more)")
+            return (f"{label} '{value}' is not a UTC time like 2010-10-12T00:21:28Z (a zero offset written +00:00 or "
+                    "+0000 is accepted; a time without a zone or with another offset is not)")
+        try:
+            number = float(value_raw)
+        except ValueError:
             return f"{label} '{value}' is not a number"
-        number = float(value_raw)
         if not np.isfinite(number):
             return f"{label} '{value}' is not finite"
+        if not re.match(_FLOAT_PATTERN.encode(), value_raw):
+            return f"{label} '{value}' is not a number"
         limit = int(_RANGES[kind])
         return f"{label} '{value}' is out of range [-{limit}, {limit}]"
     return f"{reason}: '{text}'"  # pragma: no cover - every reason is handled above

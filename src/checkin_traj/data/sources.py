@@ -74,21 +74,12 @@ def sample_path() -> Path:
 def resolve_checkins(data="auto", *, cache_dir=None, synthetic_users=300, seed=0, box=None, progress=True) -> DataSource:
     """Choose the check-ins file (a :class:`DataSource`) from the chapter's ``DATA`` parameter.
 
-    Parameters
-    ----------
-    data : str or os.PathLike
-        A path to a SNAP-format check-ins file (``.txt`` or ``.txt.gz``), or
-        ``"sample"``: the real New York City sample (see :func:`sample_path`);
-        ``"snap"``: the full SNAP file, downloaded once into the cache and verified;
-        ``"synthetic"``: ``synthetic_users`` (>= 1) synthetic users drawn with ``seed``
-        (>= 0), written once to the cache; ``"auto"``: the sample if present, else the full
-        SNAP file.
-    cache_dir : str or Path, optional
-        Cache folder for downloads and synthetic files (:func:`~checkin_traj.data.fetch.cache_dir_path`).
-    box : BoundingBox, optional
-        The city the synthetic users live in (``data="synthetic"``); New York City's box by default.
-    progress : bool
-        Show a progress bar while downloading.
+    ``data``: a path to a SNAP-format check-ins file (``.txt`` or ``.txt.gz``), or ``"sample"``: the real New York
+    City sample (see :func:`sample_path`); ``"snap"``: the full SNAP file, downloaded once into the cache and
+    verified; ``"synthetic"``: ``synthetic_users`` (>= 1) synthetic users drawn with ``seed`` (>= 0), written once to
+    the cache; ``"auto"``: the sample if present, else the full SNAP file. ``cache_dir``: for downloads and synthetic
+    files (:func:`~checkin_traj.data.fetch.cache_dir_path`); ``box``: the city the synthetic users live in (New York
+    City's by default); ``progress``: a progress bar while downloading.
 
     Raises ``ValueError``: ``data`` is neither a path nor one of the keywords; a bad
     ``synthetic_users`` or ``seed``; ``FileNotFoundError``: the file named by ``data``, or the sample

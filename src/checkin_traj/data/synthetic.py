@@ -143,22 +143,12 @@ def generate_checkins(
 ):
     """Generate raw check-ins with realistic structure and injected faults.
 
-    Parameters
-    ----------
-    n_users : int
-        Users (each has at least one check-in); ~32 check-ins per user on average, so
-        ``n_users=196_591`` gives about the 6.4 million rows of the SNAP file.
-    seed : int
-        Seed of every random choice; the same seed gives identical output.
-    box : BoundingBox
-        The city; every clean check-in lies inside it.
-    start, days : str or pandas.Timestamp, int
-        First day (UTC) and length in days of the period.
-    n_venues : int or None
-        Size of the shared venue pool; default ``3 * n_users`` (at least 20).
-    teleport_rate, repeat_burst_rate, outside_rate, duplicate_rate : float
-        Expected fraction of output rows that are teleports, burst repeats, points
-        outside the box and exact duplicate lines, each in [0, 0.5).
+    ``n_users``: users (each has at least one check-in); ~32 check-ins per user on average, so ``n_users=196_591``
+    gives about the 6.4 million rows of the SNAP file. ``seed``: of every random choice (the same seed gives identical
+    output). ``box``: the city; every clean check-in lies inside it. ``start``, ``days``: first day (UTC) and length in
+    days of the period. ``n_venues``: size of the shared venue pool; default ``3 * n_users`` (at least 20).
+    ``teleport_rate``, ``repeat_burst_rate``, ``outside_rate``, ``duplicate_rate``: expected fraction of output rows
+    that are teleports, burst repeats, points outside the box and exact duplicate lines, each in [0, 0.5).
 
     Returns pandas.DataFrame or (pandas.DataFrame, pandas.Series): the raw check-ins (``user``,
     ``time`` datetime64[ns, UTC], ``lat``, ``lon``, ``location_id``), users ascending and newest

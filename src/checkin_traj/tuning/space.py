@@ -20,12 +20,8 @@ from ..checks import check_choice, check_fraction, check_int, check_positive
 #: configurations). The article reports its best, not its whole grid; these values bracket
 #: it (:data:`ARTICLE_BEST`) with one smaller and one larger value on each numeric axis.
 #: ``num_layers`` counts LSTM layers in the article's form (decoder included, >= 2).
-ARTICLE_GRID = {
-    "num_hiddens": [32, 64, 128],
-    "dropout": [0.0, 0.2, 0.5],
-    "num_layers": [2, 3, 4],
-    "activation": ["tanh", "sigmoid", "relu"],
-}
+ARTICLE_GRID = {"num_hiddens": [32, 64, 128], "dropout": [0.0, 0.2, 0.5], "num_layers": [2, 3, 4],
+                "activation": ["tanh", "sigmoid", "relu"]}
 
 #: The article's best configuration, "64 units, dropout 0.5, three LSTM layers, sigmoid"
 #: (its reported scores are ``checkin_traj.metrics.ARTICLE_SCORES["tuned Seq2Seq"]``).

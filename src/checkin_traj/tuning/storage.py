@@ -57,12 +57,8 @@ def journal_path(storage) -> Path:
 def storage_url(storage) -> str:
     """Turn a path or URL into a checked storage URL string.
 
-    Parameters
-    ----------
-    storage : str or Path
-        ``journal:///file`` (relative) or ``journal:////abs/file``; ``sqlite:///file.db``;
-        ``postgresql://`` (or ``mysql://``) URL; or a path: a journal file unless it ends in
-        ``.db``, ``.sqlite`` or ``.sqlite3`` (then SQLite).
+    ``storage``: ``journal:///file`` (relative) or ``journal:////abs/file``; ``sqlite:///file.db``; ``postgresql://``
+    (or ``mysql://``) URL; or a path: a journal file unless it ends in ``.db``, ``.sqlite`` or ``.sqlite3`` (SQLite).
 
     Raises ``ValueError``: for an unparsable URL, an unsupported kind, an in-memory SQLite database
     or an empty journal path (they can be neither resumed nor shared), or a missing driver.

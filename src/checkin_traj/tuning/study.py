@@ -196,34 +196,19 @@ def run_study(
 ):
     """Search Seq2Seq hyperparameters with Optuna, resuming whatever the storage already holds.
 
-    Parameters
-    ----------
-    objective : callable
-        What a trial runs (chapter 07's ``checkin_traj.pages.tuning.objective``),
-        ``objective(config, data, seed=..., epochs=..., batch_size=..., patience=...)``;
-        returns the validation RMSE Optuna minimises, a dict of validation scores (stored as
-        ``val_<name>``) and the epochs trained.
-    data : WindowedData
-        The windows the objective trains on and scores; fingerprinted, so a study refuses
-        trials made from other windows.
-    study_name, storage
-        The study's name, shared by calls on the same storage (:mod:`checkin_traj.tuning.storage`).
-    sampler : {"grid", "tpe"}
-        ``"grid"`` trains every configuration of ``grid`` (checked by
-        :func:`~checkin_traj.tuning.grid_space`); ``"tpe"`` lets Optuna's TPE sampler
-        (seeded) choose ``n_trials`` configurations from ``space`` (a dict of optuna
-        distributions, required there; chapter 07's ``SEARCH_SPACE``).
-    n_trials : int, optional
-        ``"grid"``: the most configurations this call trains (None: all that remain).
-        ``"tpe"``: the number of completed trials the study should hold, counting earlier
-        calls and other workers (required).
-    epochs, batch_size, patience, seed : int
-        Every trial's training settings; the TPE sampler's seed is ``seed`` and the trials stored.
-    wait, poll_s : bool, float
-        With the queue empty while other workers run trials, wait (polling every ``poll_s`` s;
-        retrying those whose worker died). ``timeout_s``, ``heartbeat_s``: of :func:`~checkin_traj.tuning.open_storage`.
-    verbose : int
-        0 silent; 1 one line per trial. Returns the ``optuna.Study``.
+    ``objective(config, data, seed=..., epochs=..., batch_size=..., patience=...)`` is what a trial runs (chapter
+    07's ``checkin_traj.pages.tuning.objective``): it returns the validation RMSE Optuna minimises, a dict of
+    validation scores (stored as ``val_<name>``) and the epochs trained. ``data`` (WindowedData): the windows it
+    trains on and scores; fingerprinted, so a study refuses trials made from other windows. ``study_name``: shared by
+    calls on the same ``storage`` (:mod:`checkin_traj.tuning.storage`). ``sampler="grid"`` trains every configuration
+    of ``grid`` (checked by :func:`~checkin_traj.tuning.grid_space`), at most ``n_trials`` in this call (None: all
+    that remain); ``"tpe"`` lets Optuna's TPE sampler (seeded) choose configurations from ``space`` (a dict of optuna
+    distributions, required there; chapter 07's ``SEARCH_SPACE``) until the study holds ``n_trials`` completed
+    trials, counting earlier calls and other workers (required). ``epochs``, ``batch_size``, ``patience``, ``seed``:
+    every trial's training settings (the TPE sampler's seed is ``seed`` and the trials stored). ``wait``: with the
+    queue empty while other workers run trials, wait (polling every ``poll_s`` s; retrying those whose worker died).
+    ``timeout_s``, ``heartbeat_s``: of :func:`~checkin_traj.tuning.open_storage`. ``verbose``: 0 silent; 1 one line
+    per trial. Returns the ``optuna.Study``.
 
     Raises ``ValueError``: for bad parameters, a bad grid or storage URL, or a stored study of the
     same name run with other settings, before any training; ``checkin_traj.tuning.StorageError``: for
@@ -238,12 +223,8 @@ def run_study(
             f"objective must be the function a trial runs (chapter 07's checkin_traj.pages.tuning.objective), got {objective!r}"
         )
     check_choice("sampler", sampler, SAMPLERS)
-    training = dict(
-        epochs=check_int("epochs", epochs, minimum=1),
-        batch_size=check_int("batch_size", batch_size, minimum=1),
-        patience=check_int("patience", patience, minimum=0),
-        seed=check_int("seed", seed, minimum=0),
-    )
+    training = dict(epochs=check_int("epochs", epochs, minimum=1), batch_size=check_int("batch_size", batch_size, minimum=1),
+                    patience=check_int("patience", patience, minimum=0), seed=check_int("seed", seed, minimum=0))
     if n_trials is not None:
         n_trials = check_int("n_trials", n_trials, minimum=0)
     poll_s = check_positive("poll_s", poll_s)

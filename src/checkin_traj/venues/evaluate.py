@@ -60,15 +60,8 @@ def baseline_table(data, split: str = "test", *, k: int = 10) -> pd.DataFrame:
 def trajectory_ids(users, times, *, trajectory_hours=FIELD_PROTOCOL["trajectory_hours"]) -> np.ndarray:
     """A trajectory number per check-in: a user's trajectory holds the check-ins within
     ``trajectory_hours`` of its first one, and the next check-in after that starts a new one.
-
-    Parameters
-    ----------
-    users : array of int
-        The user of each check-in, rows sorted by user, then time (as the clean check-ins are).
-    times : array of datetime64
-        The time of each check-in.
-    trajectory_hours : float
-        The length of a trajectory, from its first check-in.
+    ``users`` and ``times`` (datetime64) are those of each check-in, sorted by user, then time (as the clean check-ins
+    are).
     """
     check_positive("trajectory_hours", trajectory_hours)
     users = np.asarray(users)

@@ -115,14 +115,8 @@ class VenueWindows:
 class VenueContext:
     """Everything counted on the training check-ins of ``data`` (a ``WindowedData``).
 
-    Parameters
-    ----------
-    data : WindowedData
-        Chapter 02's windows (:func:`checkin_traj.sequences.build_windows`).
-    size : int
-        Candidates per window.
-    n_near : int
-        Venues nearest the last check-in put in each candidate set.
+    ``data``: chapter 02's windows (:func:`checkin_traj.sequences.build_windows`); ``size``: candidates per window;
+    ``n_near``: venues nearest the last check-in put in each candidate set.
     """
 
     def __init__(self, data, *, size=200, n_near=50):

@@ -75,12 +75,8 @@ HEADERS = {
 }
 
 #: How :func:`readable` names the rows (the saved tables keep the short names).
-ROW_LABELS = {
-    "popular": "most popular venues",
-    "user_frequent": "user's most frequent venues",
-    "transition": "transitions from the last venue",
-    "last_venue": "last venue",
-}
+ROW_LABELS = {"popular": "most popular venues", "user_frequent": "user's most frequent venues",
+              "transition": "transitions from the last venue", "last_venue": "last venue"}
 
 _DIGITS = {"percent": 1, "score": 3, "km": 2, "count": 0}
 
@@ -208,16 +204,9 @@ def best_form(runs, *, metric="acc@1") -> str:
 class PlacePicks:
     """The best form's venue picked for the *place*, per seed (:func:`place_picks`).
 
-    Attributes
-    ----------
-    form : str
-    stay_weight : float
-        Chosen on the validation windows.
-    table : pandas.DataFrame
-        Per stay weight tried, the validation ``val within_1km``, ``val km_median`` and
-        ``val acc@1`` (mean over seeds).
-    test : dict
-        Seed -> per-window metrics of the picks on the test windows (:func:`window_metrics`).
+    ``stay_weight``: chosen on the validation windows; ``table``: per stay weight tried, the validation ``val
+    within_1km``, ``val km_median`` and ``val acc@1`` (mean over seeds); ``test``: seed -> per-window metrics of the
+    picks on the test windows (:func:`window_metrics`).
     """
 
     form: str
