@@ -137,7 +137,12 @@ class PlaceMass:
         return out
 
 
-def place_mass(probs, candidates, venue_lat, venue_lon, last_lat, last_lon, *, radius_km=1.0, pool=50) -> PlaceMass:
+#: The place pick's defaults (:func:`place_mass`): the radius of a place, and how many of the likeliest venues are places.
+PLACE_RADIUS_KM, PLACE_POOL = 1.0, 50
+
+
+def place_mass(probs, candidates, venue_lat, venue_lon, last_lat, last_lon, *, radius_km=PLACE_RADIUS_KM,
+               pool=PLACE_POOL) -> PlaceMass:
     """The probability that the next check-in lies within ``radius_km`` of each likely venue.
 
     The ranker's probabilities say where the next venue is likely to be; when they are

@@ -16,7 +16,7 @@ from ..checks import check_int
 from ..geo import haversine_km
 from .features import VenueContext, local_time
 from ..next_time import _named
-from .model import FeatureScaler, TrainedRanker, place_mass, probabilities, top_venues
+from .model import PLACE_POOL, PLACE_RADIUS_KM, FeatureScaler, TrainedRanker, place_mass, probabilities, top_venues
 from .report import summarise
 
 __all__ = ["ARTIFACT", "best_seed", "save_predictor", "load_predictor", "Predictor", "predict"]
@@ -34,7 +34,7 @@ def best_seed(runs, form, *, metric="acc@1"):
     return max(values, key=values.get)
 
 
-def save_predictor(workdir, ranker, context, *, form, seed, stay_weight, radius_km=1.0, pool=50) -> Path:
+def save_predictor(workdir, ranker, context, *, form, seed, stay_weight, radius_km=PLACE_RADIUS_KM, pool=PLACE_POOL) -> Path:
     """Save ``ranker`` (a TrainedRanker of ``form`` and ``seed``) with ``context``'s training counts
     and the place pick's ``stay_weight``, ``radius_km`` and ``pool``; returns the folder."""
     from ..artifacts import save_artifact

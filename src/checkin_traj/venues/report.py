@@ -30,7 +30,7 @@ from ..verdicts import best_run, compare, window_losses
 from .evaluate import baseline_rankings
 from .features import _lookup
 from .metrics import acc_at_k, ndcg_at_k, reciprocal_rank, top_km_error
-from .model import place_mass, probabilities, top_venues
+from .model import PLACE_RADIUS_KM, place_mass, probabilities, top_venues
 
 __all__ = [
     "TABLE_METRICS", "RANKING_METRICS", "DISTANCE_METRICS", "FORM_LABELS", "PLACE_LABEL", "PERSISTENCE",
@@ -215,7 +215,7 @@ class PlacePicks:
     test: dict
 
 
-def place_picks(runs, form, context, windows, *, stay_weights=(0.0, 0.25, 0.5, 1.0, 2.0), radius_km=1.0) -> PlacePicks:
+def place_picks(runs, form, context, windows, *, stay_weights=(0.0, 0.25, 0.5, 1.0, 2.0), radius_km=PLACE_RADIUS_KM) -> PlacePicks:
     """The venue of ``form``'s probabilities picked for the *place* (:func:`checkin_traj.venues.model.place_mass`).
 
     For every stay weight, the validation share of windows whose picked venue lies within 1 km
