@@ -56,7 +56,7 @@ CACHE_VERSION = 2  # 2: files read and written by content; no package-wide hash
 NOT_OUTPUTS = ("site", CACHE_DIR, CACHE_FILE, "timings.json")  # workdir entries that are the build's own
 FULL_PROFILE_NOTE = (
     "the full profile runs every chapter with the book's own parameters: about an hour on two cores when all of them "
-    "execute (--profile workshop: about 40 minutes; --profile test: a few minutes on synthetic data)"
+    "execute (--profile workshop: about 30 minutes; --profile test: a few minutes on synthetic data)"
 )
 LIBRARIES = ("numpy", "pandas", "pyarrow", "numba", "scikit-learn", "tensorflow", "keras", "optuna", "myst-nb", "papermill")
 
