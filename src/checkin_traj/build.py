@@ -728,7 +728,11 @@ def run(profile: str = "full", *, chapters=None, book: bool = True, workdir=None
         print(f"[{profile}] jupyter-book build ...", flush=True)
         from .data.provenance import run_city
 
-        stage_book(root, site, city=run_city(workdir).name)
+        try:
+            city = run_city(workdir).name
+        except FileNotFoundError:  # a book without chapter 01's data: its title stays as written
+            city = BOOK_CITY
+        stage_book(root, site, city=city)
         quality.stage_headline(workdir, site, profile=profile)
         output = root / "book" if profile == "full" else workdir
         result.html = build_html(site, output, strict=profile == "test" if strict is None else strict)
