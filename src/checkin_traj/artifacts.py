@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .data.atomic import recover, write_set
 
-__all__ = ["save_artifact", "read_artifact"]
+__all__ = ["save_artifact", "read_artifact", "load_network", "named"]
 
 
 def _sha256(path) -> str:
@@ -57,3 +57,25 @@ def read_artifact(folder, meta_name: str, names, *, again: str, what: str) -> di
         if not (folder / name).is_file() or _sha256(folder / name) != sums.get(name):
             raise ValueError(f"{folder / name} is missing or damaged (not the file {meta_name} records); {again}")
     return meta
+
+
+def load_network(path, *, again: str):
+    """The Keras network saved at ``path`` (the book's own layers registered first); ``ValueError``
+    naming the file and how to make it ``again`` when Keras cannot read it."""
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # no TensorFlow start-up log on stderr
+    import keras
+
+    from .pages import transformer  # noqa: F401 - registers the book's own layer
+
+    try:
+        return keras.saving.load_model(path, compile=False)
+    except Exception as error:  # noqa: BLE001 - another Keras, a file Keras cannot read: the same answer
+        raise ValueError(f"{path} cannot be loaded ({type(error).__name__}); {again}") from None
+
+
+def named(values) -> str:
+    """Up to ten of ``values`` in a note's words, and how many more."""
+    values = list(values)
+    return ", ".join(str(value) for value in values[:10]) + (f" and {len(values) - 10} more" if len(values) > 10 else "")

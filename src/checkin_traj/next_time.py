@@ -11,7 +11,6 @@ the rule of the training windows.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import numpy as np
 import pandas as pd
 from sklearn.preprocessing import MinMaxScaler
 
+from .artifacts import named
 from .sequences import ARTICLE_FEATURES, gap_minutes, row_matrices, unix_seconds
 
 __all__ = ["ARTIFACT", "save_next_time", "load_next_time", "NextTime"]
@@ -35,10 +35,7 @@ def _scaler(low, high) -> MinMaxScaler:
 def save_next_time(workdir, data, *, model, run, level=0.8) -> Path:
     """Save the best seed of result ``model``'s ``run`` (chapters 03-05 saved it) for new histories, with
     the central ``level`` interval of its validation residuals (log gap) as the spread; returns the folder."""
-    import keras
-
-    from .pages import transformer  # noqa: F401 - registers the book's own layer before a model is loaded
-    from .artifacts import save_artifact
+    from .artifacts import load_network, save_artifact
     from .data.provenance import read_provenance
     from .report import model_path
     from .results import load_results
@@ -47,7 +44,7 @@ def save_next_time(workdir, data, *, model, run, level=0.8) -> Path:
     if not 0 < level < 1:
         raise ValueError(f"level must lie between 0 and 1, got {level!r}")
     mode = load_results(workdir, model)["extra"]["target_mode"][run]
-    network = keras.saving.load_model(model_path(workdir, model, run), compile=False)
+    network = load_network(model_path(workdir, model, run), again=f"re-run the chapter that saved result {model!r}")
     features = next((tuple(names) for names in (data.feature_names, ARTICLE_FEATURES) if len(names) == network.input_shape[-1]), None)
     if features is None:
         raise ValueError(f"{model_path(workdir, model, run)} reads {network.input_shape[-1]} features, neither the protocol's nor the article's")
@@ -70,21 +67,12 @@ def save_next_time(workdir, data, *, model, run, level=0.8) -> Path:
 def load_next_time(workdir) -> NextTime:
     """The model chapter 06 saved in ``workdir`` (``FileNotFoundError`` when none; ``ValueError`` naming
     the file when damaged or saved by another package version)."""
-    from .artifacts import read_artifact
+    from .artifacts import load_network, read_artifact
 
     folder = Path(workdir) / ARTIFACT
     again = f"re-run chapter 06 (checkin-traj build --chapters 06 --workdir {workdir})"
     meta = read_artifact(folder, _META, (_MODEL,), again=again, what="model of the next check-in's time")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import keras
-
-    from .pages import transformer  # noqa: F401 - the book's own layer
-
-    try:
-        network = keras.saving.load_model(folder / _MODEL, compile=False)
-    except Exception as error:  # noqa: BLE001 - another Keras, a file Keras cannot read: the same answer
-        raise ValueError(f"{folder / _MODEL} cannot be loaded ({type(error).__name__}); {again}") from None
-    return NextTime(network, meta)
+    return NextTime(load_network(folder / _MODEL, again=again), meta)
 
 
 @dataclass
@@ -130,14 +118,9 @@ class NextTime:
               for name, shift in (("expected_at", 0.0), ("expected_from", low), ("expected_until", high))}
         out = pd.DataFrame({"gap_minutes": gap_minutes(gap), **at}, index=pd.Index(users, name="user"))
         short = users[~full]
-        out.attrs["notes"] = [f"users with fewer than {int(meta['window'])} check-ins, no time predicted: {_named(short)}"] if len(short) else []
+        out.attrs["notes"] = [f"users with fewer than {int(meta['window'])} check-ins, no time predicted: {named(short)}"] if len(short) else []
         late = users[full & (last_time.asi8 / 1e9 > meta["latest_check_in"])]
         if "time" in meta["features"] and len(late):
             out.attrs["notes"].append(f"the time model reads the date, and these users' check-ins come after the last one of "
-                                      f"its data, so their times are extrapolated: {_named(late)}")
+                                      f"its data, so their times are extrapolated: {named(late)}")
         return out
-
-
-def _named(values) -> str:
-    values = list(values)
-    return ", ".join(str(value) for value in values[:10]) + (f" and {len(values) - 10} more" if len(values) > 10 else "")

@@ -5,7 +5,6 @@ new histories go next, through :meth:`VenueContext.features` like the test windo
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import pandas as pd
 from ..checks import check_int
 from ..geo import haversine_km
 from .features import VenueContext, local_time
-from ..next_time import _named
+from ..artifacts import named
 from .model import PLACE_POOL, PLACE_RADIUS_KM, FeatureScaler, TrainedRanker, place_mass, probabilities, top_venues
 from .report import summarise
 
@@ -54,21 +53,15 @@ def save_predictor(workdir, ranker, context, *, form, seed, stay_weight, radius_
 def load_predictor(workdir) -> Predictor:
     """The predictor chapter 08 saved in ``workdir``; ``ValueError`` (``FileNotFoundError`` when
     missing) naming the file when it is damaged or was saved by another package version."""
-    from ..artifacts import read_artifact
+    from ..artifacts import load_network, read_artifact
 
     folder = Path(workdir) / ARTIFACT
     again = f"re-run chapter 08 (checkin-traj build --chapters 08 --workdir {workdir})"
     meta = read_artifact(folder, _META, (_MODEL, _STATE), again=again, what="next-venue predictor")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # no TensorFlow start-up log on stderr
-    import keras
-
     with np.load(folder / _STATE) as saved:
         state = {name: saved[name] for name in saved.files}
     scaler = FeatureScaler(state.pop("scaler_mean"), state.pop("scaler_std"))
-    try:
-        model = keras.saving.load_model(folder / _MODEL, compile=False)
-    except Exception as error:  # noqa: BLE001 - another Keras, a file Keras cannot read: the same answer
-        raise ValueError(f"{folder / _MODEL} cannot be loaded ({type(error).__name__}); {again}") from None
+    model = load_network(folder / _MODEL, again=again)
     return Predictor(TrainedRanker(model, scaler), VenueContext.from_state(state, meta), meta)
 
 
@@ -140,10 +133,10 @@ class Predictor:
 
 def _notes(unknown, unseen) -> list:
     """What the caller should know: venues the model never saw, and users scored without their counts."""
-    notes = [f"{sum(unknown.values())} check-ins at venues the model never saw (location ids {_named(unknown)}): "
+    notes = [f"{sum(unknown.values())} check-ins at venues the model never saw (location ids {named(unknown)}): "
              "they stay in the windows as unknown venues and can never be predicted"] if unknown else []
     if len(unseen):
-        notes.append(f"users absent from training, scored without user counts (seen_user False): {_named(unseen)}")
+        notes.append(f"users absent from training, scored without user counts (seen_user False): {named(unseen)}")
     return notes
 
 
