@@ -196,6 +196,41 @@ def test_test_features_count_every_training_row(venue_context):
                 assert _feature(w, "log_user_visits")[i, j] == pytest.approx(np.log1p(np.sum(mine & (train_ids == venue))))
 
 
+def test_the_users_spatial_pattern_counts_only_what_came_before(venue_context):
+    """user_area_share and log_km_over_user_step, recounted by hand from the user's training rows:
+    before the target on a training window, all of them on a test window."""
+    from checkin_traj.geo import haversine_km
+
+    ctx = venue_context
+    check_ins = ctx.data.check_ins
+    train = check_ins[check_ins["split"] == "train"].sort_values(["user", "time"], kind="stable")
+    cell = ctx._cell(train["lat"].to_numpy(), train["lon"].to_numpy())
+    width = ctx._grid_width
+    checked = 0
+    for split in ("train", "test"):
+        w = ctx.windows(split)
+        rows = ctx.data.split(split).target_row
+        for i in range(0, len(w), 3):
+            mine = train[train["user"].to_numpy() == check_ins["user"].iat[rows[i]]]
+            if split == "train":
+                mine = mine[mine.index.to_numpy() < rows[i]]
+            mine_cell = cell[np.isin(train.index.to_numpy(), mine.index.to_numpy())]
+            lat, lon = mine["lat"].to_numpy(), mine["lon"].to_numpy()
+            steps = np.log1p(haversine_km(lat[:-1], lon[:-1], lat[1:], lon[1:]))
+            last = ctx.data.split(split).last_raw[i]
+            for j, venue in enumerate(w.candidates[i]):
+                if venue < 0:
+                    continue
+                own = ctx.venue_cell[venue]
+                near = (np.abs(mine_cell // width - own // width) <= 1) & (np.abs(mine_cell % width - own % width) <= 1)
+                assert _feature(w, "user_area_share")[i, j] == pytest.approx(near.sum() / max(len(mine), 1), abs=1e-6)
+                km = haversine_km(last[2], last[1], ctx.venue_lat[venue], ctx.venue_lon[venue])
+                step = steps.mean() if len(steps) else ctx._mean_step
+                assert _feature(w, "log_km_over_user_step")[i, j] == pytest.approx(np.log1p(km) - step, abs=1e-4)
+                checked += 1
+    assert checked > 100
+
+
 def test_labels_last_venue_and_padding(venue_context):
     ctx = venue_context
     for split in ("train", "val", "test"):
@@ -305,16 +340,18 @@ def test_last_venue_absent_from_training_falls_back_to_popular():
 
 
 def test_place_mass_picks_the_centre_of_the_probability():
-    from checkin_traj.venues.model import place_mass, probabilities
+    from checkin_traj.venues.model import place_mass, probabilities, stay_or_move
 
     lat = np.array([40.700, 40.705, 40.800])  # venues 0 and 1 are 0.56 km apart, venue 2 is 11 km north
     lon = np.full(3, -74.0)
     probs = np.array([[0.40, 0.35, 0.25]])  # candidates 2, 0, 1: the single most probable venue is 2
-    mass = place_mass(probs, np.array([[2, 0, 1]]), lat, lon, [40.80], [-74.0])
+    mass = place_mass(probs, np.array([[2, 0, 1]]), lat, lon, [40.80])
     assert mass.mass[0].tolist() == pytest.approx([0.40, 0.60, 0.60])
-    assert mass.near_last.tolist() == [[1.0, 0.0, 0.0]]
-    assert mass.pick(0.0, k=3).tolist() == [[0, 1, 2]]  # ties keep the probability order
-    assert mass.pick(0.5, k=2).tolist() == [[2, 0]]  # staying near the last check-in outweighs
+    assert mass.pick(k=3).tolist() == [[0, 1, 2]]  # ties keep the probability order
+    assert mass.best.tolist() == pytest.approx([0.60])
+    # the gate stays where its probability is at least factor x the best mass
+    assert stay_or_move(mass, [0.55], factor=1.0).tolist() == [False]
+    assert stay_or_move(mass, [0.55], factor=0.9).tolist() == [True]
     assert probabilities(np.array([[0.0, np.log(3.0), -np.inf]]))[0].tolist() == pytest.approx([0.25, 0.75, 0.0])
 
 
