@@ -231,6 +231,31 @@ def test_the_users_spatial_pattern_counts_only_what_came_before(venue_context):
     assert checked > 100
 
 
+def test_told_the_time_reads_the_next_check_ins_slot_and_the_gap_to_it(venue_context):
+    from checkin_traj.venues.features import FEATURE_NAMES
+
+    ctx = venue_context
+    w = ctx.windows("test")
+    told = ctx.tell_time("test", w)
+    rows = ctx.data.test.target_row
+    times = ctx.data.check_ins["time"].to_numpy()
+    share = FEATURE_NAMES.index("hour_share")
+    assert told.features.shape[-1] == len(FEATURE_NAMES) + 1
+    np.testing.assert_array_equal(np.delete(told.features[..., :-1], share, axis=-1), np.delete(w.features, share, axis=-1))
+    assert (told.hour == ctx.hour[rows]).all() and (w.hour == ctx.hour[rows - 1]).all()
+    changed = 0
+    for i in range(0, len(w), 5):
+        gap = (times[rows[i]] - times[rows[i] - 1]) / np.timedelta64(1, "h")
+        for j, venue in enumerate(w.candidates[i]):
+            if venue < 0:
+                continue
+            at = ctx.train_rows[ctx.ids[ctx.train_rows] == venue]  # the venue's training check-ins
+            assert told.features[i, j, share] == pytest.approx(np.mean(ctx.hour[at] // 3 == ctx.hour[rows[i]] // 3))
+            assert told.features[i, j, -1] == pytest.approx(np.log1p(gap), rel=1e-5)
+            changed += told.features[i, j, share] != w.features[i, j, share]
+    assert changed > 10  # the next check-in's slot is not the last one's
+
+
 def test_labels_last_venue_and_padding(venue_context):
     ctx = venue_context
     for split in ("train", "val", "test"):

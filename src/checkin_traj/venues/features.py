@@ -1,9 +1,10 @@
 """Candidate sets and cheap candidate features of windows, counted on the training rows.
 
 :class:`VenueContext` counts the training check-ins once (venue ids, baselines, candidate
-generator, visits, popularity, transitions); :meth:`VenueContext.windows` gives a split's
-candidates (n, size), features (n, size, F) and targets, through :meth:`VenueContext.features`,
-which also serves new histories (:mod:`checkin_traj.venues.predictor`).
+generator, visits, popularity, transitions, the user's spatial pattern and moves);
+:meth:`VenueContext.windows` gives a split's candidates (n, size), features (n, size, F) and
+targets, through :meth:`VenueContext.features`, which also serves new histories
+(:mod:`checkin_traj.venues.predictor`).
 
 What a training window may count: the training rows hold its own target and later
 check-ins; counting them would leak the answer (a venue visited once "by this user" would
@@ -12,11 +13,12 @@ counts (visits, transitions, check-ins, own venues) are made on the user's rows 
 target, the counts over all users on check-ins earlier in time, only venues visited before
 it are candidates, and the hour-slot shares leave its own row out. Validation and test
 windows (and new histories) see the full training counts: they come after every training row.
+The same rule holds for the stay-or-move gate's inputs (:meth:`VenueContext.stay_inputs`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -26,7 +28,7 @@ from ..geo import haversine_km
 from .baselines import VenueBaselines
 from .candidates import CandidateGenerator
 
-__all__ = ["FEATURE_NAMES", "STAY_FEATURE_NAMES", "VenueContext", "VenueWindows"]
+__all__ = ["FEATURE_NAMES", "TOLD_TIME_FEATURE", "STAY_FEATURE_NAMES", "VenueContext", "VenueWindows"]
 
 #: The features of a (window, candidate) pair, in the order of the last axis.
 FEATURE_NAMES = (
@@ -46,6 +48,9 @@ FEATURE_NAMES = (
     "user_area_share",  # share of the user's training check-ins within about 1 km of the candidate (its cell and the 8 around)
     "log_km_over_user_step",  # log1p(km from the last check-in) minus the user's mean log1p(km) per training move
 )
+
+#: The one feature more of a window when the ranker is told the time of the next check-in (:meth:`VenueContext.tell_time`).
+TOLD_TIME_FEATURE = "log_hours_to_next"  # log1p of the hours from the last check-in to the next one
 
 #: The window-level inputs of the stay-or-move gate (:meth:`VenueContext.stay_inputs`).
 STAY_FEATURE_NAMES = (
@@ -152,6 +157,7 @@ class VenueContext:
         self.train_rows = rows
         timezone = data.parameters.get("timezone", "America/New_York")
         self.hour, self.weekday = local_time(check_ins["time"], timezone)
+        self.hours = pd.DatetimeIndex(check_ins["time"]).asi8 / 3.6e12  # every check-in's time, hours since 1970
         location = np.zeros(len(venue_lat), dtype=np.int64)
         location[self.ids[rows]] = check_ins["location_id"].to_numpy()[rows]
         snap = check_ins["snap_user" if "snap_user" in check_ins else "user"].to_numpy()
@@ -316,10 +322,7 @@ class VenueContext:
         user_trans = np.where(last_ok, _lookup(self.user_transitions, (user[:, None] * nv + last_id) * nv + cand), 0.0)
         trans = np.where(last_ok, _lookup(self.transitions, last_id * nv + cand), 0.0)
         out_degree = np.where(last >= 0, self.out_degree[np.maximum(last, 0)], 0.0)
-        slot_last = hour // 3
         area_keys = np.where(user[:, None] >= 0, user[:, None] * self._n_cells + self.venue_cell[cand], -1)
-        in_slot = self.slot_counts[cand, slot_last[:, None]]
-        slot_total = self.slot_counts.sum(axis=1)[cand]
         if loo:
             keys = user[:, None] * nv + cand
             visits = _count_before(self.user_visits_before, keys, target_rows[:, None])
@@ -331,9 +334,6 @@ class VenueContext:
             pop = _count_before(self.popularity_before, cand, now[:, None])
             trans = np.where(last_ok, _count_before(self.transitions_before, last_id * nv + cand, now[:, None]), 0.0)
             out_degree = np.where(last >= 0, _count_before(self.out_degree_before, np.maximum(last, 0), now), 0.0)
-            # the hour-slot shares leave the target's own row out
-            slot_total = slot_total - is_target
-            in_slot = in_slot - is_target * (self.hour[target_rows] // 3 == slot_last)[:, None]
             total = np.maximum(_count_before(self.user_rows_before, user, target_rows), 1.0)
             area = _count_before(self.user_area_before, area_keys, target_rows[:, None])
             moves = _count_before(self.user_moves_before, user, target_rows)
@@ -341,7 +341,7 @@ class VenueContext:
             total = np.maximum(self.user_total[user], 1.0)
             area = _lookup(self.user_area, area_keys)
             moves = np.searchsorted(self._moves[3], user, side="right") - np.searchsorted(self._moves[3], user)
-        slot_share = np.maximum(in_slot, 0) / np.maximum(slot_total, 1.0)
+        slot_share = self._slot_share(candidates, hour // 3, target, before)
 
         in_window = (window_venues[:, None, :] == candidates[:, :, None]) & valid[:, :, None]
         since = np.where(in_window, np.arange(width - 1, -1, -1)[None, None, :], width + 1).min(axis=2)
@@ -368,6 +368,31 @@ class VenueContext:
         return VenueWindows(candidates=candidates, features=features, label=label.astype(np.int64), target=target,
                             user=user, last_venue=last, window_venues=window_venues, hour=hour, weekday=weekday)
 
+    def _slot_share(self, candidates, slot, target, before):
+        """Each candidate's share of training check-ins in the 3-hour ``slot`` of its window (0 on padding;
+        a training window, ``before`` its target rows, leaves its target's own row out)."""
+        valid = candidates >= 0
+        cand = np.where(valid, candidates, 0)
+        in_slot, total = self.slot_counts[cand, slot[:, None]], self.slot_counts.sum(axis=1)[cand]
+        if before is not None:
+            is_target = valid & (candidates == target[:, None]) & (target[:, None] >= 0)
+            total = total - is_target
+            in_slot = in_slot - is_target * (self.hour[before] // 3 == slot)[:, None]
+        return np.where(valid, np.maximum(in_slot, 0) / np.maximum(total, 1.0), 0.0)
+
+    def tell_time(self, split, windows) -> VenueWindows:
+        """The ``windows`` of ``split`` as they read when the ranker is told when the next check-in happens
+        (as ROTAN and the LLM4POI family are): ``hour_share`` in the next check-in's 3-hour slot, the
+        hours to it as one more feature (:data:`TOLD_TIME_FEATURE`), ``hour``/``weekday`` the next one's."""
+        rows = np.asarray(self.data.split(split).target_row, dtype=np.int64)
+        features = windows.features.copy()
+        features[..., FEATURE_NAMES.index("hour_share")] = self._slot_share(
+            windows.candidates, self.hour[rows] // 3, windows.target, rows if split == "train" else None)
+        gap = np.log1p(np.maximum(self.hours[rows] - self.hours[rows - 1], 0.0))
+        gap = np.where(windows.candidates >= 0, gap[:, None], 0.0).astype(np.float32)[..., None]
+        return replace(windows, features=np.concatenate([features, gap], axis=-1), hour=self.hour[rows],
+                       weekday=self.weekday[rows])
+
     def stay_inputs(self, split):
         """The stay-or-move gate's inputs (:data:`STAY_FEATURE_NAMES`) on the windows of ``split``, and
         where the next check-in stayed within 1 km of the last one (the gate's label)."""
@@ -375,10 +400,9 @@ class VenueContext:
         part, check_ins = self.data.split(split), self.data.check_ins
         rows = np.asarray(part.target_row, dtype=np.int64)
         window_rows = rows[:, None] - np.arange(self.data.window, 0, -1)[None, :]
-        hours = pd.DatetimeIndex(check_ins["time"]).asi8 / 3.6e12
         inputs = self.stay_features(
             self.users[rows], self.ids[rows - 1], check_ins["lat"].to_numpy()[window_rows],
-            check_ins["lon"].to_numpy()[window_rows], hours[window_rows], self.hour[rows - 1], self.weekday[rows - 1],
+            check_ins["lon"].to_numpy()[window_rows], self.hours[window_rows], self.hour[rows - 1], self.weekday[rows - 1],
             before=rows if split == "train" else None,
         )
         stayed = haversine_km(part.last_raw[:, 2], part.last_raw[:, 1], part.y_raw[:, 2], part.y_raw[:, 1]) <= 1.0

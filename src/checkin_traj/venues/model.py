@@ -158,8 +158,9 @@ class StayGate:
 
 def stay_or_move(mass, stay_probability, *, factor=1.0):
     """Where the place pick stays at the last position: where the gate's probability that the next
-    check-in lies within 1 km of it is at least ``factor`` times the best venue's mass (a bool per window)."""
-    check_positive("factor", factor)
+    check-in lies within 1 km of it is at least ``factor`` times the best venue's mass (a bool per window;
+    ``factor`` inf: never)."""
+    check_positive("factor", factor, allow_inf=True)
     return np.asarray(stay_probability, dtype=np.float64) >= factor * mass.best
 
 

@@ -38,7 +38,7 @@ from .model import PLACE_RADIUS_KM, place_mass, probabilities, stay_or_move, top
 __all__ = [
     "TABLE_METRICS", "RANKING_METRICS", "DISTANCE_METRICS", "FORM_LABELS", "PLACE_LABEL", "PERSISTENCE",
     "window_metrics", "summarise", "top_km", "where_next_goes", "baseline_values", "score_run", "seed_table",
-    "best_form", "visited", "repeat_caption", "PlacePicks", "place_picks", "results_frame", "distance_frame",
+    "best_form", "visited", "repeat_caption", "PlacePicks", "place_picks", "lever_table", "results_frame", "distance_frame",
     "judge_ranker", "metric_values", "readable"
 ]
 
@@ -220,13 +220,16 @@ class PlacePicks:
     """The best form's place pick per seed (:func:`place_picks`): ``factor`` of the stay-or-move gate,
     chosen on the validation windows; ``table``: per factor tried, the validation ``val km_median``,
     ``val within_1km`` and ``stay share`` (mean over seeds); ``test``: seed -> per-window metrics of
-    the picks on the test windows (:func:`window_metrics`); ``stay_share``: the test picks that stay."""
+    the picks on the test windows (:func:`window_metrics`), ``val`` on the validation windows and
+    ``val_moving`` there without the stay option; ``stay_share``: the test picks that stay."""
 
     form: str
     factor: float
     table: pd.DataFrame
     test: dict
     stay_share: float
+    val: dict
+    val_moving: dict
 
 
 def place_picks(runs, form, context, windows, stay, *, factors=(0.5, 0.75, 1.0, 1.5, 2.0), radius_km=PLACE_RADIUS_KM):
@@ -268,7 +271,24 @@ def place_picks(runs, form, context, windows, stay, *, factors=(0.5, 0.75, 1.0, 
     table = pd.DataFrame(rows).T.rename_axis("gate factor")
     factor = float(table.sort_values(["val km_median", "val within_1km"], ascending=[True, False], kind="stable").index[0])
     test, stay_share = score("test", factor)
-    return PlacePicks(form=form, factor=factor, table=table, test=test, stay_share=stay_share)
+    return PlacePicks(form=form, factor=factor, table=table, test=test, stay_share=stay_share,
+                      val=score("val", factor)[0], val_moving=score("val", np.inf)[0])
+
+
+def lever_table(rows, users, *, metrics=("acc@1", "km_median", "within_1km"), n_boot=1000) -> pd.DataFrame:
+    """The ablation table: per lever, the validation ``metrics`` with it and their difference from the
+    same ranker without it, with the book's 95 % interval over ``users`` (:func:`checkin_traj.verdicts.compare`).
+    ``rows``: label -> (per-window metrics with the lever, without it), :func:`window_metrics`."""
+    table = {}
+    for label, (with_it, without) in rows.items():
+        table[label] = row = {}
+        for metric in metrics:
+            loss = "km" if metric == "km_median" else metric
+            verdict = compare(with_it[loss], without[loss], users, metric=metric, n_boot=n_boot)
+            row[metric] = summarise(with_it)[metric]
+            row.update({f"{metric} {part}": getattr(verdict.difference, part) for part in ("estimate", "low", "high")})
+            row[f"{metric} outcome"] = verdict.outcome
+    return pd.DataFrame(table).T
 
 
 # --------------------------------------------------------------------------- results
@@ -301,15 +321,10 @@ def results_frame(baseline, runs, picks=None, *, windows=None) -> pd.DataFrame:
 
 
 def distance_frame(persistence_km, place_km, *, radius_km=1.0) -> pd.DataFrame:
-    """Why persistence is hard to beat on distance: the test windows split by whether the next
-    check-in lies within ``radius_km`` of the last one.
-
-    Persistence is within ``radius_km`` on every window of the first part and on none of the
-    second, by definition; the place pick has to win on the second part what it loses on the
-    first. Per part: its share of the test windows, and the share within ``radius_km`` and the
-    median km of persistence (``persistence_km``, (n,): the step to the next check-in) and of
-    the place pick (``place_km``: one (n,) array per seed; mean over seeds).
-    """
+    """The test windows split by whether the next check-in lies within ``radius_km`` of the last one
+    (persistence is right on all of the first part, on none of the second). Per part: its share,
+    the share within ``radius_km`` and the median km of persistence (``persistence_km``, (n,)) and
+    of the place pick (``place_km``: one (n,) array per seed; mean over seeds)."""
     check_positive("radius_km", radius_km)
     persistence = np.asarray(persistence_km, dtype=float)
     picks = [np.asarray(km, dtype=float) for km in place_km]
@@ -364,13 +379,16 @@ def metric_values(table) -> dict:
 # --------------------------------------------------------------------------- shown
 
 
-def _text(value, spread, kind) -> str:
+def _text(value, spread, kind, change=None) -> str:
     if value is None or not np.isfinite(value):
         return ""
     scale, digits = (100.0 if kind == "percent" else 1.0), _DIGITS[kind]
     text = f"{scale * value:.{digits}f}"
     if spread is not None and np.isfinite(spread):
         text += f" ± {scale * spread:.{digits}f}"
+    if change is not None:  # a lever's difference and its interval (lever_table)
+        estimate, low, high = (scale * part for part in change)
+        text += f" ({estimate:+.{digits}f} [{low:+.{digits}f}, {high:+.{digits}f}])"
     return text
 
 
@@ -397,6 +415,8 @@ def readable(frame, columns=None, *, index=None, width="9em", caption=None):
                     frame.at[row, column],
                     frame.at[row, f"{column} std"] if f"{column} std" in frame.columns else None,
                     HEADERS[column][1],
+                    [frame.at[row, f"{column} {part}"] for part in ("estimate", "low", "high")]
+                    if f"{column} estimate" in frame.columns else None,
                 )
                 for row in frame.index
             ]
