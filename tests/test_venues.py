@@ -231,6 +231,38 @@ def test_the_users_spatial_pattern_counts_only_what_came_before(venue_context):
     assert checked > 100
 
 
+def test_the_gates_inputs_count_only_the_moves_before_a_training_target(venue_context):
+    """The stay-or-move gate's move counts, recounted by hand: a training window's user moves end
+    before its target row, everyone's moves out of its last venue end earlier in time."""
+    from checkin_traj.geo import haversine_km
+    from checkin_traj.venues.features import STAY_FEATURE_NAMES
+
+    ctx = venue_context
+    check_ins = ctx.data.check_ins
+    train = check_ins[check_ins["split"] == "train"].sort_values(["user", "time"], kind="stable")
+    same = train["user"].to_numpy()[1:] == train["user"].to_numpy()[:-1]
+    lat, lon = train["lat"].to_numpy(), train["lon"].to_numpy()
+    moves = {"user": train["user"].to_numpy()[1:][same], "end": train.index.to_numpy()[1:][same],
+             "from": ctx.ids[train.index.to_numpy()[:-1][same]],
+             "near": haversine_km(lat[:-1], lon[:-1], lat[1:], lon[1:])[same] <= 1.0}
+    column = {name: i for i, name in enumerate(STAY_FEATURE_NAMES)}
+    for split in ("train", "test"):
+        inputs, stayed = ctx.stay_inputs(split)
+        part = ctx.data.split(split)
+        assert inputs.shape == (len(part), len(STAY_FEATURE_NAMES)) and set(np.unique(stayed)) <= {0.0, 1.0}
+        for i in range(0, len(part), 4):
+            row = part.target_row[i]
+            user = moves["user"] == check_ins["user"].iat[row]
+            venue = moves["from"] == ctx.ids[row - 1]
+            if split == "train":
+                user &= moves["end"] < row
+                venue &= ctx.time_rank[moves["end"]] < ctx.time_rank[row]
+            assert inputs[i, column["log_user_moves"]] == pytest.approx(np.log1p(user.sum()))
+            assert inputs[i, column["user_near_share"]] == pytest.approx((moves["near"][user].sum() + 0.5) / (user.sum() + 1))
+            assert inputs[i, column["log_venue_moves"]] == pytest.approx(np.log1p(venue.sum()))
+            assert inputs[i, column["venue_near_share"]] == pytest.approx((moves["near"][venue].sum() + 0.5) / (venue.sum() + 1))
+
+
 def test_told_the_time_reads_the_next_check_ins_slot_and_the_gap_to_it(venue_context):
     from checkin_traj.venues.features import FEATURE_NAMES
 
