@@ -193,3 +193,21 @@ def test_field_protocol_and_distance_tables_are_saved_and_glued(executed):
     assert distances["share of test windows"].sum() == pytest.approx(1.0)
     assert values["venues_near_share"] == pytest.approx(distances.iloc[0, 0])
     assert values["venues_pick_far_within"] == pytest.approx(distances.loc["farther", "place pick: within 1 km"])
+
+
+def test_the_gate_factor_is_chosen_on_validation_and_the_told_ranker_is_apart(executed):
+    workdir, values = executed
+    saved = load_results(workdir, "venues")
+    factors = saved["tables"]["place_factors"]  # per gate factor tried: validation median km, share within 1 km
+    chosen = factors.sort_values(["val km_median", "val within_1km"], ascending=[True, False], kind="stable").index[0]
+    assert saved["extra"]["place_factor"] == pytest.approx(float(chosen)) == values["venues_place_factor"]
+    assert saved["extra"]["stay_share"] == pytest.approx(values["venues_stay_share"])
+    told = saved["tables"]["told"]  # the same seeds untold and told the time: not in the main results table
+    assert len(told) == 2 and told.index[1].endswith("told the time") and told.index[1] not in saved["tables"]["test"].index
+    assert values["venues_told_acc_at_1"] == pytest.approx(told.iloc[1]["acc@1"])
+    assert values["venues_untold_acc_at_1"] == pytest.approx(told.iloc[0]["acc@1"])
+    levers = saved["tables"]["levers"]  # the ablation: each lever against the same ranker without it
+    for label, row in levers.iterrows():
+        outcomes = {row[f"{metric} outcome"] for metric in ("acc@1", "km_median", "within_1km")}
+        helps = "beats" in outcomes and "loses" not in outcomes
+        assert (f"**{label.removeprefix('+ ')}**" in values["venues_levers_md"]) == helps, label

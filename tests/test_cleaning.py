@@ -286,11 +286,12 @@ def test_box_keeps_edges_and_drops_outside():
 
 def test_polygon_replaces_the_box_and_is_reprojected():
     import geopandas as gpd
+    from shapely.geometry import box
 
     frame = checkins([(0, 0, *TIMES_SQUARE, 1), (0, 1, *JFK, 2), (0, 2, 41.0, -74.0, 3)])
-    small = BoundingBox(lat_min=40.70, lat_max=40.80, lon_min=-74.05, lon_max=-73.90)
-    assert filter_box(frame, polygon=small.to_polygon())["location_id"].tolist() == [1]
-    projected = gpd.GeoSeries([small.to_polygon()], crs="EPSG:4326").to_crs("EPSG:3857")
+    small = box(-74.05, 40.70, -73.90, 40.80)  # (lon_min, lat_min, lon_max, lat_max)
+    assert filter_box(frame, polygon=small)["location_id"].tolist() == [1]
+    projected = gpd.GeoSeries([small], crs="EPSG:4326").to_crs("EPSG:3857")
     assert filter_box(frame, polygon=projected)["location_id"].tolist() == [1]
     assert filter_box(frame, polygon=gpd.GeoDataFrame(geometry=projected))["location_id"].tolist() == [1]
 

@@ -10,6 +10,8 @@ import pytest
 import checkin_traj
 from checkin_traj import __version__, cli
 from checkin_traj.data.snap import read_checkins
+from checkin_traj.venues.features import VenueContext
+from checkin_traj.venues.model import place_mass, probabilities, stay_or_move
 from checkin_traj.venues.predictor import ARTIFACT, load_predictor, predict
 
 AGAIN = "re-run chapter 08 (checkin-traj build --chapters 08"
@@ -121,15 +123,24 @@ def test_top_1_on_the_test_windows_is_chapter_08s_evaluation(saved, tmp_path):
     assert meta["seed"] == val.loc[val["acc@1"].idxmax(), "seed"]  # the best seed on validation, the first on a tie
     ranked = results["arrays"][f"{meta['form']}_seed{meta['seed']}_ranked_test"][:, 0]
     expected = predictor.context.state["location_id"][ranked]
-    found = np.full(len(ranked), -1)
+    found, stays = np.full(len(ranked), -1), np.zeros(len(ranked), dtype=bool)
     snap_user = data.check_ins["snap_user"].to_numpy()[data.test.target_row]
     for windows, history in _test_windows_as_histories(data):
         history = read_checkins(_write_snap(tmp_path / "history.txt", history))  # through the SNAP reader
         table = predictor.predict(history, k=1)
-        first = table[table["rank"] == 1].set_index("user")["location_id"]
-        found[windows] = first.reindex(snap_user[windows]).to_numpy()
+        first = table[table["rank"] == 1].set_index("user")
+        found[windows] = first["location_id"].reindex(snap_user[windows]).to_numpy()
+        stays[windows] = first["stays"].reindex(snap_user[windows]).to_numpy()
     assert (ranked >= 0).all()
     np.testing.assert_array_equal(found, expected)
+    # the stay-or-move decision is the chapter's rule on the test windows (VenueContext.stay_inputs)
+    context = VenueContext(data, size=meta["size"], n_near=meta["n_near"])
+    windows = context.windows("test")
+    mass = place_mass(probabilities(predictor.ranker.scores(windows)).astype(np.float32), windows.candidates,
+                      context.venue_lat, context.venue_lon, data.test.last_raw[:, 2], radius_km=meta["radius_km"], pool=meta["pool"])
+    chapter = stay_or_move(mass, predictor.gate.probability(context.stay_inputs("test")[0]), factor=meta["factor"])
+    np.testing.assert_array_equal(stays, chapter)
+    assert 0 < chapter.mean() < 1  # both choices are taken: the test would miss a gate that never decides
 
 
 @pytest.mark.slow
@@ -138,7 +149,7 @@ def test_the_table_of_predict(saved, tmp_path):
     _, history = next(_test_windows_as_histories(data))
     table = predict(_write_snap(tmp_path / "history.txt", history), workdir=workdir, k=3)
     assert list(table.columns) == ["user", "seen_user", "window_checkins", "rank", "location_id", "lat", "lon",
-                                   "probability", "km_from_last", "place_pick",
+                                   "probability", "km_from_last", "place_pick", "stays",
                                    "gap_minutes", "expected_at", "expected_from", "expected_until"]  # tests/test_next_time.py
     for user, rows in table.groupby("user"):
         top = rows[rows["rank"] <= 3]

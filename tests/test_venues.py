@@ -196,6 +196,98 @@ def test_test_features_count_every_training_row(venue_context):
                 assert _feature(w, "log_user_visits")[i, j] == pytest.approx(np.log1p(np.sum(mine & (train_ids == venue))))
 
 
+def test_the_users_spatial_pattern_counts_only_what_came_before(venue_context):
+    """user_area_share and log_km_over_user_step, recounted by hand from the user's training rows:
+    before the target on a training window, all of them on a test window."""
+    from checkin_traj.geo import haversine_km
+
+    ctx = venue_context
+    check_ins = ctx.data.check_ins
+    train = check_ins[check_ins["split"] == "train"].sort_values(["user", "time"], kind="stable")
+    cell = ctx._cell(train["lat"].to_numpy(), train["lon"].to_numpy())
+    width = ctx._grid_width
+    checked = 0
+    for split in ("train", "test"):
+        w = ctx.windows(split)
+        rows = ctx.data.split(split).target_row
+        for i in range(0, len(w), 3):
+            mine = train[train["user"].to_numpy() == check_ins["user"].iat[rows[i]]]
+            if split == "train":
+                mine = mine[mine.index.to_numpy() < rows[i]]
+            mine_cell = cell[np.isin(train.index.to_numpy(), mine.index.to_numpy())]
+            lat, lon = mine["lat"].to_numpy(), mine["lon"].to_numpy()
+            steps = np.log1p(haversine_km(lat[:-1], lon[:-1], lat[1:], lon[1:]))
+            last = ctx.data.split(split).last_raw[i]
+            for j, venue in enumerate(w.candidates[i]):
+                if venue < 0:
+                    continue
+                own = ctx.venue_cell[venue]
+                near = (np.abs(mine_cell // width - own // width) <= 1) & (np.abs(mine_cell % width - own % width) <= 1)
+                assert _feature(w, "user_area_share")[i, j] == pytest.approx(near.sum() / max(len(mine), 1), abs=1e-6)
+                km = haversine_km(last[2], last[1], ctx.venue_lat[venue], ctx.venue_lon[venue])
+                step = steps.mean() if len(steps) else ctx._mean_step
+                assert _feature(w, "log_km_over_user_step")[i, j] == pytest.approx(np.log1p(km) - step, abs=1e-4)
+                checked += 1
+    assert checked > 100
+
+
+def test_the_gates_inputs_count_only_the_moves_before_a_training_target(venue_context):
+    """The stay-or-move gate's move counts, recounted by hand: a training window's user moves end
+    before its target row, everyone's moves out of its last venue end earlier in time."""
+    from checkin_traj.geo import haversine_km
+    from checkin_traj.venues.features import STAY_FEATURE_NAMES
+
+    ctx = venue_context
+    check_ins = ctx.data.check_ins
+    train = check_ins[check_ins["split"] == "train"].sort_values(["user", "time"], kind="stable")
+    same = train["user"].to_numpy()[1:] == train["user"].to_numpy()[:-1]
+    lat, lon = train["lat"].to_numpy(), train["lon"].to_numpy()
+    moves = {"user": train["user"].to_numpy()[1:][same], "end": train.index.to_numpy()[1:][same],
+             "from": ctx.ids[train.index.to_numpy()[:-1][same]],
+             "near": haversine_km(lat[:-1], lon[:-1], lat[1:], lon[1:])[same] <= 1.0}
+    column = {name: i for i, name in enumerate(STAY_FEATURE_NAMES)}
+    for split in ("train", "test"):
+        inputs, stayed = ctx.stay_inputs(split)
+        part = ctx.data.split(split)
+        assert inputs.shape == (len(part), len(STAY_FEATURE_NAMES)) and set(np.unique(stayed)) <= {0.0, 1.0}
+        for i in range(0, len(part), 4):
+            row = part.target_row[i]
+            user = moves["user"] == check_ins["user"].iat[row]
+            venue = moves["from"] == ctx.ids[row - 1]
+            if split == "train":
+                user &= moves["end"] < row
+                venue &= ctx.time_rank[moves["end"]] < ctx.time_rank[row]
+            assert inputs[i, column["log_user_moves"]] == pytest.approx(np.log1p(user.sum()))
+            assert inputs[i, column["user_near_share"]] == pytest.approx((moves["near"][user].sum() + 0.5) / (user.sum() + 1))
+            assert inputs[i, column["log_venue_moves"]] == pytest.approx(np.log1p(venue.sum()))
+            assert inputs[i, column["venue_near_share"]] == pytest.approx((moves["near"][venue].sum() + 0.5) / (venue.sum() + 1))
+
+
+def test_told_the_time_reads_the_next_check_ins_slot_and_the_gap_to_it(venue_context):
+    from checkin_traj.venues.features import FEATURE_NAMES
+
+    ctx = venue_context
+    w = ctx.windows("test")
+    told = ctx.tell_time("test", w)
+    rows = ctx.data.test.target_row
+    times = ctx.data.check_ins["time"].to_numpy()
+    share = FEATURE_NAMES.index("hour_share")
+    assert told.features.shape[-1] == len(FEATURE_NAMES) + 1
+    np.testing.assert_array_equal(np.delete(told.features[..., :-1], share, axis=-1), np.delete(w.features, share, axis=-1))
+    assert (told.hour == ctx.hour[rows]).all() and (w.hour == ctx.hour[rows - 1]).all()
+    changed = 0
+    for i in range(0, len(w), 5):
+        gap = (times[rows[i]] - times[rows[i] - 1]) / np.timedelta64(1, "h")
+        for j, venue in enumerate(w.candidates[i]):
+            if venue < 0:
+                continue
+            at = ctx.train_rows[ctx.ids[ctx.train_rows] == venue]  # the venue's training check-ins
+            assert told.features[i, j, share] == pytest.approx(np.mean(ctx.hour[at] // 3 == ctx.hour[rows[i]] // 3))
+            assert told.features[i, j, -1] == pytest.approx(np.log1p(gap), rel=1e-5)
+            changed += told.features[i, j, share] != w.features[i, j, share]
+    assert changed > 10  # the next check-in's slot is not the last one's
+
+
 def test_labels_last_venue_and_padding(venue_context):
     ctx = venue_context
     for split in ("train", "val", "test"):
@@ -305,16 +397,18 @@ def test_last_venue_absent_from_training_falls_back_to_popular():
 
 
 def test_place_mass_picks_the_centre_of_the_probability():
-    from checkin_traj.venues.model import place_mass, probabilities
+    from checkin_traj.venues.model import place_mass, probabilities, stay_or_move
 
     lat = np.array([40.700, 40.705, 40.800])  # venues 0 and 1 are 0.56 km apart, venue 2 is 11 km north
     lon = np.full(3, -74.0)
     probs = np.array([[0.40, 0.35, 0.25]])  # candidates 2, 0, 1: the single most probable venue is 2
-    mass = place_mass(probs, np.array([[2, 0, 1]]), lat, lon, [40.80], [-74.0])
+    mass = place_mass(probs, np.array([[2, 0, 1]]), lat, lon, [40.80])
     assert mass.mass[0].tolist() == pytest.approx([0.40, 0.60, 0.60])
-    assert mass.near_last.tolist() == [[1.0, 0.0, 0.0]]
-    assert mass.pick(0.0, k=3).tolist() == [[0, 1, 2]]  # ties keep the probability order
-    assert mass.pick(0.5, k=2).tolist() == [[2, 0]]  # staying near the last check-in outweighs
+    assert mass.pick(k=3).tolist() == [[0, 1, 2]]  # ties keep the probability order
+    assert mass.best.tolist() == pytest.approx([0.60])
+    # the gate stays where its probability is at least factor x the best mass
+    assert stay_or_move(mass, [0.55], factor=1.0).tolist() == [False]
+    assert stay_or_move(mass, [0.55], factor=0.9).tolist() == [True]
     assert probabilities(np.array([[0.0, np.log(3.0), -np.inf]]))[0].tolist() == pytest.approx([0.25, 0.75, 0.0])
 
 

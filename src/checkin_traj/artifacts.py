@@ -4,17 +4,12 @@ read back only when the version is this one and every file is the one recorded."
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
-from .data.atomic import recover, write_set
+from .data.atomic import file_sha256, recover, write_set
 
 __all__ = ["save_artifact", "read_artifact", "load_network", "named"]
-
-
-def _sha256(path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def save_artifact(folder, writers: dict, meta_name: str, meta: dict) -> Path:
@@ -28,7 +23,7 @@ def save_artifact(folder, writers: dict, meta_name: str, meta: dict) -> Path:
         return lambda path: (staged.setdefault(name, path), write(path))
 
     def write_meta(path):
-        sums = {name: _sha256(staged[name]) for name in writers}
+        sums = {name: file_sha256(staged[name]) for name in writers}
         path.write_text(json.dumps({"version": __version__, **meta, "sha256": sums}, indent=1, default=str))
 
     write_set(folder, {**{name: staging(name, write) for name, write in writers.items()}, meta_name: write_meta})
@@ -54,7 +49,7 @@ def read_artifact(folder, meta_name: str, names, *, again: str, what: str) -> di
     if version != __version__:
         raise ValueError(f"{meta_path} was saved by checkin-traj {version}, this is {__version__}; {again}")
     for name in names:
-        if not (folder / name).is_file() or _sha256(folder / name) != sums.get(name):
+        if not (folder / name).is_file() or file_sha256(folder / name) != sums.get(name):
             raise ValueError(f"{folder / name} is missing or damaged (not the file {meta_name} records); {again}")
     return meta
 

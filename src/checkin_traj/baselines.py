@@ -1,13 +1,12 @@
 """Naive predictors of the next check-in that every neural model must beat.
 
-Each baseline is a function ``name(data, *, split="test", report=None)`` that returns the
-scaled predictions ``(n, 3)`` (gap, lon, lat) for the windows of ``split`` of a
-:class:`~checkin_traj.sequences.WindowedData`. Baselines learn only from the rows labelled
-``"train"`` in ``data.check_ins``; the windows' own inputs (the past of each target) are
-used as a model would use them.
+Each baseline is a function ``name(data, *, split="test", report=None)`` that returns the scaled predictions
+``(n, 3)`` (gap, lon, lat) for the windows of ``split`` of a :class:`~checkin_traj.sequences.WindowedData`. Baselines
+learn only from the rows labelled ``"train"`` in ``data.check_ins``; the windows' own inputs (the past of each
+target) are used as a model would use them.
 
-Each predicts a *place* by its own rule and the *gap* target (``log(1 + minutes)`` after
-the last input check-in, :data:`checkin_traj.sequences.TARGETS`) from a gap in time:
+Each predicts a *place* by its own rule and the *gap* target (``log(1 + minutes)`` after the last input check-in,
+:data:`checkin_traj.sequences.TARGETS`) from a gap in time:
 
 ======================  ==========================================  ====================================
 baseline                place                                       gap after the last check-in
@@ -20,12 +19,11 @@ baseline                place                                       gap after th
                         last input's location, in training
 ======================  ==========================================  ====================================
 
-Fallbacks, counted in ``report["fallback_windows"]``: a user without training check-ins
-(held-out users) gets the everyone-rule (the most visited location overall, the mean of
-all places, the global median or mean gap); a user with fewer than two training check-ins
-gets the global gap; persistence with no check-in before the last input uses a gap of 0;
-the Markov model, from a location never left in training, stays where the user is.
-Ties between locations are broken by the most recent training visit, then the smaller id.
+Fallbacks, counted in ``report["fallback_windows"]``: a user without training check-ins (held-out users) gets the
+everyone-rule (the most visited location overall, the mean of all places, the global median or mean gap); a user
+with fewer than two training check-ins gets the global gap; persistence with no check-in before the last input uses
+a gap of 0; the Markov model, from a location never left in training, stays where the user is. Ties between
+locations are broken by the most recent training visit, then the smaller id.
 """
 
 from __future__ import annotations
@@ -57,18 +55,18 @@ def _fill_report(report, *, fallback, rule):
 
 
 def _training_gaps(check_ins, unix, is_train) -> pd.DataFrame:
-    """Seconds between consecutive training check-ins of the same user (user, gap_s)."""
+    """Seconds between consecutive training check-ins of the same user (user, gap_s); ValueError if none."""
     user = check_ins["user"].to_numpy(dtype=np.int64)
     follows = np.r_[False, (user[1:] == user[:-1]) & is_train[1:] & is_train[:-1]]
     rows = np.flatnonzero(follows)
+    if len(rows) == 0:
+        raise ValueError("no two consecutive training check-ins of one user: cannot learn a time gap")
     return pd.DataFrame({"user": user[rows], "gap_s": unix[rows] - unix[rows - 1]})
 
 
 def _user_gap(windows, check_ins, unix, is_train, *, statistic):
     """The user's ``statistic`` ("median"/"mean") training gap per window, and where it fell back."""
     gaps = _training_gaps(check_ins, unix, is_train)
-    if len(gaps) == 0:
-        raise ValueError("no two consecutive training check-ins of one user: cannot learn a time gap")
     per_user = gaps.groupby("user")["gap_s"].agg(statistic)
     overall = float(getattr(gaps["gap_s"], statistic)())
     gap = per_user.reindex(windows.user).to_numpy()
@@ -159,8 +157,6 @@ def global_mean(data, *, split="test", report=None) -> np.ndarray:
     """The mean of all training places, after everyone's mean training gap (as :func:`persistence`)."""
     windows, check_ins, unix, is_train = _context(data, split)
     gaps = _training_gaps(check_ins, unix, is_train)["gap_s"]
-    if len(gaps) == 0:
-        raise ValueError("no two consecutive training check-ins of one user: cannot learn a time gap")
     n = len(windows)
     _fill_report(report, fallback=np.zeros(n, dtype=bool), rule="none needed")
     return _to_scaled(
@@ -210,14 +206,10 @@ def hist_gradient_boosting(
 ):
     """A strong cheap peer: gradient-boosted trees on the windows' flattened features.
 
-    One :class:`sklearn.ensemble.HistGradientBoostingRegressor` per target (gap, lon, lat)
-    reads the window's scaled features, flattened, and predicts the offset of the target
-    from the last input check-in, ``y - last`` (scaled). Each is fitted on the training
-    windows only, with early stopping on the **validation** windows (``X_val``/``y_val``)
-    after ``patience`` rounds without a lower loss, at most ``max_iter`` rounds of
-    ``learning_rate``, with the trees' ``loss`` (``"squared_error"`` or
-    ``"absolute_error"``), seeded with ``seed``. Returns as :func:`persistence`; ``report``
-    also gets ``fit_seconds`` (all targets) and ``iterations`` (rounds kept per target).
+    One :class:`sklearn.ensemble.HistGradientBoostingRegressor` per target (gap, lon, lat), fitted on the
+    training windows, predicts the scaled offset ``y - last``; early stopping on the **validation**
+    windows after ``patience`` rounds without a lower ``loss`` (:data:`HGB_LOSSES`). Returns as
+    :func:`persistence`; ``report`` also gets ``fit_seconds`` and ``iterations`` (rounds kept per target).
     """
     import time
 

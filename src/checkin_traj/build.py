@@ -7,14 +7,8 @@ off. papermill runs in the repository root; the root's absolute path is scrubbed
 executed notebooks (:func:`scrub_paths`), so the book never shows where it was built.
 
 **Cache** (``build/<profile>/cache.json``). A chapter is executed again only when something
-its execution saw has changed: its key (:func:`chapter_key`: code cells, parameters,
-libraries), the content of every file it wrote to the workdir, of every file it read and of
-every package module it imported (an audit hook in its kernel notes them:
-:func:`chapter_reads`), and the answers that chose its data file
-(:mod:`checkin_traj.data.lookups`). A reused chapter gets its current prose back
-(:func:`rerender_prose`), so a prose-only edit rebuilds in seconds. A book built with
-``--chapters`` refuses a chapter left out whose inputs changed; ``--force`` and chapters
-named with ``--chapters`` always execute.
+its execution saw has changed (:func:`_why_not_cached`); a reused chapter gets its current
+prose back (:func:`rerender_prose`), so a prose-only edit rebuilds in seconds.
 
 **Timings.** One line per chapter on the terminal; ``build/<profile>/timings.json`` keeps
 each step's last seconds (the committed record: ``benchmarks/build_times.py``).
@@ -41,7 +35,7 @@ import yaml
 
 from . import quality
 from .data import lookups
-from .data.atomic import atomic_path
+from .data.atomic import atomic_path, file_sha256
 
 PROFILES = ("full", "workshop", "test")
 BOOK_FILES = ("_config.yml", "_toc.yml")
@@ -128,11 +122,8 @@ def chapter_parameters(name: str, *, profile: str, workdir: Path, root: Path) ->
 
 @dataclass
 class BuildResult:
-    """What a build did: seconds per chapter, the executed notebooks and the HTML folder.
-
-    ``seconds`` holds the time each step took in this build (for a reused chapter: the time
-    to re-render its prose); ``cached``: names the chapters that were reused, not executed.
-    """
+    """What a build did: the executed notebooks, the HTML folder, ``seconds`` per step (for a reused
+    chapter: to re-render its prose) and the ``cached`` chapters (reused, not executed)."""
 
     profile: str
     workdir: Path
@@ -217,8 +208,7 @@ def _write_json_atomically(path: Path, document) -> None:
 
 
 class BuildError(RuntimeError):
-    """A step of the build that failed: ``str(error)`` is one line (what failed and why); ``detail``
-    the full error (a chapter's traceback, jupyter-book's log), printed with ``--verbose``."""
+    """A failed step of the build: one line (what failed and why); ``detail``: the full error (``--verbose``)."""
 
     def __init__(self, message: str, detail: str = ""):
         super().__init__(message)
@@ -305,11 +295,10 @@ def _take_report(path: Path) -> dict:
 def execute_chapter(name, *, profile, workdir, site, root, overrides=None, progress=True) -> tuple[Path, dict]:
     """Convert one chapter with jupytext and execute it with papermill into ``site/notebooks``.
 
-    ``overrides`` (name -> value) replaces the profile's parameters (``checkin-traj run -p``);
-    ``progress`` shows papermill's progress bar on stderr. Returns the executed notebook, which
-    holds no absolute path of ``root`` (:func:`scrub_paths`), and what the kernel's watch noted
-    (``opened`` and ``modules``: :func:`chapter_reads`). Raises :class:`ChapterFailed` when the
-    chapter stops with an error or its kernel dies.
+    ``overrides`` (name -> value) replaces the profile's parameters (``checkin-traj run -p``).
+    Returns the executed notebook (scrubbed: :func:`scrub_paths`) and what the kernel's watch
+    noted (:func:`chapter_reads`). Raises :class:`ChapterFailed` when the chapter stops with an
+    error or its kernel dies.
     """
     import jupytext
     import nbformat
@@ -373,13 +362,10 @@ def _under(path: str, folders) -> bool:
 def chapter_reads(report: dict, workdir: Path) -> list[str]:
     """The files a chapter's execution read that can change between builds (absolute paths, sorted).
 
-    ``report`` is what the kernel's watch noted: ``opened``, every file opened for reading,
-    and ``modules``, the files of every module imported. Kept: the opened regular files that
-    still exist outside the libraries, the system's folders, packages' metadata and the
-    build's own files of ``workdir`` (a temporary file, gone since, is no input); and the
-    source of every module imported from outside the libraries, with every module of
-    ``checkin_traj`` wherever it is installed. A ``.py`` file opened (an import) counts only
-    as such a module.
+    ``report`` is what the kernel's watch noted: ``opened`` (files opened for reading) and
+    ``modules`` (files of the imported modules). Kept: opened files that still exist outside
+    the libraries, the system's folders, packages' metadata and the build's own files; and
+    the modules imported from outside the libraries, with every module of ``checkin_traj``.
     """
     libraries = _library_folders()
     own = tuple(os.path.realpath(Path(workdir) / name) for name in NOT_OUTPUTS)
@@ -412,11 +398,7 @@ class _Digests:
             stat = os.stat(path)
             signature = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
             if self._known.get(path, (None,))[0] != signature:
-                digest = hashlib.sha256()
-                with open(path, "rb") as handle:
-                    while block := handle.read(1 << 20):
-                        digest.update(block)
-                self._known[path] = (signature, digest.hexdigest())
+                self._known[path] = (signature, file_sha256(path))
         except OSError:
             return None
         return self._known[path][1]
@@ -551,11 +533,8 @@ class _NotReusable(Exception):
 
 
 def _reuse_chapter(name: str, *, workdir: Path, site: Path, root: Path) -> Path:
-    """Write the cached executed notebook of ``name`` with its current prose into ``site``.
-
-    Raises :class:`_NotReusable` when the cached notebook cannot be read or no longer
-    matches the chapter's code cells.
-    """
+    """Write the cached executed notebook of ``name`` with its current prose into ``site``; :class:`_NotReusable`
+    when the cached notebook cannot be read or no longer matches the chapter's code cells."""
     import jupytext
     import nbformat
 
@@ -637,13 +616,10 @@ def run(profile: str = "full", *, chapters=None, book: bool = True, workdir=None
         force: bool = False, progress: bool = True, city=None) -> BuildResult:
     """Execute the chapters of a profile (those whose inputs changed) and optionally build the HTML book.
 
-    ``profile`` names the chapters' parameters (``notebooks/parameters.yml``); ``chapters``
-    (names or number prefixes, e.g. ``["01"]``; default all of ``_toc.yml``) are always
-    executed, as is every selected chapter with ``force``. Later chapters read what earlier
-    ones wrote to ``workdir`` (default ``build/<profile>``). ``strict`` makes Sphinx warnings
-    errors (default: on for ``test``); ``progress``: shows papermill's per-cell bar; ``city``
-    is a preset (:data:`checkin_traj.geo.CITIES`) given to chapter 01 as ``CITY``, which
-    every later chapter reads from chapter 01's outputs.
+    ``chapters`` (names or number prefixes, e.g. ``["01"]``; default all of ``_toc.yml``) are always
+    executed, as is every selected chapter with ``force``; ``workdir`` defaults to ``build/<profile>``;
+    ``strict`` makes Sphinx warnings errors (default: on for ``test``); ``city`` is a preset
+    (:data:`checkin_traj.geo.CITIES`) given to chapter 01 as ``CITY``.
     """
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
@@ -743,13 +719,9 @@ def run(profile: str = "full", *, chapters=None, book: bool = True, workdir=None
 
 
 def _stage_other_chapters(result: BuildResult, chapters: list, key_and_reason, *, root: Path) -> None:
-    """Put the build's own notebook of every chapter not selected into the book, if still valid.
-
-    A chapter whose inputs changed since (an earlier chapter executed now wrote something
-    else, a ``checkin-traj run`` left other results) would show numbers of another run than
-    its neighbours and the introduction: :class:`BuildError` names it instead. A notebook
-    that ``checkin-traj run`` left in ``site/`` is replaced by the build's.
-    """
+    """Put the build's own notebook of every chapter not selected into the book (replacing one that
+    ``checkin-traj run`` left in ``site/``); :class:`BuildError` names a chapter whose inputs changed
+    since, which would show another run's numbers than its neighbours."""
     workdir = result.workdir
     stale = []
     for name in chapters:

@@ -4,17 +4,14 @@ Every chapter (``notebooks/NN_slug.md``) has one code cell tagged ``parameters``
 upper-case assignments whose defaults are the full run (``MAX_SPEED_KMH = 500.0  # km/h: ...``).
 :func:`read_parameters` parses that cell with :mod:`ast` into :class:`Parameter` records;
 :func:`parse_value` turns a command-line string into a value of the default's type;
-:func:`check_parameters` stops on a parameter the chapter does not have. In a notebook::
+:func:`check_parameters` stops on a parameter the chapter does not have; :func:`prerequisites`
+names the chapters to run first. In a notebook::
 
     # last line of the parameters cell
     PARAMETERS = declared_parameters(globals())
 
     # the next cell (papermill injects its cell between the two)
     check_parameters(globals(), PARAMETERS)
-
-:func:`prerequisites` reads which saved results a chapter loads (``load_clean``,
-``load_results(WORKDIR, "name")``, ``comparison_table(WORKDIR, models=MODELS)``) and which
-chapter saves them, so the command line can say what to run first.
 """
 
 from __future__ import annotations
@@ -250,11 +247,9 @@ def check_parameters(namespace_or_given, declared=None, *, chapter=None) -> None
     given (``{"MAX_SPEED": 100}``); ``declared``: the declared names (``PARAMETERS`` from :func:`declared_parameters`),
     read from the ``parameters`` cell of ``chapter`` (also named in the message) when omitted.
 
-    Raises ``UnknownParameterError``: an upper-case name in ``namespace_or_given`` that is not
-    declared; ``ParameterTypeError``: A value not of its declared default's type (when ``declared``
-    maps names to :class:`Parameter`, as :func:`declared_parameters` and :func:`read_parameters`
-    do). Text that reads as a value of that type (``"40.5"`` for a float, papermill's ``-r``) is
-    converted in ``namespace_or_given``, as ``checkin-traj run`` converts it.
+    Raises ``UnknownParameterError`` (an undeclared upper-case name) or ``ParameterTypeError`` (a value
+    not of its :class:`Parameter`'s type); text that reads as a value of that type (``"40.5"``,
+    papermill's ``-r``) is converted in ``namespace_or_given``.
     """
     if declared is None:
         if chapter is None:

@@ -359,15 +359,8 @@ def one_line(error: BaseException) -> str:
 
 
 def main(argv=None) -> int:
-    """Run ``checkin-traj``; returns the exit status.
-
-    A bad input or argument (the package's :class:`~checkin_traj.data.snap.InputError`,
-    a missing file, a value refused by :mod:`checkin_traj.checks`, which raises
-    ``ValueError``), a file that cannot be read or written, a failed download, a chapter
-    that fails (:class:`~checkin_traj.build.BuildError`) prints one line naming the
-    subcommand and what was wrong, and returns status 2; ``--verbose`` prints a failed
-    chapter's whole error before that line.
-    """
+    """Run ``checkin-traj``; returns the exit status: 2 after one line naming the subcommand and what
+    was wrong (a ``ValueError``, an ``OSError`` or a :class:`~checkin_traj.build.BuildError`)."""
     parser = make_parser()
     args = parser.parse_args(argv)
     from .build import BuildError

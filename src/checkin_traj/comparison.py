@@ -42,21 +42,15 @@ def _check_models(models):
 def comparison_table(workdir, data, baselines, *, models=("lstm", "seq2seq", "transformer")) -> pd.DataFrame:
     """One row per saved model run and per baseline, every test metric, the article's numbers beside its form.
 
-    ``data`` and ``baselines`` are chapter 02's (:func:`checkin_traj.report.load_protocol`):
-    every result must have been scored on its test windows (checked by their content hash);
-    ``models`` are the result names of the model chapters.
-
-    Returns pandas.DataFrame: index: the run's label (:func:`checkin_traj.results.run_label` of the
-    saved ``title``, ``"LSTM (offset)"``), or the baseline's name. Columns ``kind`` (``"model"`` or
-    ``"baseline"``), ``model`` (result name, or the baseline's name), ``title``, ``run`` and
-    ``form`` (``"article"``, ``"book"`` or ``""``), ``n_seeds`` (0 for baselines), ``windows``,
-    ``<metric>_mean`` and ``<metric>_std`` for every metric of :data:`METRICS` (over seeds, ddof=1;
-    NaN for baselines) and the ``val_`` ones of model runs, and ``article_rmse``, ``article_r2``
-    beside the run of the article's form (NaN elsewhere). Models first, in the order of ``models``
-    and of their saved runs.
-
-    FileNotFoundError when a result is missing; ValueError when one was scored on other test windows or
-    lacks a metric.
+    ``data`` and ``baselines``: chapter 02's (:func:`checkin_traj.report.load_protocol`); every result of the model
+    chapters ``models`` must have been scored on its test windows (checked by their content hash). Index: the run's
+    label (:func:`checkin_traj.results.run_label`, ``"LSTM (offset)"``) or the baseline's name; models first, in the
+    order of ``models`` and of their saved runs. Columns ``kind`` (``"model"``/``"baseline"``), ``model`` (result or
+    baseline name), ``title``, ``run``, ``form`` (``"article"``, ``"book"`` or ``""``), ``n_seeds`` (0 for
+    baselines), ``windows``, ``<metric>_mean`` and ``<metric>_std`` for every metric of :data:`METRICS` (over seeds,
+    ddof=1; NaN for baselines) and the ``val_`` ones of model runs, and ``article_rmse``, ``article_r2`` beside the
+    article's form (else NaN). Raises FileNotFoundError for a missing result, ValueError for one scored on other
+    test windows or lacking a metric.
     """
     frames = []
     for model in _check_models(models):

@@ -49,12 +49,6 @@ class BoundingBox:
         lon = np.asarray(lon, dtype=float)
         return (lat >= self.lat_min) & (lat <= self.lat_max) & (lon >= self.lon_min) & (lon <= self.lon_max)
 
-    def to_polygon(self):
-        """The box as a shapely polygon (lon, lat order)."""
-        from shapely.geometry import box
-
-        return box(self.lon_min, self.lat_min, self.lon_max, self.lat_max)
-
     @property
     def center(self):
         """(lat, lon) of the box's centre, degrees."""

@@ -22,7 +22,6 @@ from sklearn.metrics import mean_squared_error, r2_score
 
 from .geo import haversine_km
 from .sequences import TARGETS, gap_minutes
-from .uncertainty import user_bootstrap
 
 #: Metric names :func:`evaluate` returns, in table order.
 SCALED_METRICS = (
@@ -111,16 +110,6 @@ def per_user_median(values, users) -> float:
     values = np.asarray(values, dtype=np.float64)
     medians = pd.Series(values).groupby(np.asarray(users)).median()
     return float(medians.median())
-
-
-def per_user_median_interval(values, users, *, n_boot=1000, seed=0, level=0.95):
-    """:func:`per_user_median` with a bootstrap interval over users (:mod:`checkin_traj.uncertainty`).
-
-    Each user contributes one number, its median, so resampling users is resampling those.
-    """
-    values = np.asarray(values, dtype=np.float64)
-    medians = pd.Series(values).groupby(np.asarray(users)).median()
-    return user_bootstrap(medians.to_numpy(), medians.index.to_numpy(), statistic="median", n_boot=n_boot, seed=seed, level=level)
 
 
 def errors_km(y_true_raw, y_pred_raw) -> np.ndarray:

@@ -19,8 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .data.atomic import atomic_path
-from .data.provenance import _sha256
+from .data.atomic import atomic_path, file_sha256
 from .data.snap import InputError
 
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -76,7 +75,7 @@ def save_results(workdir, name, *, metrics=None, tables=None, arrays=None, extra
         with atomic_path(folder / f"{name}.npz") as tmp:
             with open(tmp, "wb") as handle:
                 np.savez_compressed(handle, **{key: np.asarray(value) for key, value in arrays.items()})
-            document["arrays_sha256"] = _sha256(tmp)  # the JSON, written last, names its arrays
+            document["arrays_sha256"] = file_sha256(tmp)  # the JSON, written last, names its arrays
     json_path = folder / f"{name}.json"
     with atomic_path(json_path) as tmp:
         Path(tmp).write_text(json.dumps(document, indent=1, allow_nan=False))
@@ -113,7 +112,7 @@ def load_results(workdir, name) -> dict:
         if not npz_path.exists():
             raise FileNotFoundError(f"{npz_path} not found, though {json_path.name} names its arrays; {again}")
         recorded = document.get("arrays_sha256")  # absent in results saved before it was recorded
-        if recorded is not None and recorded != _sha256(npz_path):
+        if recorded is not None and recorded != file_sha256(npz_path):
             raise InputError(
                 str(npz_path), None, f"is not the array file {json_path.name} describes (SHA-256 recorded {recorded}); {again}"
             )
@@ -166,19 +165,14 @@ def results_payload(runs, *, hyperparameters, training=None, verdicts=None):
     ``_``, -> its ``SeedRuns``), the model's ``hyperparameters`` (JSON-able), ``training``
     settings and JSON-able ``verdicts`` (metric -> run -> :meth:`Verdict.as_dict`).
 
-    Returns the keyword arguments ``metrics``, ``tables``, ``arrays`` and ``extra``:
-
-    - ``metrics``: ``"<label>_<metric>_mean"`` and ``"..._std"`` for :data:`SAVED_METRICS`;
-    - ``tables["summary"]``: one row per run label, columns ``<metric>_mean`` and
-      ``<metric>_std`` for every metric (``val_*`` included); ``tables["seeds"]``: one
-      row per run and seed;
-    - ``arrays``: ``"<label>"`` the best seed's (lowest validation loss) predictions of
-      the scored split, ``"<label>_seed_mean"`` the mean over seeds and
-      ``"<label>_seed<k>"`` each seed's (scaled, (n, n_targets));
-    - ``extra``: ``histories`` (label -> seed -> history), ``hyperparameters``,
-      ``training``, ``best_seed`` (label -> seed), ``seeds`` (label -> seeds),
-      ``split``, ``runs`` (labels in order), ``model`` (the model's name per label),
-      ``target_mode`` per label, ``verdicts``.
+    Returns the keyword arguments ``metrics`` (``"<label>_<metric>_mean"`` and ``"..._std"`` for
+    :data:`SAVED_METRICS`); ``tables``: ``"summary"`` (one row per run label, ``<metric>_mean`` and
+    ``<metric>_std`` for every metric, ``val_*`` included) and ``"seeds"`` (one row per run and seed);
+    ``arrays``: ``"<label>"`` the best seed's (lowest validation loss) predictions of the scored split,
+    ``"<label>_seed_mean"`` the mean over seeds and ``"<label>_seed<k>"`` each seed's (scaled, (n, n_targets));
+    ``extra``: ``histories`` (label -> seed -> history), ``hyperparameters``, ``training``, ``best_seed``
+    (label -> seed), ``seeds`` (label -> seeds), ``split``, ``runs`` (labels in order), ``model`` (the
+    model's name per label), ``target_mode`` per label, ``verdicts``.
     """
     if not runs:
         raise ValueError("runs is empty")

@@ -5,11 +5,8 @@ The previous ``window`` check-ins of a user predict the next one's
 check-in (``log(1 + minutes)``), and **where**. The gap, not the absolute timestamp, is the
 time target because the timestamp is free: "the next check-in is at the last one's time"
 scores R² near 1 on a calendar of years while saying nothing about *when* a person returns.
-Every check-in of a kept user is labelled ``"train"``, ``"val"`` or ``"test"`` by its
-position in the user's history (the last ``test_fraction`` is test, the ``val_fraction``
-before it validation), and a window belongs to the split of its *target* check-in (its
-inputs are the past, not leakage). Scalers are fitted on training rows only. Windows are
-cut from one feature matrix through a strided view, with no loop over users or rows.
+A window belongs to the split of its *target* check-in (its inputs are the past, not
+leakage); scalers are fitted on training rows only (:func:`build_windows`).
 """
 
 from __future__ import annotations
@@ -58,20 +55,13 @@ _FRACTION_SLACK = 1e-9  # so that 0.29 * 100 counts as 29 check-ins, not 28
 class Split:
     """The windows of one split (``n`` windows).
 
-    Attributes
-    ----------
-    x : numpy.ndarray, float32, shape (n, window, n_features)
-        Scaled input features of the ``window`` check-ins before each target.
-    y, last : numpy.ndarray, float32, shape (n, 3)
-        Scaled targets (gap, lon, lat) of the target check-in, and of the last input
-        check-in (its gap is the one before it, 0 for a user's first), so a model can
-        predict ``y - last``.
-    y_raw, last_raw : numpy.ndarray, float64, shape (n, 3)
-        The same in raw units (:data:`TARGET_UNITS`).
-    user, target_row : numpy.ndarray, int64, shape (n,)
-        Dense user id of each window; row of the target check-in in :attr:`WindowedData.check_ins`.
-    time_raw, last_time_raw : numpy.ndarray, float64, shape (n,)
-        Unix seconds of the target and the last input check-in (for plots; no model predicts them).
+    ``x``, float32 (n, window, n_features): scaled input features of the ``window`` check-ins before each target.
+    ``y``, ``last``, float32 (n, 3): scaled targets (gap, lon, lat) of the target check-in, and of the last input
+    check-in (its gap is the one before it, 0 for a user's first), so a model can predict ``y - last``; ``y_raw``,
+    ``last_raw``, float64 (n, 3): the same in raw units (:data:`TARGET_UNITS`). ``user``, ``target_row``, int64 (n,):
+    dense user id of each window; row of the target check-in in :attr:`WindowedData.check_ins`. ``time_raw``,
+    ``last_time_raw``, float64 (n,): Unix seconds of the target and the last input check-in (for plots; no model
+    predicts them).
     """
 
     x: np.ndarray
@@ -94,26 +84,15 @@ class Split:
 
 @dataclass
 class WindowedData:
-    """Windows for training, validation and test, with the scalers that made them.
+    """Windows for training, validation and test (:class:`Split` ``train``, ``val``, ``test``), with the scalers.
 
-    Attributes
-    ----------
-    train, val, test : Split
-        The windows of each split.
-    feature_names, target_names : tuple of str
-        Names of the last axis of ``x``; :data:`TARGETS`.
-    window : int
-        Input check-ins per window.
-    target_scaler, feature_scaler : sklearn.preprocessing.MinMaxScaler
-        Fitted on the training rows' (gap, lon, lat), and on their features, each column on
-        its own (for ``lon``, ``lat`` and ``log_gap_minutes`` it equals the target scaler's).
-    check_ins : pandas.DataFrame
-        The clean check-ins (index 0..n-1) with a categorical ``split`` column:
-        ``"train"``, ``"val"``, ``"test"`` or ``"dropped"`` (user with too few check-ins).
-    report, parameters : dict
-        Counts (users, rows and windows per split); the parameters used (:meth:`protocol`).
-    held_out_user_ids : numpy.ndarray, int64
-        Users whose every check-in is test (none unless ``held_out_users > 0``).
+    ``feature_names``, ``target_names``: names of the last axis of ``x``; :data:`TARGETS`. ``window``: input check-ins
+    per window. ``target_scaler``, ``feature_scaler`` (``MinMaxScaler``): fitted on the training rows' (gap, lon, lat),
+    and on their features, each column on its own (for ``lon``, ``lat`` and ``log_gap_minutes`` it equals the target
+    scaler's). ``check_ins``: the clean check-ins (index 0..n-1) with a categorical ``split`` column: ``"train"``,
+    ``"val"``, ``"test"`` or ``"dropped"`` (user with too few check-ins). ``report``: counts (users, rows and windows
+    per split); ``parameters``: those used (:meth:`protocol`). ``held_out_user_ids`` (int64): users whose every
+    check-in is test (none unless ``held_out_users > 0``).
     """
 
     train: Split
@@ -281,26 +260,15 @@ def build_windows(
 ) -> WindowedData:
     """Cut each user's clean check-ins into windows and split them chronologically: a :class:`WindowedData`.
 
-    Parameters
-    ----------
-    check_ins : pandas.DataFrame
-        Clean check-ins (``user``, ``time`` UTC, ``lat``, ``lon``, ``location_id``), sorted
-        by user then time, as returned by :func:`checkin_traj.cleaning.clean`.
-    window : int
-        Input check-ins per window (>= 1).
-    test_fraction, val_fraction : float
-        Shares (0..1, open) of each user's check-ins, the latest, whose windows are test, and
-        of those just before them that are validation.
-    min_checkins : int, optional
-        Users with fewer check-ins are dropped (and counted); at least ``window + 1``.
-        Default: the smallest history with windows in all three splits (:func:`default_min_checkins`).
-    features : sequence of str
-        Input features, a subset of :data:`KNOWN_FEATURES`, in this order.
-    held_out_users : float
-        Share of kept users (drawn with ``seed``) whose every window is test, to measure
-        how a model does on people it never saw. 0 (default) holds out nobody.
-    timezone : str or None
-        IANA time zone for hour of day and day of week (default New York); None uses UTC.
+    ``check_ins``: clean check-ins (``user``, ``time`` UTC, ``lat``, ``lon``, ``location_id``), sorted by user then
+    time, as :func:`checkin_traj.cleaning.clean` returns them. ``window``: input check-ins per window (>= 1).
+    ``test_fraction``, ``val_fraction``: shares (0..1, open) of each user's check-ins, the latest, whose windows are
+    test, and of those just before them that are validation. ``min_checkins``: users with fewer check-ins are dropped
+    (and counted); at least ``window + 1``; default: the smallest history with windows in all three splits
+    (:func:`default_min_checkins`). ``features``: input features, a subset of :data:`KNOWN_FEATURES`, in this order.
+    ``held_out_users``: share of kept users (drawn with ``seed``) whose every window is test, to measure how a model
+    does on people it never saw; 0 (default) holds out nobody. ``timezone``: IANA time zone for hour of day and day
+    of week (default New York); None uses UTC.
 
     Raises ``ValueError``: for bad parameters (naming the parameter), columns or ordering of
     ``check_ins``, a window longer than every user's history, or no user left.

@@ -1,12 +1,8 @@
 """What the chapters' training function uses: seeds, the epoch log, the targets, trained runs.
 
 The training itself is on the page: chapter 03 defines ``fit``, ``train_model`` and
-``train_seeds`` (exported to :mod:`checkin_traj.pages.lstm`). This module holds the
-plumbing they lean on: :func:`set_seed`; :class:`EpochLog` (one line per epoch, timed);
-:class:`Targets` (what the network is trained to output, ``"absolute"`` or ``"offset"``,
-and back); :class:`TrainedModel` (one trained network that predicts absolute scaled
-targets whatever it was trained on); :class:`SeedRuns` (one form trained once per seed,
-scored on the validation and the test windows).
+``train_seeds`` (exported to :mod:`checkin_traj.pages.lstm`); this module holds the
+plumbing they lean on.
 """
 
 from __future__ import annotations

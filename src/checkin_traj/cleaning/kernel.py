@@ -103,24 +103,18 @@ def _distance_km(lat_a, lon_a, cos_a, lat_b, lon_b, cos_b):
 @njit(cache=True, nogil=True)
 def _removal_kernel(order, user, time_ns, lat, lon, duplicate, inside, speed_on, max_speed_kmh, stay_on,
                     stay_radius_km, min_stay_ns, reasons, start, stop):
-    """Write the reason code of check-ins ``start:stop`` in (user, time) order into ``reasons``.
+    """Write the reason code of check-ins ``start:stop`` (whole users) in (user, time) order into ``reasons``.
 
-    ``order[k]`` is the row of the k-th check-in by user and time (an empty ``order``: the
-    rows are in that order already); ``start:stop`` holds whole users. Each user's first
-    check-in is kept; every later one is compared with the user's previous *kept*
-    check-in (its anchor):
+    The rule of :func:`checkin_traj.pages.data_cleaning.removal_reasons`. Each user's first check-in is kept; every
+    later one is compared with the user's previous *kept* check-in (its anchor): DUPLICATE when ``duplicate`` says so
+    (it then plays no further part); SPEED when distance / time from the speed anchor exceeds ``max_speed_kmh`` (zero
+    distance is speed 0; zero time with a non-zero distance is an infinite speed); STAY when within ``stay_radius_km``
+    of the stay anchor (the previous check-in that passed the speed step too) and less than ``min_stay_ns`` after it;
+    OUTSIDE when ``inside`` is False (the anchors ignore the city, so a trip out and back is judged as it happened).
 
-    - DUPLICATE when ``duplicate`` says so (it then plays no further part);
-    - SPEED when distance / time from the speed anchor exceeds ``max_speed_kmh`` (zero
-      distance is speed 0; zero time with a non-zero distance is an infinite speed);
-    - STAY when within ``stay_radius_km`` of the stay anchor (the previous check-in that
-      passed the speed step too) and less than ``min_stay_ns`` after it;
-    - OUTSIDE when ``inside`` (by row) is False; the anchors ignore the city, so a trip out
-      and back is judged as it happened.
-
-    ``speed_on`` / ``stay_on`` False switch a step off (its thresholds are then not read);
-    an empty ``duplicate`` or ``inside`` means none / all. ``reasons[k]`` is for the
-    k-th check-in in (user, time) order.
+    ``order[k]`` is the row of the k-th check-in by user and time (empty: the rows are in that order already);
+    ``duplicate`` and ``reasons`` are indexed in that order, ``inside`` by row; an empty ``duplicate`` or ``inside``
+    means none / all. ``speed_on`` / ``stay_on`` False switch a step off (its thresholds are then not read).
     """
     to_rad = math.pi / 180.0
     # speed anchor, stay anchor: row, latitude and longitude (radians), cos(latitude)

@@ -119,17 +119,13 @@ def label_removals(check_ins: pd.DataFrame, thresholds: Thresholds | None = None
 
 
 def clean(check_ins: pd.DataFrame, thresholds: Thresholds | None = None, **overrides):
-    """Clean raw check-ins: sort, drop duplicates, too-fast jumps, repeats, points outside.
+    """Clean raw check-ins: sort by user and time, drop exact duplicates, :func:`filter_speed` and
+    :func:`filter_stays` on each user's whole trajectory, :func:`filter_box`, then dense user ids.
 
-    Steps, in order: sort by user and time; drop exact duplicates; :func:`filter_speed`
-    and :func:`filter_stays` on each user's whole trajectory; :func:`filter_box`; dense
-    user ids (:func:`assign_dense_ids`) on what is kept.
-
-    ``check_ins``: raw check-ins (``user``, ``time``, ``lat``, ``lon``, ``location_id``), in any order; integer ids
-    without missing values, finite coordinates. When it carries ``attrs["read_report"]`` from
-    :func:`checkin_traj.data.snap.read_checkins`, the lines the reader skipped open the report. ``thresholds``: the
-    steps' settings (default :class:`Thresholds()`), with ``**overrides`` of its fields; ``None`` switches a step off,
-    e.g. ``clean(check_ins, max_speed_kmh=250.0)``.
+    ``check_ins``: raw check-ins (``user``, ``time``, ``lat``, ``lon``, ``location_id``), in any order; the lines
+    :func:`checkin_traj.data.snap.read_checkins` skipped (``attrs["read_report"]``) open the report. ``thresholds``:
+    the steps' settings (default :class:`Thresholds()`), with ``**overrides`` of its fields; ``None`` switches a step
+    off, e.g. ``clean(check_ins, max_speed_kmh=250.0)``.
 
     Returns ``(clean_check_ins, report)``: columns ``user`` (dense 0..n_users-1), ``snap_user``, ``time``, ``lat``,
     ``lon``, ``location_id``, sorted by user, then time, index 0..n-1; and the :class:`CleaningReport` (rows removed

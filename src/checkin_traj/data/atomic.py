@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -29,6 +30,15 @@ def atomic_path(path):
         with contextlib.suppress(FileNotFoundError):
             temporary.unlink()
         raise
+
+
+def file_sha256(path) -> str:
+    """The SHA-256 of a file's bytes (hexadecimal), read in blocks of 1 MiB."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _umask():

@@ -150,10 +150,8 @@ def _verify_lines(path: Path, *, n_lines: int, url: str) -> None:
 def fetch_snap(name, *, cache_dir=None, base_url=None, progress=True, downloader=None) -> Path:
     """Path to a full SNAP Gowalla file (a key of :data:`SNAP_REGISTRY`), downloaded on first use and verified.
 
-    pooch downloads to a temporary file renamed into place only once complete and verified.
-    A cached copy is used only when its checksum matches the registry's (or, for a file
-    without a published checksum, the SHA-256 recorded at its first download); one that does
-    not is deleted and downloaded again.
+    A cached copy is used only when its checksum matches the registry's (or the SHA-256 recorded at its
+    first download); one that does not is deleted and downloaded again.
 
     ``cache_dir``: see :func:`cache_dir_path`; ``base_url``: a folder URL to download from instead of SNAP's (a
     mirror, a local test server; default ``$CHECKIN_TRAJ_SNAP_URL`` or the registry's URL); ``progress``: a tqdm bar;

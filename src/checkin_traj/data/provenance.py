@@ -7,14 +7,13 @@ set written only once the cleaning has succeeded; every chapter starts with
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from .atomic import recover, write_set
+from .atomic import file_sha256, recover, write_set
 from .snap import InputError
 from .tables import write_table
 
@@ -47,7 +46,7 @@ def save_clean(workdir, check_ins: pd.DataFrame, *, source, parameters: dict, re
 
     def write_parquet(path):
         write_table(check_ins, path)
-        document["clean_sha256"] = _sha256(path)
+        document["clean_sha256"] = file_sha256(path)
 
     def write_provenance(path):  # last: it records the Parquet file's checksum
         Path(path).write_text(json.dumps(document, indent=1, default=str))
@@ -57,14 +56,6 @@ def save_clean(workdir, check_ins: pd.DataFrame, *, source, parameters: dict, re
         {CLEAN_PARQUET: write_parquet, CLEAN_CSV: lambda path: write_table(check_ins, path), PROVENANCE: write_provenance},
     )
     return {"parquet": paths[CLEAN_PARQUET], "csv": paths[CLEAN_CSV], "provenance": paths[PROVENANCE]}
-
-
-def _sha256(path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def load_clean(workdir, *, data=None) -> pd.DataFrame:
@@ -82,7 +73,7 @@ def load_clean(workdir, *, data=None) -> pd.DataFrame:
     if not path.exists():
         raise FileNotFoundError(f"{path} not found: run chapter 01 (data cleaning) with WORKDIR={str(workdir)!r} first")
     recorded = provenance.get("clean_sha256")
-    if recorded != _sha256(path):
+    if recorded != file_sha256(path):
         raise ValueError(
             f"{path} is not the file its provenance ({data_dir(workdir) / PROVENANCE}) describes "
             f"(SHA-256 recorded {recorded}); run chapter 01 again with WORKDIR={str(workdir)!r}"

@@ -4,22 +4,13 @@ The SNAP ``loc-gowalla_totalCheckins`` file has one check-in per line, no header
 
     user<TAB>2010-10-12T00:21:28Z<TAB>lat<TAB>lon<TAB>location_id
 
-:func:`read_checkins` reads it (plain or gzip, detected by magic bytes) into the raw
-check-ins frame of CONTRIBUTING.md. It first tries one fast pass with ``pyarrow.csv``
-(explicit column types, times parsed by pyarrow, then vectorised range checks). Only when
-that pass fails does a slower, still vectorised, line-oriented pass run: it splits the
-text into lines itself, so every problem is reported with its exact 1-based line number,
-and with ``on_bad_lines="skip"`` it drops and counts the bad lines by reason.
-
+:func:`read_checkins` first tries one fast pass with ``pyarrow.csv`` (explicit column types,
+then vectorised range checks). Only when that pass fails does a slower, still vectorised,
+line-oriented pass run: it reports every problem with its exact 1-based line number, and
+with ``on_bad_lines="skip"`` drops and counts the bad lines by reason (:class:`ReadReport`).
 Both passes accept the same lines and give the same values (the slow one uses the same
 pyarrow parsers per field, behind regular expressions that mirror them; tests check they
 agree). A UTF-8 byte-order mark opening the file is skipped.
-
-Line accounting (:class:`ReadReport`): ``lines_total`` counts every line of the file
-(``\\n``, ``\\r\\n`` or a lone ``\\r`` end a line; a final line end does not start a new
-line). Blank lines (empty or only spaces/tabs) are never an error: they are counted in
-``skipped["blank line"]`` under both policies, so ``rows_read + sum(skipped.values()) ==
-lines_total`` always holds.
 """
 
 from __future__ import annotations
@@ -89,11 +80,11 @@ class InputError(ValueError):
 
 @dataclass
 class ReadReport:
-    """How the lines of one input file (``path``) were used: ``lines_total`` (blank ones included),
-    ``rows_read``, ``skipped`` (reason -> lines not turned into rows: ``"blank line"`` under both
-    policies; ``"header line"``, ``"wrong column count"``, ``"bad latitude"``, ... only with
-    ``on_bad_lines="skip"``) and ``examples``, ``(line, reason, text)`` of the first few
-    skipped lines that were not blank."""
+    """How the lines of one input file (``path``) were used: ``lines_total`` (``\\n``, ``\\r\\n`` or a lone
+    ``\\r`` end a line; blank ones included), ``rows_read``, ``skipped`` (reason -> lines not turned into
+    rows: ``"blank line"`` under both policies, never an error; ``"header line"``, ``"wrong column
+    count"``, ``"bad latitude"``, ... only with ``on_bad_lines="skip"``) and ``examples``,
+    ``(line, reason, text)`` of the first few skipped lines that were not blank."""
 
     path: str
     lines_total: int
@@ -120,9 +111,8 @@ class ReadReport:
 def read_checkins(path, *, on_bad_lines="error", max_skipped=DEFAULT_MAX_SKIPPED):
     """Read a SNAP check-ins file into the raw check-ins frame.
 
-    ``path``: ``user<TAB>time<TAB>lat<TAB>lon<TAB>location_id`` lines, no header, times like ``2010-10-12T00:21:28Z``
-    (UTC); plain text or gzip (detected by magic bytes); a pipe or another stream that can be read only once is read
-    once, into memory. ``on_bad_lines="error"`` raises :class:`InputError` at the first bad line; ``"skip"`` drops bad
+    ``path``: ``user<TAB>time<TAB>lat<TAB>lon<TAB>location_id`` lines (UTC times), plain or gzip; a pipe is read once.
+    ``on_bad_lines="error"`` raises :class:`InputError` at the first bad line; ``"skip"`` drops bad
     lines and counts them by reason in the :class:`ReadReport`. ``max_skipped``: with ``"skip"``, the largest fraction
     of the non-blank lines that may be skipped (default 0.01); more stops the run with :class:`InputError` giving the
     counts by reason (a file in another format would otherwise lose most of its lines silently).

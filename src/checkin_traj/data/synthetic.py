@@ -1,23 +1,17 @@
 """Deterministic synthetic check-ins in SNAP format, for offline use and fast tests.
 
-The generator imitates the structure of the Gowalla data, not its numbers:
+The generator imitates the structure of the Gowalla data, not its numbers: a shared pool of venues (``location_id``
+with fixed coordinates) clustered in neighbourhoods inside the box, with Zipf-like popularity; per user a home and a
+work neighbourhood, a few favourite venues and a heavy-tailed (log-normal) number of check-ins; a daily rhythm (few
+check-ins at night, peaks at lunch and in the evening, local time) and a weekly one (the work neighbourhood on
+weekday working hours, leisure otherwise); consecutive check-ins at most ``80 km/h`` and at least 5 minutes apart.
 
-* a shared pool of venues (``location_id`` with fixed coordinates) clustered in
-  neighbourhoods inside the box, with Zipf-like popularity;
-* each user has a home and a work neighbourhood and a few favourite venues;
-* a daily rhythm (few check-ins at night, peaks at lunch and in the evening, local time)
-  and a weekly one (the work neighbourhood on weekday working hours, leisure otherwise);
-* a heavy-tailed number of check-ins per user (log-normal);
-* consecutive check-ins at most ``80 km/h`` apart and at least 5 minutes apart.
-
-Then faults are injected so every cleaning step has work: ``"teleport"`` (a check-in
-minutes after another, on another continent or in the box's far corner), ``"repeat"``
-(bursts of 1-3 extra check-ins at the same venue, metres and minutes apart), ``"outside"``
-(a check-in moved 1-30 km outside the box), ``"duplicate"`` (a line's exact copy after it).
-
-Each rate is the expected fraction of output rows carrying that fault. Local time is
-the box centre's longitude / 15 hours from UTC (-5 h for New York; daylight saving is
-ignored). Output is ordered like SNAP: users ascending, newest check-in first.
+Then faults are injected so every cleaning step has work, each rate the expected fraction of output rows carrying
+that fault: ``"teleport"`` (a check-in minutes after another, on another continent or in the box's far corner),
+``"repeat"`` (bursts of 1-3 extra check-ins at the same venue, metres and minutes apart), ``"outside"`` (a check-in
+moved 1-30 km outside the box), ``"duplicate"`` (a line's exact copy after it). Local time is the box centre's
+longitude / 15 hours from UTC (-5 h for New York; daylight saving is ignored). Output is ordered like SNAP: users
+ascending, newest check-in first.
 """
 
 from __future__ import annotations
@@ -141,19 +135,16 @@ def generate_checkins(
     *, n_users=300, seed=0, box=NYC_BOX, start="2009-06-01", days=180, n_venues=None, teleport_rate=0.01,
     repeat_burst_rate=0.02, outside_rate=0.01, duplicate_rate=0.002, return_faults=False,
 ):
-    """Generate raw check-ins with realistic structure and injected faults.
+    """Generate raw check-ins with realistic structure and injected faults (the module's docstring describes both).
 
     ``n_users``: users (each has at least one check-in); ~32 check-ins per user on average, so ``n_users=196_591``
     gives about the 6.4 million rows of the SNAP file. ``seed``: of every random choice (the same seed gives identical
     output). ``box``: the city; every clean check-in lies inside it. ``start``, ``days``: first day (UTC) and length in
     days of the period. ``n_venues``: size of the shared venue pool; default ``3 * n_users`` (at least 20).
     ``teleport_rate``, ``repeat_burst_rate``, ``outside_rate``, ``duplicate_rate``: expected fraction of output rows
-    that are teleports, burst repeats, points outside the box and exact duplicate lines, each in [0, 0.5).
-
-    Returns pandas.DataFrame or (pandas.DataFrame, pandas.Series): the raw check-ins (``user``,
-    ``time`` datetime64[ns, UTC], ``lat``, ``lon``, ``location_id``), users ascending and newest
-    first within a user; with ``return_faults``, also each row's fault, ``""`` or one of
-    :data:`FAULT_KINDS`.
+    that are teleports, burst repeats, points outside the box and exact duplicate lines, each in [0, 0.5). Returns a
+    pandas.DataFrame of raw check-ins (``user``, ``time`` datetime64[ns, UTC], ``lat``, ``lon``, ``location_id``) in
+    SNAP's order; with ``return_faults``, also each row's fault (a Series), ``""`` or one of :data:`FAULT_KINDS`.
     """
     check_int("n_users", n_users, minimum=1)
     check_int("seed", seed, minimum=0)

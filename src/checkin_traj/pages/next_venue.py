@@ -15,9 +15,12 @@ except ImportError as _error:
 import keras
 from keras import layers, ops
 
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
+
 from checkin_traj.pages.lstm import fit
 from checkin_traj.training import set_seed
-from checkin_traj.venues.model import FeatureScaler, TrainedRanker, labelled
+from checkin_traj.venues.model import FeatureScaler, StayGate, TrainedRanker, labelled
 
 
 def build_ranker(n_features, size, *, form="features", hidden=64, embedding=32, dropout=0.1, n_venues=1, n_users=1,
@@ -66,3 +69,11 @@ def train_ranker(build, train, val, *, seed, epochs, batch_size, patience, verbo
         label=f"{model.name} seed {seed}", verbose=verbose,
     )
     return TrainedRanker(model, scaler, history)
+
+
+def fit_stay_gate(inputs, stayed):
+    """The stay-or-move gate: a logistic regression of 'the next check-in lies within 1 km of the
+    last one' on a window's standardised inputs (VenueContext.stay_inputs)."""
+    scaler = StandardScaler().fit(inputs)
+    model = LogisticRegression(max_iter=1000).fit(scaler.transform(inputs), stayed)
+    return StayGate(scaler.mean_, scaler.scale_, model.coef_[0], float(model.intercept_[0]))

@@ -1,12 +1,9 @@
 """Architecture diagrams drawn from a Keras model's own layers (no graphviz needed).
 
-:func:`architecture_diagram` reads the layers of a functional :class:`keras.Model`, their
-output shapes and the tensors each one receives (from the model's config), and draws one
-box per layer from the input (top) to the output (bottom). Arrows between neighbouring
-layers are straight; an arrow that skips layers (a residual connection, the encoder's
-state handed to the decoder) is drawn as an arc on the right and labelled with the
-argument it feeds (e.g. ``initial_state``). The figure is therefore the real model: change
-a hyperparameter and the diagram changes with it.
+:func:`architecture_diagram` draws one box per layer of a functional :class:`keras.Model`, from the
+input (top) to the output (bottom); a tensor that skips layers (a residual connection, the encoder's
+state handed to the decoder) is an arc on the right, labelled with the argument it feeds
+(``initial_state``). Change a hyperparameter and the diagram changes with it.
 """
 
 from __future__ import annotations

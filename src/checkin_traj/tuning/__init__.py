@@ -1,12 +1,8 @@
 """Hyperparameter search over the Seq2Seq model with Optuna: the article's grid and a sampler beyond it.
 
-What a trial runs is on chapter 07's page (:mod:`checkin_traj.pages.tuning`):
-``build_tunable_seq2seq``, ``objective`` (build, train with chapter 03's ``train_model``,
-score on the **validation** windows) and the sampler's ``SEARCH_SPACE``. This package is the
-plumbing around them: :mod:`~.space` (the grid, configurations, checks), :mod:`~.storage`
-(journal file, PostgreSQL or SQLite), :mod:`~.study` (:func:`run_study`: resumable, shared
-by any number of workers), :mod:`~.analysis` (reading a study, the chapter's tables) and
-:mod:`~.cli` (``checkin-traj tune``). Optuna and TensorFlow are imported only when needed.
+What a trial runs is on chapter 07's page (:mod:`checkin_traj.pages.tuning`); this package is the
+plumbing around it: :mod:`~.space`, :mod:`~.storage`, :mod:`~.study` (:func:`run_study`),
+:mod:`~.analysis` and :mod:`~.cli` (``checkin-traj tune``). Optuna and TensorFlow are imported only when needed.
 """
 
 from .analysis import (

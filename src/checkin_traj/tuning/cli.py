@@ -1,14 +1,13 @@
 """``checkin-traj tune``: a worker on chapter 07's studies that any number of machines can start.
 
-Every worker reads the run's clean check-ins and windowing protocol (chapters 01 and 02,
-in ``--workdir``), takes chapter 07's parameters (its own defaults, ``--profile``, ``-p``),
-and works on the chapter's studies in ``--storage`` until they are complete: the grid
-(``<STUDY_NAME>-grid``), then the TPE sampler's trials (``<STUDY_NAME>-tpe``). Every trial
-runs the chapter's own objective, imported from the page (:mod:`checkin_traj.pages.tuning`:
-``objective`` and ``SEARCH_SPACE``), on the article's three features. Workers on one
-storage never train a configuration twice, and one that dies mid-trial is noticed when its
-heartbeat stops; its configuration is trained again by another. Chapter 07, run afterwards
-with ``-p STORAGE`` set to the same URL, finds the studies complete and trains no trial.
+Every worker reads the run's clean check-ins and windowing protocol (chapters 01 and 02, in ``--workdir``), takes
+chapter 07's parameters (its own defaults, ``--profile``, ``-p``), and works on the chapter's studies in
+``--storage`` until they are complete: the grid (``<STUDY_NAME>-grid``), then the TPE sampler's trials
+(``<STUDY_NAME>-tpe``). Every trial runs the chapter's own objective, imported from the page
+(:mod:`checkin_traj.pages.tuning`: ``objective`` and ``SEARCH_SPACE``), on the article's three features. Workers on
+one storage never train a configuration twice, and one that dies mid-trial is noticed when its heartbeat stops; its
+configuration is trained again by another. Chapter 07, run afterwards with ``-p STORAGE`` set to the same URL, finds
+the studies complete and trains no trial.
 
     checkin-traj tune --workdir build/full --storage postgresql://tuner:secret@db:5432/tuning --workers 2
 """

@@ -1,13 +1,12 @@
 """Where a study's trials live: storage URLs, opening them, and who may share them.
 
 Following Optuna's guidance for parallel searches (never SQLite for parallel optimisation):
-``journal:///relative.journal``, ``journal:////absolute/tuning.journal`` or a plain path,
-the default (:func:`default_storage`), is an append-only journal file for **several
-processes on one machine** (Optuna's journal storage has no heartbeat, so this module adds
-one to find trials a dead worker left running); ``postgresql://user:password@host:5432/db``
-(the ``postgres`` extra) serves **several machines**; ``sqlite:///path/tuning.db`` (or a path
-ending in ``.db``, ``.sqlite``, ``.sqlite3``) a **single process** only. A storage that
-cannot be read raises :class:`StorageError` naming the file or the (password-free) URL.
+``journal:///relative.journal``, ``journal:////absolute/tuning.journal`` or a plain path, the default
+(:func:`default_storage`), is an append-only journal file for **several processes on one machine** (Optuna's journal
+storage has no heartbeat, so this module adds one to find trials a dead worker left running);
+``postgresql://user:password@host:5432/db`` (the ``postgres`` extra) serves **several machines**;
+``sqlite:///path/tuning.db`` (or a path ending in ``.db``, ``.sqlite``, ``.sqlite3``) a **single process** only. A
+storage that cannot be read raises :class:`StorageError` naming the file or the (password-free) URL.
 """
 
 from __future__ import annotations

@@ -1,20 +1,16 @@
 """Running a study: chapter 07's objective, called on every configuration of a grid or a sampler's space.
 
-The objective is the function a trial runs, written on chapter 07's page
-(``checkin_traj.pages.tuning.objective``); :func:`run_study` does the bookkeeping around
-it: the queue, resuming, several workers, and what each trial stores.
+The objective is the function a trial runs, written on chapter 07's page (``checkin_traj.pages.tuning.objective``);
+:func:`run_study` does the bookkeeping around it: the queue, resuming, several workers, and what each trial stores.
 
-How the grid is run: each configuration is put in Optuna's queue
-(:meth:`optuna.study.Study.enqueue_trial`) as a ``WAITING`` trial, and the storage hands
-each waiting trial to exactly one worker. Only configurations without a ``COMPLETE``,
-``WAITING`` or ``RUNNING`` trial are queued, so a repeated call resumes: completed
-configurations are not trained again, and one whose trial failed (an exception, Ctrl-C) or
-was left ``RUNNING`` by a dead worker (no heartbeat for ``2 * heartbeat_s`` seconds) is.
-If two workers queue the same configuration at once, the later trial is skipped without
-training (``PRUNED``, user attribute ``skipped``). Optuna's own
-:class:`~optuna.samplers.GridSampler` is not used: it may run a configuration twice when
-workers run concurrently, never retries a failed configuration, and re-runs one when an
-exhausted study is optimized again.
+How the grid is run: each configuration is put in Optuna's queue (:meth:`optuna.study.Study.enqueue_trial`) as a
+``WAITING`` trial, and the storage hands each waiting trial to exactly one worker. Only configurations without a
+``COMPLETE``, ``WAITING`` or ``RUNNING`` trial are queued, so a repeated call resumes: completed configurations are
+not trained again, and one whose trial failed (an exception, Ctrl-C) or was left ``RUNNING`` by a dead worker (no
+heartbeat for ``2 * heartbeat_s`` seconds) is. If two workers queue the same configuration at once, the later trial
+is skipped without training (``PRUNED``, user attribute ``skipped``). Optuna's own
+:class:`~optuna.samplers.GridSampler` is not used: it may run a configuration twice when workers run concurrently,
+never retries a failed configuration, and re-runs one when an exhausted study is optimized again.
 """
 
 from __future__ import annotations

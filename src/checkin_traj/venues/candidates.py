@@ -1,12 +1,13 @@
 """Candidate sets per window: the user's own venues, venues near the last check-in (a
-haversine BallTree), transitions from the last venue and popular venues, merged in that
-order without repeats and cut at ``size``. Fit on training rows only.
+k-d tree of points on the unit sphere, whose straight-line distance orders venues as the
+great-circle distance does), transitions from the last venue and popular venues, merged in
+that order without repeats and cut at ``size``. Fit on training rows only.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from sklearn.neighbors import BallTree
+from scipy.spatial import cKDTree
 
 from ..checks import check_int
 from .baselines import VenueBaselines
@@ -20,18 +21,17 @@ class CandidateGenerator:
     def __init__(self, baselines: VenueBaselines, venue_lat, venue_lon, *, n_near: int = 50):
         self.baselines = baselines
         self.n_near = check_int("n_near", n_near, minimum=0)
-        coords = np.radians(np.column_stack([np.asarray(venue_lat, float), np.asarray(venue_lon, float)]))
-        if not np.isfinite(coords).all():
+        lat, lon = np.asarray(venue_lat, float), np.asarray(venue_lon, float)
+        if not (np.isfinite(lat).all() and np.isfinite(lon).all()):
             raise ValueError("venue coordinates must be finite")
-        self.tree = BallTree(coords, metric="haversine")
-        self.n_venues = len(coords)
+        self.tree = cKDTree(_on_sphere(lat, lon))
+        self.n_venues = len(lat)
 
     def near(self, lat, lon) -> np.ndarray:
         """Ids of the ``n_near`` venues nearest each point, nearest first (n, n_near)."""
         k = min(self.n_near, self.n_venues)
-        points = np.radians(np.column_stack([np.asarray(lat, float), np.asarray(lon, float)]))
-        _, idx = self.tree.query(points, k=k)
-        return idx
+        _, idx = self.tree.query(_on_sphere(np.asarray(lat, float), np.asarray(lon, float)), k=[*range(1, k + 1)])
+        return np.asarray(idx, dtype=np.int64).reshape(len(np.atleast_1d(lat)), k)
 
     def generate(self, users, last_venues, last_lat, last_lon, *, size: int = 200, drop_own=None, drop_all=None, own=None) -> np.ndarray:
         """Candidate ids (n, size), -1 padded: own, near, transitions (the user's, then all
@@ -75,6 +75,12 @@ class CandidateGenerator:
             merged[merged == drop_all[start:stop, None]] = -1
             out[start:stop] = _first_unique(merged, size)
         return out
+
+
+def _on_sphere(lat, lon) -> np.ndarray:
+    """Points (degrees) on the unit sphere, (n, 3): their chord distance grows with the great-circle distance."""
+    lat, lon = np.radians(lat), np.radians(lon)
+    return np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
 
 
 def _padded(lists, size) -> np.ndarray:

@@ -13,6 +13,7 @@ from ..checks import check_int, check_positive
 
 __all__ = [
     "FeatureScaler", "ranker_inputs", "labelled", "TrainedRanker", "top_venues", "probabilities", "place_mass", "PlaceMass",
+    "StayGate", "stay_or_move",
 ]
 
 
@@ -116,19 +117,16 @@ def probabilities(scores) -> np.ndarray:
 
 @dataclass
 class PlaceMass:
-    """For each window's ``pool`` most probable candidates: their ids, probabilities, the
-    probability mass within the radius of each, and whether each lies within the radius of
-    the last check-in (see :func:`place_mass`)."""
+    """For each window's ``pool`` most probable candidates: their ids, probabilities and the
+    probability mass within the radius of each (see :func:`place_mass`)."""
 
     top: np.ndarray
     top_p: np.ndarray
     mass: np.ndarray
-    near_last: np.ndarray
 
-    def pick(self, stay_weight=0.0, *, k=10) -> np.ndarray:
-        """The top ``k`` venues by ``mass + stay_weight * near_last`` (ties: by probability), -1 padded."""
-        score = self.mass + float(stay_weight) * self.near_last
-        score = np.where((self.top >= 0) & (self.top_p > 0), score, -np.inf)
+    def pick(self, *, k=10) -> np.ndarray:
+        """The top ``k`` venues by their mass (ties: by probability), -1 padded."""
+        score = np.where((self.top >= 0) & (self.top_p > 0), self.mass, -np.inf)
         rerank = np.argsort(-score, axis=1, kind="stable")  # the pool is sorted by probability: ties keep it
         ranked = np.take_along_axis(self.top, rerank, axis=1)[:, :k]
         out = np.where(np.take_along_axis(np.isfinite(score), rerank, axis=1)[:, :k], ranked, -1)
@@ -136,23 +134,51 @@ class PlaceMass:
             out = np.pad(out, ((0, 0), (0, k - out.shape[1])), constant_values=-1)
         return out
 
+    @property
+    def best(self) -> np.ndarray:
+        """Each window's largest mass: the probability that its picked venue lies within the radius."""
+        return np.where((self.top >= 0) & (self.top_p > 0), self.mass, 0.0).max(axis=1)
+
+
+@dataclass
+class StayGate:
+    """The stay-or-move gate (fit on chapter 08's page, ``fit_stay_gate``): the probability that the
+    next check-in lies within 1 km of the last one, a logistic regression on standardised inputs."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: float
+
+    def probability(self, inputs) -> np.ndarray:
+        """P(stay) for each row of ``inputs`` (n, len(STAY_FEATURE_NAMES))."""
+        z = ((np.asarray(inputs, dtype=np.float64) - self.mean) / self.scale) @ self.coef + self.intercept
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+def stay_or_move(mass, stay_probability, *, factor=1.0):
+    """Where the place pick stays at the last position: where the gate's probability that the next
+    check-in lies within 1 km of it is at least ``factor`` times the best venue's mass (a bool per window;
+    ``factor`` inf: never)."""
+    check_positive("factor", factor, allow_inf=True)
+    return np.asarray(stay_probability, dtype=np.float64) >= factor * mass.best
+
 
 #: The place pick's defaults (:func:`place_mass`): the radius of a place, and how many of the likeliest venues are places.
 PLACE_RADIUS_KM, PLACE_POOL = 1.0, 50
 
 
-def place_mass(probs, candidates, venue_lat, venue_lon, last_lat, last_lon, *, radius_km=PLACE_RADIUS_KM,
+def place_mass(probs, candidates, venue_lat, venue_lon, last_lat, *, radius_km=PLACE_RADIUS_KM,
                pool=PLACE_POOL) -> PlaceMass:
     """The probability that the next check-in lies within ``radius_km`` of each likely venue.
 
     The ranker's probabilities say where the next venue is likely to be; when they are
     spread over venues close together, the venue at the centre of that mass is a better
     guess of the *place* than the single most probable venue. Each of the ``pool`` most
-    probable candidates ``j`` gets ``sum_c p_c [d(j, c) <= radius]``;
-    :meth:`PlaceMass.pick` adds ``stay_weight [d(j, last) <= radius]``, which stands for the
-    next check-ins outside the candidates (they mostly stay near the last one), and ranks.
-    Distances are planar (equirectangular at the last check-in's latitude), within a fraction
-    of a per cent of the haversine distance over a city.
+    probable candidates ``j`` gets ``sum_c p_c [d(j, c) <= radius]``, and :meth:`PlaceMass.pick`
+    ranks them by it (:func:`stay_or_move` may keep the last position instead). Distances are
+    planar (equirectangular at the last check-in's latitude), within a fraction of a per cent of
+    the haversine distance over a city.
     """
     probs = np.asarray(probs, dtype=np.float64)
     candidates = np.asarray(candidates)
@@ -173,7 +199,4 @@ def place_mass(probs, candidates, venue_lat, venue_lon, last_lat, last_lon, *, r
         s = slice(start, start + 1024)
         d2 = (ty[s, :, None] - y[s, None, :]) ** 2 + (tx[s, :, None] - x[s, None, :]) ** 2
         mass[s] = ((d2 <= radius_km**2) * probs[s, None, :]).sum(axis=2)
-    ly = np.asarray(last_lat, float)[:, None] * km_per_deg
-    lx = np.asarray(last_lon, float)[:, None] * km_per_deg * scale
-    near_last = (((ty - ly) ** 2 + (tx - lx) ** 2) <= radius_km**2).astype(np.float64)
-    return PlaceMass(top=top, top_p=top_p, mass=mass, near_last=near_last)
+    return PlaceMass(top=top, top_p=top_p, mass=mass)

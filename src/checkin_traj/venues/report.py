@@ -9,7 +9,9 @@ functions with explicit arguments, each taking what the previous ones returned::
     baseline = baseline_values(context, "test", persistence=baselines.predictions["persistence"])
     runs = {form: {seed: score_run(train_ranker(...), context, windows) for seed in SEEDS} for form in FORMS}
     best = best_form(runs)                                          # on the validation windows
-    picks = place_picks(runs, best, context, windows)                # the stay weight chosen on validation
+    gate = fit_stay_gate(*context.stay_inputs("train"))             # stay or move, on the page
+    stay = {split: gate.probability(context.stay_inputs(split)[0]) for split in ("val", "test")}
+    picks = place_picks(runs, best, context, windows, stay)          # the gate's factor chosen on validation
     table = results_frame(baseline, runs, picks)                     # every baseline and ranker, test windows
     verdicts = judge_ranker(runs, best, picks, baseline, data.test.user, bars=[...])
 
@@ -25,18 +27,19 @@ import numpy as np
 import pandas as pd
 
 from ..checks import check_positive
+from ..geo import haversine_km
 from ..report import wrapped
 from ..verdicts import best_run, compare, window_losses
 from .evaluate import baseline_rankings
 from .features import _lookup
 from .metrics import acc_at_k, ndcg_at_k, reciprocal_rank, top_km_error
-from .model import PLACE_RADIUS_KM, place_mass, probabilities, top_venues
+from .model import PLACE_RADIUS_KM, place_mass, probabilities, stay_or_move, top_venues
 
 __all__ = [
     "TABLE_METRICS", "RANKING_METRICS", "DISTANCE_METRICS", "FORM_LABELS", "PLACE_LABEL", "PERSISTENCE",
     "window_metrics", "summarise", "top_km", "where_next_goes", "baseline_values", "score_run", "seed_table",
-    "best_form", "PlacePicks", "place_picks", "results_frame", "distance_frame", "judge_ranker", "metric_values",
-    "readable"
+    "best_form", "visited", "repeat_caption", "PlacePicks", "place_picks", "lever_table", "results_frame", "distance_frame",
+    "judge_ranker", "metric_values", "readable"
 ]
 
 #: Columns of the saved tables, in order: the ranking metrics, then the distance of the top venue.
@@ -68,6 +71,7 @@ HEADERS = {
     "val acc@1": ("top-1 accuracy (%)", "percent"),
     "val km_median": ("median distance (km)", "km"),
     "val within_1km": ("within 1 km (%)", "percent"),
+    "stay share": ("picks that stay (%)", "percent"),
     "persistence: within 1 km": ("persistence: within 1 km (%)", "percent"),
     "place pick: within 1 km": ("place pick: within 1 km (%)", "percent"),
     "persistence: median km": ("persistence: median distance (km)", "km"),
@@ -122,15 +126,26 @@ def top_km(context, ranked, split) -> np.ndarray:
 # --------------------------------------------------------------------------- the windows and the baselines
 
 
+def visited(context, split="test") -> np.ndarray:
+    """Per window of ``split``: whether its user had visited its next venue in training (memory, not exploration)."""
+    part = context.data.split(split)
+    target, user = context.ids[part.target_row], context.users[part.target_row]
+    return (target >= 0) & (_lookup(context.user_visits, user * np.int64(context.n_venues) + np.maximum(target, 0)) > 0)
+
+
+def repeat_caption(context, split="test", windows=None) -> str:
+    """The line under a venue table: the **repeat rate** of its windows (``windows``: a mask, all by default)."""
+    rate = visited(context, split)[slice(None) if windows is None else windows].mean()
+    return f"Repeat rate: {rate:.1%} of these windows' next venues had been visited by their user in training."
+
+
 def where_next_goes(context, test_windows) -> pd.DataFrame:
     """Where the test windows' next check-ins go: a venue the user knows, the last venue, a venue
     absent from training, one of the candidates (the ceiling of any ranker)."""
     part = context.data.test
     target = context.ids[part.target_row]
-    user = context.users[part.target_row]
-    visited = _lookup(context.user_visits, user * np.int64(context.n_venues) + np.maximum(target, 0)) > 0
     rows = {
-        "a venue the user visited in training": float(np.mean(visited & (target >= 0))),
+        "a venue the user visited in training": float(visited(context, "test").mean()),
         "the last input check-in's venue": float(np.mean((target >= 0) & (target == context.ids[part.target_row - 1]))),
         "a venue absent from every training row": float(np.mean(target < 0)),
         f"one of the {context.size} candidates": test_windows.recall,
@@ -202,57 +217,78 @@ def best_form(runs, *, metric="acc@1") -> str:
 
 @dataclass(frozen=True)
 class PlacePicks:
-    """The best form's venue picked for the *place*, per seed (:func:`place_picks`).
-
-    ``stay_weight``: chosen on the validation windows; ``table``: per stay weight tried, the validation ``val
-    within_1km``, ``val km_median`` and ``val acc@1`` (mean over seeds); ``test``: seed -> per-window metrics of the
-    picks on the test windows (:func:`window_metrics`).
-    """
+    """The best form's place pick per seed (:func:`place_picks`): ``factor`` of the stay-or-move gate,
+    chosen on the validation windows; ``table``: per factor tried, the validation ``val km_median``,
+    ``val within_1km`` and ``stay share`` (mean over seeds); ``test``: seed -> per-window metrics of
+    the picks on the test windows (:func:`window_metrics`), ``val`` on the validation windows and
+    ``val_moving`` there without the stay option; ``stay_share``: the test picks that stay."""
 
     form: str
-    stay_weight: float
+    factor: float
     table: pd.DataFrame
     test: dict
+    stay_share: float
+    val: dict
+    val_moving: dict
 
 
-def place_picks(runs, form, context, windows, *, stay_weights=(0.0, 0.25, 0.5, 1.0, 2.0), radius_km=PLACE_RADIUS_KM) -> PlacePicks:
-    """The venue of ``form``'s probabilities picked for the *place* (:func:`checkin_traj.venues.model.place_mass`).
+def place_picks(runs, form, context, windows, stay, *, factors=(0.5, 0.75, 1.0, 1.5, 2.0), radius_km=PLACE_RADIUS_KM):
+    """The place of ``form``'s probabilities: the venue at the centre of their mass
+    (:func:`checkin_traj.venues.model.place_mass`), or the last position itself where the
+    stay-or-move gate's probability ``stay[split]`` is worth more (:func:`checkin_traj.venues.model.stay_or_move`).
 
-    For every stay weight, the validation share of windows whose picked venue lies within 1 km
-    of the real check-in (mean over seeds); the weight with the highest share is kept, and the
-    test windows are scored with it (never the other way round).
+    Every factor is tried on the validation windows; the one with the lowest median distance (mean
+    over seeds; ties: the larger share within 1 km) is kept, and the test windows are scored with
+    it (never the other way round). A pick that stays is the last venue, at persistence's distance.
     """
-    by_seed = runs[form]
-    masses = {}
+    by_seed, picked = runs[form], {}
     for split in ("val", "test"):
         part = context.data.split(split)
-        masses[split] = {
-            seed: place_mass(
-                run[f"probs_{split}"], windows[split].candidates, context.venue_lat, context.venue_lon,
-                part.last_raw[:, 2], part.last_raw[:, 1], radius_km=radius_km,
-            )
-            for seed, run in by_seed.items()
-        }
-    target_val = windows["val"].target
+        step = haversine_km(part.last_raw[:, 2], part.last_raw[:, 1], part.y_raw[:, 2], part.y_raw[:, 1])
+        for seed, run in by_seed.items():
+            mass = place_mass(run[f"probs_{split}"], windows[split].candidates, context.venue_lat, context.venue_lon,
+                              part.last_raw[:, 2], radius_km=radius_km)
+            venues = mass.pick()
+            picked[split, seed] = mass, venues, np.asarray(top_km(context, venues, split)), step
+
+    def score(split, factor):
+        out, stays = {}, []
+        for seed in by_seed:
+            mass, venues, km, step = picked[split, seed]
+            stay_here = stay_or_move(mass, stay[split], factor=factor)
+            last = windows[split].last_venue[:, None]
+            ranked = np.where(stay_here[:, None], np.concatenate([last, venues[:, :-1]], axis=1), venues)
+            out[seed] = window_metrics(ranked, windows[split].target, np.where(stay_here, step, km))
+            stays.append(stay_here.mean())
+        return out, float(np.mean(stays))
+
     rows = {}
-    for weight in stay_weights:
-        values = [
-            window_metrics(mass.pick(weight), target_val, top_km(context, mass.pick(weight), "val"))
-            for mass in masses["val"].values()
-        ]
-        rows[float(weight)] = {
-            "val within_1km": float(np.mean([v["within_1km"].mean() for v in values])),
-            "val km_median": float(np.mean([np.nanmedian(v["km"]) for v in values])),
-            "val acc@1": float(np.mean([v["acc@1"].mean() for v in values])),
-        }
-    table = pd.DataFrame(rows).T.rename_axis("stay weight")
-    stay_weight = float(table["val within_1km"].idxmax())
-    target_test = windows["test"].target
-    test = {}
-    for seed, mass in masses["test"].items():
-        ranked = mass.pick(stay_weight)
-        test[seed] = window_metrics(ranked, target_test, top_km(context, ranked, "test"))
-    return PlacePicks(form=form, stay_weight=stay_weight, table=table, test=test)
+    for factor in factors:
+        values, stays = score("val", factor)
+        rows[float(factor)] = {"val km_median": float(np.mean([np.median(v["km"]) for v in values.values()])),
+                               "val within_1km": float(np.mean([v["within_1km"].mean() for v in values.values()])),
+                               "stay share": stays}
+    table = pd.DataFrame(rows).T.rename_axis("gate factor")
+    factor = float(table.sort_values(["val km_median", "val within_1km"], ascending=[True, False], kind="stable").index[0])
+    test, stay_share = score("test", factor)
+    return PlacePicks(form=form, factor=factor, table=table, test=test, stay_share=stay_share,
+                      val=score("val", factor)[0], val_moving=score("val", np.inf)[0])
+
+
+def lever_table(rows, users, *, metrics=("acc@1", "km_median", "within_1km"), n_boot=1000) -> pd.DataFrame:
+    """The ablation table: per lever, the validation ``metrics`` with it and their difference from the
+    same ranker without it, with the book's 95 % interval over ``users`` (:func:`checkin_traj.verdicts.compare`).
+    ``rows``: label -> (per-window metrics with the lever, without it), :func:`window_metrics`."""
+    table = {}
+    for label, (with_it, without) in rows.items():
+        table[label] = row = {}
+        for metric in metrics:
+            loss = "km" if metric == "km_median" else metric
+            verdict = compare(with_it[loss], without[loss], users, metric=metric, n_boot=n_boot)
+            row[metric] = summarise(with_it)[metric]
+            row.update({f"{metric} {part}": getattr(verdict.difference, part) for part in ("estimate", "low", "high")})
+            row[f"{metric} outcome"] = verdict.outcome
+    return pd.DataFrame(table).T
 
 
 # --------------------------------------------------------------------------- results
@@ -285,15 +321,10 @@ def results_frame(baseline, runs, picks=None, *, windows=None) -> pd.DataFrame:
 
 
 def distance_frame(persistence_km, place_km, *, radius_km=1.0) -> pd.DataFrame:
-    """Why persistence is hard to beat on distance: the test windows split by whether the next
-    check-in lies within ``radius_km`` of the last one.
-
-    Persistence is within ``radius_km`` on every window of the first part and on none of the
-    second, by definition; the place pick has to win on the second part what it loses on the
-    first. Per part: its share of the test windows, and the share within ``radius_km`` and the
-    median km of persistence (``persistence_km``, (n,): the step to the next check-in) and of
-    the place pick (``place_km``: one (n,) array per seed; mean over seeds).
-    """
+    """The test windows split by whether the next check-in lies within ``radius_km`` of the last one
+    (persistence is right on all of the first part, on none of the second). Per part: its share,
+    the share within ``radius_km`` and the median km of persistence (``persistence_km``, (n,)) and
+    of the place pick (``place_km``: one (n,) array per seed; mean over seeds)."""
     check_positive("radius_km", radius_km)
     persistence = np.asarray(persistence_km, dtype=float)
     picks = [np.asarray(km, dtype=float) for km in place_km]
@@ -348,24 +379,27 @@ def metric_values(table) -> dict:
 # --------------------------------------------------------------------------- shown
 
 
-def _text(value, spread, kind) -> str:
+def _text(value, spread, kind, change=None) -> str:
     if value is None or not np.isfinite(value):
         return ""
     scale, digits = (100.0 if kind == "percent" else 1.0), _DIGITS[kind]
     text = f"{scale * value:.{digits}f}"
     if spread is not None and np.isfinite(spread):
         text += f" ± {scale * spread:.{digits}f}"
+    if change is not None:  # a lever's difference and its interval (lever_table)
+        estimate, low, high = (scale * part for part in change)
+        text += f" ({estimate:+.{digits}f} [{low:+.{digits}f}, {high:+.{digits}f}])"
     return text
 
 
-def readable(frame, columns=None, *, index=None, width="9em"):
+def readable(frame, columns=None, *, index=None, width="9em", caption=None):
     """A table as a reader reads it: headers in words with their units, numbers rounded to what
     they mean (shares in %, km to 10 m, MRR and NDCG to 3 decimals), ``mean ± std`` where a
     ``<column> std`` column holds the spread over seeds, blank where there is no number, and
     cells that wrap so that the table fits the page's column. ``frame``: a table of this module
     (a seed table's rows are named by form and seed); ``columns``: those shown, in order (keys
     of :data:`HEADERS`; by default all that have one; a row left empty is dropped); ``index``:
-    the header of the row labels.
+    the header of the row labels; ``caption``: a line shown under the table.
     """
     if {"form", "seed"} <= set(frame.columns):  # a seed table: one row per form and seed
         labels = [f"{FORM_LABELS.get(form, form)}, seed {seed}" for form, seed in zip(frame["form"], frame["seed"])]
@@ -381,6 +415,8 @@ def readable(frame, columns=None, *, index=None, width="9em"):
                     frame.at[row, column],
                     frame.at[row, f"{column} std"] if f"{column} std" in frame.columns else None,
                     HEADERS[column][1],
+                    [frame.at[row, f"{column} {part}"] for part in ("estimate", "low", "high")]
+                    if f"{column} estimate" in frame.columns else None,
                 )
                 for row in frame.index
             ]
@@ -390,4 +426,6 @@ def readable(frame, columns=None, *, index=None, width="9em"):
     )
     shown = shown[(shown != "").any(axis=1)]
     shown.columns.name = index  # shown in the table's top left corner, not on a row of its own
-    return wrapped(shown, width=width)
+    style = wrapped(shown, width=width)
+    return style.set_caption(caption).set_table_styles([{"selector": "caption", "props": [("caption-side", "bottom")]}],
+                                                      overwrite=False) if caption else style
