@@ -385,6 +385,9 @@ def test_tables_read_in_words_with_blank_cells_and_the_spread():
     assert shown.loc["user's most frequent venues"].tolist() == ["50.0 ± 12.5", "0.750"]
     distance = readable(table, ["km_median", "within_1km"]).data
     assert distance.loc["persistence (last position)"].tolist() == ["1.62", "50.0"]
+    one_seed = results_frame({}, {"features": {0: {"test": values["user_frequent"]}}})  # a single seed has no spread
+    assert np.isnan(one_seed.loc["ranker (features)", "acc@1 std"])
+    assert readable(one_seed, ["acc@1"]).data.iloc[0, 0] == "50.0"
     frame = pd.DataFrame({"val acc@1": [0.1]}, index=[0.25])
     assert readable(frame).data.index.tolist() == ["0.25"]
     with pytest.raises(ValueError, match="header in words"):

@@ -298,7 +298,7 @@ def _spread(rows, label, per_seed):
     rows[label] = {metric: float(np.mean([values[metric] for values in per_seed])) for metric in TABLE_METRICS}
     rows[label]["seeds"] = len(per_seed)
     for metric in ("acc@1", "km_median", "within_1km"):
-        spread = np.std([values[metric] for values in per_seed], ddof=1) if len(per_seed) > 1 else 0.0
+        spread = np.std([values[metric] for values in per_seed], ddof=1) if len(per_seed) > 1 else np.nan  # none of one seed
         rows[label][f"{metric} std"] = float(spread)
 
 
