@@ -175,7 +175,8 @@ def predict(history, *, workdir, k=5) -> pd.DataFrame:
     (False: absent from training, no user counts), ``window_checkins``, the venue's
     ``location_id``, ``lat``, ``lon``, ``probability`` (softmax over the candidates),
     ``km_from_last``, ``place_pick`` (chapter 08's place pick; its row follows the top ``k``
-    when it ranks lower), ``stays`` (the pick stays at the last check-in's venue), and when the user's next check-in comes by chapter 06's saved model
+    when it ranks lower), ``stays`` (the pick stays at the last check-in's venue), and when the
+    user's next check-in comes by chapter 06's saved model
     (:mod:`checkin_traj.next_time`): ``gap_minutes`` after the last check-in, ``expected_at``
     (UTC) and its interval ``expected_from``..``expected_until`` (the saved level, 80 %: the
     validation residuals' quantiles). ``attrs["unknown_venues"]``: check-ins per venue the model

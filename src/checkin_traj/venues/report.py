@@ -262,9 +262,10 @@ def place_picks(runs, form, context, windows, stay, *, factors=(0.5, 0.75, 1.0, 
             stays.append(stay_here.mean())
         return out, float(np.mean(stays))
 
-    rows = {}
+    rows, val = {}, {}
     for factor in factors:
         values, stays = score("val", factor)
+        val[float(factor)] = values
         rows[float(factor)] = {"val km_median": float(np.mean([np.median(v["km"]) for v in values.values()])),
                                "val within_1km": float(np.mean([v["within_1km"].mean() for v in values.values()])),
                                "stay share": stays}
@@ -272,7 +273,7 @@ def place_picks(runs, form, context, windows, stay, *, factors=(0.5, 0.75, 1.0, 
     factor = float(table.sort_values(["val km_median", "val within_1km"], ascending=[True, False], kind="stable").index[0])
     test, stay_share = score("test", factor)
     return PlacePicks(form=form, factor=factor, table=table, test=test, stay_share=stay_share,
-                      val=score("val", factor)[0], val_moving=score("val", np.inf)[0])
+                      val=val[factor], val_moving=score("val", np.inf)[0])
 
 
 def lever_table(rows, users, *, metrics=("acc@1", "km_median", "within_1km"), n_boot=1000) -> pd.DataFrame:
