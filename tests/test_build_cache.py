@@ -419,7 +419,8 @@ def test_a_workdir_that_is_a_file_is_refused_in_one_line(project, tmp_path, monk
 def test_the_full_profile_says_how_long_it_takes_before_starting(project, capsys):
     (project / "_toc.yml").write_text("format: jb-book\nroot: book/intro\n")  # no chapters: nothing executes
     build.run("full", root=project, book=False, progress=False)
-    assert capsys.readouterr().out.startswith("[full] the full profile runs every chapter with the book's own parameters: about an hour")
+    assert capsys.readouterr().out.startswith(
+        f"[full] the full profile runs every chapter with the book's own parameters: {build.PROFILE_TIMES['full']} on two cores")
 
 
 def test_rerender_prose_keeps_outputs_and_takes_the_new_markdown():

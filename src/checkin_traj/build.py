@@ -48,9 +48,11 @@ CACHE_FILE = "cache.json"  # in the workdir: the key and outputs of each execute
 CACHE_DIR = "cache"  # in the workdir: the last executed notebook of each chapter
 CACHE_VERSION = 2  # 2: files read and written by content; no package-wide hash
 NOT_OUTPUTS = ("site", CACHE_DIR, CACHE_FILE, "timings.json")  # workdir entries that are the build's own
+# How long each profile takes on two cores with every chapter executing: README, "How long things take"
+PROFILE_TIMES = {"full": "about an hour and a half", "workshop": "about 30 minutes", "test": "a few minutes on synthetic data"}
 FULL_PROFILE_NOTE = (
-    "the full profile runs every chapter with the book's own parameters: about an hour on two cores when all of them "
-    "execute (--profile workshop: about 30 minutes; --profile test: a few minutes on synthetic data)"
+    f"the full profile runs every chapter with the book's own parameters: {PROFILE_TIMES['full']} on two cores when all "
+    f"of them execute (--profile workshop: {PROFILE_TIMES['workshop']}; --profile test: {PROFILE_TIMES['test']})"
 )
 LIBRARIES = ("numpy", "pandas", "pyarrow", "numba", "scikit-learn", "tensorflow", "keras", "optuna", "myst-nb", "papermill")
 
@@ -753,7 +755,7 @@ def _record_timings(path: Path, seconds: dict) -> None:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of a build, for ``checkin-traj build`` and ``python -m checkin_traj.build``."""
     parser.add_argument("--profile", choices=PROFILES, default="full",
-                        help="the chapters' parameters (notebooks/parameters.yml); default: full, about an hour")
+                        help=f"the chapters' parameters (notebooks/parameters.yml); default: full, {PROFILE_TIMES['full']}")
     parser.add_argument("--chapters", nargs="+", help="chapter names or number prefixes (default: all); always executed")
     parser.add_argument("--no-book", action="store_true", help="execute the chapters only")
     parser.add_argument("--workdir", help="the run's folder (default build/<profile>)")

@@ -1,7 +1,7 @@
 """The ``checkin-traj`` command line: ``build``, ``run``, ``page``, ``clean``, ``fetch``, ``predict``
 and ``tune`` (from :mod:`checkin_traj.tuning.cli`, when installed); ``checkin-traj COMMAND --help``.
 
-``build`` without ``--profile`` runs the full profile (about an hour). ``run`` checks every
+``build`` without ``--profile`` runs the full profile (``build.PROFILE_TIMES``). ``run`` checks every
 ``-p`` (name, type, value) before anything runs, runs or names the chapters it needs first,
 executes the chapter into ``DIR/site/notebooks/`` and renders it as one HTML page.
 
@@ -267,7 +267,7 @@ def _add_tune(subparsers) -> None:
 
 def make_parser() -> argparse.ArgumentParser:
     """The argument parser of ``checkin-traj`` (every subcommand)."""
-    from .build import FULL_PROFILE_NOTE, PROFILES, add_arguments
+    from .build import FULL_PROFILE_NOTE, PROFILE_TIMES, PROFILES, add_arguments
     from .data.snap import DEFAULT_MAX_SKIPPED
 
     parser = argparse.ArgumentParser(prog="checkin-traj", description="Predicting Gowalla check-ins in New York City.")
@@ -276,7 +276,7 @@ def make_parser() -> argparse.ArgumentParser:
 
     build = subparsers.add_parser(
         "build",
-        help="execute the chapters of a profile and build the HTML book (the full profile: about an hour)",
+        help=f"execute the chapters of a profile and build the HTML book (the full profile: {PROFILE_TIMES['full']})",
         description="Execute the chapters of a profile (those whose inputs changed) and build the HTML book. "
         f"Without --profile, {FULL_PROFILE_NOTE}.",
     )
