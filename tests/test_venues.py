@@ -326,6 +326,27 @@ def _marked_windows(n=400, size=6, seed=0):
     return windows(np.arange(int(0.75 * n))), windows(np.arange(int(0.75 * n), n))
 
 
+def test_feature_scaler_is_the_mean_and_spread_of_the_real_candidates_only():
+    from checkin_traj.venues.model import FeatureScaler
+
+    train, _ = _marked_windows(n=40)
+    train.features[:, :, 0] += 1000.0  # a large offset: the spread must not drown in it
+    train.features[:, -1] = 77.0  # padding: must not count
+    train.features[:, :, 1] = 3.0  # constant over the real candidates: spread 1, not 0
+    train.features[:, -1, 1] = 0.0
+    real = train.features[train.candidates >= 0].astype(np.float64)
+    for chunk in (7, 512):  # windows summed a few at a time, or all at once
+        scaler = FeatureScaler.fit(train, chunk=chunk)
+        np.testing.assert_allclose(scaler.mean, real.mean(axis=0), rtol=1e-6)
+        np.testing.assert_allclose(scaler.std[2:], real.std(axis=0)[2:], rtol=1e-5)
+        assert scaler.std[1] == 1.0 and scaler.mean[1] == 3.0
+    scaled = scaler.transform(train)
+    assert (scaled[:, -1] == 0).all() and abs(scaled[:, :-1, 0].std() - 1.0) < 1e-3
+    padding_only = type(train)(**{**train.__dict__, "candidates": np.full_like(train.candidates, -1)})
+    with pytest.raises(ValueError, match="every candidate is padding"):
+        FeatureScaler.fit(padding_only)
+
+
 def test_ranker_masks_padding_and_learns_the_obvious():
     from functools import partial
 
@@ -392,6 +413,12 @@ def test_tables_read_in_words_with_blank_cells_and_the_spread():
     assert readable(frame).data.index.tolist() == ["0.25"]
     with pytest.raises(ValueError, match="header in words"):
         readable(table, ["seeds"])
+    lever = pd.DataFrame({"acc@1": [0.105], "acc@1 estimate": [0.006], "acc@1 low": [-0.0004], "acc@1 high": [0.012]},
+                         index=["+ a lever"])
+    # a bound that rounds to zero prints as 0.0, never as -0.0
+    assert readable(lever, ["acc@1"]).data.iloc[0, 0] == "10.5 (+0.6 [0.0, +1.2])"
+    lever.loc["+ a lever", "acc@1 low"] = -0.0006
+    assert readable(lever, ["acc@1"]).data.iloc[0, 0] == "10.5 (+0.6 [-0.1, +1.2])"
 
 
 def test_last_venue_absent_from_training_falls_back_to_popular():

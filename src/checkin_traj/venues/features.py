@@ -25,6 +25,7 @@ import pandas as pd
 
 from ..checks import check_choice, check_int
 from ..geo import haversine_km
+from ..metrics import errors_km
 from .baselines import VenueBaselines
 from .candidates import CandidateGenerator
 
@@ -405,7 +406,7 @@ class VenueContext:
             check_ins["lon"].to_numpy()[window_rows], self.hours[window_rows], self.hour[rows - 1], self.weekday[rows - 1],
             before=rows if split == "train" else None,
         )
-        stayed = haversine_km(part.last_raw[:, 2], part.last_raw[:, 1], part.y_raw[:, 2], part.y_raw[:, 1]) <= 1.0
+        stayed = errors_km(part.y_raw, part.last_raw) <= 1.0  # persistence's distance
         return inputs, stayed.astype(np.float64)
 
     def stay_features(self, user, last, window_lat, window_lon, window_hours, hour, weekday, *, before=None):

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ..checks import check_positive
-from ..geo import haversine_km
+from ..metrics import errors_km
 from ..report import wrapped
 from ..verdicts import best_run, compare, window_losses
 from .evaluate import baseline_rankings
@@ -244,7 +244,7 @@ def place_picks(runs, form, context, windows, stay, *, factors=(0.5, 0.75, 1.0, 
     by_seed, picked = runs[form], {}
     for split in ("val", "test"):
         part = context.data.split(split)
-        step = haversine_km(part.last_raw[:, 2], part.last_raw[:, 1], part.y_raw[:, 2], part.y_raw[:, 1])
+        step = errors_km(part.y_raw, part.last_raw)  # persistence's distance
         for seed, run in by_seed.items():
             mass = place_mass(run[f"probs_{split}"], windows[split].candidates, context.venue_lat, context.venue_lon,
                               part.last_raw[:, 2], radius_km=radius_km)
@@ -388,9 +388,14 @@ def _text(value, spread, kind, change=None) -> str:
     if spread is not None and np.isfinite(spread):
         text += f" ± {scale * spread:.{digits}f}"
     if change is not None:  # a lever's difference and its interval (lever_table)
-        estimate, low, high = (scale * part for part in change)
-        text += f" ({estimate:+.{digits}f} [{low:+.{digits}f}, {high:+.{digits}f}])"
+        estimate, low, high = (_signed(scale * part, digits) for part in change)
+        text += f" ({estimate} [{low}, {high}])"
     return text
+
+
+def _signed(value, digits) -> str:
+    """``value`` with its sign, but a value that rounds to zero as plain ``0.0`` (never ``-0.0``)."""
+    return f"{value:+.{digits}f}" if round(value, digits) != 0 else f"{0.0:.{digits}f}"
 
 
 def readable(frame, columns=None, *, index=None, width="9em", caption=None):
