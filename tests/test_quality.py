@@ -78,6 +78,12 @@ def test_readme_table_and_headline_are_worded_from_the_record(workdir):
     assert "synthetic data" in headline
 
 
+def test_a_difference_that_rounds_to_zero_has_no_sign():
+    # one rule for every printed difference and interval (model tables, venue tables, the headline)
+    assert quality.signed(-0.004, 2) == "0.00" and quality.signed(0.0004) == "0.000"
+    assert quality.signed(-0.006, 2) == "-0.01" and quality.signed(0.25, 1) == "+0.2" and quality.signed(1.5, 0) == "+2"
+
+
 def test_update_readme_rewrites_only_its_section(workdir, tmp_path):
     readme = tmp_path / "README.md"
     begin, end = quality_record.README_MARKERS

@@ -109,6 +109,11 @@ def fmt(value, digits=3, *, percent=False) -> str:
     return f"{100 * value:.1f} %" if percent else f"{value:.{digits}f}"
 
 
+def signed(value, digits=3) -> str:
+    """``value`` rounded to ``digits`` with its sign (a difference), but one that rounds to zero as plain ``0.0``, never ``-0.0``."""
+    return f"{value:+.{digits}f}" if round(value, digits) != 0 else f"{0.0:.{digits}f}"
+
+
 def _best_run(entry, metric="km_median"):
     scored = [(scores[metric]["mean"], run) for run, scores in entry["runs"].items() if scores.get(metric, {}).get("mean") is not None]
     return min(scored)[1] if scored else None
@@ -127,8 +132,8 @@ def headline_markdown(record) -> str:
         km = entry["runs"][run]["km_median"]["mean"]
         sentences.append(
             f"- **{entry.get('title') or name}** ({run}): median error {km:.2f} km; against "
-            f"`{verdict['reference']}` ({verdict['outcome']}) the difference is {verdict['difference']:+.2f} km "
-            f"(95 % interval {verdict['low']:+.2f} to {verdict['high']:+.2f})."
+            f"`{verdict['reference']}` ({verdict['outcome']}) the difference is {signed(verdict['difference'], 2)} km "
+            f"(95 % interval {signed(verdict['low'], 2)} to {signed(verdict['high'], 2)})."
         )
     sentences += _venue_headlines(record)
     note = " These numbers come from synthetic data, not from Gowalla." if record["data"]["synthetic"] else ""
@@ -141,7 +146,7 @@ def _venue_headlines(record):
         yield (
             f"- **Next venue** (the `{best}` ranker), {verdict['metric']}: {fmt(verdict['mean'])} against "
             f"{fmt(verdict['reference_mean'])} for `{verdict['reference']}` ({verdict['outcome']}; difference "
-            f"{verdict['difference']:+.3f}, 95 % interval {verdict['difference_low']:+.3f} to {verdict['difference_high']:+.3f})."
+            f"{signed(verdict['difference'])}, 95 % interval {signed(verdict['difference_low'])} to {signed(verdict['difference_high'])})."
         )
 
 

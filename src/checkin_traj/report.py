@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .metrics import METRIC_LABELS
+from .quality import signed
 from .results import baseline_scores, load_results, results_dir, results_payload, run_label, save_results
 from .verdicts import compare, strongest_baseline, versus_baseline, window_losses
 
@@ -158,7 +159,7 @@ def mean_std_cell(summary, metric, digits) -> str:
 def _interval(verdict, digits):
     """``"beats: -0.0012 [-0.0015, -0.0009]"``."""
     d = verdict.difference
-    return f"{verdict.outcome}: {d.estimate:+.{digits}f} [{d.low:+.{digits}f}, {d.high:+.{digits}f}]"
+    return f"{verdict.outcome}: {signed(d.estimate, digits)} [{signed(d.low, digits)}, {signed(d.high, digits)}]"
 
 
 def results_frame(runs, baselines, verdicts, *, title, forms=None) -> pd.DataFrame:

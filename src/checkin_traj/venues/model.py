@@ -28,7 +28,7 @@ class FeatureScaler:
     def fit(cls, windows, *, chunk=512):
         """Each feature's mean and standard deviation (ddof 0) over the real candidates, summed in
         float64 ``chunk`` windows at a time around the first candidate's values (no copy of the
-        whole array in float64: 1 to 4 s less per training run on the book's 58,627 windows)."""
+        whole array in float64: 1 to 3 s less per training run on the book's 58,627 windows)."""
         valid = windows.candidates >= 0
         if not valid.any():
             raise ValueError("no real candidate (every candidate is padding): nothing to standardise")

@@ -28,6 +28,7 @@ import pandas as pd
 
 from ..checks import check_positive
 from ..metrics import errors_km
+from ..quality import signed
 from ..report import wrapped
 from ..verdicts import best_run, compare, window_losses
 from .evaluate import baseline_rankings
@@ -388,14 +389,9 @@ def _text(value, spread, kind, change=None) -> str:
     if spread is not None and np.isfinite(spread):
         text += f" ± {scale * spread:.{digits}f}"
     if change is not None:  # a lever's difference and its interval (lever_table)
-        estimate, low, high = (_signed(scale * part, digits) for part in change)
+        estimate, low, high = (signed(scale * part, digits) for part in change)
         text += f" ({estimate} [{low}, {high}])"
     return text
-
-
-def _signed(value, digits) -> str:
-    """``value`` with its sign, but a value that rounds to zero as plain ``0.0`` (never ``-0.0``)."""
-    return f"{value:+.{digits}f}" if round(value, digits) != 0 else f"{0.0:.{digits}f}"
 
 
 def readable(frame, columns=None, *, index=None, width="9em", caption=None):
